@@ -1,0 +1,150 @@
+package io.sluice.broker;
+
+import static java.util.Objects.requireNonNull;
+
+import io.sluice.broker.audit.AuditLog;
+import io.sluice.broker.auth.DevTokenIssuer;
+import io.sluice.broker.auth.TokenVerifier;
+import io.sluice.broker.http.ApiRouter;
+import io.sluice.broker.service.DatasetService;
+import io.sluice.broker.service.GrantService;
+import io.sluice.broker.service.StreamService;
+import io.sluice.broker.store.Database;
+import io.sluice.broker.store.DatasetStore;
+import io.sluice.broker.store.GrantStore;
+import io.sluice.broker.store.StreamStore;
+import io.sluice.connectors.Connectors;
+import io.vertx.core.Vertx;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.time.Clock;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.TimeUnit;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A running broker: owns Vert.x, the HTTP server, the store, the audit log, the one Arrow root
+ * allocator and the stream threads, and closes them in reverse order.
+ */
+public final class Broker implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
+
+    private final BrokerConfig config;
+    private final Vertx vertx;
+    private final Database database;
+    private final BufferAllocator allocator;
+    private final ExecutorService streamThreads;
+    private final HttpServer server;
+
+    private Broker(BrokerConfig config, Vertx vertx, Database database, BufferAllocator allocator,
+            ExecutorService streamThreads, HttpServer server) {
+        this.config = config;
+        this.vertx = vertx;
+        this.database = database;
+        this.allocator = allocator;
+        this.streamThreads = streamThreads;
+        this.server = server;
+    }
+
+    /** Starts a broker and waits until it listens. */
+    public static Broker start(BrokerConfig config) {
+        requireNonNull(config, "config is null");
+        if (!config.devIssuer()) {
+            throw new IllegalArgumentException("no token issuer configured: only the development issuer exists so far");
+        }
+        createDirectories(config);
+        Clock clock = Clock.systemUTC();
+        Vertx vertx = Vertx.vertx();
+        Database database = null;
+        BufferAllocator allocator = null;
+        ExecutorService streamThreads = null;
+        try {
+            database = Database.open(config.jdbcUrl());
+            allocator = new RootAllocator();
+            streamThreads = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("sluice-stream-", 0).factory());
+            AuditLog auditLog = new AuditLog(database, clock);
+            Connectors connectors = Connectors.discover();
+            DatasetService datasets = new DatasetService(new DatasetStore(database), auditLog, connectors,
+                    config.sourcesDir(), clock);
+            GrantService grants = new GrantService(datasets, new GrantStore(database), auditLog, clock,
+                    config.grantTtl());
+            StreamService streams = new StreamService(grants, datasets, new StreamStore(database), auditLog,
+                    connectors, config.sourcesDir(), allocator, clock);
+            String issuerUrl = "sluice-dev://" + config.host();
+            DevTokenIssuer devIssuer = DevTokenIssuer.create(vertx, issuerUrl);
+            TokenVerifier verifier = TokenVerifier.create(vertx, devIssuer.jwks(), devIssuer.issuer(),
+                    DevTokenIssuer.AUDIENCE);
+            LOG.warn("DEVELOPMENT TOKEN ISSUER IS ON: anyone who can reach POST /v1/dev/token can act as anyone."
+                    + " For local use only.");
+            var services = new ApiRouter.Services(datasets, grants, streams, auditLog, database, verifier,
+                    Optional.of(devIssuer), streamThreads, config.maxRequestBytes());
+            HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
+                    .requestHandler(ApiRouter.create(vertx, services))
+                    .listen()
+                    .toCompletionStage().toCompletableFuture().join();
+            return new Broker(config, vertx, database, allocator, streamThreads, server);
+        } catch (RuntimeException e) {
+            closeQuietly(vertx, database, allocator, streamThreads);
+            throw e;
+        }
+    }
+
+    public int port() {
+        return server.actualPort();
+    }
+
+    public URI uri() {
+        return URI.create("http://" + config.host() + ":" + port());
+    }
+
+    public BrokerConfig config() {
+        return config;
+    }
+
+    @Override
+    public void close() {
+        server.close().toCompletionStage().toCompletableFuture().join();
+        streamThreads.shutdownNow();
+        try {
+            if (!streamThreads.awaitTermination(10, TimeUnit.SECONDS)) {
+                LOG.warn("streams still running after 10 s; closing anyway");
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        vertx.close().toCompletionStage().toCompletableFuture().join();
+        database.close();
+        allocator.close();
+    }
+
+    private static void createDirectories(BrokerConfig config) {
+        try {
+            Files.createDirectories(config.dataDir());
+            Files.createDirectories(config.sourcesDir());
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot create " + e.getMessage(), e);
+        }
+    }
+
+    private static void closeQuietly(Vertx vertx, Database database, BufferAllocator allocator,
+            ExecutorService streamThreads) {
+        if (streamThreads != null) {
+            streamThreads.shutdownNow();
+        }
+        vertx.close();
+        if (database != null) {
+            database.close();
+        }
+        if (allocator != null) {
+            allocator.close();
+        }
+    }
+}

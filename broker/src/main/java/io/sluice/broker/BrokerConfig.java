@@ -1,0 +1,71 @@
+package io.sluice.broker;
+
+import static java.util.Objects.requireNonNull;
+
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * Everything a broker needs to start, validated once.
+ *
+ * @param host the address to bind; loopback by default
+ * @param port the TCP port; 0 picks a free one
+ * @param dataDir database and keys live here
+ * @param sourcesDir each organisation's files live under {@code sourcesDir/<organisation>/}
+ * @param database a JDBC URL for an external database; empty = embedded H2 under {@code dataDir}
+ * @param devIssuer whether the embedded development token issuer is on (local use only)
+ * @param grantTtl how long a grant stays valid
+ * @param maxRequestBytes the largest request body accepted
+ */
+public record BrokerConfig(
+        String host,
+        int port,
+        Path dataDir,
+        Path sourcesDir,
+        Optional<String> database,
+        boolean devIssuer,
+        Duration grantTtl,
+        long maxRequestBytes) {
+
+    public static final String DEFAULT_HOST = "127.0.0.1";
+
+    public BrokerConfig {
+        requireNonNull(host, "host is null");
+        if (host.isBlank()) {
+            throw new IllegalArgumentException("host must not be blank");
+        }
+        if (port < 0 || port > 65_535) {
+            throw new IllegalArgumentException("port must be in 0..65535, was " + port);
+        }
+        dataDir = requireNonNull(dataDir, "dataDir is null").toAbsolutePath().normalize();
+        sourcesDir = requireNonNull(sourcesDir, "sourcesDir is null").toAbsolutePath().normalize();
+        requireNonNull(database, "database is null");
+        requireNonNull(grantTtl, "grantTtl is null");
+        if (grantTtl.isNegative() || grantTtl.isZero()) {
+            throw new IllegalArgumentException("grantTtl must be positive, was " + grantTtl);
+        }
+        if (maxRequestBytes < 1024) {
+            throw new IllegalArgumentException("maxRequestBytes must be >= 1024, was " + maxRequestBytes);
+        }
+    }
+
+    /** Embedded defaults: loopback, any free port, H2 and sources under {@code dataDir}, dev issuer on. */
+    public static BrokerConfig embedded(Path dataDir) {
+        return new BrokerConfig(DEFAULT_HOST, 0, dataDir, dataDir.resolve("sources"), Optional.empty(), true,
+                Duration.ofHours(24), 1024 * 1024);
+    }
+
+    public BrokerConfig withPort(int newPort) {
+        return new BrokerConfig(host, newPort, dataDir, sourcesDir, database, devIssuer, grantTtl, maxRequestBytes);
+    }
+
+    public BrokerConfig withSourcesDir(Path newSourcesDir) {
+        return new BrokerConfig(host, port, dataDir, newSourcesDir, database, devIssuer, grantTtl, maxRequestBytes);
+    }
+
+    /** The JDBC URL the store uses. */
+    public String jdbcUrl() {
+        return database.orElseGet(() -> "jdbc:h2:file:" + dataDir.resolve("sluice") + ";DB_CLOSE_ON_EXIT=FALSE");
+    }
+}

@@ -1,0 +1,49 @@
+package io.sluice.broker;
+
+/**
+ * Stable error codes of the broker. The HTTP status follows from the category and, for user
+ * errors, from the code itself; the snake_case name is the {@code error} field of every error
+ * response.
+ */
+public enum BrokerErrorCode {
+    BAD_REQUEST(3001, Category.USER, 400),
+    MALFORMED_JSON(3002, Category.USER, 400),
+    UNAUTHENTICATED(3003, Category.USER, 401),
+    FORBIDDEN(3004, Category.USER, 403),
+    NOT_FOUND(3005, Category.USER, 404),
+    SOURCE_CHANGED(3006, Category.USER, 409),
+    PAYLOAD_TOO_LARGE(3007, Category.USER, 413),
+    GRANT_EXPIRED(3008, Category.USER, 403),
+    AUDIT_UNAVAILABLE(3101, Category.RESOURCES, 503),
+    INTERNAL(3201, Category.INTERNAL, 500);
+
+    /** Who is to blame: decides how the edge reports it. */
+    public enum Category { USER, RESOURCES, EXTERNAL, INTERNAL }
+
+    private final int code;
+    private final Category category;
+    private final int httpStatus;
+
+    BrokerErrorCode(int code, Category category, int httpStatus) {
+        this.code = code;
+        this.category = category;
+        this.httpStatus = httpStatus;
+    }
+
+    public int code() {
+        return code;
+    }
+
+    public Category category() {
+        return category;
+    }
+
+    public int httpStatus() {
+        return httpStatus;
+    }
+
+    /** The {@code error} field of an error response, e.g. {@code "not_found"}. */
+    public String errorName() {
+        return name().toLowerCase(java.util.Locale.ROOT);
+    }
+}

@@ -1,0 +1,23 @@
+package io.sluice.broker.audit;
+
+/** What an audit record records; {@link #wireName()} is the {@code action} field. */
+public enum AuditAction {
+    DATASET_REGISTERED("dataset.registered"),
+    DATASET_REJECTED("dataset.rejected"),
+    GRANT_ISSUED("grant.issued"),
+    GRANT_DENIED("grant.denied"),
+    STREAM_OPENED("stream.opened"),
+    STREAM_CLOSED("stream.closed"),
+    STREAM_ABORTED("stream.aborted"),
+    AUTH_FAILED("auth.failed");
+
+    private final String wireName;
+
+    AuditAction(String wireName) {
+        this.wireName = wireName;
+    }
+
+    public String wireName() {
+        return wireName;
+    }
+}

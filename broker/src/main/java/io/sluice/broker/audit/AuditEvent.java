@@ -1,0 +1,51 @@
+package io.sluice.broker.audit;
+
+import static java.util.Objects.requireNonNull;
+
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * An audit record before the log has given it an index and a time.
+ *
+ * @param details the record's other fields (dataset, purpose, rows, ...); only the names of
+ *     DESIGN.md's audit record are accepted, so a typo cannot create a field no query knows
+ */
+public record AuditEvent(AuditAction action, Actor actor, Map<String, Object> details) {
+
+    private static final Set<String> FIELDS = Set.of("dataset", "datasetVersion", "policyVersion", "purpose",
+            "grant", "stream", "outcome", "reasons", "columns", "rows", "batches", "bytes", "sha256", "requestId",
+            "remote", "message", "shard", "shards", "epoch");
+
+    public AuditEvent {
+        requireNonNull(action, "action is null");
+        requireNonNull(actor, "actor is null");
+        details = Map.copyOf(new TreeMap<>(requireNonNull(details, "details is null")));
+        for (String key : details.keySet()) {
+            if (!FIELDS.contains(key)) {
+                throw new IllegalArgumentException("unknown audit field '" + key + "'");
+            }
+        }
+    }
+
+    public static AuditEvent of(AuditAction action, Actor actor) {
+        return new AuditEvent(action, actor, Map.of());
+    }
+
+    /** A copy with one more field; a null value leaves the field out. */
+    public AuditEvent with(String field, Object value) {
+        if (value == null) {
+            return this;
+        }
+        Map<String, Object> copy = new TreeMap<>(details);
+        copy.put(field, value);
+        return new AuditEvent(action, actor, copy);
+    }
+
+    /** The dataset this record is about, for the owner's view of the log. */
+    public String datasetId() {
+        Object dataset = details.get("dataset");
+        return dataset == null ? null : dataset.toString();
+    }
+}

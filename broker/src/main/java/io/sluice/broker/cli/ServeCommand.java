@@ -1,0 +1,58 @@
+package io.sluice.broker.cli;
+
+import io.sluice.broker.Broker;
+import io.sluice.broker.BrokerConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** {@code sluice serve}: runs a broker until interrupted. */
+@Command(name = "serve",
+        mixinStandardHelpOptions = true,
+        description = {"Runs the broker. With no options: 127.0.0.1, a free port, H2 under ./data,",
+            "sources under ./data/sources/<organisation>/, the development token issuer (local use only)."})
+public final class ServeCommand implements Callable<Integer> {
+
+    @Option(names = "--host", defaultValue = BrokerConfig.DEFAULT_HOST, description = "address to bind (default: ${DEFAULT-VALUE})")
+    String host;
+
+    @Option(names = "--port", defaultValue = "8470", description = "TCP port; 0 picks a free one (default: ${DEFAULT-VALUE})")
+    int port;
+
+    @Option(names = "--data-dir", defaultValue = "data", description = "database and keys (default: ${DEFAULT-VALUE})")
+    Path dataDir;
+
+    @Option(names = "--sources", description = "root of the organisations' source directories (default: DATA_DIR/sources)")
+    Path sources;
+
+    @Option(names = "--db", description = "JDBC URL of an external database (default: embedded H2 under DATA_DIR)")
+    String database;
+
+    @Option(names = "--grant-ttl", defaultValue = "PT24H", description = "how long a grant stays valid, ISO-8601 (default: ${DEFAULT-VALUE})")
+    Duration grantTtl;
+
+    @Option(names = "--max-request-bytes", defaultValue = "1048576", description = "largest request body accepted (default: ${DEFAULT-VALUE})")
+    long maxRequestBytes;
+
+    @Override
+    public Integer call() throws InterruptedException {
+        BrokerConfig config = new BrokerConfig(host, port, dataDir,
+                sources != null ? sources : dataDir.resolve("sources"), Optional.ofNullable(database), true,
+                grantTtl, maxRequestBytes);
+        Broker broker = Broker.start(config);
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
+            broker.close();
+            stopped.countDown();
+        }));
+        System.out.println("listening on " + broker.uri());
+        System.out.println("sources: " + config.sourcesDir() + "/<organisation>/   data: " + config.dataDir());
+        System.out.flush();
+        stopped.await();
+        return 0;
+    }
+}

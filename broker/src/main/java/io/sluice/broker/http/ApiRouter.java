@@ -1,0 +1,81 @@
+package io.sluice.broker.http;
+
+import static java.util.Objects.requireNonNull;
+
+import io.sluice.broker.audit.AuditLog;
+import io.sluice.broker.auth.DevTokenIssuer;
+import io.sluice.broker.auth.Identity;
+import io.sluice.broker.auth.TokenVerifier;
+import io.sluice.broker.service.DatasetService;
+import io.sluice.broker.service.GrantService;
+import io.sluice.broker.service.StreamService;
+import io.sluice.broker.store.Database;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.Router;
+import io.vertx.ext.web.handler.BodyHandler;
+import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * The HTTP contract of DESIGN.md as one router. Every protected route is the chain
+ * {@code request id -> body limit -> authenticate -> authorise (role) -> act}; one error handler
+ * turns failures into the contract's error shape.
+ */
+public final class ApiRouter {
+    private ApiRouter() {}
+
+    /** The collaborators the routes act through. */
+    public record Services(DatasetService datasets, GrantService grants, StreamService streams, AuditLog auditLog,
+            Database database, TokenVerifier verifier, Optional<DevTokenIssuer> devIssuer,
+            ExecutorService streamThreads, long maxRequestBytes) {
+        public Services {
+            requireNonNull(datasets, "datasets is null");
+            requireNonNull(grants, "grants is null");
+            requireNonNull(streams, "streams is null");
+            requireNonNull(auditLog, "auditLog is null");
+            requireNonNull(database, "database is null");
+            requireNonNull(verifier, "verifier is null");
+            requireNonNull(devIssuer, "devIssuer is null");
+            requireNonNull(streamThreads, "streamThreads is null");
+        }
+    }
+
+    public static Router create(Vertx vertx, Services services) {
+        Router router = Router.router(vertx);
+        router.route().handler(RequestIds.create());
+        router.route().handler(BodyHandler.create(false).setBodyLimit(services.maxRequestBytes()));
+        router.route().failureHandler(ErrorHandler.create());
+
+        router.get("/health").handler(ctx -> Blocking.run(ctx, () -> {
+            try (var connection = services.database().connection()) {
+                return new JsonObject().put("status", "ok").put("store", connection.isValid(2) ? "ok" : "failing");
+            }
+        }, (c, json) -> Blocking.json(c, 200, json)));
+
+        services.devIssuer().ifPresent(issuer -> {
+            DevTokenRoutes dev = new DevTokenRoutes(issuer);
+            router.post("/v1/dev/token").handler(dev::mint);
+            router.get("/v1/dev/jwks").handler(dev::jwks);
+        });
+
+        AuthenticationHandler authenticate = AuthenticationHandler.create(services.verifier(), services.auditLog());
+        AuditLog log = services.auditLog();
+        DatasetRoutes datasets = new DatasetRoutes(services.datasets());
+        GrantRoutes grants = new GrantRoutes(services.grants(), services.streams(), services.streamThreads());
+        AuditRoutes audit = new AuditRoutes(services.auditLog());
+
+        router.post("/v1/datasets").handler(authenticate)
+                .handler(RoleHandler.anyOf(log, Identity.DATA_OWNER)).handler(datasets::register);
+        router.get("/v1/catalog").handler(authenticate).handler(datasets::catalog);
+        router.get("/v1/datasets/:id").handler(authenticate).handler(datasets::get);
+        router.post("/v1/grants").handler(authenticate)
+                .handler(RoleHandler.anyOf(log, Identity.DATA_CONSUMER)).handler(grants::request);
+        router.get("/v1/grants/:id/stream").handler(authenticate)
+                .handler(RoleHandler.anyOf(log, Identity.DATA_CONSUMER)).handler(grants::stream);
+        router.get("/v1/streams/:id").handler(authenticate).handler(grants::status);
+        router.get("/v1/audit").handler(authenticate)
+                .handler(RoleHandler.anyOf(log, Identity.COMPLIANCE_OFFICER, Identity.DATA_OWNER)).handler(audit::query);
+        return router;
+    }
+}

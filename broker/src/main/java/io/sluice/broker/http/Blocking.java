@@ -1,0 +1,31 @@
+package io.sluice.broker.http;
+
+import io.vertx.core.Vertx;
+import io.vertx.ext.web.RoutingContext;
+import java.util.concurrent.Callable;
+import java.util.function.BiConsumer;
+
+/** Runs blocking work (JDBC, file reads) on the worker pool and continues on the event loop. */
+final class Blocking {
+    private Blocking() {}
+
+    /** Runs {@code work} off the event loop; its result goes to {@code then}, a failure to the error handler. */
+    static <T> void run(RoutingContext ctx, Callable<T> work, BiConsumer<RoutingContext, T> then) {
+        Vertx vertx = ctx.vertx();
+        vertx.executeBlocking(work, false).onComplete(result -> {
+            if (result.succeeded()) {
+                try {
+                    then.accept(ctx, result.result());
+                } catch (RuntimeException e) {
+                    ctx.fail(e);
+                }
+            } else {
+                ctx.fail(result.cause());
+            }
+        });
+    }
+
+    static void json(RoutingContext ctx, int status, Object body) {
+        ctx.response().setStatusCode(status).putHeader("Content-Type", "application/json").end(body.toString());
+    }
+}

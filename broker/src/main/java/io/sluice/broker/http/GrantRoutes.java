@@ -1,0 +1,64 @@
+package io.sluice.broker.http;
+
+import static java.util.Objects.requireNonNull;
+
+import io.sluice.broker.auth.Identity;
+import io.sluice.broker.service.GrantService;
+import io.sluice.broker.service.GrantService.GrantRequest;
+import io.sluice.broker.service.StreamService;
+import io.sluice.broker.service.StreamService.ShardRequest;
+import io.sluice.broker.stream.ArrowHttpStreamer;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.concurrent.ExecutorService;
+
+/** {@code POST /v1/grants}, {@code GET /v1/grants/{id}/stream}, {@code GET /v1/streams/{id}}. */
+final class GrantRoutes {
+    static final String ARROW_STREAM = "application/vnd.apache.arrow.stream";
+
+    private final GrantService grants;
+    private final StreamService streams;
+    private final ExecutorService streamThreads;
+
+    GrantRoutes(GrantService grants, StreamService streams, ExecutorService streamThreads) {
+        this.grants = requireNonNull(grants, "grants is null");
+        this.streams = requireNonNull(streams, "streams is null");
+        this.streamThreads = requireNonNull(streamThreads, "streamThreads is null");
+    }
+
+    void request(RoutingContext ctx) {
+        JsonObject body = JsonBodies.object(ctx);
+        GrantRequest request = new GrantRequest(
+                JsonBodies.requiredString(body, "dataset", 64),
+                JsonBodies.requiredString(body, "purpose", 200),
+                JsonBodies.optionalStrings(body, "columns", 200));
+        Identity requester = AuthenticationHandler.identity(ctx);
+        Blocking.run(ctx, () -> grants.request(requester, request, RequestIds.of(ctx)),
+                (c, grant) -> Blocking.json(c, 201, Views.grant(grant)));
+    }
+
+    void stream(RoutingContext ctx) {
+        Identity holder = AuthenticationHandler.identity(ctx);
+        String grantId = ctx.pathParam("id");
+        ShardRequest shard = new ShardRequest(
+                JsonBodies.intParam(ctx, "shard", 0),
+                JsonBodies.intParam(ctx, "shards", 1),
+                JsonBodies.intParam(ctx, "epoch", 0));
+        String remote = String.valueOf(ctx.request().remoteAddress());
+        Blocking.run(ctx, () -> streams.open(holder, grantId, shard, RequestIds.of(ctx), remote), (c, opened) -> {
+            c.response()
+                    .setStatusCode(200)
+                    .putHeader("Content-Type", ARROW_STREAM)
+                    .putHeader("Sluice-Stream-Id", opened.streamId());
+            ArrowHttpStreamer streamer = new ArrowHttpStreamer(opened, c.response(), c.vertx().getOrCreateContext(),
+                    outcome -> streams.finish(holder, opened, outcome));
+            streamThreads.execute(streamer);
+        });
+    }
+
+    void status(RoutingContext ctx) {
+        Identity caller = AuthenticationHandler.identity(ctx);
+        String streamId = ctx.pathParam("id");
+        Blocking.run(ctx, () -> streams.status(caller, streamId), (c, record) -> Blocking.json(c, 200, Views.stream(record)));
+    }
+}

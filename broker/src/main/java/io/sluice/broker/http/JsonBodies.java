@@ -1,0 +1,92 @@
+package io.sluice.broker.http;
+
+import io.sluice.broker.BrokerErrorCode;
+import io.sluice.broker.BrokerException;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.ext.web.RoutingContext;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Optional;
+
+/** Reads request bodies strictly: wrong shapes are 400s that name the field and the rule. */
+final class JsonBodies {
+    private JsonBodies() {}
+
+    static JsonObject object(RoutingContext ctx) {
+        String text = ctx.body() == null ? null : ctx.body().asString();
+        if (text == null || text.isBlank()) {
+            throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "the request body must be a JSON object");
+        }
+        Object value;
+        try {
+            value = io.vertx.core.json.Json.decodeValue(text);
+        } catch (RuntimeException e) {
+            throw new BrokerException(BrokerErrorCode.MALFORMED_JSON, "the request body is not valid JSON: "
+                    + e.getMessage());
+        }
+        if (!(value instanceof JsonObject object)) {
+            throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "the request body must be a JSON object");
+        }
+        return object;
+    }
+
+    static String requiredString(JsonObject body, String field, int maxLength) {
+        return optionalString(body, field, maxLength).orElseThrow(() ->
+                new BrokerException(BrokerErrorCode.BAD_REQUEST, "'" + field + "' is required"));
+    }
+
+    static Optional<String> optionalString(JsonObject body, String field, int maxLength) {
+        Object value = body.getValue(field);
+        if (value == null) {
+            return Optional.empty();
+        }
+        if (!(value instanceof String text) || text.isBlank()) {
+            throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "'" + field + "' must be a non-empty string");
+        }
+        if (text.length() > maxLength) {
+            throw new BrokerException(BrokerErrorCode.BAD_REQUEST,
+                    "'" + field + "' must be at most " + maxLength + " characters, was " + text.length());
+        }
+        return Optional.of(text);
+    }
+
+    static Optional<List<String>> optionalStrings(JsonObject body, String field, int maxLength) {
+        Object value = body.getValue(field);
+        if (value == null) {
+            return Optional.empty();
+        }
+        if (!(value instanceof JsonArray array)) {
+            throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "'" + field + "' must be an array of strings");
+        }
+        List<String> result = new ArrayList<>();
+        for (Object item : array) {
+            if (!(item instanceof String text) || text.isBlank() || text.length() > maxLength) {
+                throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "'" + field
+                        + "' must be an array of non-empty strings of at most " + maxLength + " characters");
+            }
+            result.add(text);
+        }
+        return Optional.of(result);
+    }
+
+    static JsonObject requiredObject(JsonObject body, String field) {
+        Object value = body.getValue(field);
+        if (!(value instanceof JsonObject object)) {
+            throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "'" + field + "' must be a JSON object");
+        }
+        return object;
+    }
+
+    static int intParam(RoutingContext ctx, String name, int defaultValue) {
+        String value = ctx.request().getParam(name);
+        if (value == null || value.isEmpty()) {
+            return defaultValue;
+        }
+        try {
+            return Integer.parseInt(value);
+        } catch (NumberFormatException e) {
+            throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "'" + name + "' must be an integer, was '" + value + "'");
+        }
+    }
+}

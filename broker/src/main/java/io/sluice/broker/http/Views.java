@@ -1,0 +1,85 @@
+package io.sluice.broker.http;
+
+import io.sluice.broker.store.Dataset;
+import io.sluice.broker.store.Grant;
+import io.sluice.broker.store.StreamRecord;
+import io.sluice.policy.PolicyOffer;
+import io.sluice.policy.Transform;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.util.List;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.Schema;
+
+/** The JSON shapes of the HTTP contract, in one place. */
+final class Views {
+    private Views() {}
+
+    static JsonObject dataset(Dataset dataset) {
+        JsonObject json = new JsonObject()
+                .put("id", dataset.id())
+                .put("name", dataset.name())
+                .put("description", dataset.description())
+                .put("organisation", dataset.organisation())
+                .put("version", dataset.version())
+                .put("policyVersion", dataset.policyVersion())
+                .put("registeredAt", dataset.registeredAt().toString())
+                .put("schema", schema(dataset.schema()));
+        dataset.rows().ifPresent(rows -> json.put("rows", rows));
+        return json;
+    }
+
+    static JsonObject catalogEntry(Dataset dataset, PolicyOffer offer) {
+        return dataset(dataset).put("offer", new JsonObject()
+                .put("purposes", new JsonArray(offer.purposes()))
+                .put("organisations", new JsonArray(offer.organisations()))
+                .put("columns", new JsonArray(offer.columns()))
+                .put("transforms", transforms(offer.transforms())));
+    }
+
+    static JsonArray schema(Schema schema) {
+        JsonArray fields = new JsonArray();
+        for (Field field : schema.getFields()) {
+            fields.add(new JsonObject()
+                    .put("name", field.getName())
+                    .put("type", field.getType().toString())
+                    .put("nullable", field.isNullable()));
+        }
+        return fields;
+    }
+
+    static JsonObject grant(Grant grant) {
+        return new JsonObject()
+                .put("id", grant.id())
+                .put("dataset", grant.datasetId())
+                .put("purpose", grant.purpose())
+                .put("columns", new JsonArray(grant.columns()))
+                .put("transforms", transforms(grant.transforms()))
+                .put("policyVersion", grant.policyVersion())
+                .put("issuedAt", grant.issuedAt().toString())
+                .put("expiresAt", grant.expiresAt().toString());
+    }
+
+    static JsonObject stream(StreamRecord stream) {
+        JsonObject json = new JsonObject()
+                .put("id", stream.id())
+                .put("grant", stream.grantId())
+                .put("status", stream.status().name().toLowerCase(java.util.Locale.ROOT))
+                .put("shard", stream.shard())
+                .put("shards", stream.shards())
+                .put("epoch", stream.epoch())
+                .put("rows", stream.rows())
+                .put("batches", stream.batches())
+                .put("bytes", stream.bytes())
+                .put("openedAt", stream.openedAt().toString());
+        stream.sha256().ifPresent(sha -> json.put("sha256", sha));
+        stream.closedAt().ifPresent(closed -> json.put("closedAt", closed.toString()));
+        return json;
+    }
+
+    private static JsonArray transforms(List<Transform> transforms) {
+        JsonArray array = new JsonArray();
+        transforms.forEach(t -> array.add(new JsonObject().put("type", t.type()).put("columns", new JsonArray(t.columns()))));
+        return array;
+    }
+}

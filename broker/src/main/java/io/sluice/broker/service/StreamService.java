@@ -1,0 +1,178 @@
+package io.sluice.broker.service;
+
+import static java.util.Objects.requireNonNull;
+
+import io.sluice.broker.BrokerErrorCode;
+import io.sluice.broker.BrokerException;
+import io.sluice.broker.audit.AuditAction;
+import io.sluice.broker.audit.AuditEvent;
+import io.sluice.broker.audit.AuditLog;
+import io.sluice.broker.auth.Identity;
+import io.sluice.broker.store.Dataset;
+import io.sluice.broker.store.Grant;
+import io.sluice.broker.store.StreamRecord;
+import io.sluice.broker.store.StreamStore;
+import io.sluice.connectors.BatchReader;
+import io.sluice.connectors.BatchSource;
+import io.sluice.connectors.Connectors;
+import io.sluice.connectors.ScanSpec;
+import io.sluice.connectors.SourceConfig;
+import io.sluice.connectors.SourcePaths;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Instant;
+import java.util.Optional;
+import org.apache.arrow.memory.BufferAllocator;
+
+/**
+ * Opens and closes streams. Opening checks the grant and the source's version and commits the
+ * {@code stream.opened} record before a byte can leave; closing commits the counts and the
+ * SHA-256 of the bytes sent. Blocking; call from worker threads.
+ */
+public final class StreamService {
+
+    /** Which shard of which epoch a stream reads. */
+    public record ShardRequest(int shard, int shards, int epoch) {
+        public ShardRequest {
+            if (shards < 1) {
+                throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "shards must be >= 1, was " + shards);
+            }
+            if (shard < 0 || shard >= shards) {
+                throw new BrokerException(BrokerErrorCode.BAD_REQUEST,
+                        "shard must be in 0.." + (shards - 1) + ", was " + shard);
+            }
+            if (epoch < 0) {
+                throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "epoch must be >= 0, was " + epoch);
+            }
+        }
+    }
+
+    /**
+     * A stream whose opening is on record: the reader to send from, owned here and released by
+     * {@link #close()}, with the allocator its buffers come from.
+     */
+    public record OpenedStream(String streamId, Grant grant, Dataset dataset, ShardRequest shard,
+            BatchReader reader, BufferAllocator allocator) implements AutoCloseable {
+        @Override
+        public void close() {
+            try {
+                reader.close();
+            } finally {
+                allocator.close();
+            }
+        }
+    }
+
+    /** How a stream ended. */
+    public record Outcome(StreamRecord.Status status, long rows, long batches, long bytes, String sha256,
+            Optional<String> message) {
+        public Outcome {
+            requireNonNull(status, "status is null");
+            requireNonNull(sha256, "sha256 is null");
+            requireNonNull(message, "message is null");
+        }
+    }
+
+    private final GrantService grants;
+    private final DatasetService datasets;
+    private final StreamStore streams;
+    private final AuditLog auditLog;
+    private final Connectors connectors;
+    private final Path sourcesDir;
+    private final BufferAllocator allocator;
+    private final Clock clock;
+
+    public StreamService(GrantService grants, DatasetService datasets, StreamStore streams, AuditLog auditLog,
+            Connectors connectors, Path sourcesDir, BufferAllocator allocator, Clock clock) {
+        this.grants = requireNonNull(grants, "grants is null");
+        this.datasets = requireNonNull(datasets, "datasets is null");
+        this.streams = requireNonNull(streams, "streams is null");
+        this.auditLog = requireNonNull(auditLog, "auditLog is null");
+        this.connectors = requireNonNull(connectors, "connectors is null");
+        this.sourcesDir = requireNonNull(sourcesDir, "sourcesDir is null");
+        this.allocator = requireNonNull(allocator, "allocator is null");
+        this.clock = requireNonNull(clock, "clock is null");
+    }
+
+    /** Checks the grant, opens the scan and records the opening. The caller owns the result. */
+    public OpenedStream open(Identity holder, String grantId, ShardRequest shard, String requestId, String remote) {
+        Grant grant = grants.held(holder, grantId);
+        Instant now = clock.instant();
+        if (!now.isBefore(grant.expiresAt())) {
+            throw new BrokerException(BrokerErrorCode.GRANT_EXPIRED,
+                    "grant '" + grantId + "' expired at " + grant.expiresAt());
+        }
+        Dataset dataset = datasets.get(grant.datasetId());
+        String streamId = Ids.next("st");
+        BufferAllocator streamAllocator = allocator.newChildAllocator("stream:" + streamId, 0, allocator.getLimit());
+        BatchReader reader = null;
+        try {
+            Path location = SourcePaths.resolveConfined(
+                    Organisations.sourceRoot(sourcesDir, dataset.organisation()), dataset.sourcePath());
+            try (BatchSource source = connectors.open(SourceConfig.ofFile(dataset.sourceType(), location))) {
+                if (!source.fingerprint().equals(dataset.version())) {
+                    throw new BrokerException(BrokerErrorCode.SOURCE_CHANGED, "the source of dataset '"
+                            + dataset.id() + "' changed since it was registered (version " + dataset.version()
+                            + "); its owner must register the new version");
+                }
+                reader = source.open(ScanSpec.of(grant.columns()), streamAllocator);
+            }
+            StreamRecord record = new StreamRecord(streamId, grant.id(), holder.subject(), holder.organisation(),
+                    shard.shard(), shard.shards(), shard.epoch(), StreamRecord.Status.RUNNING, 0, 0, 0,
+                    Optional.empty(), now, Optional.empty());
+            auditLog.append(streamEvent(AuditAction.STREAM_OPENED, holder, grant, dataset, streamId, shard)
+                            .with("requestId", requestId).with("remote", remote)
+                            .with("columns", grant.columns()).with("outcome", "opened"),
+                    connection -> streams.insert(connection, record));
+            return new OpenedStream(streamId, grant, dataset, shard, reader, streamAllocator);
+        } catch (RuntimeException e) {
+            if (reader != null) {
+                reader.close();
+            }
+            streamAllocator.close();
+            throw e;
+        }
+    }
+
+    /** Records how the stream ended, in the streams table and the audit log, in one transaction. */
+    public void finish(Identity holder, OpenedStream stream, Outcome outcome) {
+        Instant now = clock.instant();
+        AuditAction action = outcome.status() == StreamRecord.Status.COMPLETED
+                ? AuditAction.STREAM_CLOSED : AuditAction.STREAM_ABORTED;
+        auditLog.append(streamEvent(action, holder, stream.grant(), stream.dataset(), stream.streamId(), stream.shard())
+                        .with("rows", outcome.rows())
+                        .with("batches", outcome.batches())
+                        .with("bytes", outcome.bytes())
+                        .with("sha256", outcome.sha256())
+                        .with("outcome", outcome.status().name().toLowerCase(java.util.Locale.ROOT))
+                        .with("message", outcome.message().orElse(null)),
+                connection -> streams.finish(connection, stream.streamId(), outcome.status(), outcome.rows(),
+                        outcome.batches(), outcome.bytes(), outcome.sha256(), now));
+    }
+
+    /** A stream's record, for its holder or a compliance officer. */
+    public StreamRecord status(Identity caller, String streamId) {
+        StreamRecord record = streams.find(streamId).orElseThrow(() ->
+                new BrokerException(BrokerErrorCode.NOT_FOUND, "stream '" + streamId + "' does not exist"));
+        boolean holder = record.subject().equals(caller.subject()) && record.organisation().equals(caller.organisation());
+        if (!holder && !caller.hasRole(Identity.COMPLIANCE_OFFICER)) {
+            throw new BrokerException(BrokerErrorCode.FORBIDDEN,
+                    "stream '" + streamId + "' belongs to another requester");
+        }
+        return record;
+    }
+
+    private static AuditEvent streamEvent(AuditAction action, Identity holder, Grant grant, Dataset dataset,
+            String streamId, ShardRequest shard) {
+        return AuditEvent.of(action, holder.actor())
+                .with("dataset", dataset.id())
+                .with("datasetVersion", dataset.version())
+                .with("policyVersion", grant.policyVersion())
+                .with("purpose", grant.purpose())
+                .with("grant", grant.id())
+                .with("stream", streamId)
+                .with("shard", shard.shard())
+                .with("shards", shard.shards())
+                .with("epoch", shard.epoch());
+    }
+}

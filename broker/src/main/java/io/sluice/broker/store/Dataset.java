@@ -1,0 +1,41 @@
+package io.sluice.broker.store;
+
+import static java.util.Objects.requireNonNull;
+
+import java.time.Instant;
+import java.util.OptionalLong;
+import org.apache.arrow.vector.types.pojo.Schema;
+
+/**
+ * A registered dataset: where its bytes are, which version was registered, and its policy.
+ *
+ * @param sourcePath the path as the owner gave it, relative to the organisation's directory
+ * @param version the connector's fingerprint of the registered bytes
+ */
+public record Dataset(
+        String id,
+        String name,
+        String description,
+        String organisation,
+        String sourceType,
+        String sourcePath,
+        String version,
+        Schema schema,
+        OptionalLong rows,
+        String policyJson,
+        int policyVersion,
+        Instant registeredAt) {
+    public Dataset {
+        requireNonNull(id, "id is null");
+        requireNonNull(name, "name is null");
+        requireNonNull(description, "description is null");
+        requireNonNull(organisation, "organisation is null");
+        requireNonNull(sourceType, "sourceType is null");
+        requireNonNull(sourcePath, "sourcePath is null");
+        requireNonNull(version, "version is null");
+        requireNonNull(schema, "schema is null");
+        requireNonNull(rows, "rows is null");
+        requireNonNull(policyJson, "policyJson is null");
+        requireNonNull(registeredAt, "registeredAt is null");
+    }
+}

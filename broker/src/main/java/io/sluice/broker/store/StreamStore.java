@@ -1,0 +1,56 @@
+package io.sluice.broker.store;
+
+import static java.util.Objects.requireNonNull;
+
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Instant;
+import java.util.Optional;
+
+/** Streams and their final counts. Blocking; call from worker threads. */
+public final class StreamStore {
+    private static final String COLUMNS = "id, grant_id, subject, organisation, shard, shards, epoch, status,"
+            + " row_count, batch_count, byte_count, sha256, opened_at, closed_at";
+
+    private final Database database;
+
+    public StreamStore(Database database) {
+        this.database = requireNonNull(database, "database is null");
+    }
+
+    public void insert(Connection connection, StreamRecord stream) throws SQLException {
+        Sql.update(connection, "INSERT INTO streams (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                stream.id(), stream.grantId(), stream.subject(), stream.organisation(), stream.shard(),
+                stream.shards(), stream.epoch(), stream.status().name(), stream.rows(), stream.batches(),
+                stream.bytes(), stream.sha256().orElse(null), stream.openedAt(), stream.closedAt().orElse(null));
+    }
+
+    /** Records how a stream ended. */
+    public void finish(Connection connection, String id, StreamRecord.Status status, long rows, long batches,
+            long bytes, String sha256, Instant closedAt) throws SQLException {
+        int updated = Sql.update(connection,
+                "UPDATE streams SET status = ?, row_count = ?, batch_count = ?, byte_count = ?, sha256 = ?,"
+                        + " closed_at = ? WHERE id = ?",
+                status.name(), rows, batches, bytes, sha256, closedAt, id);
+        if (updated != 1) {
+            throw new SQLException("stream " + id + " does not exist");
+        }
+    }
+
+    public Optional<StreamRecord> find(String id) {
+        try (Connection connection = database.connection()) {
+            return Sql.queryOne(connection, "SELECT " + COLUMNS + " FROM streams WHERE id = ?", StreamStore::map, id);
+        } catch (SQLException e) {
+            throw new StoreException("cannot read stream " + id, e);
+        }
+    }
+
+    private static StreamRecord map(ResultSet row) throws SQLException {
+        return new StreamRecord(row.getString("id"), row.getString("grant_id"), row.getString("subject"),
+                row.getString("organisation"), row.getInt("shard"), row.getInt("shards"), row.getInt("epoch"),
+                StreamRecord.Status.valueOf(row.getString("status")), row.getLong("row_count"),
+                row.getLong("batch_count"), row.getLong("byte_count"), Optional.ofNullable(row.getString("sha256")),
+                Sql.instant(row, "opened_at"), Optional.ofNullable(Sql.instant(row, "closed_at")));
+    }
+}

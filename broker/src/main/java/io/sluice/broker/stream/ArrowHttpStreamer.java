@@ -1,0 +1,176 @@
+package io.sluice.broker.stream;
+
+import static java.util.Objects.requireNonNull;
+
+import io.netty.buffer.ByteBuf;
+import io.sluice.broker.service.StreamService.OpenedStream;
+import io.sluice.broker.service.StreamService.Outcome;
+import io.sluice.broker.store.StreamRecord;
+import io.vertx.core.Context;
+import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.internal.buffer.BufferInternal;
+import java.io.IOException;
+import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.Consumer;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.dictionary.DictionaryProvider;
+import org.apache.arrow.vector.ipc.ArrowStreamWriter;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Sends one opened stream as an Arrow IPC stream over an HTTP response, on its own (virtual)
+ * thread, respecting back-pressure.
+ *
+ * <p>Each batch is encoded into a buffer, handed to the response on its event loop, and the next
+ * batch is read only once the response's write queue has room again (the drain handler), so a
+ * slow reader holds at most {@link #WRITE_QUEUE_BYTES} plus one batch in memory. A client that
+ * disconnects stops the stream before the next batch. The outcome is recorded (through
+ * {@code onEnd}, which blocks) before the response ends, so a client that has read to the end can
+ * immediately look the stream up.
+ */
+public final class ArrowHttpStreamer implements Runnable {
+    /** How much encoded data may wait in the response's queue before the producer pauses. */
+    public static final int WRITE_QUEUE_BYTES = 8 * 1024 * 1024;
+
+    private static final Logger LOG = LoggerFactory.getLogger(ArrowHttpStreamer.class);
+
+    private final OpenedStream stream;
+    private final HttpServerResponse response;
+    private final Context context;
+    private final Consumer<Outcome> onEnd;
+    private final AtomicBoolean clientGone = new AtomicBoolean();
+    private volatile CompletableFuture<Void> writable = CompletableFuture.completedFuture(null);
+
+    /**
+     * Must be called on the response's event loop, after the response's headers are set; then run
+     * the streamer on a thread that may block.
+     */
+    public ArrowHttpStreamer(OpenedStream stream, HttpServerResponse response, Context context, Consumer<Outcome> onEnd) {
+        this.stream = requireNonNull(stream, "stream is null");
+        this.response = requireNonNull(response, "response is null");
+        this.context = requireNonNull(context, "context is null");
+        this.onEnd = requireNonNull(onEnd, "onEnd is null");
+        response.setChunked(true);
+        response.setWriteQueueMaxSize(WRITE_QUEUE_BYTES);
+        response.closeHandler(ignored -> disconnected());
+        response.exceptionHandler(e -> disconnected());
+    }
+
+    @Override
+    public void run() {
+        ResponseChannel channel = new ResponseChannel();
+        long rows = 0;
+        long batches = 0;
+        Outcome outcome;
+        try (stream) {
+            VectorSchemaRoot root = stream.reader().root();
+            ArrowStreamWriter writer = new ArrowStreamWriter(root, new DictionaryProvider.MapDictionaryProvider(), channel);
+            writer.start();
+            send(channel);
+            long batchIndex = 0;
+            int shard = stream.shard().shard();
+            int shards = stream.shard().shards();
+            while (!clientGone.get() && stream.reader().loadNextBatch()) {
+                // Batches are dealt round-robin: the shards are disjoint and cover every batch once.
+                if (batchIndex++ % shards != shard) {
+                    continue;
+                }
+                writer.writeBatch();
+                rows += root.getRowCount();
+                batches++;
+                send(channel);
+            }
+            if (clientGone.get()) {
+                outcome = aborted(rows, batches, channel, "the client disconnected");
+            } else {
+                writer.end();
+                send(channel);
+                outcome = new Outcome(StreamRecord.Status.COMPLETED, rows, batches, channel.bytes(),
+                        channel.sha256Hex(), Optional.empty());
+            }
+        } catch (ClientGoneException e) {
+            outcome = aborted(rows, batches, channel, "the client disconnected");
+        } catch (IOException | RuntimeException e) {
+            LOG.warn("stream {} failed after {} batches", stream.streamId(), batches, e);
+            outcome = aborted(rows, batches, channel, "the stream failed: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            outcome = aborted(rows, batches, channel, "the broker is shutting down");
+        } finally {
+            channel.discardPending();
+        }
+        finish(outcome);
+    }
+
+    private void finish(Outcome outcome) {
+        boolean recorded;
+        try {
+            onEnd.accept(outcome);
+            recorded = true;
+        } catch (RuntimeException e) {
+            LOG.error("stream {} ended ({}) but its close record could not be written", stream.streamId(),
+                    outcome.status(), e);
+            recorded = false;
+        }
+        boolean complete = recorded && outcome.status() == StreamRecord.Status.COMPLETED;
+        context.runOnContext(ignored -> {
+            if (complete) {
+                response.end();
+            } else if (!clientGone.get()) {
+                // A clean end would let the client take a partial stream for a whole one.
+                response.reset();
+            }
+        });
+    }
+
+    private Outcome aborted(long rows, long batches, ResponseChannel channel, String message) {
+        return new Outcome(StreamRecord.Status.ABORTED, rows, batches, channel.bytes(), channel.sha256Hex(),
+                Optional.of(message));
+    }
+
+    /** Hands the pending bytes to the response and waits until its write queue has room. */
+    private void send(ResponseChannel channel) throws InterruptedException {
+        ByteBuf bytes = channel.takePending();
+        if (bytes.readableBytes() == 0) {
+            bytes.release();
+            return;
+        }
+        CompletableFuture<Void> ready = new CompletableFuture<>();
+        writable = ready;
+        context.runOnContext(ignored -> {
+            if (clientGone.get()) {
+                bytes.release();
+                ready.completeExceptionally(new ClientGoneException());
+                return;
+            }
+            response.write(BufferInternal.buffer(bytes));
+            if (response.writeQueueFull()) {
+                response.drainHandler(drained -> ready.complete(null));
+            } else {
+                ready.complete(null);
+            }
+        });
+        try {
+            ready.get();
+        } catch (ExecutionException e) {
+            throw new ClientGoneException();
+        }
+    }
+
+    private void disconnected() {
+        clientGone.set(true);
+        writable.completeExceptionally(new ClientGoneException());
+    }
+
+    private static final class ClientGoneException extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        ClientGoneException() {
+            super("the client disconnected", null, false, false);
+        }
+    }
+}

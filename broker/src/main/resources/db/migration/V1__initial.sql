@@ -1,0 +1,64 @@
+-- The whole store: catalog, grants, streams and the audit log. Portable SQL: the same file
+-- runs on H2 (embedded default) and PostgreSQL.
+
+CREATE TABLE datasets (
+    id              VARCHAR(64)   PRIMARY KEY,
+    name            VARCHAR(200)  NOT NULL,
+    description     VARCHAR(4000) NOT NULL,
+    organisation    VARCHAR(200)  NOT NULL,
+    source_type     VARCHAR(32)   NOT NULL,
+    source_path     VARCHAR(1000) NOT NULL,
+    version         VARCHAR(64)   NOT NULL,
+    schema_json     VARCHAR       NOT NULL,
+    row_count       BIGINT,
+    policy_json     VARCHAR       NOT NULL,
+    policy_version  INTEGER       NOT NULL,
+    registered_at   TIMESTAMP WITH TIME ZONE NOT NULL
+);
+
+CREATE TABLE grants (
+    id              VARCHAR(64)   PRIMARY KEY,
+    dataset_id      VARCHAR(64)   NOT NULL REFERENCES datasets (id),
+    subject         VARCHAR(200)  NOT NULL,
+    organisation    VARCHAR(200)  NOT NULL,
+    purpose         VARCHAR(200)  NOT NULL,
+    columns_json    VARCHAR       NOT NULL,
+    transforms_json VARCHAR       NOT NULL,
+    policy_version  INTEGER       NOT NULL,
+    issued_at       TIMESTAMP WITH TIME ZONE NOT NULL,
+    expires_at      TIMESTAMP WITH TIME ZONE NOT NULL
+);
+
+CREATE TABLE streams (
+    id              VARCHAR(64)   PRIMARY KEY,
+    grant_id        VARCHAR(64)   NOT NULL REFERENCES grants (id),
+    subject         VARCHAR(200)  NOT NULL,
+    organisation    VARCHAR(200)  NOT NULL,
+    shard           INTEGER       NOT NULL,
+    shards          INTEGER       NOT NULL,
+    epoch           INTEGER       NOT NULL,
+    status          VARCHAR(16)   NOT NULL,
+    row_count       BIGINT        NOT NULL,
+    batch_count     BIGINT        NOT NULL,
+    byte_count      BIGINT        NOT NULL,
+    sha256          VARCHAR(64),
+    opened_at       TIMESTAMP WITH TIME ZONE NOT NULL,
+    closed_at       TIMESTAMP WITH TIME ZONE
+);
+
+-- One row per audit record. The index is assigned by the appender, without gaps; each record's
+-- hash covers the previous record's hash, so any change, deletion or reordering breaks the chain.
+CREATE TABLE audit_log (
+    idx             BIGINT        PRIMARY KEY,
+    recorded_at     TIMESTAMP WITH TIME ZONE NOT NULL,
+    action          VARCHAR(64)   NOT NULL,
+    dataset_id      VARCHAR(64),
+    organisation    VARCHAR(200),
+    subject         VARCHAR(200),
+    record_json     VARCHAR       NOT NULL,
+    prev_hash       VARCHAR(64)   NOT NULL,
+    hash            VARCHAR(64)   NOT NULL
+);
+
+CREATE INDEX audit_log_dataset ON audit_log (dataset_id, idx);
+CREATE INDEX grants_dataset ON grants (dataset_id);

@@ -1,0 +1,46 @@
+package io.sluice.connectors;
+
+import java.util.OptionalLong;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.types.pojo.Schema;
+
+/**
+ * One opened source: its schema, its version fingerprint, and scans over it.
+ *
+ * <p>Lifecycle: created by {@link ConnectorFactory#create}, closed by whoever created it. A source
+ * holds no Arrow memory of its own; every buffer lives in a {@link BatchReader} and is allocated
+ * from the allocator passed to {@link #open}.
+ *
+ * <p>Threading: {@link #schema()}, {@link #fingerprint()} and {@link #open} may be called from
+ * several threads at once; each returned reader is used by one thread at a time.
+ */
+public interface BatchSource extends AutoCloseable {
+
+    /** The full Arrow schema of the source, columns in source order. */
+    Schema schema();
+
+    /** Number of rows, when the source knows it without a scan (Parquet footers do). */
+    OptionalLong rowCount();
+
+    /**
+     * A lower-case hex SHA-256 over what identifies the source's bytes (for Parquet: file name,
+     * size and footer), so that audit records can name exactly which version was served. Computed
+     * when the source is opened; stable as long as the bytes do not change.
+     */
+    String fingerprint();
+
+    /**
+     * Starts a scan.
+     *
+     * @param spec which columns, in which order, and how many rows per batch
+     * @param allocator the allocator every batch buffer is taken from; the reader takes a child of
+     *     it and closes that child in {@link BatchReader#close()}
+     * @return a reader that the caller owns and must close
+     * @throws ConnectorException {@link ConnectorErrorCode#UNKNOWN_COLUMN} when the spec names a
+     *     column the schema lacks
+     */
+    BatchReader open(ScanSpec spec, BufferAllocator allocator);
+
+    @Override
+    void close();
+}

@@ -1,0 +1,80 @@
+package io.sluice.connectors;
+
+import static java.util.Objects.requireNonNull;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.InvalidPathException;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+
+/**
+ * Confines a data owner's source path to the owner's own directory.
+ *
+ * <p>The path is resolved with every symbolic link followed, so neither {@code ..} nor a link
+ * that points elsewhere can leave the root.
+ */
+public final class SourcePaths {
+    private SourcePaths() {}
+
+    /**
+     * Resolves {@code relative} inside {@code root}.
+     *
+     * @return the real path of the source, inside the real path of the root
+     * @throws ConnectorException {@link ConnectorErrorCode#PATH_OUTSIDE_ROOT} for absolute paths
+     *     and for paths that leave the root; {@link ConnectorErrorCode#SOURCE_NOT_FOUND} when
+     *     nothing is there
+     */
+    public static Path resolveConfined(Path root, String relative) {
+        requireNonNull(root, "root is null");
+        requireNonNull(relative, "relative is null");
+        if (relative.isBlank()) {
+            throw new ConnectorException(ConnectorErrorCode.INVALID_SOURCE_CONFIG, "source path is empty");
+        }
+        Path candidate;
+        try {
+            candidate = Path.of(relative);
+        } catch (InvalidPathException e) {
+            throw new ConnectorException(ConnectorErrorCode.INVALID_SOURCE_CONFIG,
+                    "source path '" + relative + "' is not a valid path: " + e.getReason());
+        }
+        if (candidate.isAbsolute()) {
+            throw new ConnectorException(ConnectorErrorCode.PATH_OUTSIDE_ROOT,
+                    "source path '" + relative + "' is absolute; give it relative to your organisation's directory");
+        }
+        Path realRoot;
+        try {
+            realRoot = root.toRealPath();
+        } catch (IOException e) {
+            throw new ConnectorException(ConnectorErrorCode.SOURCE_NOT_FOUND,
+                    "source path '" + relative + "' does not exist (your organisation has no source directory)");
+        }
+        Path lexical = realRoot.resolve(candidate).normalize();
+        if (!lexical.startsWith(realRoot)) {
+            throw outside(relative);
+        }
+        Path real;
+        try {
+            real = lexical.toRealPath();
+        } catch (NoSuchFileException e) {
+            throw new ConnectorException(ConnectorErrorCode.SOURCE_NOT_FOUND,
+                    "source path '" + relative + "' does not exist");
+        } catch (IOException e) {
+            throw new ConnectorException(ConnectorErrorCode.SOURCE_READ_FAILED,
+                    "source path '" + relative + "' cannot be resolved: " + e.getMessage(), e);
+        }
+        if (!real.startsWith(realRoot)) {
+            throw outside(relative);
+        }
+        if (!Files.isReadable(real)) {
+            throw new ConnectorException(ConnectorErrorCode.SOURCE_NOT_FOUND,
+                    "source path '" + relative + "' is not readable");
+        }
+        return real;
+    }
+
+    private static ConnectorException outside(String relative) {
+        return new ConnectorException(ConnectorErrorCode.PATH_OUTSIDE_ROOT,
+                "source path '" + relative + "' resolves outside your organisation's directory");
+    }
+}

@@ -1,0 +1,173 @@
+package io.sluice.connectors.parquet;
+
+import static io.sluice.connectors.parquet.ParquetTestFiles.allColumns;
+import static io.sluice.connectors.parquet.ParquetTestFiles.writeAllTypes;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sluice.connectors.BatchReader;
+import io.sluice.connectors.ConnectorErrorCode;
+import io.sluice.connectors.ConnectorException;
+import io.sluice.connectors.ScanSpec;
+import io.sluice.connectors.parquet.ParquetTestFiles.Layout;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.util.Arrays;
+import java.util.Random;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.RootAllocator;
+import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.apache.parquet.schema.MessageTypeParser;
+import org.assertj.core.api.AbstractThrowableAssert;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ParquetCorruptFileTest {
+    @TempDir
+    Path dir;
+
+    @Test
+    void rejectsRandomBytesAsNotParquet() throws IOException {
+        byte[] noise = new byte[4_096];
+        new Random(42).nextBytes(noise);
+        Path file = Files.write(dir.resolve("noise.parquet"), noise);
+
+        assertOpenFails(file, ConnectorErrorCode.CORRUPT_SOURCE)
+                .hasMessage("noise.parquet is not a Parquet file: it does not start with the PAR1 magic");
+    }
+
+    @Test
+    void rejectsAFileTooShortToBeParquet() throws IOException {
+        Path file = Files.write(dir.resolve("short.parquet"), "PAR1PAR1".getBytes(StandardCharsets.US_ASCII));
+
+        assertOpenFails(file, ConnectorErrorCode.CORRUPT_SOURCE)
+                .hasMessage("short.parquet is not a Parquet file: it has 8 bytes, fewer than the 12 of an empty"
+                        + " Parquet file");
+    }
+
+    @Test
+    void rejectsAFileTruncatedByAFewBytes() throws IOException {
+        Path file = validFile("cut.parquet");
+        byte[] bytes = Files.readAllBytes(file);
+        Files.write(file, Arrays.copyOf(bytes, bytes.length - 3));
+
+        assertOpenFails(file, ConnectorErrorCode.CORRUPT_SOURCE)
+                .hasMessage("cut.parquet is truncated or not a Parquet file: it does not end with the PAR1 magic");
+    }
+
+    @Test
+    void rejectsAFooterLengthThatClaimsTwoGigabytes() throws IOException {
+        Path file = validFile("huge.parquet");
+        long size = Files.size(file);
+        overwrite(file, size - 8, ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(0, Integer.MAX_VALUE));
+
+        assertOpenFails(file, ConnectorErrorCode.CORRUPT_SOURCE)
+                .hasMessage("huge.parquet is corrupt: its footer length field says 2147483647 bytes but the file"
+                        + " has room for only " + (size - 12));
+    }
+
+    @Test
+    void rejectsAFooterThatCannotBeDecoded() throws IOException {
+        Path file = validFile("garbled.parquet");
+        long size = Files.size(file);
+        int footerLength = footerLength(file);
+        byte[] garbage = new byte[footerLength];
+        Arrays.fill(garbage, (byte) 0xFF);
+        overwrite(file, size - 8 - footerLength, ByteBuffer.wrap(garbage));
+
+        assertOpenFails(file, ConnectorErrorCode.CORRUPT_SOURCE)
+                .hasMessageStartingWith("garbled.parquet is corrupt: its footer cannot be decoded (");
+    }
+
+    @Test
+    void rejectsAnEncryptedFooterAsUnsupported() throws IOException {
+        Path file = validFile("secret.parquet");
+        overwrite(file, Files.size(file) - 4, ByteBuffer.wrap("PARE".getBytes(StandardCharsets.US_ASCII)));
+
+        assertOpenFails(file, ConnectorErrorCode.UNSUPPORTED_TYPE)
+                .hasMessage("secret.parquet is an encrypted Parquet file; encrypted files are not supported");
+    }
+
+    @Test
+    void rejectsColumnsOfUnsupportedTypesNamingEachWithItsType() throws IOException {
+        Path file = dir.resolve("types.parquet");
+        ParquetTestFiles.write(file, MessageTypeParser.parseMessageType("""
+                message m {
+                  required int32 id;
+                  optional int32 price (DECIMAL(9,2));
+                  repeated int32 tags;
+                  optional group address { optional binary city (STRING); }
+                  optional int96 legacy_ts;
+                  required fixed_len_byte_array(16) uuid (UUID);
+                  optional binary doc (JSON);
+                  optional int64 t (TIME(MICROS,true));
+                }
+                """), 0, Layout.of(CompressionCodecName.UNCOMPRESSED, false, 100), (column, row) -> null);
+
+        assertOpenFails(file, ConnectorErrorCode.UNSUPPORTED_TYPE)
+                .hasMessage("types.parquet has columns of types not supported yet: price (optional int32 (DECIMAL(9,2))),"
+                        + " tags (repeated int32), address (optional group), legacy_ts (optional int96),"
+                        + " uuid (required fixed_len_byte_array(16) (UUID)), doc (optional binary (JSON)),"
+                        + " t (optional int64 (TIME(MICROS,true)))");
+    }
+
+    @Test
+    void reportsAPageCorruptedMidScanAndReleasesEveryBuffer() throws IOException {
+        Path file = dir.resolve("damaged.parquet");
+        writeAllTypes(file, 1_000, Layout.of(CompressionCodecName.UNCOMPRESSED, false, 300));
+        long secondRowGroup = ParquetFooter.read(file).metadata().getBlocks().get(1).getColumns().getFirst()
+                .getStartingPos();
+        byte[] garbage = new byte[32];
+        Arrays.fill(garbage, (byte) 0xFF);
+        overwrite(file, secondRowGroup, ByteBuffer.wrap(garbage));
+
+        try (BufferAllocator allocator = new RootAllocator();
+                ParquetBatchSource source = ParquetBatchSource.open(file);
+                BatchReader reader = source.open(new ScanSpec(allColumns(), 100), allocator)) {
+            for (int batch = 0; batch < 3; batch++) {
+                assertThat(reader.loadNextBatch()).isTrue();
+            }
+            assertThat(allocator.getAllocatedMemory()).isPositive();
+
+            assertThatThrownBy(reader::loadNextBatch)
+                    .isInstanceOfSatisfying(ConnectorException.class,
+                            e -> assertThat(e.errorCode()).isEqualTo(ConnectorErrorCode.CORRUPT_SOURCE))
+                    .hasMessageStartingWith("damaged.parquet is corrupt: row group 1 cannot be ")
+                    .message().doesNotContain(dir.toString());
+            assertThat(allocator.getAllocatedMemory()).isZero();
+            assertThat(allocator.getChildAllocators()).isEmpty();
+        }
+    }
+
+    private AbstractThrowableAssert<?, ? extends Throwable> assertOpenFails(Path file, ConnectorErrorCode code) {
+        AbstractThrowableAssert<?, ? extends Throwable> failure = assertThatThrownBy(() -> ParquetBatchSource.open(file))
+                .isInstanceOfSatisfying(ConnectorException.class, e -> assertThat(e.errorCode()).isEqualTo(code));
+        failure.message().doesNotContain(dir.toString());
+        return failure;
+    }
+
+    private Path validFile(String name) throws IOException {
+        Path file = dir.resolve(name);
+        writeAllTypes(file, 500, Layout.of(CompressionCodecName.SNAPPY, true, 200));
+        return file;
+    }
+
+    private static int footerLength(Path file) throws IOException {
+        byte[] bytes = Files.readAllBytes(file);
+        return ByteBuffer.wrap(bytes, bytes.length - 8, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+    }
+
+    private static void overwrite(Path file, long position, ByteBuffer bytes) throws IOException {
+        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
+            while (bytes.hasRemaining()) {
+                channel.write(bytes, position + bytes.position());
+            }
+        }
+    }
+}

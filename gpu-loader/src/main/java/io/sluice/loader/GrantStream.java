@@ -1,0 +1,309 @@
+package io.sluice.loader;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Optional;
+
+import io.sluice.loader.internal.MeteredInputStream;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.memory.OutOfMemoryException;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.ipc.ArrowStreamReader;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.apache.arrow.vector.util.TransferPair;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * One Arrow stream of a grant, read batch by batch from the broker's response body straight into
+ * pinned host memory.
+ *
+ * <p><b>Lifecycle:</b> made by {@link GpuLoader#open}, with the schema already read. Iterate with
+ * {@link #hasNext()}/{@link #next()} until {@code hasNext()} returns {@code false}: the body has
+ * then been read to its end, verified to end with the Arrow end-of-stream marker, and
+ * {@link #sha256Hex()} is available to compare with the broker's {@code GET /v1/streams/{id}}.
+ * Any failure while reading (connection dropped, truncated or undecodable body, pinned limit
+ * reached) throws {@link LoaderException} and releases the stream's buffers at once; the stream
+ * then reports no further batches.
+ *
+ * <p><b>Ownership:</b> the caller owns the stream and must {@link #close()} it (closing early is
+ * how to abandon a stream; the connection is dropped). Each {@link HostBatch} from {@link #next()}
+ * is owned by the caller too, independently of the stream: it stays valid after the stream is
+ * closed and must be closed itself.
+ *
+ * <p><b>Threading:</b> one thread reads a stream. The counters ({@link #bytesReceived()},
+ * {@link #batches()}, {@link #rows()}) may be read from other threads, for progress reports.
+ */
+public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(GrantStream.class);
+
+    private final String grantId;
+    private final String streamId;
+    private final String url;
+    private final BufferAllocator root;
+    private final BufferAllocator allocator;
+    private final MeteredInputStream body;
+    private final ArrowStreamReader reader;
+    private final Schema schema;
+
+    private boolean batchLoaded;
+    private boolean ended;
+    private boolean failed;
+    private boolean closed;
+    private Optional<String> sha256Hex = Optional.empty();
+    private volatile long batches;
+    private volatile long rows;
+
+    private GrantStream(
+            String grantId,
+            String streamId,
+            String url,
+            BufferAllocator root,
+            BufferAllocator allocator,
+            MeteredInputStream body,
+            ArrowStreamReader reader,
+            Schema schema) {
+        this.grantId = grantId;
+        this.streamId = streamId;
+        this.url = url;
+        this.root = root;
+        this.allocator = allocator;
+        this.body = body;
+        this.reader = reader;
+        this.schema = schema;
+    }
+
+    /**
+     * Reads the schema from {@code body} and returns the stream. Takes ownership of
+     * {@code allocator} and {@code body}: both are closed here if this throws.
+     */
+    static GrantStream start(
+            String grantId,
+            String streamId,
+            String url,
+            BufferAllocator root,
+            BufferAllocator allocator,
+            MeteredInputStream body) {
+        ArrowStreamReader reader = new ArrowStreamReader(body, allocator);
+        try {
+            Schema schema = reader.getVectorSchemaRoot().getSchema();
+            return new GrantStream(grantId, streamId, url, root, allocator, body, reader, schema);
+        } catch (IOException | RuntimeException e) {
+            LoaderException failure = readFailure(e, body, streamId, url, "the schema");
+            closeQuietly(reader, allocator, failure);
+            throw failure;
+        }
+    }
+
+    /** The broker's id of this stream, from the {@code Sluice-Stream-Id} header. */
+    public String streamId() {
+        return streamId;
+    }
+
+    /** The grant this stream serves. */
+    public String grantId() {
+        return grantId;
+    }
+
+    public Schema schema() {
+        return schema;
+    }
+
+    /** The exact number of body bytes read from the connection so far. */
+    public long bytesReceived() {
+        return body.bytesRead();
+    }
+
+    /** Batches read from the body so far. */
+    public long batches() {
+        return batches;
+    }
+
+    /** Rows in the batches read so far. */
+    public long rows() {
+        return rows;
+    }
+
+    /**
+     * The lower-case hex SHA-256 of every body byte, to compare with the broker's record of the
+     * stream.
+     *
+     * @throws IllegalStateException until the stream was read to its end
+     */
+    public String sha256Hex() {
+        return sha256Hex.orElseThrow(() -> new IllegalStateException("stream " + streamId
+                + " has not been read to its end: the SHA-256 covers the whole body, read until hasNext() is false"));
+    }
+
+    /**
+     * Whether another batch follows; reads it from the connection (blocking) if needed. Returns
+     * {@code false} at the end of the body, after a failure and after {@link #close()}.
+     *
+     * @throws LoaderException when reading fails; the stream's buffers are released first
+     */
+    @Override
+    public boolean hasNext() {
+        if (batchLoaded) {
+            return true;
+        }
+        if (ended || failed || closed) {
+            return false;
+        }
+        boolean loaded;
+        try {
+            loaded = reader.loadNextBatch();
+        } catch (IOException | RuntimeException e) {
+            throw fail(readFailure(e, body, streamId, url, "batch " + (batches + 1)));
+        }
+        if (loaded) {
+            batchLoaded = true;
+            return true;
+        }
+        finish();
+        return false;
+    }
+
+    /**
+     * The next batch, moved without copying out of the reader into a batch the caller owns.
+     *
+     * @return a batch the caller must close
+     * @throws NoSuchElementException when {@link #hasNext()} is {@code false}
+     * @throws LoaderException when reading fails
+     */
+    @Override
+    public HostBatch next() {
+        if (!hasNext()) {
+            throw new NoSuchElementException("stream " + streamId + " has no more batches");
+        }
+        batchLoaded = false;
+        VectorSchemaRoot source;
+        try {
+            source = reader.getVectorSchemaRoot();
+        } catch (IOException e) {
+            throw fail(readFailure(e, body, streamId, url, "batch " + (batches + 1)));
+        }
+        int rowCount = source.getRowCount();
+        BufferAllocator batchAllocator = root.newChildAllocator(
+                "batch:" + streamId + "#" + (batches + 1), 0, root.getLimit());
+        List<FieldVector> vectors = new ArrayList<>(source.getFieldVectors().size());
+        try {
+            for (FieldVector vector : source.getFieldVectors()) {
+                TransferPair transfer = vector.getTransferPair(batchAllocator);
+                transfer.transfer();
+                vectors.add((FieldVector) transfer.getTo());
+            }
+            HostBatch batch = new HostBatch(new VectorSchemaRoot(schema, vectors, rowCount), batchAllocator);
+            batches = batches + 1;
+            rows = rows + rowCount;
+            return batch;
+        } catch (RuntimeException e) {
+            vectors.forEach(FieldVector::close);
+            batchAllocator.close();
+            throw e;
+        }
+    }
+
+    /**
+     * Closes the reader, the response body (dropping the connection if the body was not read to its
+     * end) and the stream's allocator. Batches already handed out stay valid. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        if (!failed) {
+            closeResources();
+        }
+    }
+
+    private void finish() {
+        ended = true;
+        if (!body.endsWithEndOfStreamMarker()) {
+            throw fail(new LoaderException(LoaderErrorCode.STREAM_TRUNCATED, "stream " + streamId + " from " + url
+                    + " ended after " + body.bytesRead() + " bytes without the Arrow end-of-stream marker", null));
+        }
+        try {
+            long trailing = body.drain();
+            if (trailing > 0) {
+                LOG.warn("stream {} had {} bytes after the Arrow end-of-stream marker; they are part of its SHA-256",
+                        streamId, trailing);
+            }
+        } catch (IOException e) {
+            throw fail(readFailure(e, body, streamId, url, "the end of the body"));
+        }
+        sha256Hex = Optional.of(body.sha256Hex());
+        LOG.debug("stream {} of grant {} read: {} batches, {} rows, {} bytes", streamId, grantId, batches, rows,
+                body.bytesRead());
+    }
+
+    private LoaderException fail(LoaderException failure) {
+        failed = true;
+        batchLoaded = false;
+        closeResources(failure);
+        return failure;
+    }
+
+    private void closeResources() {
+        try {
+            reader.close();
+        } catch (IOException e) {
+            LOG.debug("closing the body of stream {} failed", streamId, e);
+        } finally {
+            allocator.close();
+        }
+    }
+
+    private void closeResources(LoaderException failure) {
+        closeQuietly(reader, allocator, failure);
+    }
+
+    private static void closeQuietly(ArrowStreamReader reader, BufferAllocator allocator, LoaderException failure) {
+        try {
+            reader.close();
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+        }
+        try {
+            allocator.close();
+        } catch (RuntimeException e) {
+            failure.addSuppressed(e);
+        }
+    }
+
+    /** Classifies a failure to read {@code what}: broken connection, truncated body, pinned limit or bad IPC. */
+    private static LoaderException readFailure(
+            Exception e, MeteredInputStream body, String streamId, String url, String what) {
+        String at = " at byte " + body.bytesRead();
+        if (e instanceof OutOfMemoryException) {
+            return new LoaderException(LoaderErrorCode.PINNED_LIMIT_EXCEEDED, "reading " + what + " of stream "
+                    + streamId + " needs more pinned memory than LoaderConfig.pinnedLimitBytes allows; close batches "
+                    + "sooner or raise the limit: " + e.getMessage(), e);
+        }
+        if (e instanceof IOException && Thread.currentThread().isInterrupted()) {
+            return new LoaderException(LoaderErrorCode.INTERRUPTED, "interrupted while reading " + what
+                    + " of stream " + streamId, e);
+        }
+        if (body.failure().isPresent()) {
+            return new LoaderException(LoaderErrorCode.STREAM_BROKEN, "connection to " + url + " failed while reading "
+                    + what + " of stream " + streamId + at + ": " + describe(body.failure().get()), e);
+        }
+        if (body.endOfInput()) {
+            return new LoaderException(LoaderErrorCode.STREAM_TRUNCATED, "stream " + streamId + " from " + url
+                    + " ended in the middle of " + what + at, e);
+        }
+        return new LoaderException(LoaderErrorCode.STREAM_INVALID, "stream " + streamId + " from " + url
+                + " is not a readable Arrow IPC stream (" + what + at + "): " + describe(e), e);
+    }
+
+    private static String describe(Exception e) {
+        return Objects.requireNonNullElse(e.getMessage(), e.getClass().getSimpleName());
+    }
+}

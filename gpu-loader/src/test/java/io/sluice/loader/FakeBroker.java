@@ -1,0 +1,143 @@
+package io.sluice.loader;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.InetSocketAddress;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+
+import com.sun.net.httpserver.HttpExchange;
+import com.sun.net.httpserver.HttpServer;
+
+/**
+ * A stand-in for the broker's stream route, on 127.0.0.1: {@code GET /v1/grants/{id}/stream}
+ * answers what was {@link #route registered} for the grant, after checking the bearer token.
+ */
+final class FakeBroker implements AutoCloseable {
+
+    static final String TOKEN = "test-token";
+
+    /** What to answer for one grant. */
+    sealed interface Answer {
+    }
+
+    /** The whole stream, with a Content-Length. */
+    record Stream(String streamId, byte[] bytes) implements Answer {
+    }
+
+    /** A Content-Length of the whole stream, then only {@code sent} bytes and a dropped connection. */
+    record DropAfter(String streamId, byte[] bytes, long sent) implements Answer {
+    }
+
+    /** Chunked, {@code bytes} only, ended cleanly: the body itself is short. */
+    record Chunked(String streamId, byte[] bytes) implements Answer {
+    }
+
+    /** An error status with a body. */
+    record Error(int status, String contentType, String body) implements Answer {
+    }
+
+    private final HttpServer server;
+    private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
+    private final Map<String, Answer> answers = new ConcurrentHashMap<>();
+    private final List<String> queries = new CopyOnWriteArrayList<>();
+
+    FakeBroker() throws IOException {
+        server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        server.setExecutor(executor);
+        server.createContext("/v1/grants/", this::handle);
+        server.start();
+    }
+
+    URI uri() {
+        return URI.create("http://127.0.0.1:" + server.getAddress().getPort());
+    }
+
+    FakeBroker route(String grantId, Answer answer) {
+        answers.put(grantId, answer);
+        return this;
+    }
+
+    /** The query strings received, in order. */
+    List<String> queries() {
+        return List.copyOf(queries);
+    }
+
+    private void handle(HttpExchange exchange) throws IOException {
+        try (exchange) {
+            String path = exchange.getRequestURI().getPath();
+            queries.add(exchange.getRequestURI().getRawQuery());
+            if (!("Bearer " + TOKEN).equals(exchange.getRequestHeaders().getFirst("Authorization"))) {
+                send(exchange, new Error(401, "application/json", """
+                        {"code": 3003, "error": "unauthenticated", "message": "a bearer token is required",
+                         "requestId": "req-401", "reasons": []}"""));
+                return;
+            }
+            String grantId = path.substring("/v1/grants/".length(), path.length() - "/stream".length());
+            Answer answer = answers.get(grantId);
+            if (!path.endsWith("/stream") || answer == null) {
+                send(exchange, new Error(404, "application/json", """
+                        {"code": 3005, "error": "not_found", "message": "no grant %s", "requestId": "req-404"}"""
+                        .formatted(grantId)));
+                return;
+            }
+            send(exchange, answer);
+        }
+    }
+
+    private static void send(HttpExchange exchange, Answer answer) throws IOException {
+        switch (answer) {
+            case Stream(String streamId, byte[] bytes) -> {
+                streamHeaders(exchange, streamId);
+                exchange.sendResponseHeaders(200, bytes.length);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(bytes);
+                }
+            }
+            case DropAfter(String streamId, byte[] bytes, long sent) -> {
+                streamHeaders(exchange, streamId);
+                exchange.sendResponseHeaders(200, bytes.length);
+                OutputStream out = exchange.getResponseBody();
+                out.write(bytes, 0, Math.toIntExact(sent));
+                out.flush();
+                try {
+                    out.close(); // fewer bytes than announced: the server drops the connection
+                } catch (IOException expected) {
+                    // "insufficient bytes written to stream"
+                }
+            }
+            case Chunked(String streamId, byte[] bytes) -> {
+                streamHeaders(exchange, streamId);
+                exchange.sendResponseHeaders(200, 0);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(bytes);
+                }
+            }
+            case Error(int status, String contentType, String body) -> {
+                byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().set("Content-Type", contentType);
+                exchange.sendResponseHeaders(status, bytes.length);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(bytes);
+                }
+            }
+        }
+    }
+
+    private static void streamHeaders(HttpExchange exchange, String streamId) {
+        exchange.getResponseHeaders().set("Content-Type", GpuLoader.ARROW_STREAM_MEDIA_TYPE);
+        exchange.getResponseHeaders().set(GpuLoader.STREAM_ID_HEADER, streamId);
+    }
+
+    @Override
+    public void close() {
+        server.stop(0);
+        executor.close();
+    }
+}

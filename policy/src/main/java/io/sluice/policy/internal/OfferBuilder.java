@@ -1,0 +1,62 @@
+package io.sluice.policy.internal;
+
+import static java.util.Objects.requireNonNull;
+
+import io.sluice.policy.Constraint;
+import io.sluice.policy.Policy;
+import io.sluice.policy.PolicyOffer;
+import io.sluice.policy.Rule;
+import io.sluice.policy.Transform;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Set;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.Schema;
+
+/**
+ * Summarises a policy for the catalog: which purposes and organisations its permissions name
+ * positively ({@code eq}, {@code isAnyOf}), which columns can leave under at least one permission,
+ * and what is done to them. Stateless and thread-safe.
+ */
+public final class OfferBuilder {
+    private OfferBuilder() {}
+
+    /** See {@link io.sluice.policy.Policies#offer}. */
+    public static PolicyOffer offer(Policy policy, Schema schema) {
+        requireNonNull(policy, "policy is null");
+        requireNonNull(schema, "schema is null");
+        List<String> schemaColumns = schema.getFields().stream().map(Field::getName).toList();
+        Set<String> purposes = new LinkedHashSet<>();
+        Set<String> organisations = new LinkedHashSet<>();
+        Set<String> leaving = new LinkedHashSet<>();
+        Set<Transform> transforms = new LinkedHashSet<>();
+        for (Rule.Permission permission : policy.permissions()) {
+            for (Constraint constraint : permission.constraints()) {
+                switch (constraint) {
+                    case Constraint.Atomic atomic -> {
+                        switch (atomic.leftOperand()) {
+                            case PURPOSE -> purposes.addAll(allowedTerms(atomic));
+                            case ORGANISATION -> organisations.addAll(allowedTerms(atomic));
+                            case ROLE, DATE_TIME -> { }
+                        }
+                    }
+                }
+            }
+            PermissionEffect effect = PermissionEffect.of(permission, schemaColumns);
+            if (!effect.remaining().isEmpty()) {
+                leaving.addAll(effect.remaining());
+                effect.transform().ifPresent(transforms::add);
+            }
+        }
+        List<String> columns = schemaColumns.stream().filter(leaving::contains).toList();
+        return new PolicyOffer(List.copyOf(purposes), List.copyOf(organisations), columns, List.copyOf(transforms));
+    }
+
+    /** The terms a constraint allows by name; exclusions ({@code neq}, {@code isNoneOf}) name none. */
+    private static List<String> allowedTerms(Constraint.Atomic constraint) {
+        return switch (constraint.operator()) {
+            case EQ, IS_ANY_OF -> ConstraintEvaluator.terms(constraint.rightOperand());
+            case NEQ, IS_NONE_OF, LT, LTEQ, GT, GTEQ -> List.of();
+        };
+    }
+}
