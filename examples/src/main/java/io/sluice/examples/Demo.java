@@ -34,7 +34,7 @@ import picocli.CommandLine.Option;
 public final class Demo implements Callable<Integer> {
 
     /** The policy the hospital attaches: research by ai-lab only, names never leave. */
-    static final String POLICY = """
+    public static final String POLICY = """
             {
               "@context": ["http://www.w3.org/ns/odrl.jsonld", {"sluice": "https://sluice.dev/ns/"}],
               "@type": "Set",
@@ -51,6 +51,7 @@ public final class Demo implements Callable<Integer> {
             """;
 
     private static final String MARKER = ".sluice-demo";
+    private static final long REPORT_EVERY_ROWS = 200_000;
 
     @Option(names = "--rows", defaultValue = "1000000", description = "patients to generate (default: ${DEFAULT-VALUE})")
     long rows;
@@ -63,6 +64,7 @@ public final class Demo implements Callable<Integer> {
     Path dataDir;
 
     private final PrintStream out = System.out;
+    private int progressCalls;
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new Demo()).execute(args));
@@ -142,16 +144,20 @@ public final class Demo implements Callable<Integer> {
                         out.println("  columns received: " + stream.schema().getFields().stream()
                                 .map(f -> f.getName()).toList());
                     }
+                    long nextReport = REPORT_EVERY_ROWS;
                     while (stream.hasNext()) {
                         try (HostBatch batch = stream.next()) {
                             model.train(batch.root());
                         }
-                        progress("  epoch %d: %,d rows, %.1f MB, %.0f MB/s", epoch + 1, stream.rows(),
-                                stream.bytesReceived() / 1e6, stream.bytesReceived() / 1e6 / seconds(started));
+                        if (stream.rows() >= nextReport || !stream.hasNext()) {
+                            nextReport += REPORT_EVERY_ROWS;
+                            out.printf("  epoch %d  %,9d rows  %6.1f MB  %5.0f MB/s  training log-loss %.4f%n",
+                                    epoch + 1, stream.rows(), stream.bytesReceived() / 1e6,
+                                    stream.bytesReceived() / 1e6 / seconds(started), model.takeMeanLoss());
+                        }
                     }
-                    out.printf("%n  epoch %d: stream %s, mean log-loss %.4f, hold-out accuracy %.3f (%,d patients)%n",
-                            epoch + 1, stream.streamId(), model.takeMeanLoss(), model.holdOutAccuracy(),
-                            model.holdOutRows());
+                    out.printf("  epoch %d done: stream %s, hold-out accuracy %.3f on %,d patients never trained on%n",
+                            epoch + 1, stream.streamId(), model.holdOutAccuracy(), model.holdOutRows());
                 }
             }
         }
@@ -185,9 +191,15 @@ public final class Demo implements Callable<Integer> {
         out.printf("%n[%s] %s%n", number, title);
     }
 
+    /** A line that rewrites itself on a terminal; in a log, only every fifth call is kept. */
     private void progress(String format, Object... args) {
-        out.print("\r" + String.format(format, args));
-        out.flush();
+        boolean terminal = System.console() != null && System.console().isTerminal();
+        if (terminal) {
+            out.print("\r" + String.format(format, args));
+            out.flush();
+        } else if (++progressCalls % 5 == 0) {
+            out.println(String.format(format, args));
+        }
     }
 
     private static double seconds(long startedNanos) {

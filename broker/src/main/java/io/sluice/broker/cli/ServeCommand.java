@@ -13,8 +13,9 @@ import picocli.CommandLine.Option;
 /** {@code sluice serve}: runs a broker until interrupted. */
 @Command(name = "serve",
         mixinStandardHelpOptions = true,
-        description = {"Runs the broker. With no options: 127.0.0.1, a free port, H2 under ./data,",
-            "sources under ./data/sources/<organisation>/, the development token issuer (local use only)."})
+        description = {"Runs a broker.",
+            "With no options: 127.0.0.1:8470, H2 under ./data, sources under ./data/sources/<organisation>/",
+            "and the development token issuer (local use only)."})
 public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--host", defaultValue = BrokerConfig.DEFAULT_HOST, description = "address to bind (default: ${DEFAULT-VALUE})")

@@ -12,6 +12,7 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.OutOfMemoryException;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.util.OversizedAllocationException;
 import org.apache.arrow.vector.types.pojo.Schema;
 import org.apache.parquet.ParquetReadOptions;
 import org.apache.parquet.column.ColumnReader;
@@ -150,7 +151,11 @@ final class ParquetBatchReader implements BatchReader {
 
     private static ParquetFileReader openFile(Path file, ParquetFooter footer) throws IOException {
         // Options per reader: closing a ParquetFileReader releases its options' codec factory.
-        ParquetReadOptions options = ParquetReadOptions.builder(new PlainParquetConfiguration()).build();
+        // Page checksums (written by default since parquet-java 1.12) turn a flipped bit into an error
+        // instead of a silently wrong value.
+        ParquetReadOptions options = ParquetReadOptions.builder(new PlainParquetConfiguration())
+                .usePageChecksumVerification(true)
+                .build();
         LocalInputFile inputFile = new LocalInputFile(file);
         SeekableInputStream stream = inputFile.newStream();
         try {
@@ -203,8 +208,8 @@ final class ParquetBatchReader implements BatchReader {
             return true;
         } catch (IOException e) {
             throw readFailure(e);
-        } catch (ConnectorException | OutOfMemoryException e) {
-            // Already coded, or the caller's allocator limit: not the file's fault.
+        } catch (ConnectorException | OutOfMemoryException | OversizedAllocationException e) {
+            // Already coded, or the caller's allocator limit or Arrow's buffer limit: not the file's fault.
             throw e;
         } catch (RuntimeException e) {
             // parquet-java reports undecodable pages, levels and values as unchecked exceptions.

@@ -19,9 +19,11 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.Arrays;
+import java.util.List;
 import java.util.Random;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
+import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
 import org.apache.parquet.schema.MessageTypeParser;
 import org.assertj.core.api.AbstractThrowableAssert;
@@ -142,6 +144,28 @@ class ParquetCorruptFileTest {
                     .message().doesNotContain(dir.toString());
             assertThat(allocator.getAllocatedMemory()).isZero();
             assertThat(allocator.getChildAllocators()).isEmpty();
+        }
+    }
+
+    @Test
+    void detectsAFlippedBitInAPageThroughItsChecksum() throws IOException {
+        Path file = dir.resolve("flipped.parquet");
+        writeAllTypes(file, 1_000, Layout.of(CompressionCodecName.UNCOMPRESSED, false, 300));
+        ColumnChunkMetaData chunk = ParquetFooter.read(file).metadata().getBlocks().getFirst().getColumns().stream()
+                .filter(column -> column.getPath().toDotString().equals("req_int64"))
+                .findFirst()
+                .orElseThrow();
+        long lastValueByte = chunk.getStartingPos() + chunk.getTotalSize() - 1;
+        byte[] bytes = Files.readAllBytes(file);
+        overwrite(file, lastValueByte, ByteBuffer.wrap(new byte[] {(byte) (bytes[(int) lastValueByte] ^ 0x01)}));
+
+        try (BufferAllocator allocator = new RootAllocator();
+                ParquetBatchSource source = ParquetBatchSource.open(file);
+                BatchReader reader = source.open(new ScanSpec(List.of("req_int64"), 1_000), allocator)) {
+            assertThatThrownBy(reader::loadNextBatch)
+                    .isInstanceOfSatisfying(ConnectorException.class,
+                            e -> assertThat(e.errorCode()).isEqualTo(ConnectorErrorCode.CORRUPT_SOURCE))
+                    .hasMessageStartingWith("flipped.parquet is corrupt: row group 0 cannot be ");
         }
     }
 
