@@ -143,6 +143,39 @@ class EndToEndIT {
     }
 
     @Test
+    void clientThatDisconnectsMidStreamAbortsTheStreamAndTheBrokerKeepsServing() throws Exception {
+        // Large enough that the broker must wait on back-pressure while the client is gone.
+        HospitalDataset.write(dir.resolve("sources/hospital-a/big.parquet"), 1_000_000, 11, written -> {});
+        String bigId = client.post("/v1/datasets", Optional.of(owner), registration("big.parquet")).orThrow()
+                .path("id").asText();
+        String grantId = client.post("/v1/grants", Optional.of(lab), BrokerClient.json().createObjectNode()
+                .put("dataset", bigId).put("purpose", "medical-research")).orThrow().path("id").asText();
+        String streamId;
+        try (java.net.Socket socket = new java.net.Socket(broker.uri().getHost(), broker.uri().getPort())) {
+            socket.getOutputStream().write(("GET /v1/grants/" + grantId + "/stream HTTP/1.1\r\nHost: localhost\r\n"
+                    + "Authorization: Bearer " + lab + "\r\n\r\n").getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+            byte[] head = socket.getInputStream().readNBytes(64 * 1024);
+            String headers = new String(head, java.nio.charset.StandardCharsets.ISO_8859_1);
+            assertThat(headers).startsWith("HTTP/1.1 200");
+            streamId = headers.lines().filter(l -> l.toLowerCase(java.util.Locale.ROOT).startsWith("sluice-stream-id:"))
+                    .findFirst().orElseThrow().substring("sluice-stream-id:".length()).trim();
+        }
+        JsonNode status = null;
+        for (int attempt = 0; attempt < 100; attempt++) {
+            status = client.get("/v1/streams/" + streamId, Optional.of(lab)).orThrow();
+            if (!status.path("status").asText().equals("running")) {
+                break;
+            }
+            Thread.sleep(100);
+        }
+        assertThat(status.path("status").asText()).isEqualTo("aborted");
+        assertThat(status.path("rows").asLong()).isLessThan(1_000_000);
+        assertThat(auditRecords("stream.aborted"))
+                .anySatisfy(record -> assertThat(record.path("stream").asText()).isEqualTo(streamId));
+        assertThat(client.get("/health", Optional.empty()).status()).isEqualTo(200);
+    }
+
+    @Test
     void wrongPurposeIsDeniedWithACodedReasonAndAudited() {
         BrokerClient.Response denied = client.post("/v1/grants", Optional.of(lab),
                 BrokerClient.json().createObjectNode().put("dataset", datasetId).put("purpose", "marketing"));

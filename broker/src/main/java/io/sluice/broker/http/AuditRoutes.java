@@ -32,7 +32,7 @@ final class AuditRoutes {
         Identity caller = AuthenticationHandler.identity(ctx);
         Optional<String> owner = caller.hasRole(Identity.COMPLIANCE_OFFICER)
                 ? Optional.empty() : Optional.of(caller.organisation());
-        long after = JsonBodies.intParam(ctx, "after", -1);
+        long after = JsonBodies.longParam(ctx, "after", -1);
         AuditQuery query;
         try {
             query = new AuditQuery(param(ctx, "dataset"), param(ctx, "organisation"), param(ctx, "action"),

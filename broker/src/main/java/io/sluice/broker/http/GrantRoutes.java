@@ -11,6 +11,7 @@ import io.sluice.broker.stream.ArrowHttpStreamer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
 
 /** {@code POST /v1/grants}, {@code GET /v1/grants/{id}/stream}, {@code GET /v1/streams/{id}}. */
 final class GrantRoutes {
@@ -52,7 +53,13 @@ final class GrantRoutes {
                     .putHeader("Sluice-Stream-Id", opened.streamId());
             ArrowHttpStreamer streamer = new ArrowHttpStreamer(opened, c.response(), c.vertx().getOrCreateContext(),
                     outcome -> streams.finish(holder, opened, outcome));
-            streamThreads.execute(streamer);
+            try {
+                streamThreads.execute(streamer);
+            } catch (RejectedExecutionException e) {
+                // The broker is shutting down: nothing was sent, so give the buffers back and say so.
+                opened.close();
+                c.response().reset();
+            }
         });
     }
 

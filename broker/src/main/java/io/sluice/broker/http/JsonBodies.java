@@ -79,12 +79,20 @@ final class JsonBodies {
     }
 
     static int intParam(RoutingContext ctx, String name, int defaultValue) {
+        long value = longParam(ctx, name, defaultValue);
+        if (value != (int) value) {
+            throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "'" + name + "' is out of range, was " + value);
+        }
+        return (int) value;
+    }
+
+    static long longParam(RoutingContext ctx, String name, long defaultValue) {
         String value = ctx.request().getParam(name);
         if (value == null || value.isEmpty()) {
             return defaultValue;
         }
         try {
-            return Integer.parseInt(value);
+            return Long.parseLong(value);
         } catch (NumberFormatException e) {
             throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "'" + name + "' must be an integer, was '" + value + "'");
         }

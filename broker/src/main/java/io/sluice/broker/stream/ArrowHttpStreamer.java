@@ -79,6 +79,7 @@ public final class ArrowHttpStreamer implements Runnable {
                 if (batchIndex++ % shards != shard) {
                     continue;
                 }
+                channel.reserve(encodedSizeHint(root));
                 writer.writeBatch();
                 rows += root.getRowCount();
                 batches++;
@@ -127,6 +128,15 @@ public final class ArrowHttpStreamer implements Runnable {
         });
     }
 
+    /** About the size of the batch's IPC message, so the buffer is allocated once, not grown. */
+    private static long encodedSizeHint(VectorSchemaRoot root) {
+        long bytes = 4096;
+        for (var vector : root.getFieldVectors()) {
+            bytes += vector.getBufferSize() + 64;
+        }
+        return bytes;
+    }
+
     private Outcome aborted(long rows, long batches, ResponseChannel channel, String message) {
         return new Outcome(StreamRecord.Status.ABORTED, rows, batches, channel.bytes(), channel.sha256Hex(),
                 Optional.of(message));
@@ -142,12 +152,21 @@ public final class ArrowHttpStreamer implements Runnable {
         CompletableFuture<Void> ready = new CompletableFuture<>();
         writable = ready;
         context.runOnContext(ignored -> {
-            if (clientGone.get()) {
+            if (clientGone.get() || response.closed()) {
                 bytes.release();
                 ready.completeExceptionally(new ClientGoneException());
                 return;
             }
-            response.write(BufferInternal.buffer(bytes));
+            try {
+                response.write(BufferInternal.buffer(bytes));
+            } catch (RuntimeException e) {
+                // The connection closed between the check and the write.
+                if (bytes.refCnt() > 0) {
+                    bytes.release();
+                }
+                ready.completeExceptionally(e);
+                return;
+            }
             if (response.writeQueueFull()) {
                 response.drainHandler(drained -> ready.complete(null));
             } else {

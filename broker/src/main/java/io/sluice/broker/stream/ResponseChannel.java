@@ -28,10 +28,22 @@ final class ResponseChannel implements WritableByteChannel {
         }
     }
 
+    /** Makes room for about {@code bytes} more, so that a batch is copied once, not regrown. */
+    void reserve(long bytes) {
+        int wanted = (int) Math.min(Integer.MAX_VALUE - 8, pending.writerIndex() + bytes);
+        if (pending.capacity() == 0) {
+            pending.release();
+            pending = Unpooled.directBuffer(wanted);
+        } else {
+            pending.ensureWritable(wanted - pending.writerIndex());
+        }
+    }
+
     @Override
     public int write(ByteBuffer source) {
         int length = source.remaining();
         if (pending.capacity() == 0) {
+            pending.release();
             pending = Unpooled.directBuffer(Math.max(length, 64 * 1024));
         }
         sha256.update(source.duplicate());
