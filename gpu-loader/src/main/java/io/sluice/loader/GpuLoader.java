@@ -13,7 +13,11 @@ import java.nio.charset.StandardCharsets;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.stream.Collectors;
 import java.util.function.Supplier;
 
 import io.sluice.loader.internal.BrokerError;
@@ -66,6 +70,7 @@ public final class GpuLoader implements AutoCloseable {
     private final HttpClient http;
     private final boolean gpuAvailable;
     private final AtomicBoolean closed = new AtomicBoolean();
+    private final Set<GrantStream> openStreams = ConcurrentHashMap.newKeySet();
 
     private GpuLoader(LoaderConfig config, PinnedMemory memory, RootAllocator allocator, HttpClient http,
             boolean gpuAvailable) {
@@ -161,7 +166,11 @@ public final class GpuLoader implements AutoCloseable {
             closeBody(body);
             throw e;
         }
-        GrantStream stream = GrantStream.start(grantId, streamId.get(), uri.toString(), allocator, streamAllocator, body);
+        AtomicReference<GrantStream> opened = new AtomicReference<>();
+        GrantStream stream = GrantStream.start(grantId, streamId.get(), uri.toString(), allocator, streamAllocator, body,
+                () -> openStreams.remove(opened.get()));
+        opened.set(stream);
+        openStreams.add(stream);
         LOG.info("opened stream {} of grant {} (shard {} of {}, epoch {})", streamId.get(), grantId,
                 request.shard(), request.shards(), request.epoch());
         return stream;
@@ -197,13 +206,22 @@ public final class GpuLoader implements AutoCloseable {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        String streams = openStreams.stream()
+                .map(stream -> stream.streamId() + " (grant " + stream.grantId() + ")")
+                .sorted()
+                .collect(Collectors.joining(", "));
         try {
             allocator.close();
         } catch (IllegalStateException e) {
             throw new IllegalStateException("GpuLoader closed while streams or batches it delivered are still open "
-                    + "(the caller owns each and must close it): " + e.getMessage(), e);
+                    + "(the caller owns each and must close it): "
+                    + (streams.isEmpty() ? "" : "streams " + streams + "; ") + e.getMessage(), e);
         } finally {
             http.shutdownNow();
+        }
+        if (!streams.isEmpty()) {
+            throw new IllegalStateException("GpuLoader closed while streams it delivered are still open "
+                    + "(the caller owns each and must close it): streams " + streams);
         }
     }
 

@@ -51,6 +51,7 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
     private final MeteredInputStream body;
     private final ArrowStreamReader reader;
     private final Schema schema;
+    private final Runnable onClose;
 
     private boolean batchLoaded;
     private boolean ended;
@@ -68,7 +69,8 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
             BufferAllocator allocator,
             MeteredInputStream body,
             ArrowStreamReader reader,
-            Schema schema) {
+            Schema schema,
+            Runnable onClose) {
         this.grantId = grantId;
         this.streamId = streamId;
         this.url = url;
@@ -77,11 +79,13 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
         this.body = body;
         this.reader = reader;
         this.schema = schema;
+        this.onClose = onClose;
     }
 
     /**
      * Reads the schema from {@code body} and returns the stream. Takes ownership of
-     * {@code allocator} and {@code body}: both are closed here if this throws.
+     * {@code allocator} and {@code body}: both are closed here if this throws. {@code onClose} runs
+     * once, when the stream is closed.
      */
     static GrantStream start(
             String grantId,
@@ -89,11 +93,12 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
             String url,
             BufferAllocator root,
             BufferAllocator allocator,
-            MeteredInputStream body) {
+            MeteredInputStream body,
+            Runnable onClose) {
         ArrowStreamReader reader = new ArrowStreamReader(body, allocator);
         try {
             Schema schema = reader.getVectorSchemaRoot().getSchema();
-            return new GrantStream(grantId, streamId, url, root, allocator, body, reader, schema);
+            return new GrantStream(grantId, streamId, url, root, allocator, body, reader, schema, onClose);
         } catch (IOException | RuntimeException e) {
             LoaderException failure = readFailure(e, body, streamId, url, "the schema");
             closeQuietly(reader, allocator, failure);
@@ -219,8 +224,12 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
             return;
         }
         closed = true;
-        if (!failed) {
-            closeResources();
+        try {
+            if (!failed) {
+                closeResources();
+            }
+        } finally {
+            onClose.run();
         }
     }
 

@@ -31,10 +31,6 @@ final class FakeBroker implements AutoCloseable {
     record Stream(String streamId, byte[] bytes) implements Answer {
     }
 
-    /** A Content-Length of the whole stream, then only {@code sent} bytes and a dropped connection. */
-    record DropAfter(String streamId, byte[] bytes, long sent) implements Answer {
-    }
-
     /** Chunked, {@code bytes} only, ended cleanly: the body itself is short. */
     record Chunked(String streamId, byte[] bytes) implements Answer {
     }
@@ -98,18 +94,6 @@ final class FakeBroker implements AutoCloseable {
                 exchange.sendResponseHeaders(200, bytes.length);
                 try (OutputStream out = exchange.getResponseBody()) {
                     out.write(bytes);
-                }
-            }
-            case DropAfter(String streamId, byte[] bytes, long sent) -> {
-                streamHeaders(exchange, streamId);
-                exchange.sendResponseHeaders(200, bytes.length);
-                OutputStream out = exchange.getResponseBody();
-                out.write(bytes, 0, Math.toIntExact(sent));
-                out.flush();
-                try {
-                    out.close(); // fewer bytes than announced: the server drops the connection
-                } catch (IOException expected) {
-                    // "insufficient bytes written to stream"
                 }
             }
             case Chunked(String streamId, byte[] bytes) -> {

@@ -201,27 +201,28 @@ class GpuLoaderIT {
     }
 
     @Test
-    void failsAStreamWhoseConnectionDropsMidBatchWithoutLeaking() {
+    void failsAStreamWhoseConnectionDropsMidBatchWithoutLeaking() throws IOException {
         long cut = (WRITTEN.batchEnds()[0] + WRITTEN.batchEnds()[1]) / 2;
-        broker.route("g-1", new FakeBroker.DropAfter("s-9", WRITTEN.bytes(), cut));
         List<HostBatch> delivered = new ArrayList<>();
-
         LoaderException e;
-        try (GrantStream stream = loader.open("g-1", StreamRequest.whole(), () -> FakeBroker.TOKEN)) {
-            e = catchThrowableOfType(LoaderException.class, () -> stream.forEachRemaining(delivered::add));
-            assertThat(stream.hasNext()).isFalse();
-            assertThat(stream.bytesReceived()).isLessThanOrEqualTo(cut);
-        } finally {
-            delivered.forEach(HostBatch::close);
-        }
+        try (DroppingBroker dropping = new DroppingBroker("s-9", WRITTEN.bytes(), cut);
+                GpuLoader droppingLoader = GpuLoader.create(LoaderConfig.of(dropping.uri()))) {
+            try (GrantStream stream = droppingLoader.open("g-1", StreamRequest.whole(), () -> FakeBroker.TOKEN)) {
+                e = catchThrowableOfType(LoaderException.class, () -> stream.forEachRemaining(delivered::add));
+                assertThat(stream.hasNext()).isFalse();
+                assertThat(stream.bytesReceived()).isLessThanOrEqualTo(cut);
+            } finally {
+                delivered.forEach(HostBatch::close);
+            }
+            assertThat(droppingLoader.allocatedBytes()).isZero();
+            assertThat(droppingLoader.pinnedBytesInUse()).isZero();
 
-        assertThat(delivered).hasSize(1);
-        assertThat(e.error()).isEqualTo("stream_broken");
-        assertThat(e.httpStatus()).isZero();
-        assertThat(e).hasMessageStartingWith("connection to " + broker.uri()
-                + "/v1/grants/g-1/stream?shard=0&shards=1&epoch=0 failed while reading batch 2 of stream s-9 at byte ");
-        assertThat(loader.allocatedBytes()).isZero();
-        assertThat(loader.pinnedBytesInUse()).isZero();
+            assertThat(delivered).hasSize(1);
+            assertThat(e.error()).isEqualTo("stream_broken");
+            assertThat(e.httpStatus()).isZero();
+            assertThat(e).hasMessageStartingWith("connection to " + dropping.uri()
+                    + "/v1/grants/g-1/stream?shard=0&shards=1&epoch=0 failed while reading batch 2 of stream s-9 at byte ");
+        }
     }
 
     @Test
@@ -306,7 +307,8 @@ class GpuLoaderIT {
         loader.open("g-1", StreamRequest.whole(), () -> FakeBroker.TOKEN);
 
         assertThatThrownBy(loader::close).isInstanceOf(IllegalStateException.class)
-                .hasMessageContaining("stream:g-1:s-1");
+                .hasMessage("GpuLoader closed while streams it delivered are still open "
+                        + "(the caller owns each and must close it): streams s-1 (grant g-1)");
     }
 
     @Test

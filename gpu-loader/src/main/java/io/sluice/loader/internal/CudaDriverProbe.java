@@ -35,6 +35,7 @@ public final class CudaDriverProbe {
      * Probes {@code library} now, without logging. The library, once found, stays loaded for the
      * life of the JVM (global arena), as a driver should.
      */
+    @SuppressWarnings("restricted") // loading the driver is the point; the JVM runs with --enable-native-access
     public static boolean probe(String library) {
         try {
             SymbolLookup driver = SymbolLookup.libraryLookup(library, Arena.global());

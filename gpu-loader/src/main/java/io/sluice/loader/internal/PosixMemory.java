@@ -53,6 +53,7 @@ final class PosixMemory {
     }
 
     /** Binds whatever this platform offers; never throws for a missing symbol. */
+    @SuppressWarnings("restricted") // native access is the point; the JVM runs with --enable-native-access
     static PosixMemory load() {
         Linker linker = Linker.nativeLinker();
         SymbolLookup libc = linker.defaultLookup();

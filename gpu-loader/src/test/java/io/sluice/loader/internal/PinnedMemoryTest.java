@@ -18,6 +18,7 @@ class PinnedMemoryTest {
     private final PinnedMemory memory = PinnedMemory.create();
 
     @Test
+    @SuppressWarnings("restricted")
     void givesPageLockedMemoryThatReadsAndWritesAndIsReleasedOnClose() {
         try (RootAllocator root = memory.newRootAllocator(64L << 20)) {
             try (ArrowBuf buffer = root.buffer(10_000)) {
