@@ -46,8 +46,10 @@ CREATE TABLE streams (
     closed_at       TIMESTAMP WITH TIME ZONE
 );
 
--- One row per audit record. The index is assigned by the appender, without gaps; each record's
--- hash covers the previous record's hash, so any change, deletion or reordering breaks the chain.
+-- The audit log: one row per leaf of an RFC 9162 Merkle tree. record_json is the leaf's exact
+-- bytes (RFC 8785 canonical JSON, UTF-8); leaf_hash = SHA-256(0x00 || record bytes). Indexes are
+-- taken from audit_head, whose single row every appending transaction locks, so the order is
+-- total and gap-free across brokers sharing one database (a sequence would leave gaps).
 CREATE TABLE audit_log (
     idx             BIGINT        PRIMARY KEY,
     recorded_at     TIMESTAMP WITH TIME ZONE NOT NULL,
@@ -55,10 +57,25 @@ CREATE TABLE audit_log (
     dataset_id      VARCHAR(64),
     organisation    VARCHAR(200),
     subject         VARCHAR(200),
+    purpose         VARCHAR(200),
     record_json     VARCHAR       NOT NULL,
-    prev_hash       VARCHAR(64)   NOT NULL,
-    hash            VARCHAR(64)   NOT NULL
+    leaf_hash       VARCHAR(64)   NOT NULL
+);
+
+CREATE TABLE audit_head (
+    id              INTEGER       PRIMARY KEY,
+    next_index      BIGINT        NOT NULL
+);
+INSERT INTO audit_head (id, next_index) VALUES (1, 0);
+
+-- Signed tree heads (C2SP tlog-checkpoint notes), at most one per tree size.
+CREATE TABLE audit_checkpoints (
+    tree_size       BIGINT        PRIMARY KEY,
+    root_hash       VARCHAR(64)   NOT NULL,
+    note            VARCHAR       NOT NULL,
+    signed_at       TIMESTAMP WITH TIME ZONE NOT NULL
 );
 
 CREATE INDEX audit_log_dataset ON audit_log (dataset_id, idx);
+CREATE INDEX audit_log_action ON audit_log (action, idx);
 CREATE INDEX grants_dataset ON grants (dataset_id);

@@ -2,7 +2,9 @@ package io.sluice.broker;
 
 import static java.util.Objects.requireNonNull;
 
+import io.sluice.broker.audit.AuditCheckpoints;
 import io.sluice.broker.audit.AuditLog;
+import io.sluice.broker.audit.AuditSigningKey;
 import io.sluice.broker.auth.DevTokenIssuer;
 import io.sluice.broker.auth.TokenVerifier;
 import io.sluice.broker.http.ApiRouter;
@@ -40,15 +42,19 @@ public final class Broker implements AutoCloseable {
     private final BrokerConfig config;
     private final Vertx vertx;
     private final Database database;
+    private final AuditLog auditLog;
+    private final AuditCheckpoints checkpoints;
     private final BufferAllocator allocator;
     private final ExecutorService streamThreads;
     private final HttpServer server;
 
-    private Broker(BrokerConfig config, Vertx vertx, Database database, BufferAllocator allocator,
-            ExecutorService streamThreads, HttpServer server) {
+    private Broker(BrokerConfig config, Vertx vertx, Database database, AuditLog auditLog,
+            AuditCheckpoints checkpoints, BufferAllocator allocator, ExecutorService streamThreads, HttpServer server) {
         this.config = config;
         this.vertx = vertx;
         this.database = database;
+        this.auditLog = auditLog;
+        this.checkpoints = checkpoints;
         this.allocator = allocator;
         this.streamThreads = streamThreads;
         this.server = server;
@@ -66,11 +72,16 @@ public final class Broker implements AutoCloseable {
         Database database = null;
         BufferAllocator allocator = null;
         ExecutorService streamThreads = null;
+        AuditLog auditLog = null;
+        AuditCheckpoints checkpoints = null;
         try {
             database = Database.open(config.jdbcUrl());
             allocator = new RootAllocator();
             streamThreads = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("sluice-stream-", 0).factory());
-            AuditLog auditLog = new AuditLog(database, clock);
+            auditLog = new AuditLog(database, clock);
+            checkpoints = new AuditCheckpoints(database, auditLog,
+                    AuditSigningKey.loadOrCreate(config.dataDir(), config.auditOrigin()), config.auditOrigin(), clock);
+            checkpoints.start();
             Connectors connectors = Connectors.discover();
             DatasetService datasets = new DatasetService(new DatasetStore(database), auditLog, connectors,
                     config.sourcesDir(), clock);
@@ -84,15 +95,15 @@ public final class Broker implements AutoCloseable {
                     DevTokenIssuer.AUDIENCE);
             LOG.warn("DEVELOPMENT TOKEN ISSUER IS ON: anyone who can reach POST /v1/dev/token can act as anyone."
                     + " For local use only.");
-            var services = new ApiRouter.Services(datasets, grants, streams, auditLog, database, verifier,
+            var services = new ApiRouter.Services(datasets, grants, streams, auditLog, checkpoints, database, verifier,
                     Optional.of(devIssuer), streamThreads, config.maxRequestBytes());
             HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
                     .requestHandler(ApiRouter.create(vertx, services))
                     .listen()
                     .toCompletionStage().toCompletableFuture().join();
-            return new Broker(config, vertx, database, allocator, streamThreads, server);
+            return new Broker(config, vertx, database, auditLog, checkpoints, allocator, streamThreads, server);
         } catch (RuntimeException e) {
-            closeQuietly(vertx, database, allocator, streamThreads);
+            closeQuietly(vertx, streamThreads, checkpoints, auditLog, database, allocator);
             throw e;
         }
     }
@@ -121,6 +132,8 @@ public final class Broker implements AutoCloseable {
             Thread.currentThread().interrupt();
         }
         vertx.close().toCompletionStage().toCompletableFuture().join();
+        checkpoints.close();
+        auditLog.close();
         database.close();
         allocator.close();
     }
@@ -134,12 +147,18 @@ public final class Broker implements AutoCloseable {
         }
     }
 
-    private static void closeQuietly(Vertx vertx, Database database, BufferAllocator allocator,
-            ExecutorService streamThreads) {
+    private static void closeQuietly(Vertx vertx, ExecutorService streamThreads, AuditCheckpoints checkpoints,
+            AuditLog auditLog, Database database, BufferAllocator allocator) {
         if (streamThreads != null) {
             streamThreads.shutdownNow();
         }
         vertx.close();
+        if (checkpoints != null) {
+            checkpoints.close();
+        }
+        if (auditLog != null) {
+            auditLog.close();
+        }
         if (database != null) {
             database.close();
         }

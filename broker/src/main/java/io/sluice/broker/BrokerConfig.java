@@ -17,6 +17,7 @@ import java.util.Optional;
  * @param devIssuer whether the embedded development token issuer is on (local use only)
  * @param grantTtl how long a grant stays valid
  * @param maxRequestBytes the largest request body accepted
+ * @param auditOrigin the name of this log in its signed checkpoints (C2SP origin line and key name)
  */
 public record BrokerConfig(
         String host,
@@ -26,9 +27,11 @@ public record BrokerConfig(
         Optional<String> database,
         boolean devIssuer,
         Duration grantTtl,
-        long maxRequestBytes) {
+        long maxRequestBytes,
+        String auditOrigin) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
+    public static final String DEFAULT_AUDIT_ORIGIN = "sluice.local/audit";
 
     public BrokerConfig {
         requireNonNull(host, "host is null");
@@ -48,20 +51,33 @@ public record BrokerConfig(
         if (maxRequestBytes < 1024) {
             throw new IllegalArgumentException("maxRequestBytes must be >= 1024, was " + maxRequestBytes);
         }
+        requireNonNull(auditOrigin, "auditOrigin is null");
+        if (!auditOrigin.matches("[A-Za-z0-9._/-]{1,200}")) {
+            throw new IllegalArgumentException(
+                    "auditOrigin must be 1-200 characters of [A-Za-z0-9._/-] (no spaces or '+'), was '" + auditOrigin + "'");
+        }
     }
 
     /** Embedded defaults: loopback, any free port, H2 and sources under {@code dataDir}, dev issuer on. */
     public static BrokerConfig embedded(Path dataDir) {
         return new BrokerConfig(DEFAULT_HOST, 0, dataDir, dataDir.resolve("sources"), Optional.empty(), true,
-                Duration.ofHours(24), 1024 * 1024);
+                Duration.ofHours(24), 1024 * 1024, DEFAULT_AUDIT_ORIGIN);
     }
 
     public BrokerConfig withPort(int newPort) {
-        return new BrokerConfig(host, newPort, dataDir, sourcesDir, database, devIssuer, grantTtl, maxRequestBytes);
+        return new BrokerConfig(host, newPort, dataDir, sourcesDir, database, devIssuer, grantTtl, maxRequestBytes,
+                auditOrigin);
     }
 
     public BrokerConfig withSourcesDir(Path newSourcesDir) {
-        return new BrokerConfig(host, port, dataDir, newSourcesDir, database, devIssuer, grantTtl, maxRequestBytes);
+        return new BrokerConfig(host, port, dataDir, newSourcesDir, database, devIssuer, grantTtl, maxRequestBytes,
+                auditOrigin);
+    }
+
+    /** The same configuration on an external database (PostgreSQL). */
+    public BrokerConfig withDatabase(String jdbcUrl) {
+        return new BrokerConfig(host, port, dataDir, sourcesDir, Optional.of(jdbcUrl), devIssuer, grantTtl,
+                maxRequestBytes, auditOrigin);
     }
 
     /** The JDBC URL the store uses. */

@@ -72,6 +72,23 @@ public final class BrokerClient {
         return send(request(path, token).GET());
     }
 
+    /** A GET whose body is text (a signed note, a key); throws unless 200. */
+    public String getText(String path, Optional<String> token) {
+        try {
+            HttpResponse<String> response = http.send(request(path, token).GET().build(),
+                    HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new IllegalStateException("broker answered " + response.statusCode() + ": " + response.body());
+            }
+            return response.body();
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot reach the broker at " + broker + ": " + e.getMessage(), e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException("interrupted while calling " + broker, e);
+        }
+    }
+
     public Response get(String path, Optional<String> token, Map<String, String> query) {
         String encoded = query.entrySet().stream()
                 .map(e -> e.getKey() + "=" + URLEncoder.encode(e.getValue(), StandardCharsets.UTF_8))

@@ -3,14 +3,14 @@ package io.sluice.examples;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.MapperFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.broker.Broker;
 import io.sluice.broker.BrokerConfig;
-import io.sluice.broker.audit.AuditLog;
+import io.sluice.broker.audit.AuditVerifier;
+import io.sluice.broker.audit.tlog.Checkpoint;
+import io.sluice.broker.audit.tlog.MerkleHash;
+import io.sluice.broker.audit.tlog.MerkleProofs;
+import io.sluice.broker.audit.tlog.NoteVerifier;
 import io.sluice.broker.auth.DevTokenIssuer;
 import io.sluice.loader.GpuLoader;
 import io.sluice.loader.GrantStream;
@@ -23,6 +23,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Base64;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
@@ -268,24 +269,27 @@ class EndToEndIT {
     }
 
     @Test
-    void auditRecordsFormAHashChain() throws IOException {
-        ObjectMapper canonical = JsonMapper.builder()
-                .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
-                .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-                .build();
-        JsonNode records = client.get("/v1/audit", Optional.of(auditor), Map.of("limit", "1000")).orThrow().path("records");
-        assertThat(records.size()).isGreaterThan(3);
-        String previous = AuditLog.GENESIS;
-        long index = 0;
-        for (JsonNode record : records) {
-            assertThat(record.path("index").asLong()).isEqualTo(index++);
-            assertThat(record.path("prevHash").asText()).isEqualTo(previous);
-            ObjectNode body = record.deepCopy();
-            body.remove(List.of("prevHash", "hash"));
-            String json = canonical.writeValueAsString(canonical.convertValue(body, Map.class));
-            assertThat(AuditLog.hash(previous, json)).isEqualTo(record.path("hash").asText());
-            previous = record.path("hash").asText();
+    void auditLogVerifiesAgainstItsSignedCheckpointAndProvesInclusion() throws Exception {
+        NoteVerifier verifier = NoteVerifier.parse(client.getText("/v1/audit/public-key", Optional.empty()).trim());
+        String note = client.getText("/v1/audit/checkpoint", Optional.of(lab));
+        Checkpoint checkpoint = Checkpoint.parseBody(verifier.verify(note));
+        assertThat(checkpoint.size()).isPositive();
+        List<byte[]> records = new ArrayList<>();
+        for (JsonNode entry : client.get("/v1/audit/entries", Optional.of(auditor),
+                Map.of("start", "0", "end", Long.toString(checkpoint.size()))).orThrow().path("entries")) {
+            records.add(Base64.getDecoder().decode(entry.path("leaf").asText()));
         }
+        AuditVerifier.Result result = new AuditVerifier(verifier).verify(records, List.of(note), Optional.empty());
+        assertThat(result.problem()).isEmpty();
+        assertThat(result.records()).isEqualTo(checkpoint.size());
+
+        long index = checkpoint.size() / 2;
+        JsonNode proof = client.get("/v1/audit/proof/inclusion", Optional.of(lab),
+                Map.of("index", Long.toString(index), "size", Long.toString(checkpoint.size()))).orThrow();
+        List<byte[]> hashes = new ArrayList<>();
+        proof.path("hashes").forEach(h -> hashes.add(Base64.getDecoder().decode(h.asText())));
+        assertThat(MerkleProofs.verifyInclusion(index, checkpoint.size(), MerkleHash.leaf(records.get((int) index)),
+                hashes, checkpoint.rootHash())).isTrue();
     }
 
     private static ObjectNode registration(String path) {

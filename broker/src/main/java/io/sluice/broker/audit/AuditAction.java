@@ -9,7 +9,8 @@ public enum AuditAction {
     STREAM_OPENED("stream.opened"),
     STREAM_CLOSED("stream.closed"),
     STREAM_ABORTED("stream.aborted"),
-    AUTH_FAILED("auth.failed");
+    AUTH_FAILED("auth.failed"),
+    AUDIT_EXPORTED("audit.exported");
 
     private final String wireName;
 

@@ -16,7 +16,7 @@ public record AuditEvent(AuditAction action, Actor actor, Map<String, Object> de
 
     private static final Set<String> FIELDS = Set.of("dataset", "datasetVersion", "policyVersion", "purpose",
             "grant", "stream", "outcome", "reasons", "columns", "rows", "batches", "bytes", "sha256", "requestId",
-            "remote", "message", "shard", "shards", "epoch");
+            "remote", "message", "shard", "shards", "epoch", "format", "records", "node");
 
     public AuditEvent {
         requireNonNull(action, "action is null");
@@ -41,6 +41,12 @@ public record AuditEvent(AuditAction action, Actor actor, Map<String, Object> de
         Map<String, Object> copy = new TreeMap<>(details);
         copy.put(field, value);
         return new AuditEvent(action, actor, copy);
+    }
+
+    /** A detail as text, or null when absent: for the indexed columns of the log. */
+    public String detail(String field) {
+        Object value = details.get(field);
+        return value == null ? null : value.toString();
     }
 
     /** The dataset this record is about, for the owner's view of the log. */

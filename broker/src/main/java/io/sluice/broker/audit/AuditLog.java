@@ -2,18 +2,18 @@ package io.sluice.broker.audit;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
-import com.fasterxml.jackson.databind.MapperFeature;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.SerializationFeature;
-import com.fasterxml.jackson.databind.json.JsonMapper;
+import io.sluice.broker.audit.tlog.CanonicalJson;
+import io.sluice.broker.audit.tlog.MerkleHash;
+import io.sluice.broker.audit.tlog.MerkleTree;
 import io.sluice.broker.store.Database;
 import io.sluice.broker.store.Sql;
+import io.sluice.broker.store.StoreException;
 import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.sql.Connection;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.sql.Savepoint;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
@@ -21,29 +21,44 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.locks.ReentrantLock;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The append-only audit log: each record is canonical JSON, numbered without gaps and hash-linked
- * to the one before, and committed in the same transaction as the change it records. When the
- * log cannot be written, the change does not happen.
+ * The append-only audit log: each record is RFC 8785 canonical JSON and a leaf of an RFC 9162
+ * Merkle tree, committed in the same transaction as the change it records. When the log cannot be
+ * written, the change does not happen.
  *
- * <p>Blocking; call from worker threads. Appends are serialised by one lock per broker.
+ * <p>Group commit: callers queue their appends; one writer thread takes whatever is queued and
+ * commits it in one transaction, under a lock on the single {@code audit_head} row, which also
+ * keeps one gap-free order across brokers that share a database. Each record names the leaf hash
+ * of the record before it ({@code prev}), so a verifier can name the first record that was
+ * changed, removed, inserted or moved, not only the checkpoint that no longer matches.
+ *
+ * <p>{@link #append} blocks until the record is durable: call it from worker threads, never from
+ * an event loop. Reads and proofs may come from any thread.
  */
-public final class AuditLog {
-    /** The {@code prevHash} of the first record. */
+public final class AuditLog implements AutoCloseable {
+    /** The {@code prev} of the first record. */
     public static final String GENESIS = "0".repeat(64);
 
-    private static final ObjectMapper CANONICAL = JsonMapper.builder()
-            .enable(MapperFeature.SORT_PROPERTIES_ALPHABETICALLY)
-            .enable(SerializationFeature.ORDER_MAP_ENTRIES_BY_KEYS)
-            .build();
+    private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
+    private static final int MAX_BATCH = 512;
+    private static final int QUEUE_CAPACITY = 16_384;
+    private static final HexFormat HEX = HexFormat.of();
 
     private final Database database;
     private final Clock clock;
-    private final ReentrantLock appendLock = new ReentrantLock();
-    private long nextIndex;
-    private String lastHash;
+    private final MerkleTree tree = new MerkleTree();
+    private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>(QUEUE_CAPACITY);
+    private final Thread writer;
+    private volatile boolean closed;
 
     /** A change committed together with its audit record. */
     @FunctionalInterface
@@ -53,17 +68,18 @@ public final class AuditLog {
         Effect NONE = connection -> {};
     }
 
+    /** One queued append; {@code event == null} asks the writer only to catch up with the database. */
+    private record Pending(AuditEvent event, Effect effect, CompletableFuture<AuditEntry> done) {}
+
     public AuditLog(Database database, Clock clock) {
         this.database = requireNonNull(database, "database is null");
         this.clock = requireNonNull(clock, "clock is null");
         try (Connection connection = database.connection()) {
-            var last = Sql.queryOne(connection, "SELECT idx, hash FROM audit_log ORDER BY idx DESC LIMIT 1",
-                    row -> Map.entry(row.getLong("idx"), row.getString("hash")));
-            nextIndex = last.map(e -> e.getKey() + 1).orElse(0L);
-            lastHash = last.map(Map.Entry::getValue).orElse(GENESIS);
+            catchUp(connection, Long.MAX_VALUE);
         } catch (SQLException e) {
-            throw new AuditUnavailableException("cannot read the audit log's head", e);
+            throw new AuditUnavailableException("cannot read the audit log", e);
         }
+        this.writer = Thread.ofPlatform().name("sluice-audit-writer").daemon().start(this::writeLoop);
     }
 
     /** Appends a record with no other change. */
@@ -72,113 +88,269 @@ public final class AuditLog {
     }
 
     /**
-     * Commits {@code effect} and the record of it in one transaction.
+     * Commits {@code effect} and the record of it in one transaction, batched with other appends.
      *
-     * @throws AuditUnavailableException when the store cannot be written; nothing was changed
+     * @throws AuditUnavailableException when the log cannot be written; nothing was changed
+     * @throws StoreException when the effect itself failed; nothing was changed or logged
      */
     public AuditEntry append(AuditEvent event, Effect effect) {
         requireNonNull(event, "event is null");
         requireNonNull(effect, "effect is null");
-        appendLock.lock();
-        try {
-            long index = nextIndex;
-            Instant time = clock.instant();
-            String json = canonicalJson(index, time, event);
-            String hash = hash(lastHash, json);
-            try (Connection connection = database.connection()) {
-                connection.setAutoCommit(false);
-                try {
-                    effect.apply(connection);
-                    Sql.update(connection, "INSERT INTO audit_log (idx, recorded_at, action, dataset_id, organisation,"
-                                    + " subject, record_json, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            index, time, event.action().wireName(), event.datasetId(), event.actor().organisation(),
-                            event.actor().subject(), json, lastHash, hash);
-                    connection.commit();
-                } catch (SQLException | RuntimeException e) {
-                    connection.rollback();
-                    throw e;
-                } finally {
-                    connection.setAutoCommit(true);
-                }
-            } catch (SQLException e) {
-                throw new AuditUnavailableException("cannot write audit record " + event.action().wireName(), e);
-            }
-            AuditEntry entry = new AuditEntry(index, json, lastHash, hash);
-            nextIndex = index + 1;
-            lastHash = hash;
-            return entry;
-        } finally {
-            appendLock.unlock();
-        }
+        return await(enqueue(new Pending(event, effect, new CompletableFuture<>())));
     }
 
-    /** Records matching the query, oldest first. */
-    public List<AuditEntry> query(AuditQuery query) {
-        StringBuilder sql = new StringBuilder(
-                "SELECT a.idx, a.record_json, a.prev_hash, a.hash FROM audit_log a WHERE a.idx > ?");
-        List<Object> parameters = new ArrayList<>();
-        parameters.add(query.after());
-        query.dataset().ifPresent(v -> {
-            sql.append(" AND a.dataset_id = ?");
-            parameters.add(v);
-        });
-        query.organisation().ifPresent(v -> {
-            sql.append(" AND a.organisation = ?");
-            parameters.add(v);
-        });
-        query.action().ifPresent(v -> {
-            sql.append(" AND a.action = ?");
-            parameters.add(v);
-        });
-        query.from().ifPresent(v -> {
-            sql.append(" AND a.recorded_at >= ?");
-            parameters.add(v);
-        });
-        query.to().ifPresent(v -> {
-            sql.append(" AND a.recorded_at < ?");
-            parameters.add(v);
-        });
-        query.ownerOrganisation().ifPresent(v -> {
-            sql.append(" AND a.dataset_id IN (SELECT d.id FROM datasets d WHERE d.organisation = ?)");
-            parameters.add(v);
-        });
-        sql.append(" ORDER BY a.idx LIMIT ").append(query.limit());
+    /** Reads records other brokers appended to a shared database into this broker's tree. */
+    public void refresh() {
+        await(enqueue(new Pending(null, Effect.NONE, new CompletableFuture<>())));
+    }
+
+    /** The number of records in this broker's view of the tree. */
+    public long size() {
+        return tree.size();
+    }
+
+    /** The tree, for roots and proofs. Read-only use. */
+    public MerkleTree tree() {
+        return tree;
+    }
+
+    /** Records {@code start} (inclusive) to {@code end} (exclusive), in order, with their exact bytes. */
+    public List<AuditEntry> entries(long start, long end) {
         try (Connection connection = database.connection()) {
-            return Sql.query(connection, sql.toString(),
-                    row -> new AuditEntry(row.getLong("idx"), row.getString("record_json"),
-                            row.getString("prev_hash"), row.getString("hash")),
-                    parameters.toArray());
+            return Sql.query(connection, "SELECT idx, record_json, leaf_hash FROM audit_log WHERE idx >= ? AND idx < ?"
+                            + " ORDER BY idx", AuditLog::entry, start, end);
         } catch (SQLException e) {
             throw new AuditUnavailableException("cannot read the audit log", e);
         }
     }
 
-    /** {@code hex(SHA-256(prevHash || recordJson))}, both as UTF-8: how every record is linked. */
-    public static String hash(String prevHash, String recordJson) {
-        try {
-            MessageDigest digest = MessageDigest.getInstance("SHA-256");
-            digest.update(prevHash.getBytes(StandardCharsets.UTF_8));
-            digest.update(recordJson.getBytes(StandardCharsets.UTF_8));
-            return HexFormat.of().formatHex(digest.digest());
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("SHA-256 is missing from this JDK", e);
+    /** Records matching the query, oldest first. */
+    public List<AuditEntry> query(AuditQuery query) {
+        List<AuditEntry> page = new ArrayList<>();
+        stream(query, page::add);
+        return page;
+    }
+
+    /** Feeds every record matching the query to {@code sink}, oldest first, without holding them all in memory. */
+    public void stream(AuditQuery query, Consumer<AuditEntry> sink) {
+        StringBuilder sql = new StringBuilder("SELECT a.idx, a.record_json, a.leaf_hash FROM audit_log a WHERE a.idx > ?");
+        List<Object> parameters = new ArrayList<>();
+        parameters.add(query.after());
+        filter(sql, parameters, "a.dataset_id = ?", query.dataset().orElse(null));
+        filter(sql, parameters, "a.organisation = ?", query.organisation().orElse(null));
+        filter(sql, parameters, "a.subject = ?", query.subject().orElse(null));
+        filter(sql, parameters, "a.action = ?", query.action().orElse(null));
+        filter(sql, parameters, "a.purpose = ?", query.purpose().orElse(null));
+        filter(sql, parameters, "a.recorded_at >= ?", query.from().orElse(null));
+        filter(sql, parameters, "a.recorded_at < ?", query.to().orElse(null));
+        filter(sql, parameters, "a.dataset_id IN (SELECT d.id FROM datasets d WHERE d.organisation = ?)",
+                query.ownerOrganisation().orElse(null));
+        sql.append(" ORDER BY a.idx LIMIT ").append(query.limit());
+        try (Connection connection = database.connection()) {
+            // A cursor, not a result held in memory: exports run to millions of records.
+            connection.setAutoCommit(false);
+            try (PreparedStatement statement = connection.prepareStatement(sql.toString())) {
+                statement.setFetchSize(1000);
+                for (int i = 0; i < parameters.size(); i++) {
+                    Object value = parameters.get(i);
+                    statement.setObject(i + 1, value instanceof Instant instant
+                            ? instant.atOffset(java.time.ZoneOffset.UTC) : value);
+                }
+                try (ResultSet rows = statement.executeQuery()) {
+                    while (rows.next()) {
+                        sink.accept(entry(rows));
+                    }
+                }
+            } finally {
+                connection.rollback();
+                connection.setAutoCommit(true);
+            }
+        } catch (SQLException e) {
+            throw new AuditUnavailableException("cannot read the audit log", e);
         }
     }
 
-    private static String canonicalJson(long index, Instant time, AuditEvent event) {
+    /** Stops the writer; appends queued after this fail with {@link AuditUnavailableException}. */
+    @Override
+    public void close() {
+        closed = true;
+        writer.interrupt();
+        try {
+            writer.join(TimeUnit.SECONDS.toMillis(10));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        List<Pending> left = new ArrayList<>();
+        queue.drainTo(left);
+        left.forEach(p -> p.done().completeExceptionally(
+                new AuditUnavailableException("the audit log is closed", null)));
+    }
+
+    /** The leaf hash of a record's canonical bytes, in lower-case hex. */
+    public static String leafHashHex(String recordJson) {
+        return HEX.formatHex(MerkleHash.leaf(recordJson.getBytes(StandardCharsets.UTF_8)));
+    }
+
+    private Pending enqueue(Pending pending) {
+        if (closed) {
+            throw new AuditUnavailableException("the audit log is closed", null);
+        }
+        try {
+            if (!queue.offer(pending, 5, TimeUnit.SECONDS)) {
+                throw new AuditUnavailableException("the audit log is overloaded", null);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AuditUnavailableException("interrupted while queueing an audit record", e);
+        }
+        return pending;
+    }
+
+    private static AuditEntry await(Pending pending) {
+        try {
+            return pending.done().get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new AuditUnavailableException("interrupted while waiting for an audit record to commit", e);
+        } catch (ExecutionException e) {
+            if (e.getCause() instanceof RuntimeException runtime) {
+                throw runtime;
+            }
+            throw new AuditUnavailableException("audit append failed", e.getCause());
+        }
+    }
+
+    private void writeLoop() {
+        List<Pending> batch = new ArrayList<>(MAX_BATCH);
+        while (!closed) {
+            try {
+                batch.add(queue.take());
+            } catch (InterruptedException e) {
+                break;
+            }
+            queue.drainTo(batch, MAX_BATCH - 1);
+            commit(batch);
+            batch.clear();
+        }
+    }
+
+    /** Commits one batch; completes every future in it, one way or the other. */
+    private void commit(List<Pending> batch) {
+        List<Pending> appended = new ArrayList<>(batch.size());
+        List<AuditEntry> entries = new ArrayList<>(batch.size());
+        try (Connection connection = database.connection()) {
+            connection.setAutoCommit(false);
+            try {
+                long next = Sql.queryOne(connection, "SELECT next_index FROM audit_head WHERE id = 1 FOR UPDATE",
+                                row -> row.getLong(1))
+                        .orElseThrow(() -> new SQLException("audit_head has no row"));
+                catchUp(connection, next);
+                String prev = next == 0 ? GENESIS : HEX.formatHex(tree.leafHash(next - 1));
+                Instant time = clock.instant();
+                for (Pending pending : batch) {
+                    if (pending.event() == null) {
+                        continue;
+                    }
+                    if (!applyEffect(connection, pending)) {
+                        continue;
+                    }
+                    String json = canonicalJson(next, time, prev, pending.event());
+                    String leaf = leafHashHex(json);
+                    AuditEvent event = pending.event();
+                    Sql.update(connection, "INSERT INTO audit_log (idx, recorded_at, action, dataset_id, organisation,"
+                                    + " subject, purpose, record_json, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                            next, time, event.action().wireName(), event.datasetId(), event.actor().organisation(),
+                            event.actor().subject(), event.detail("purpose"), json, leaf);
+                    appended.add(pending);
+                    entries.add(new AuditEntry(next, json, leaf));
+                    prev = leaf;
+                    next++;
+                }
+                Sql.update(connection, "UPDATE audit_head SET next_index = ? WHERE id = 1", next);
+                connection.commit();
+            } catch (SQLException | RuntimeException e) {
+                rollbackQuietly(connection);
+                throw e;
+            }
+        } catch (SQLException | RuntimeException e) {
+            LOG.error("audit batch of {} appends could not be committed", batch.size(), e);
+            AuditUnavailableException failure = new AuditUnavailableException("the audit log cannot be written", e);
+            batch.forEach(p -> p.done().completeExceptionally(failure));
+            return;
+        }
+        for (int i = 0; i < appended.size(); i++) {
+            tree.append(HEX.parseHex(entries.get(i).leafHash()));
+            appended.get(i).done().complete(entries.get(i));
+        }
+        batch.forEach(p -> p.done().complete(null)); // sync-only requests; completed ones keep their value
+    }
+
+    /** Runs an append's effect inside a savepoint, so one failing effect does not sink the batch. */
+    private static boolean applyEffect(Connection connection, Pending pending) throws SQLException {
+        if (pending.effect() == Effect.NONE) {
+            return true;
+        }
+        Savepoint savepoint = connection.setSavepoint();
+        try {
+            pending.effect().apply(connection);
+            connection.releaseSavepoint(savepoint);
+            return true;
+        } catch (SQLException e) {
+            connection.rollback(savepoint);
+            pending.done().completeExceptionally(new StoreException("the change to be audited failed", e));
+        } catch (RuntimeException e) {
+            connection.rollback(savepoint);
+            pending.done().completeExceptionally(e);
+        }
+        return false;
+    }
+
+    /** Appends to the in-memory tree every leaf in the database below {@code end} that it lacks. */
+    private void catchUp(Connection connection, long end) throws SQLException {
+        record StoredLeaf(long index, String hash) {}
+        long index = tree.size();
+        List<StoredLeaf> leaves = Sql.query(connection,
+                "SELECT idx, leaf_hash FROM audit_log WHERE idx >= ? AND idx < ? ORDER BY idx",
+                row -> new StoredLeaf(row.getLong(1), row.getString(2)), index, end);
+        for (StoredLeaf leaf : leaves) {
+            if (leaf.index() != index) {
+                throw new SQLException("the audit log has a gap: expected record " + index + ", found " + leaf.index());
+            }
+            tree.append(HEX.parseHex(leaf.hash()));
+            index++;
+        }
+    }
+
+    private static AuditEntry entry(ResultSet row) throws SQLException {
+        return new AuditEntry(row.getLong("idx"), row.getString("record_json"), row.getString("leaf_hash"));
+    }
+
+    private static void filter(StringBuilder sql, List<Object> parameters, String condition, Object value) {
+        if (value != null) {
+            sql.append(" AND ").append(condition);
+            parameters.add(value);
+        }
+    }
+
+    private static void rollbackQuietly(Connection connection) {
+        try {
+            connection.rollback();
+        } catch (SQLException e) {
+            LOG.warn("rollback of an audit batch failed", e);
+        }
+    }
+
+    private static String canonicalJson(long index, Instant time, String prev, AuditEvent event) {
         Map<String, Object> record = new LinkedHashMap<>(event.details());
         record.put("index", index);
         record.put("time", time.toString());
         record.put("action", event.action().wireName());
+        record.put("prev", prev);
         Map<String, Object> actor = new LinkedHashMap<>();
         actor.put("subject", event.actor().subject());
         actor.put("organisation", event.actor().organisation());
         actor.put("roles", event.actor().roles());
         record.put("actor", actor);
-        try {
-            return CANONICAL.writeValueAsString(record);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("audit record cannot be serialised: " + e.getOriginalMessage(), e);
-        }
+        return new String(CanonicalJson.encode(record), StandardCharsets.UTF_8);
     }
 }

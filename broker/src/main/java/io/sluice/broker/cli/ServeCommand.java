@@ -39,11 +39,15 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--max-request-bytes", defaultValue = "1048576", description = "largest request body accepted (default: ${DEFAULT-VALUE})")
     long maxRequestBytes;
 
+    @Option(names = "--audit-origin", defaultValue = BrokerConfig.DEFAULT_AUDIT_ORIGIN,
+            description = "name of the audit log in its signed checkpoints (default: ${DEFAULT-VALUE})")
+    String auditOrigin;
+
     @Override
     public Integer call() throws InterruptedException {
         BrokerConfig config = new BrokerConfig(host, port, dataDir,
                 sources != null ? sources : dataDir.resolve("sources"), Optional.ofNullable(database), true,
-                grantTtl, maxRequestBytes);
+                grantTtl, maxRequestBytes, auditOrigin);
         Broker broker = Broker.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {

@@ -8,14 +8,27 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         version = "sluice 0.1.0",
         description = "A data-space broker: usage policies enforced on Arrow streams, with a tamper-evident audit log.",
-        subcommands = {ServeCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, AuditCommand.class, CommandLine.HelpCommand.class})
 public final class SluiceCommand implements Runnable {
 
     @CommandLine.Spec
     CommandLine.Model.CommandSpec spec;
 
     public static void main(String[] args) {
-        System.exit(new CommandLine(new SluiceCommand()).execute(args));
+        System.exit(commandLine().execute(args));
+    }
+
+    /** The command line with Sluice's error handling: a {@link CliException} is one line and exit code 2. */
+    public static CommandLine commandLine() {
+        CommandLine commandLine = new CommandLine(new SluiceCommand());
+        commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof CliException || e instanceof IllegalArgumentException) {
+                cmd.getErr().println("sluice: " + e.getMessage());
+                return 2;
+            }
+            throw e;
+        });
+        return commandLine;
     }
 
     @Override

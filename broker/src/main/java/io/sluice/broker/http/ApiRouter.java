@@ -2,6 +2,7 @@ package io.sluice.broker.http;
 
 import static java.util.Objects.requireNonNull;
 
+import io.sluice.broker.audit.AuditCheckpoints;
 import io.sluice.broker.audit.AuditLog;
 import io.sluice.broker.auth.DevTokenIssuer;
 import io.sluice.broker.auth.Identity;
@@ -27,13 +28,14 @@ public final class ApiRouter {
 
     /** The collaborators the routes act through. */
     public record Services(DatasetService datasets, GrantService grants, StreamService streams, AuditLog auditLog,
-            Database database, TokenVerifier verifier, Optional<DevTokenIssuer> devIssuer,
+            AuditCheckpoints checkpoints, Database database, TokenVerifier verifier, Optional<DevTokenIssuer> devIssuer,
             ExecutorService streamThreads, long maxRequestBytes) {
         public Services {
             requireNonNull(datasets, "datasets is null");
             requireNonNull(grants, "grants is null");
             requireNonNull(streams, "streams is null");
             requireNonNull(auditLog, "auditLog is null");
+            requireNonNull(checkpoints, "checkpoints is null");
             requireNonNull(database, "database is null");
             requireNonNull(verifier, "verifier is null");
             requireNonNull(devIssuer, "devIssuer is null");
@@ -63,7 +65,7 @@ public final class ApiRouter {
         AuditLog log = services.auditLog();
         DatasetRoutes datasets = new DatasetRoutes(services.datasets());
         GrantRoutes grants = new GrantRoutes(services.grants(), services.streams(), services.streamThreads());
-        AuditRoutes audit = new AuditRoutes(services.auditLog());
+        AuditRoutes audit = new AuditRoutes(services.auditLog(), services.checkpoints(), services.streamThreads());
 
         router.post("/v1/datasets").handler(authenticate)
                 .handler(RoleHandler.anyOf(log, Identity.DATA_OWNER)).handler(datasets::register);
@@ -76,6 +78,16 @@ public final class ApiRouter {
         router.get("/v1/streams/:id").handler(authenticate).handler(grants::status);
         router.get("/v1/audit").handler(authenticate)
                 .handler(RoleHandler.anyOf(log, Identity.COMPLIANCE_OFFICER, Identity.DATA_OWNER)).handler(audit::query);
+        router.get("/v1/audit/export").handler(authenticate)
+                .handler(RoleHandler.anyOf(log, Identity.COMPLIANCE_OFFICER)).handler(audit::export);
+        router.get("/v1/audit/entries").handler(authenticate)
+                .handler(RoleHandler.anyOf(log, Identity.COMPLIANCE_OFFICER)).handler(audit::entries);
+        router.get("/v1/audit/checkpoint").handler(authenticate).handler(audit::checkpoint);
+        router.get("/v1/audit/checkpoints").handler(authenticate).handler(audit::checkpointList);
+        router.get("/v1/audit/proof/inclusion").handler(authenticate).handler(audit::inclusionProof);
+        router.get("/v1/audit/proof/consistency").handler(authenticate).handler(audit::consistencyProof);
+        // A public key is public: verifiers may fetch it without an account.
+        router.get("/v1/audit/public-key").handler(audit::publicKey);
         return router;
     }
 }

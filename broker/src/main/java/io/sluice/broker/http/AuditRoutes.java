@@ -4,55 +4,212 @@ import static java.util.Objects.requireNonNull;
 
 import io.sluice.broker.BrokerErrorCode;
 import io.sluice.broker.BrokerException;
+import io.sluice.broker.audit.AuditAction;
+import io.sluice.broker.audit.AuditCheckpoints;
 import io.sluice.broker.audit.AuditEntry;
+import io.sluice.broker.audit.AuditEvent;
+import io.sluice.broker.audit.AuditExportFormat;
 import io.sluice.broker.audit.AuditLog;
 import io.sluice.broker.audit.AuditQuery;
 import io.sluice.broker.auth.Identity;
+import io.sluice.broker.stream.BlockingResponseWriter;
+import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
+import java.util.Base64;
+import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.RejectedExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * {@code GET /v1/audit}: compliance officers see every record; data owners only records about
- * their own datasets. Each record carries {@code prevHash} and {@code hash}, so a reader can check
- * the chain.
+ * The audit log's HTTP face: queries and exports for compliance officers (data owners see their
+ * own datasets' records), and the verification material for anyone: signed checkpoints, the
+ * public key, RFC 9162 inclusion and consistency proofs, and the exact leaf bytes.
  */
 final class AuditRoutes {
-    private final AuditLog auditLog;
+    private static final Logger LOG = LoggerFactory.getLogger(AuditRoutes.class);
+    private static final int EXPORT_CHUNK_BYTES = 256 * 1024;
 
-    AuditRoutes(AuditLog auditLog) {
+    private final AuditLog auditLog;
+    private final AuditCheckpoints checkpoints;
+    private final ExecutorService exportThreads;
+
+    AuditRoutes(AuditLog auditLog, AuditCheckpoints checkpoints, ExecutorService exportThreads) {
         this.auditLog = requireNonNull(auditLog, "auditLog is null");
+        this.checkpoints = requireNonNull(checkpoints, "checkpoints is null");
+        this.exportThreads = requireNonNull(exportThreads, "exportThreads is null");
     }
 
     void query(RoutingContext ctx) {
+        AuditQuery query = query(ctx, JsonBodies.intParam(ctx, "limit", 100));
+        if (query.limit() > AuditQuery.MAX_PAGE) {
+            throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "limit must be at most " + AuditQuery.MAX_PAGE);
+        }
+        Blocking.run(ctx, () -> page(auditLog.query(query), query.limit()), (c, json) -> Blocking.json(c, 200, json));
+    }
+
+    void export(RoutingContext ctx) {
+        Identity caller = AuthenticationHandler.identity(ctx);
+        AuditExportFormat format = AuditExportFormat.parse(Optional.ofNullable(ctx.request().getParam("format")).orElse("jsonl"));
+        AuditQuery query = query(ctx, Integer.MAX_VALUE);
+        AuditEvent exported = AuditEvent.of(AuditAction.AUDIT_EXPORTED, caller.actor())
+                .with("format", format.name().toLowerCase(java.util.Locale.ROOT))
+                .with("requestId", RequestIds.of(ctx))
+                .with("message", "filters " + ctx.request().query());
+        Blocking.run(ctx, () -> auditLog.append(exported), (c, ignored) -> {
+            c.response().setStatusCode(200)
+                    .putHeader("Content-Type", format.contentType())
+                    .putHeader("Content-Disposition", "attachment; filename=\"sluice-audit." + format.extension() + "\"");
+            BlockingResponseWriter out = new BlockingResponseWriter(c.response(), c.vertx().getOrCreateContext(),
+                    4 * EXPORT_CHUNK_BYTES);
+            try {
+                exportThreads.execute(() -> writeExport(out, format, query));
+            } catch (RejectedExecutionException e) {
+                c.response().reset();
+            }
+        });
+    }
+
+    /** The newest checkpoint, signed now if the log grew since the last one, so it covers every record so far. */
+    void checkpoint(RoutingContext ctx) {
+        Blocking.run(ctx, checkpoints::signIfGrown, (c, signed) -> c.response()
+                .putHeader("Content-Type", "text/plain; charset=utf-8")
+                .putHeader("Sluice-Tree-Size", Long.toString(signed.size()))
+                .end(signed.note()));
+    }
+
+    void checkpointList(RoutingContext ctx) {
+        long after = JsonBodies.longParam(ctx, "after", -1);
+        int limit = JsonBodies.intParam(ctx, "limit", 100);
+        Blocking.run(ctx, () -> {
+            JsonArray list = new JsonArray();
+            checkpoints.list(after, limit).forEach(s -> list.add(new JsonObject()
+                    .put("size", s.size()).put("rootHash", s.rootHex()).put("note", s.note())));
+            return new JsonObject().put("checkpoints", list);
+        }, (c, json) -> Blocking.json(c, 200, json));
+    }
+
+    void publicKey(RoutingContext ctx) {
+        ctx.response().putHeader("Content-Type", "text/plain; charset=utf-8").end(checkpoints.verifierKey() + "\n");
+    }
+
+    void inclusionProof(RoutingContext ctx) {
+        long size = JsonBodies.longParam(ctx, "size", auditLog.size());
+        long index = JsonBodies.longParam(ctx, "index", -1);
+        requireSize(size);
+        if (index < 0 || index >= size) {
+            throw new BrokerException(BrokerErrorCode.BAD_REQUEST,
+                    "index must be in 0.." + (size - 1) + " for a tree of size " + size + ", was " + index);
+        }
+        List<byte[]> proof = auditLog.tree().inclusionProof(index, size);
+        Blocking.json(ctx, 200, new JsonObject()
+                .put("index", index)
+                .put("size", size)
+                .put("leafHash", HexFormat.of().formatHex(auditLog.tree().leafHash(index)))
+                .put("hashes", base64(proof)));
+    }
+
+    void consistencyProof(RoutingContext ctx) {
+        long from = JsonBodies.longParam(ctx, "from", -1);
+        long to = JsonBodies.longParam(ctx, "to", auditLog.size());
+        requireSize(to);
+        if (from < 0 || from > to) {
+            throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "from must be in 0.." + to + ", was " + from);
+        }
+        Blocking.json(ctx, 200, new JsonObject().put("from", from).put("to", to)
+                .put("hashes", base64(auditLog.tree().consistencyProof(from, to))));
+    }
+
+    void entries(RoutingContext ctx) {
+        long start = JsonBodies.longParam(ctx, "start", 0);
+        long end = JsonBodies.longParam(ctx, "end", start + 100);
+        if (start < 0 || end < start || end - start > AuditQuery.MAX_PAGE) {
+            throw new BrokerException(BrokerErrorCode.BAD_REQUEST,
+                    "need 0 <= start <= end and at most " + AuditQuery.MAX_PAGE + " entries, was start=" + start + " end=" + end);
+        }
+        Blocking.run(ctx, () -> {
+            JsonArray entries = new JsonArray();
+            for (AuditEntry entry : auditLog.entries(start, end)) {
+                entries.add(new JsonObject().put("index", entry.index())
+                        .put("leaf", Base64.getEncoder().encodeToString(entry.leafBytes())));
+            }
+            return new JsonObject().put("entries", entries).put("treeSize", auditLog.size());
+        }, (c, json) -> Blocking.json(c, 200, json));
+    }
+
+    private void writeExport(BlockingResponseWriter out, AuditExportFormat format, AuditQuery query) {
+        StringBuilder chunk = new StringBuilder(EXPORT_CHUNK_BYTES + 4096);
+        try {
+            write(out, chunk.append(format.header()));
+            auditLog.stream(query, entry -> {
+                chunk.append(format.line(entry));
+                if (chunk.length() >= EXPORT_CHUNK_BYTES) {
+                    write(out, chunk);
+                }
+            });
+            write(out, chunk);
+            out.end();
+        } catch (BlockingResponseWriter.ClientGoneException e) {
+            LOG.info("audit export stopped: the client disconnected");
+        } catch (RuntimeException e) {
+            LOG.warn("audit export failed", e);
+            out.reset();
+        }
+    }
+
+    private static void write(BlockingResponseWriter out, StringBuilder chunk) {
+        try {
+            out.write(Buffer.buffer(chunk.toString()));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new BlockingResponseWriter.ClientGoneException();
+        }
+        chunk.setLength(0);
+    }
+
+    private void requireSize(long size) {
+        if (size < 1 || size > auditLog.size()) {
+            throw new BrokerException(BrokerErrorCode.BAD_REQUEST,
+                    "size must be in 1.." + auditLog.size() + " (the current tree size), was " + size);
+        }
+    }
+
+    private static AuditQuery query(RoutingContext ctx, int limit) {
         Identity caller = AuthenticationHandler.identity(ctx);
         Optional<String> owner = caller.hasRole(Identity.COMPLIANCE_OFFICER)
                 ? Optional.empty() : Optional.of(caller.organisation());
-        long after = JsonBodies.longParam(ctx, "after", -1);
-        AuditQuery query;
         try {
-            query = new AuditQuery(param(ctx, "dataset"), param(ctx, "organisation"), param(ctx, "action"),
-                    time(ctx, "from"), time(ctx, "to"), owner, after, JsonBodies.intParam(ctx, "limit", 100));
+            return new AuditQuery(param(ctx, "dataset"), param(ctx, "organisation"), param(ctx, "subject"),
+                    param(ctx, "action"), param(ctx, "purpose"), time(ctx, "from"), time(ctx, "to"), owner,
+                    JsonBodies.longParam(ctx, "after", -1), limit);
         } catch (IllegalArgumentException e) {
             throw new BrokerException(BrokerErrorCode.BAD_REQUEST, e.getMessage());
         }
-        Blocking.run(ctx, () -> page(auditLog.query(query), query.limit()), (c, json) -> Blocking.json(c, 200, json));
     }
 
     private static JsonObject page(List<AuditEntry> entries, int limit) {
         JsonArray records = new JsonArray();
         for (AuditEntry entry : entries) {
-            records.add(new JsonObject(entry.recordJson()).put("prevHash", entry.prevHash()).put("hash", entry.hash()));
+            records.add(new JsonObject(entry.recordJson()).put("leafHash", entry.leafHash()));
         }
         JsonObject page = new JsonObject().put("records", records);
         if (entries.size() == limit) {
             page.put("next", entries.getLast().index());
         }
         return page;
+    }
+
+    private static JsonArray base64(List<byte[]> hashes) {
+        JsonArray array = new JsonArray();
+        hashes.forEach(h -> array.add(Base64.getEncoder().encodeToString(h)));
+        return array;
     }
 
     private static Optional<String> param(RoutingContext ctx, String name) {

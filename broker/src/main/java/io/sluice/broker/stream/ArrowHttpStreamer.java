@@ -11,9 +11,6 @@ import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.internal.buffer.BufferInternal;
 import java.io.IOException;
 import java.util.Optional;
-import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.ExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Consumer;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.apache.arrow.vector.dictionary.DictionaryProvider;
@@ -39,11 +36,8 @@ public final class ArrowHttpStreamer implements Runnable {
     private static final Logger LOG = LoggerFactory.getLogger(ArrowHttpStreamer.class);
 
     private final OpenedStream stream;
-    private final HttpServerResponse response;
-    private final Context context;
+    private final BlockingResponseWriter out;
     private final Consumer<Outcome> onEnd;
-    private final AtomicBoolean clientGone = new AtomicBoolean();
-    private volatile CompletableFuture<Void> writable = CompletableFuture.completedFuture(null);
 
     /**
      * Must be called on the response's event loop, after the response's headers are set; then run
@@ -51,13 +45,8 @@ public final class ArrowHttpStreamer implements Runnable {
      */
     public ArrowHttpStreamer(OpenedStream stream, HttpServerResponse response, Context context, Consumer<Outcome> onEnd) {
         this.stream = requireNonNull(stream, "stream is null");
-        this.response = requireNonNull(response, "response is null");
-        this.context = requireNonNull(context, "context is null");
+        this.out = new BlockingResponseWriter(response, context, WRITE_QUEUE_BYTES);
         this.onEnd = requireNonNull(onEnd, "onEnd is null");
-        response.setChunked(true);
-        response.setWriteQueueMaxSize(WRITE_QUEUE_BYTES);
-        response.closeHandler(ignored -> disconnected());
-        response.exceptionHandler(e -> disconnected());
     }
 
     @Override
@@ -74,7 +63,7 @@ public final class ArrowHttpStreamer implements Runnable {
             long batchIndex = 0;
             int shard = stream.shard().shard();
             int shards = stream.shard().shards();
-            while (!clientGone.get() && stream.reader().loadNextBatch()) {
+            while (!out.clientGone() && stream.reader().loadNextBatch()) {
                 // Batches are dealt round-robin: the shards are disjoint and cover every batch once.
                 if (batchIndex++ % shards != shard) {
                     continue;
@@ -85,7 +74,7 @@ public final class ArrowHttpStreamer implements Runnable {
                 batches++;
                 send(channel);
             }
-            if (clientGone.get()) {
+            if (out.clientGone()) {
                 outcome = aborted(rows, batches, channel, "the client disconnected");
             } else {
                 writer.end();
@@ -93,7 +82,7 @@ public final class ArrowHttpStreamer implements Runnable {
                 outcome = new Outcome(StreamRecord.Status.COMPLETED, rows, batches, channel.bytes(),
                         channel.sha256Hex(), Optional.empty());
             }
-        } catch (ClientGoneException e) {
+        } catch (BlockingResponseWriter.ClientGoneException e) {
             outcome = aborted(rows, batches, channel, "the client disconnected");
         } catch (IOException | RuntimeException e) {
             LOG.warn("stream {} failed after {} batches", stream.streamId(), batches, e);
@@ -101,8 +90,6 @@ public final class ArrowHttpStreamer implements Runnable {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             outcome = aborted(rows, batches, channel, "the broker is shutting down");
-        } finally {
-            channel.discardPending();
         }
         finish(outcome);
     }
@@ -117,15 +104,11 @@ public final class ArrowHttpStreamer implements Runnable {
                     outcome.status(), e);
             recorded = false;
         }
-        boolean complete = recorded && outcome.status() == StreamRecord.Status.COMPLETED;
-        context.runOnContext(ignored -> {
-            if (complete) {
-                response.end();
-            } else if (!clientGone.get()) {
-                // A clean end would let the client take a partial stream for a whole one.
-                response.reset();
-            }
-        });
+        if (recorded && outcome.status() == StreamRecord.Status.COMPLETED) {
+            out.end();
+        } else {
+            out.reset();
+        }
     }
 
     /** About the size of the batch's IPC message, so the buffer is allocated once, not grown. */
@@ -145,51 +128,8 @@ public final class ArrowHttpStreamer implements Runnable {
     /** Hands the pending bytes to the response and waits until its write queue has room. */
     private void send(ResponseChannel channel) throws InterruptedException {
         ByteBuf bytes = channel.takePending();
-        if (bytes.readableBytes() == 0) {
-            bytes.release();
-            return;
-        }
-        CompletableFuture<Void> ready = new CompletableFuture<>();
-        writable = ready;
-        context.runOnContext(ignored -> {
-            if (clientGone.get() || response.closed()) {
-                bytes.release();
-                ready.completeExceptionally(new ClientGoneException());
-                return;
-            }
-            try {
-                response.write(BufferInternal.buffer(bytes));
-            } catch (RuntimeException e) {
-                // The connection closed between the check and the write.
-                if (bytes.refCnt() > 0) {
-                    bytes.release();
-                }
-                ready.completeExceptionally(e);
-                return;
-            }
-            if (response.writeQueueFull()) {
-                response.drainHandler(drained -> ready.complete(null));
-            } else {
-                ready.complete(null);
-            }
-        });
-        try {
-            ready.get();
-        } catch (ExecutionException e) {
-            throw new ClientGoneException();
-        }
-    }
-
-    private void disconnected() {
-        clientGone.set(true);
-        writable.completeExceptionally(new ClientGoneException());
-    }
-
-    private static final class ClientGoneException extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        ClientGoneException() {
-            super("the client disconnected", null, false, false);
+        if (bytes.readableBytes() > 0) {
+            out.write(BufferInternal.buffer(bytes));
         }
     }
 }

@@ -13,11 +13,16 @@ import java.util.HexFormat;
  * the HTTP response, counting and hashing every byte on the way, so the stream's SHA-256 is
  * exactly that of the bytes sent.
  *
+ * <p>The buffers are on the heap on purpose: once handed to the response, Netty owns them, and a
+ * client that disconnects mid-write must not leave native memory that nobody releases.
+ *
  * <p>Not thread-safe: one producer thread.
  */
 final class ResponseChannel implements WritableByteChannel {
+    private static final int MIN_CAPACITY = 64 * 1024;
+
     private final MessageDigest sha256;
-    private ByteBuf pending = Unpooled.buffer(0);
+    private ByteBuf pending = Unpooled.buffer(MIN_CAPACITY);
     private long bytes;
 
     ResponseChannel() {
@@ -28,41 +33,26 @@ final class ResponseChannel implements WritableByteChannel {
         }
     }
 
-    /** Makes room for about {@code bytes} more, so that a batch is copied once, not regrown. */
-    void reserve(long bytes) {
-        int wanted = (int) Math.min(Integer.MAX_VALUE - 8, pending.writerIndex() + bytes);
-        if (pending.capacity() == 0) {
-            pending.release();
-            pending = Unpooled.directBuffer(wanted);
-        } else {
-            pending.ensureWritable(wanted - pending.writerIndex());
-        }
+    /** Makes room for about {@code more} bytes, so that a batch is copied once, not regrown. */
+    void reserve(long more) {
+        pending.ensureWritable((int) Math.min(Integer.MAX_VALUE - 8L - pending.writerIndex(), more));
     }
 
     @Override
     public int write(ByteBuffer source) {
         int length = source.remaining();
-        if (pending.capacity() == 0) {
-            pending.release();
-            pending = Unpooled.directBuffer(Math.max(length, 64 * 1024));
-        }
-        sha256.update(source.duplicate());
+        int start = pending.writerIndex();
         pending.writeBytes(source);
+        sha256.update(pending.array(), pending.arrayOffset() + start, length);
         bytes += length;
         return length;
     }
 
-    /** The bytes written since the last call; the caller owns the returned buffer. */
+    /** The bytes written since the last call; the response takes them over. */
     ByteBuf takePending() {
         ByteBuf taken = pending;
-        pending = Unpooled.buffer(0);
+        pending = Unpooled.buffer(Math.max(MIN_CAPACITY, taken.capacity()));
         return taken;
-    }
-
-    /** Releases bytes that will never be sent. */
-    void discardPending() {
-        pending.release();
-        pending = Unpooled.buffer(0);
     }
 
     long bytes() {

@@ -1,0 +1,127 @@
+package io.sluice.broker.audit;
+
+import static java.util.Objects.requireNonNull;
+
+import io.sluice.broker.audit.tlog.Checkpoint;
+import io.sluice.broker.audit.tlog.NoteSigner;
+import io.sluice.broker.store.Database;
+import io.sluice.broker.store.Sql;
+import java.sql.Connection;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Optional;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Signed tree heads: every second, if the log has grown, the broker signs a C2SP
+ * {@code tlog-checkpoint} note over the tree's size and root and stores it. Old checkpoints are
+ * kept, so a verifier can check each one it sees and the consistency between them.
+ */
+public final class AuditCheckpoints implements AutoCloseable {
+    private static final Logger LOG = LoggerFactory.getLogger(AuditCheckpoints.class);
+    private static final HexFormat HEX = HexFormat.of();
+
+    /** A stored checkpoint: the tree size, its root and the signed note. */
+    public record Signed(long size, String rootHex, String note) {
+        public Signed {
+            requireNonNull(rootHex, "rootHex is null");
+            requireNonNull(note, "note is null");
+        }
+    }
+
+    private final Database database;
+    private final AuditLog log;
+    private final NoteSigner signer;
+    private final String origin;
+    private final Clock clock;
+    private final ScheduledExecutorService timer;
+    private volatile Signed latest;
+
+    public AuditCheckpoints(Database database, AuditLog log, NoteSigner signer, String origin, Clock clock) {
+        this.database = requireNonNull(database, "database is null");
+        this.log = requireNonNull(log, "log is null");
+        this.signer = requireNonNull(signer, "signer is null");
+        this.origin = requireNonNull(origin, "origin is null");
+        this.clock = requireNonNull(clock, "clock is null");
+        this.timer = Executors.newSingleThreadScheduledExecutor(
+                Thread.ofPlatform().name("sluice-audit-checkpoints").daemon().factory());
+    }
+
+    /** Signs the current head now, then every second while the log grows. */
+    public void start() {
+        signIfGrown();
+        timer.scheduleWithFixedDelay(() -> {
+            try {
+                signIfGrown();
+            } catch (RuntimeException e) {
+                LOG.warn("could not sign an audit checkpoint; retrying in a second", e);
+            }
+        }, 1, 1, TimeUnit.SECONDS);
+    }
+
+    /** Signs and stores a checkpoint for the current tree, unless one for this size exists. */
+    public Signed signIfGrown() {
+        log.refresh();
+        long size = log.size();
+        Signed current = latest;
+        if (current != null && current.size() >= size) {
+            return current;
+        }
+        byte[] root = log.tree().root(size);
+        String note = signer.sign(new Checkpoint(origin, size, root).body());
+        Signed signed = new Signed(size, HEX.formatHex(root), note);
+        try (Connection connection = database.connection()) {
+            boolean exists = Sql.queryOne(connection, "SELECT tree_size FROM audit_checkpoints WHERE tree_size = ?",
+                    row -> row.getLong(1), size).isPresent();
+            if (!exists) {
+                Sql.update(connection, "INSERT INTO audit_checkpoints (tree_size, root_hash, note, signed_at)"
+                        + " VALUES (?, ?, ?, ?)", size, signed.rootHex(), note, clock.instant());
+            }
+        } catch (SQLException e) {
+            // Another broker may have stored this size a moment ago; either way, the note is valid.
+            LOG.debug("checkpoint {} not stored", size, e);
+        }
+        latest = signed;
+        return signed;
+    }
+
+    /** The newest checkpoint this broker signed or found. */
+    public Signed latest() {
+        Signed current = latest;
+        return current != null ? current : signIfGrown();
+    }
+
+    /** Stored checkpoints with a size greater than {@code afterSize}, smallest first. */
+    public List<Signed> list(long afterSize, int limit) {
+        try (Connection connection = database.connection()) {
+            return Sql.query(connection, "SELECT tree_size, root_hash, note FROM audit_checkpoints WHERE tree_size > ?"
+                            + " ORDER BY tree_size LIMIT " + Math.max(1, Math.min(limit, 1000)),
+                    row -> new Signed(row.getLong(1), row.getString(2), row.getString(3)), afterSize);
+        } catch (SQLException e) {
+            throw new AuditUnavailableException("cannot read audit checkpoints", e);
+        }
+    }
+
+    public String verifierKey() {
+        return signer.verifierKey();
+    }
+
+    public String origin() {
+        return origin;
+    }
+
+    public Optional<Signed> find(long size) {
+        return list(size - 1, 1).stream().filter(s -> s.size() == size).findFirst();
+    }
+
+    @Override
+    public void close() {
+        timer.shutdownNow();
+    }
+}

@@ -1,0 +1,103 @@
+package io.sluice.broker;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.ResultSet;
+import java.sql.Statement;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.apache.parquet.conf.PlainParquetConfiguration;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.example.data.simple.SimpleGroupFactory;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.example.ExampleParquetWriter;
+import org.apache.parquet.io.LocalOutputFile;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.MessageTypeParser;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The broker refuses to act unlogged: with the log unwritable, grants and streams are 503s and nothing is served. */
+class BrokerAuditIT {
+    private static final Pattern ID = Pattern.compile("\"id\"\\s*:\\s*\"([^\"]+)\"");
+    private static final String POLICY = """
+            {"@type": "Set", "permission": [{"action": "use", "constraint": [
+              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["research"]}]}]}""";
+
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void whenTheLogCannotBeWrittenGrantsAndStreamsAreRefusedWith503(String kind) throws Exception {
+        BrokerConfig config = BrokerConfig.embedded(dir).withDatabase(TestDatabases.fresh(kind, dir));
+        writeParquet(config.sourcesDir().resolve("hospital-a/small.parquet"));
+        try (Broker broker = Broker.start(config)) {
+            String owner = TestHttp.devToken(broker, "owner", "hospital-a", "data-owner");
+            String lab = TestHttp.devToken(broker, "lab", "ai-lab", "data-consumer");
+            var registered = TestHttp.post(broker, "/v1/datasets", owner, "{\"name\":\"small\",\"source\":"
+                    + "{\"type\":\"parquet\",\"path\":\"small.parquet\"},\"policy\":" + POLICY + "}");
+            assertThat(registered.statusCode()).as(registered.body()).isEqualTo(201);
+            String datasetId = id(registered.body());
+            var granted = TestHttp.post(broker, "/v1/grants", lab, "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"research\"}");
+            assertThat(granted.statusCode()).isEqualTo(201);
+            String grantId = id(granted.body());
+
+            // Every record so far stays valid; the next one cannot be written.
+            long next = count(config.jdbcUrl(), "SELECT next_index FROM audit_head");
+            execute(config.jdbcUrl(), "ALTER TABLE audit_log ADD CONSTRAINT audit_refuses CHECK (idx < " + next + ")");
+
+            var grant = TestHttp.post(broker, "/v1/grants", lab, "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"research\"}");
+            assertThat(grant.statusCode()).isEqualTo(503);
+            assertThat(grant.body()).contains("\"error\":\"audit_unavailable\"");
+            var stream = TestHttp.get(broker, "/v1/grants/" + grantId + "/stream", lab);
+            assertThat(stream.statusCode()).isEqualTo(503);
+            assertThat(stream.headers().firstValue("Sluice-Stream-Id")).isEmpty();
+            assertThat(count(config.jdbcUrl(), "SELECT COUNT(*) FROM grants")).isEqualTo(1);
+            assertThat(count(config.jdbcUrl(), "SELECT COUNT(*) FROM streams")).isZero();
+
+            execute(config.jdbcUrl(), "ALTER TABLE audit_log DROP CONSTRAINT audit_refuses");
+            assertThat(TestHttp.get(broker, "/v1/grants/" + grantId + "/stream", lab).statusCode()).isEqualTo(200);
+        }
+    }
+
+    private static String id(String json) {
+        Matcher matcher = ID.matcher(json);
+        if (!matcher.find()) {
+            throw new AssertionError("no id in " + json);
+        }
+        return matcher.group(1);
+    }
+
+    static void writeParquet(Path file) throws IOException {
+        java.nio.file.Files.createDirectories(file.getParent());
+        MessageType schema = MessageTypeParser.parseMessageType(
+                "message t { required int64 id; required binary name (STRING); }");
+        SimpleGroupFactory groups = new SimpleGroupFactory(schema);
+        try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(new LocalOutputFile(file))
+                .withConf(new PlainParquetConfiguration()).withType(schema).build()) {
+            for (long i = 0; i < 1000; i++) {
+                writer.write(groups.newGroup().append("id", i).append("name", "n" + i));
+            }
+        }
+    }
+
+    private static void execute(String url, String sql) throws Exception {
+        try (Connection connection = DriverManager.getConnection(url); Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        }
+    }
+
+    private static long count(String url, String sql) throws Exception {
+        try (Connection connection = DriverManager.getConnection(url); Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery(sql)) {
+            rows.next();
+            return rows.getLong(1);
+        }
+    }
+}

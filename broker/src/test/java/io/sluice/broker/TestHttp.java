@@ -1,0 +1,55 @@
+package io.sluice.broker;
+
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.time.Duration;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/** Plain HTTP against an in-process broker, for tests. */
+public final class TestHttp {
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final Pattern TOKEN = Pattern.compile("\"token\"\\s*:\\s*\"([^\"]+)\"");
+
+    private TestHttp() {}
+
+    public static HttpResponse<String> get(Broker broker, String path, String token) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(broker.uri().resolve(path)).GET();
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    public static String getText(Broker broker, String path, String token) throws IOException, InterruptedException {
+        HttpResponse<String> response = get(broker, path, token);
+        if (response.statusCode() != 200) {
+            throw new AssertionError(path + " answered " + response.statusCode() + ": " + response.body());
+        }
+        return response.body();
+    }
+
+    public static HttpResponse<String> post(Broker broker, String path, String token, String json)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(broker.uri().resolve(path))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    public static String devToken(Broker broker, String subject, String organisation, String role)
+            throws IOException, InterruptedException {
+        HttpResponse<String> response = post(broker, "/v1/dev/token", null, "{\"subject\":\"" + subject
+                + "\",\"organisation\":\"" + organisation + "\",\"roles\":[\"" + role + "\"]}");
+        Matcher matcher = TOKEN.matcher(response.body());
+        if (response.statusCode() != 200 || !matcher.find()) {
+            throw new AssertionError("dev token refused: " + response.statusCode() + " " + response.body());
+        }
+        return matcher.group(1);
+    }
+}

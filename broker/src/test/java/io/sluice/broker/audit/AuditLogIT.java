@@ -1,0 +1,153 @@
+package io.sluice.broker.audit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sluice.broker.TestDatabases;
+import io.sluice.broker.audit.tlog.MerkleHash;
+import io.sluice.broker.audit.tlog.MerkleProofs;
+import io.sluice.broker.store.Database;
+import io.sluice.broker.store.StoreException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.sql.Statement;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+/** The audit log on a real store: group commit, gap-free order, links and the tree, on H2 and PostgreSQL. */
+class AuditLogIT {
+    @TempDir
+    Path dir;
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void concurrentAppendsFormOneGapFreeLinkedLog(String kind) throws Exception {
+        try (Database database = Database.open(TestDatabases.fresh(kind, dir));
+                AuditLog log = new AuditLog(database, Clock.systemUTC())) {
+            appendConcurrently(List.of(log), 8, 100);
+            assertWholeLogIsConsistent(log, 800);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void twoBrokersOnOneDatabaseKeepOneOrder(String kind) throws Exception {
+        String url = TestDatabases.fresh(kind, dir);
+        try (Database first = Database.open(url); Database second = Database.open(url);
+                AuditLog one = new AuditLog(first, Clock.systemUTC());
+                AuditLog other = new AuditLog(second, Clock.systemUTC())) {
+            appendConcurrently(List.of(one, other), 4, 100);
+            one.refresh();
+            other.refresh();
+            assertWholeLogIsConsistent(one, 800);
+            assertThat(other.tree().root()).isEqualTo(one.tree().root());
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void aFailingEffectIsNeitherAppliedNorLoggedAndTheLogGoesOn(String kind) throws Exception {
+        try (Database database = Database.open(TestDatabases.fresh(kind, dir));
+                AuditLog log = new AuditLog(database, Clock.systemUTC())) {
+            execute(database, "CREATE TABLE effect_probe (id INTEGER PRIMARY KEY)");
+            log.append(event("first"), c -> insertProbe(c, 1));
+            assertThatThrownBy(() -> log.append(event("duplicate"), c -> insertProbe(c, 1)))
+                    .isInstanceOf(StoreException.class);
+            AuditEntry next = log.append(event("second"), c -> insertProbe(c, 2));
+            assertThat(next.index()).isEqualTo(1);
+            assertThat(count(database, "SELECT COUNT(*) FROM effect_probe")).isEqualTo(2);
+            assertWholeLogIsConsistent(log, 2);
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void whenTheLogCannotBeWrittenTheChangeDoesNotHappen(String kind) throws Exception {
+        try (Database database = Database.open(TestDatabases.fresh(kind, dir));
+                AuditLog log = new AuditLog(database, Clock.systemUTC())) {
+            execute(database, "CREATE TABLE effect_probe (id INTEGER PRIMARY KEY)");
+            execute(database, "ALTER TABLE audit_log ADD CONSTRAINT audit_refuses CHECK (idx < 0)");
+            assertThatThrownBy(() -> log.append(event("refused"), c -> insertProbe(c, 1)))
+                    .isInstanceOf(AuditUnavailableException.class)
+                    .hasMessage("the audit log cannot be written");
+            assertThat(count(database, "SELECT COUNT(*) FROM effect_probe")).isZero();
+            assertThat(log.size()).isZero();
+        }
+    }
+
+    private static void appendConcurrently(List<AuditLog> logs, int threadsPerLog, int appendsPerThread)
+            throws Exception {
+        ExecutorService threads = Executors.newFixedThreadPool(logs.size() * threadsPerLog);
+        try {
+            List<Future<?>> futures = new ArrayList<>();
+            for (AuditLog log : logs) {
+                for (int t = 0; t < threadsPerLog; t++) {
+                    int thread = t;
+                    futures.add(threads.submit(() -> {
+                        for (int i = 0; i < appendsPerThread; i++) {
+                            log.append(event("thread " + thread + " append " + i));
+                        }
+                    }));
+                }
+            }
+            for (Future<?> future : futures) {
+                future.get();
+            }
+        } finally {
+            threads.shutdownNow();
+        }
+    }
+
+    private static void assertWholeLogIsConsistent(AuditLog log, int expected) {
+        List<AuditEntry> entries = log.entries(0, Long.MAX_VALUE);
+        assertThat(entries).hasSize(expected);
+        List<byte[]> leaves = new ArrayList<>();
+        String prev = AuditLog.GENESIS;
+        for (int i = 0; i < entries.size(); i++) {
+            AuditEntry entry = entries.get(i);
+            assertThat(entry.index()).isEqualTo(i);
+            assertThat(entry.recordJson()).contains("\"index\":" + i + ",").contains("\"prev\":\"" + prev + "\"");
+            byte[] leaf = MerkleHash.leaf(entry.recordJson().getBytes(StandardCharsets.UTF_8));
+            assertThat(HexFormat.of().formatHex(leaf)).isEqualTo(entry.leafHash());
+            leaves.add(leaf);
+            prev = entry.leafHash();
+        }
+        assertThat(log.size()).isEqualTo(expected);
+        assertThat(log.tree().root()).isEqualTo(MerkleProofs.naiveRoot(leaves));
+    }
+
+    private static AuditEvent event(String message) {
+        return AuditEvent.of(AuditAction.AUTH_FAILED, Actor.anonymous()).with("message", message);
+    }
+
+    private static void insertProbe(Connection connection, int id) throws SQLException {
+        try (Statement statement = connection.createStatement()) {
+            statement.executeUpdate("INSERT INTO effect_probe (id) VALUES (" + id + ")");
+        }
+    }
+
+    private static void execute(Database database, String sql) throws SQLException {
+        try (Connection connection = database.connection(); Statement statement = connection.createStatement()) {
+            statement.execute(sql);
+        }
+    }
+
+    private static long count(Database database, String sql) throws SQLException {
+        try (Connection connection = database.connection(); Statement statement = connection.createStatement();
+                ResultSet rows = statement.executeQuery(sql)) {
+            rows.next();
+            return rows.getLong(1);
+        }
+    }
+}
