@@ -22,7 +22,7 @@ public final class TestDatabases {
     /** A fresh database of the given kind ("h2" or "postgres"); skips the test when PostgreSQL is not available. */
     public static String fresh(String kind, Path dir) {
         return switch (kind) {
-            case "h2" -> "jdbc:h2:file:" + dir.resolve("store-" + UUID.randomUUID()) + ";DB_CLOSE_ON_EXIT=FALSE";
+            case "h2" -> "jdbc:h2:file:" + dir.resolve("store-" + UUID.randomUUID()) + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0";
             case "postgres" -> freshPostgresSchema();
             default -> throw new IllegalArgumentException("unknown database kind " + kind);
         };

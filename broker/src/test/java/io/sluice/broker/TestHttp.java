@@ -1,6 +1,7 @@
 package io.sluice.broker;
 
 import java.io.IOException;
+import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
@@ -11,12 +12,17 @@ import java.util.regex.Pattern;
 /** Plain HTTP against an in-process broker, for tests. */
 public final class TestHttp {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+    private static final Pattern ID = Pattern.compile("\"id\"\\s*:\\s*\"([^\"]+)\"");
     private static final Pattern TOKEN = Pattern.compile("\"token\"\\s*:\\s*\"([^\"]+)\"");
 
     private TestHttp() {}
 
     public static HttpResponse<String> get(Broker broker, String path, String token) throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(broker.uri().resolve(path)).GET();
+        return get(broker.uri(), path, token);
+    }
+
+    public static HttpResponse<String> get(URI broker, String path, String token) throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(broker.resolve(path)).timeout(Duration.ofSeconds(30)).GET();
         if (token != null) {
             request.header("Authorization", "Bearer " + token);
         }
@@ -24,6 +30,10 @@ public final class TestHttp {
     }
 
     public static String getText(Broker broker, String path, String token) throws IOException, InterruptedException {
+        return getText(broker.uri(), path, token);
+    }
+
+    public static String getText(URI broker, String path, String token) throws IOException, InterruptedException {
         HttpResponse<String> response = get(broker, path, token);
         if (response.statusCode() != 200) {
             throw new AssertionError(path + " answered " + response.statusCode() + ": " + response.body());
@@ -33,7 +43,12 @@ public final class TestHttp {
 
     public static HttpResponse<String> post(Broker broker, String path, String token, String json)
             throws IOException, InterruptedException {
-        HttpRequest.Builder request = HttpRequest.newBuilder(broker.uri().resolve(path))
+        return post(broker.uri(), path, token, json);
+    }
+
+    public static HttpResponse<String> post(URI broker, String path, String token, String json)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(broker.resolve(path)).timeout(Duration.ofSeconds(30))
                 .header("Content-Type", "application/json")
                 .POST(HttpRequest.BodyPublishers.ofString(json));
         if (token != null) {
@@ -43,6 +58,20 @@ public final class TestHttp {
     }
 
     public static String devToken(Broker broker, String subject, String organisation, String role)
+            throws IOException, InterruptedException {
+        return devToken(broker.uri(), subject, organisation, role);
+    }
+
+    /** The first {@code "id"} field of a JSON body. */
+    public static String id(String json) {
+        Matcher matcher = ID.matcher(json);
+        if (!matcher.find()) {
+            throw new AssertionError("no id in " + json);
+        }
+        return matcher.group(1);
+    }
+
+    public static String devToken(URI broker, String subject, String organisation, String role)
             throws IOException, InterruptedException {
         HttpResponse<String> response = post(broker, "/v1/dev/token", null, "{\"subject\":\"" + subject
                 + "\",\"organisation\":\"" + organisation + "\",\"roles\":[\"" + role + "\"]}");

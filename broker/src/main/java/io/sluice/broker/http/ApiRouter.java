@@ -15,6 +15,7 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
+import io.vertx.ext.web.handler.StaticHandler;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 
@@ -86,6 +87,10 @@ public final class ApiRouter {
         router.get("/v1/audit/checkpoints").handler(authenticate).handler(audit::checkpointList);
         router.get("/v1/audit/proof/inclusion").handler(authenticate).handler(audit::inclusionProof);
         router.get("/v1/audit/proof/consistency").handler(authenticate).handler(audit::consistencyProof);
+        // The compliance page: static files; it signs in with a bearer token and calls the API above.
+        router.get("/ui").handler(ctx -> ctx.redirect("/ui/audit/"));
+        router.get("/ui/audit").handler(ctx -> ctx.redirect("/ui/audit/"));
+        router.get("/ui/*").handler(StaticHandler.create("webroot/ui").setCachingEnabled(false).setDirectoryListing(false));
         // A public key is public: verifiers may fetch it without an account.
         router.get("/v1/audit/public-key").handler(audit::publicKey);
         return router;

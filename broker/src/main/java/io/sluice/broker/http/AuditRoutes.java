@@ -135,6 +135,8 @@ final class AuditRoutes {
                     "need 0 <= start <= end and at most " + AuditQuery.MAX_PAGE + " entries, was start=" + start + " end=" + end);
         }
         Blocking.run(ctx, () -> {
+            // Another broker on the same database may have appended since this one last did.
+            auditLog.refresh();
             JsonArray entries = new JsonArray();
             for (AuditEntry entry : auditLog.entries(start, end)) {
                 entries.add(new JsonObject().put("index", entry.index())

@@ -70,7 +70,7 @@ public final class NoteVerifier {
         int keyId = Integer.parseUnsignedInt(keyIdText, 16);
         byte[] typedKey = NoteSyntax.decodeCanonicalBase64(keyText);
         if (typedKey == null || typedKey.length == 0) {
-            throw new IllegalArgumentException("malformed verifier key: the key is not padded base64: \"" + keyText + "\"");
+            throw new IllegalArgumentException("malformed verifier key: the key is not canonical padded base64: \"" + keyText + "\"");
         }
         if (typedKey[0] != NoteSyntax.ED25519) {
             throw new IllegalArgumentException(String.format(

@@ -1,0 +1,89 @@
+package io.sluice.broker;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.net.URI;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+
+/**
+ * A broker in a process of its own ({@code sluice serve --port 0}), for tests that kill it or run
+ * two side by side. Its output goes to a log file in the data directory.
+ */
+public final class BrokerProcess implements AutoCloseable {
+    private final Process process;
+    private final URI uri;
+
+    private BrokerProcess(Process process, URI uri) {
+        this.process = process;
+        this.uri = uri;
+    }
+
+    public static BrokerProcess start(Path dataDir, Path sourcesDir, String jdbcUrl) throws IOException {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        command.add("--add-opens=java.base/java.nio=ALL-UNNAMED");
+        command.add("--sun-misc-unsafe-memory-access=allow");
+        command.add("--enable-native-access=ALL-UNNAMED");
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add("io.sluice.broker.cli.SluiceCommand");
+        command.addAll(List.of("serve", "--port", "0", "--data-dir", dataDir.toString(), "--sources",
+                sourcesDir.toString(), "--db", jdbcUrl));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        CompletableFuture<URI> listening = new CompletableFuture<>();
+        Path log = dataDir.resolve("broker-" + process.pid() + ".log");
+        Thread.ofPlatform().daemon().start(() -> copyOutput(process, log, listening));
+        try {
+            return new BrokerProcess(process, listening.get(60, TimeUnit.SECONDS));
+        } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
+            process.destroyForcibly();
+            throw new IOException("broker process did not start within 60 s; see " + log, e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            process.destroyForcibly();
+            throw new IOException("interrupted", e);
+        }
+    }
+
+    public URI uri() {
+        return uri;
+    }
+
+    /** SIGKILL: no shutdown hook runs, nothing is flushed. */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        process.waitFor(30, TimeUnit.SECONDS);
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        process.destroy();
+        if (!process.waitFor(30, TimeUnit.SECONDS)) {
+            kill();
+        }
+    }
+
+    private static void copyOutput(Process process, Path log, CompletableFuture<URI> listening) {
+        try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
+                var out = java.nio.file.Files.newBufferedWriter(log)) {
+            for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+                out.write(line);
+                out.newLine();
+                out.flush();
+                if (line.startsWith("listening on ")) {
+                    listening.complete(URI.create(line.substring("listening on ".length()).trim()));
+                }
+            }
+        } catch (IOException e) {
+            listening.completeExceptionally(e);
+        }
+        listening.completeExceptionally(new IOException("broker exited before listening"));
+    }
+}
