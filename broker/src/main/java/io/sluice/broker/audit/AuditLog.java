@@ -244,27 +244,40 @@ public final class AuditLog implements AutoCloseable {
                 long next = Sql.queryOne(connection, "SELECT next_index FROM audit_head WHERE id = 1 FOR UPDATE",
                                 row -> row.getLong(1))
                         .orElseThrow(() -> new SQLException("audit_head has no row"));
-                catchUp(connection, next);
+                if (next > tree.size()) {
+                    catchUp(connection, next);
+                }
                 String prev = next == 0 ? GENESIS : HEX.formatHex(tree.leafHash(next - 1));
                 Instant time = clock.instant();
-                for (Pending pending : batch) {
-                    if (pending.event() == null) {
-                        continue;
+                try (PreparedStatement insert = connection.prepareStatement("INSERT INTO audit_log (idx, recorded_at,"
+                        + " action, dataset_id, organisation, subject, purpose, record_json, leaf_hash)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                    for (Pending pending : batch) {
+                        if (pending.event() == null || !applyEffect(connection, pending)) {
+                            continue;
+                        }
+                        AuditEvent event = pending.event();
+                        String json = canonicalJson(next, time, prev, event);
+                        String leaf = leafHashHex(json);
+                        insert.setLong(1, next);
+                        insert.setObject(2, time.atOffset(java.time.ZoneOffset.UTC));
+                        insert.setString(3, event.action().wireName());
+                        insert.setString(4, event.datasetId());
+                        insert.setString(5, event.actor().organisation());
+                        insert.setString(6, event.actor().subject());
+                        insert.setString(7, event.detail("purpose"));
+                        insert.setString(8, json);
+                        insert.setString(9, leaf);
+                        // One round trip for the whole batch's records, not one per record.
+                        insert.addBatch();
+                        appended.add(pending);
+                        entries.add(new AuditEntry(next, json, leaf));
+                        prev = leaf;
+                        next++;
                     }
-                    if (!applyEffect(connection, pending)) {
-                        continue;
+                    if (!appended.isEmpty()) {
+                        insert.executeBatch();
                     }
-                    String json = canonicalJson(next, time, prev, pending.event());
-                    String leaf = leafHashHex(json);
-                    AuditEvent event = pending.event();
-                    Sql.update(connection, "INSERT INTO audit_log (idx, recorded_at, action, dataset_id, organisation,"
-                                    + " subject, purpose, record_json, leaf_hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                            next, time, event.action().wireName(), event.datasetId(), event.actor().organisation(),
-                            event.actor().subject(), event.detail("purpose"), json, leaf);
-                    appended.add(pending);
-                    entries.add(new AuditEntry(next, json, leaf));
-                    prev = leaf;
-                    next++;
                 }
                 Sql.update(connection, "UPDATE audit_head SET next_index = ? WHERE id = 1", next);
                 connection.commit();

@@ -2,7 +2,8 @@ package io.sluice.broker.audit;
 
 import static java.util.Objects.requireNonNull;
 
-import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.broker.audit.tlog.Checkpoint;
 import io.sluice.broker.audit.tlog.MerkleHash;
@@ -74,9 +75,14 @@ public final class AuditVerifier {
         }
         checkpoints.sort((a, b) -> Long.compare(a.size(), b.size()));
 
-        Optional<String> structural = checkRecords(records);
+        List<byte[]> leaves = new ArrayList<>(records.size());
         MerkleTree tree = new MerkleTree();
-        records.forEach(bytes -> tree.append(MerkleHash.leaf(bytes)));
+        for (byte[] record : records) {
+            byte[] leaf = MerkleHash.leaf(record);
+            leaves.add(leaf);
+            tree.append(leaf);
+        }
+        Optional<String> structural = checkRecords(records, leaves);
 
         if (trusted.isPresent()) {
             Trusted before = trusted.get();
@@ -112,15 +118,13 @@ public final class AuditVerifier {
     }
 
     /** Finds the first record whose index or predecessor link is wrong, and says what happened to it. */
-    private static Optional<String> checkRecords(List<byte[]> records) {
+    private static Optional<String> checkRecords(List<byte[]> records, List<byte[]> leaves) {
         long[] indexes = new long[records.size()];
         String[] prevs = new String[records.size()];
         Map<Long, Integer> positionOf = new HashMap<>();
         for (int position = 0; position < records.size(); position++) {
             try {
-                JsonNode record = JSON.readTree(records.get(position));
-                indexes[position] = record.path("index").asLong(-1);
-                prevs[position] = record.path("prev").asText("");
+                readIndexAndPrev(records.get(position), indexes, prevs, position);
             } catch (IOException e) {
                 return Optional.of("record at position " + position + " is not valid JSON: it was modified");
             }
@@ -146,14 +150,36 @@ public final class AuditVerifier {
                 // Either this record's own prev was changed (then its successor no longer links to
                 // it either) or the record before it was changed (then the successor still links).
                 boolean successorLinks = position + 1 < records.size()
-                        && prevs[position + 1].equals(HEX.formatHex(MerkleHash.leaf(records.get(position))));
+                        && prevs[position + 1].equals(HEX.formatHex(leaves.get(position)));
                 int modified = position == 0 || !successorLinks && position + 1 < records.size() ? position : position - 1;
                 return Optional.of("record " + modified + " was modified: its hash and the prev recorded by the record after"
                         + " it no longer agree");
             }
-            expectedPrev = HEX.formatHex(MerkleHash.leaf(records.get(position)));
+            expectedPrev = HEX.formatHex(leaves.get(position));
         }
         return Optional.empty();
+    }
+
+    /** Reads only the two top-level fields the checks need, skipping the rest unparsed. */
+    private static void readIndexAndPrev(byte[] record, long[] indexes, String[] prevs, int position) throws IOException {
+        indexes[position] = -1;
+        prevs[position] = "";
+        try (JsonParser parser = JSON.getFactory().createParser(record)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) {
+                throw new IOException("not a JSON object");
+            }
+            while (parser.nextToken() == JsonToken.FIELD_NAME) {
+                String field = parser.currentName();
+                JsonToken value = parser.nextToken();
+                if (field.equals("index") && value == JsonToken.VALUE_NUMBER_INT) {
+                    indexes[position] = parser.getLongValue();
+                } else if (field.equals("prev") && value == JsonToken.VALUE_STRING) {
+                    prevs[position] = parser.getText();
+                } else {
+                    parser.skipChildren();
+                }
+            }
+        }
     }
 
     private static Result failed(long records, int checkpoints, String problem) {

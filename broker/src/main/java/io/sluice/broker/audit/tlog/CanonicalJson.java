@@ -14,10 +14,10 @@ import java.util.Map;
  * <ul>
  *   <li>Objects ({@link Map} with {@link String} keys, any map order): members sorted by the
  *       UTF-16 code units of their names (§3.2.3), no whitespace anywhere.
- *   <li>Strings: escaped as §3.2.2.2 says — {@code \b \t \n \f \r \" \\}, and a backslash with
- *       {@code u00xx} (lower-case hex) for the other controls below U+0020; everything else, including '/',
- *       DEL and non-ASCII, is written as raw UTF-8. A lone surrogate is not Unicode text (I-JSON)
- *       and is rejected.
+ *   <li>Strings: escaped as §3.2.2.2 says — {@code \b \t \n \f \r \" \\}, and a backslash
+ *       with {@code u00xx} (lower-case hex) for the other controls below U+0020; everything
+ *       else, including '/', DEL and non-ASCII, is written as raw UTF-8. A lone surrogate is not
+ *       Unicode text (I-JSON) and is rejected.
  *   <li>Numbers: the ECMAScript {@code Number.prototype.toString} form of the IEEE 754 double
  *       (§3.2.2.3), e.g. {@code 1e+21}, {@code 1e-7}, {@code 0.000001}, {@code 4.5}; {@code -0}
  *       is written {@code 0}; NaN and infinities are rejected. {@link Float} values are widened
@@ -133,7 +133,9 @@ public final class CanonicalJson {
                 default -> {
                     if (c < 0x20) {
                         out.append("\\u00").append(HEX[c >> 4]).append(HEX[c & 0xf]);
-                    } else if (Character.isHighSurrogate(c) && i + 1 < s.length() && Character.isLowSurrogate(s.charAt(i + 1))) {
+                    } else if (Character.isHighSurrogate(c)
+                            && i + 1 < s.length()
+                            && Character.isLowSurrogate(s.charAt(i + 1))) {
                         out.append(c).append(s.charAt(++i));
                     } else if (Character.isSurrogate(c)) {
                         throw new IllegalArgumentException(String.format(

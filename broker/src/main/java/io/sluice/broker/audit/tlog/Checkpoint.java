@@ -80,7 +80,8 @@ public record Checkpoint(String origin, long size, byte[] rootHash) {
         String sizeLine = lines[1];
         if (!sizeLine.matches("0|[1-9][0-9]{0,18}")) {
             throw new IllegalArgumentException(
-                    "checkpoint tree size must be a decimal number without sign or leading zeros, was \"" + sizeLine + "\"");
+                    "checkpoint tree size must be a decimal number without sign or leading zeros, was \""
+                            + sizeLine + "\"");
         }
         long size;
         try {
@@ -111,6 +112,7 @@ public record Checkpoint(String origin, long size, byte[] rootHash) {
 
     @Override
     public String toString() {
-        return "Checkpoint[origin=" + origin + ", size=" + size + ", rootHash=" + HexFormat.of().formatHex(rootHash) + "]";
+        return "Checkpoint[origin=" + origin + ", size=" + size
+                + ", rootHash=" + HexFormat.of().formatHex(rootHash) + "]";
     }
 }

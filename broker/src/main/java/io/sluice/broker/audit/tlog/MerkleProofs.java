@@ -62,7 +62,8 @@ public final class MerkleProofs {
      * proof and equal roots; an old size of 0 verifies with an empty proof when {@code oldRoot} is
      * the empty tree's root; a new size below the old one never verifies.
      */
-    public static boolean verifyConsistency(long oldSize, long newSize, byte[] oldRoot, byte[] newRoot, List<byte[]> proof) {
+    public static boolean verifyConsistency(
+            long oldSize, long newSize, byte[] oldRoot, byte[] newRoot, List<byte[]> proof) {
         requireNonNull(oldRoot, "oldRoot is null");
         requireNonNull(newRoot, "newRoot is null");
         requireNonNull(proof, "proof is null");

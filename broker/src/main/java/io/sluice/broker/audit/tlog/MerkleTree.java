@@ -237,9 +237,8 @@ public final class MerkleTree {
                 throw new IllegalStateException("tree level is full at index " + index);
             }
             byte[][] current = chunks;
-            byte[][] next = current.length >= needed
-                    ? current
-                    : Arrays.copyOf(current, (int) Math.max(needed, Math.min(Integer.MAX_VALUE - 8L, 2L * current.length)));
+            int capacity = (int) Math.max(needed, Math.min(Integer.MAX_VALUE - 8L, 2L * current.length));
+            byte[][] next = current.length >= needed ? current : Arrays.copyOf(current, capacity);
             next[chunkCount] = new byte[CHUNK_HASHES * HASH_SIZE];
             chunkCount++;
             chunks = next;

@@ -59,7 +59,8 @@ public final class NoteSigner {
         checkName(name);
         requireNonNull(seed32, "seed32 is null");
         if (seed32.length != SEED_SIZE) {
-            throw new IllegalArgumentException("Ed25519 private key seed must be " + SEED_SIZE + " bytes, was " + seed32.length);
+            throw new IllegalArgumentException(
+                    "Ed25519 private key seed must be " + SEED_SIZE + " bytes, was " + seed32.length);
         }
         return new NoteSigner(name, new Ed25519PrivateKeyParameters(seed32, 0));
     }

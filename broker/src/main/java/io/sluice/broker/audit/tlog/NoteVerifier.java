@@ -5,6 +5,7 @@ import static io.sluice.broker.audit.tlog.NoteVerificationException.Reason.MALFO
 import static io.sluice.broker.audit.tlog.NoteVerificationException.Reason.NO_SIGNATURE_BY_KEY;
 import static java.util.Objects.requireNonNull;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import org.bouncycastle.crypto.params.Ed25519PublicKeyParameters;
@@ -70,7 +71,8 @@ public final class NoteVerifier {
         int keyId = Integer.parseUnsignedInt(keyIdText, 16);
         byte[] typedKey = NoteSyntax.decodeCanonicalBase64(keyText);
         if (typedKey == null || typedKey.length == 0) {
-            throw new IllegalArgumentException("malformed verifier key: the key is not canonical padded base64: \"" + keyText + "\"");
+            throw new IllegalArgumentException(
+                    "malformed verifier key: the key is not canonical padded base64: \"" + keyText + "\"");
         }
         if (typedKey[0] != NoteSyntax.ED25519) {
             throw new IllegalArgumentException(String.format(
@@ -146,14 +148,15 @@ public final class NoteVerifier {
             if (NoteSyntax.keyNameProblem(lineName) != null || decoded == null || decoded.length < 5) {
                 throw malformed("signature line " + (i + 1) + " is not \"— name base64(keyid || signature)\"");
             }
-            int lineKeyId = (decoded[0] & 0xff) << 24 | (decoded[1] & 0xff) << 16 | (decoded[2] & 0xff) << 8 | (decoded[3] & 0xff);
+            int lineKeyId = ByteBuffer.wrap(decoded, 0, 4).getInt();
             if (!lineName.equals(name) || lineKeyId != keyId) {
                 continue; // another key's signature: ignored, as the spec requires
             }
             byte[] signature = Arrays.copyOfRange(decoded, 4, decoded.length);
             if (!verifies(message, signature)) {
                 throw new NoteVerificationException(BAD_SIGNATURE,
-                        "bad signature by key " + keyName() + " on signature line " + (i + 1) + ": the note was altered");
+                        "bad signature by key " + keyName() + " on signature line " + (i + 1)
+                                + ": the note was altered");
             }
             verified = true;
         }

@@ -1,0 +1,299 @@
+package io.sluice.broker.ui;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.sluice.broker.Broker;
+import io.sluice.broker.BrokerConfig;
+import io.sluice.broker.TestHttp;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import java.io.IOException;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.sql.Connection;
+import java.sql.DriverManager;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.time.Duration;
+import java.util.Base64;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Locale;
+import org.apache.parquet.conf.PlainParquetConfiguration;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.example.data.simple.SimpleGroupFactory;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.example.ExampleParquetWriter;
+import org.apache.parquet.io.LocalOutputFile;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.MessageTypeParser;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.openqa.selenium.By;
+import org.openqa.selenium.Dimension;
+import org.openqa.selenium.OutputType;
+import org.openqa.selenium.WebDriver;
+import org.openqa.selenium.WebElement;
+import org.openqa.selenium.chrome.ChromeDriver;
+import org.openqa.selenium.chrome.ChromeDriverService;
+import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
+import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
+
+/**
+ * The compliance page at {@code /ui/audit/} in Debian's headless Chromium against a real broker:
+ * sign in with a pasted token, filter, page, open a stream, verify the log, and see tampering in
+ * the database reported. Skipped where {@code /usr/bin/chromium} or {@code /usr/bin/chromedriver}
+ * is missing ({@code apt-get install -y chromium chromium-driver}).
+ */
+class AuditPageIT {
+    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
+    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
+    private static final String PAGE = "/ui/audit/index.html"; // TEMP
+    private static final Duration WAIT = Duration.ofSeconds(10);
+    private static final String POLICY = """
+            {"@type": "Set", "permission": [{"action": "use", "constraint": [
+              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["research"]}]}]}""";
+    /** A requester whose name is markup: the page must show it as text, never run or render it. */
+    private static final String HOSTILE_SUBJECT = "<img src=x onerror=\"document.title='owned'\">mallory";
+    private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+
+    @TempDir
+    Path dir;
+
+    private WebDriver driver;
+
+    @AfterEach
+    void quitBrowser() {
+        if (driver != null) {
+            driver.quit();
+        }
+    }
+
+    @Test
+    void complianceOfficerFiltersPagesOpensAStreamAndSeesTheLogVerifiedThenTampered() throws Exception {
+        assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+                "needs Debian's headless Chromium: /usr/bin/chromium and /usr/bin/chromedriver are missing "
+                        + "(apt-get install -y chromium chromium-driver)");
+        BrokerConfig config = BrokerConfig.embedded(dir.resolve("broker"));
+        writeParquet(config.sourcesDir().resolve("hospital-a/small.parquet"));
+        try (Broker broker = Broker.start(config)) {
+            String streamId = createRecords(broker);
+            String officer = TestHttp.devToken(broker, "ines", "ehds-authority", "compliance-officer");
+            JsonObject stream = new JsonObject(TestHttp.getText(broker, "/v1/streams/" + streamId, officer));
+
+            var page = TestHttp.get(broker, PAGE, null);
+            assertThat(page.statusCode()).as("GET /ui/audit/ -> %s %s", page.statusCode(), page.headers().map()).isEqualTo(200);
+            assertThat(page.body()).contains("id=\"token-form\"");
+
+            driver = startChromium();
+            driver.get(broker.uri().resolve(PAGE).toString());
+            WebDriverWait wait = new WebDriverWait(driver, WAIT);
+
+            // Sign in by pasting the token; it must not end up in the address.
+            wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token"))).sendKeys(officer);
+            driver.findElement(By.cssSelector("#token-form button[type=submit]")).click();
+            wait.until(d -> indexes(d).size() == 6);
+            assertThat(driver.getCurrentUrl()).endsWith(PAGE).doesNotContain(officer);
+            assertThat(driver.findElement(By.id("identity-text")).getText())
+                    .startsWith("Signed in as ines · ehds-authority · compliance-officer");
+            assertThat(actions(driver)).containsExactly("dataset.registered", "grant.issued", "stream.opened",
+                    "stream.closed", "grant.denied", "auth.failed");
+
+            // The hostile subject is shown as text and never becomes markup.
+            WebElement denied = row(driver, "grant.denied");
+            assertThat(denied.findElements(By.tagName("td")).get(3).getText()).isEqualTo(HOSTILE_SUBJECT);
+            assertThat(driver.findElements(By.cssSelector("#records-body img"))).isEmpty();
+            assertThat(driver.getTitle()).isEqualTo("Sluice · Audit log");
+
+            // The log verifies: signature and recomputed root.
+            String root = signedRootHex(broker, officer);
+            wait.until(d -> d.findElement(By.id("verify-status")).getText().startsWith("Verified"));
+            assertThat(driver.findElement(By.id("verify-status")).getText()).isEqualTo("Verified: 6 records, root "
+                    + root + ", signed by sluice.local/audit (key " + keyId(broker) + ").");
+            saveScreenshot("audit-page.png");
+
+            // Filter: only the denied grant.
+            new Select(driver.findElement(By.id("f-action"))).selectByValue("grant.denied");
+            driver.findElement(By.id("apply-filters")).click();
+            wait.until(d -> actions(d).equals(List.of("grant.denied")));
+            assertThat(row(driver, "grant.denied").getText()).contains("denied").contains("PURPOSE_NOT_PERMITTED").contains("marketing");
+
+            // Page through 6 records 5 at a time, and back.
+            driver.findElement(By.id("clear-filters")).click();
+            wait.until(d -> indexes(d).size() == 6);
+            new Select(driver.findElement(By.id("f-limit"))).selectByValue("5");
+            driver.findElement(By.id("apply-filters")).click();
+            wait.until(d -> indexes(d).equals(List.of("0", "1", "2", "3", "4")));
+            assertThat(driver.findElement(By.id("prev-page")).isEnabled()).isFalse();
+            driver.findElement(By.id("next-page")).click();
+            wait.until(d -> indexes(d).equals(List.of("5")));
+            assertThat(driver.findElement(By.id("page-label")).getText()).isEqualTo("Page 2");
+            driver.findElement(By.id("prev-page")).click();
+            wait.until(d -> indexes(d).equals(List.of("0", "1", "2", "3", "4")));
+
+            // The stream's details match what the broker reports for it.
+            row(driver, "stream.closed").findElement(By.cssSelector("button.stream-link")).click();
+            wait.until(d -> !d.findElements(By.cssSelector("#details-facts dd[data-field=rows]")).isEmpty());
+            assertThat(field(driver, "rows")).isEqualTo(String.format(Locale.US, "%,d", stream.getLong("rows")));
+            assertThat(stream.getLong("rows")).isEqualTo(1000);
+            assertThat(field(driver, "bytes")).startsWith(String.format(Locale.US, "%,d (", stream.getLong("bytes")));
+            assertThat(field(driver, "sha256")).isEqualTo(stream.getString("sha256")).hasSize(64);
+            assertThat(field(driver, "batches")).isEqualTo(String.format(Locale.US, "%,d", stream.getLong("batches")));
+            assertThat(field(driver, "status")).isEqualTo("completed");
+            assertThat(field(driver, "purpose")).isEqualTo("research");
+            assertThat(field(driver, "shard")).isEqualTo("1 of 1 (shard 0), epoch 0");
+            assertThat(field(driver, "agreement")).isEqualTo("agrees: same rows, bytes and SHA-256");
+            saveScreenshot("audit-stream.png");
+            driver.findElement(By.id("details-close")).click();
+            wait.until(ExpectedConditions.invisibilityOfElementLocated(By.id("details")));
+
+            // An operator edits record 1 in the database: the page names it.
+            tamper(config, 1, "\"purpose\":\"research\"", "\"purpose\":\"quality-control\"");
+            driver.findElement(By.id("verify-again")).click();
+            wait.until(d -> d.findElement(By.id("verify-status")).getText().startsWith("Verification FAILED"));
+            assertThat(driver.findElement(By.id("verify-status")).getText()).startsWith(
+                    "Verification FAILED: record 1 was modified, or a record was inserted or deleted after it: record 2 names ");
+            saveScreenshot("audit-page-tampered.png");
+
+            // Signing out forgets the token.
+            driver.findElement(By.id("sign-out")).click();
+            wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
+            assertThat(((org.openqa.selenium.JavascriptExecutor) driver)
+                    .executeScript("return sessionStorage.getItem('sluice.audit.token')")).isNull();
+        }
+    }
+
+    /** register, grant, stream (read to the end), a denied grant, an unauthenticated request; returns the stream id. */
+    private static String createRecords(Broker broker) throws Exception {
+        String owner = TestHttp.devToken(broker, "dr-weber", "hospital-a", "data-owner");
+        String lab = TestHttp.devToken(broker, "trainer-7", "ai-lab", "data-consumer");
+        var minted = TestHttp.post(broker, "/v1/dev/token", null, new JsonObject().put("subject", HOSTILE_SUBJECT)
+                .put("organisation", "ai-lab").put("roles", new JsonArray().add("data-consumer")).encode());
+        assertThat(minted.statusCode()).as(minted.body()).isEqualTo(200);
+        String hostile = new JsonObject(minted.body()).getString("token");
+        var registered = TestHttp.post(broker, "/v1/datasets", owner, "{\"name\":\"small\",\"source\":"
+                + "{\"type\":\"parquet\",\"path\":\"small.parquet\"},\"policy\":" + POLICY + "}");
+        assertThat(registered.statusCode()).as(registered.body()).isEqualTo(201);
+        String datasetId = new JsonObject(registered.body()).getString("id");
+        var granted = TestHttp.post(broker, "/v1/grants", lab, "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"research\"}");
+        assertThat(granted.statusCode()).as(granted.body()).isEqualTo(201);
+        String grantId = new JsonObject(granted.body()).getString("id");
+
+        HttpResponse<byte[]> stream = HTTP.send(HttpRequest.newBuilder(broker.uri().resolve("/v1/grants/" + grantId + "/stream"))
+                .header("Authorization", "Bearer " + lab).timeout(Duration.ofSeconds(30)).build(),
+                HttpResponse.BodyHandlers.ofByteArray());
+        assertThat(stream.statusCode()).isEqualTo(200);
+        assertThat(stream.body()).isNotEmpty();
+        String streamId = stream.headers().firstValue("Sluice-Stream-Id").orElseThrow();
+        awaitCompleted(broker, lab, streamId);
+
+        var denied = TestHttp.post(broker, "/v1/grants", hostile, "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"marketing\"}");
+        assertThat(denied.statusCode()).as(denied.body()).isEqualTo(403);
+        assertThat(TestHttp.get(broker, "/v1/catalog", null).statusCode()).isEqualTo(401);
+        return streamId;
+    }
+
+    /** The stream.closed record is written as the response ends; wait for it, bounded. */
+    private static void awaitCompleted(Broker broker, String token, String streamId) throws Exception {
+        long deadline = System.nanoTime() + WAIT.toNanos();
+        while (true) {
+            String status = new JsonObject(TestHttp.getText(broker, "/v1/streams/" + streamId, token)).getString("status");
+            if (status.equals("completed")) {
+                return;
+            }
+            assertThat(System.nanoTime()).as("stream %s still %s", streamId, status).isLessThan(deadline);
+            Thread.sleep(50);
+        }
+    }
+
+    private WebDriver startChromium() throws IOException {
+        // Selenium looks for a DevTools binding of this Chromium's version; the test drives it over WebDriver only.
+        java.util.logging.Logger.getLogger("org.openqa.selenium.devtools.CdpVersionFinder").setLevel(java.util.logging.Level.OFF);
+        Path profile = Files.createDirectories(dir.resolve("chromium-profile"));
+        ChromeOptions options = new ChromeOptions();
+        options.setBinary(CHROMIUM.toFile());
+        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
+                "--disable-extensions", "--window-size=1440,1400", "--user-data-dir=" + profile);
+        ChromeDriverService service = new ChromeDriverService.Builder()
+                .usingDriverExecutable(CHROMEDRIVER.toFile())
+                .usingAnyFreePort()
+                .withLogFile(dir.resolve("chromedriver.log").toFile())
+                .build();
+        ChromeDriver chrome = new ChromeDriver(service, options);
+        chrome.manage().timeouts().pageLoadTimeout(WAIT).scriptTimeout(WAIT);
+        chrome.manage().window().setSize(new Dimension(1440, 1400));
+        return chrome;
+    }
+
+    private void saveScreenshot(String name) throws IOException {
+        Path folder = Files.createDirectories(Path.of(System.getProperty("basedir", ".")).resolve("target/ui-screenshots"));
+        byte[] png = ((ChromeDriver) driver).getScreenshotAs(OutputType.BYTES);
+        Files.write(folder.resolve(name), png);
+    }
+
+    private static List<String> indexes(WebDriver driver) {
+        return driver.findElements(By.cssSelector("#records-body tr[data-index]")).stream()
+                .map(r -> r.getAttribute("data-index")).toList();
+    }
+
+    private static List<String> actions(WebDriver driver) {
+        return driver.findElements(By.cssSelector("#records-body tr[data-index]")).stream()
+                .map(r -> r.getAttribute("data-action")).toList();
+    }
+
+    private static WebElement row(WebDriver driver, String action) {
+        return driver.findElement(By.cssSelector("#records-body tr[data-action='" + action + "']"));
+    }
+
+    private static String field(WebDriver driver, String name) {
+        return driver.findElement(By.cssSelector("#details-facts dd[data-field='" + name + "']")).getText();
+    }
+
+    private static String signedRootHex(Broker broker, String token) throws Exception {
+        String[] lines = TestHttp.getText(broker, "/v1/audit/checkpoint", token).split("\n");
+        return HexFormat.of().formatHex(Base64.getDecoder().decode(lines[2]));
+    }
+
+    private static String keyId(Broker broker) throws Exception {
+        return TestHttp.getText(broker, "/v1/audit/public-key", null).trim().split("\\+")[1];
+    }
+
+    private static void tamper(BrokerConfig config, long index, String from, String to) throws Exception {
+        try (Connection connection = DriverManager.getConnection(config.jdbcUrl())) {
+            try (PreparedStatement read = connection.prepareStatement("SELECT record_json FROM audit_log WHERE idx = ?")) {
+                read.setLong(1, index);
+                try (ResultSet rows = read.executeQuery()) {
+                    assertThat(rows.next()).isTrue();
+                    assertThat(rows.getString(1)).contains(from);
+                }
+            }
+            try (PreparedStatement update = connection.prepareStatement(
+                    "UPDATE audit_log SET record_json = REPLACE(record_json, ?, ?) WHERE idx = ?")) {
+                update.setString(1, from);
+                update.setString(2, to);
+                update.setLong(3, index);
+                assertThat(update.executeUpdate()).isEqualTo(1);
+            }
+        }
+    }
+
+    private static void writeParquet(Path file) throws IOException {
+        Files.createDirectories(file.getParent());
+        MessageType schema = MessageTypeParser.parseMessageType("message t { required int64 id; required binary name (STRING); }");
+        SimpleGroupFactory groups = new SimpleGroupFactory(schema);
+        try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(new LocalOutputFile(file))
+                .withConf(new PlainParquetConfiguration()).withType(schema).build()) {
+            for (long i = 0; i < 1000; i++) {
+                writer.write(groups.newGroup().append("id", i).append("name", "n" + i));
+            }
+        }
+    }
+}
