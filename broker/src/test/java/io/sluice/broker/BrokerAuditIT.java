@@ -66,6 +66,37 @@ class BrokerAuditIT {
         }
     }
 
+    @org.junit.jupiter.api.Test
+    void reportShowsAnOwnerEveryUseOfTheDatasetWithVerifiedInclusionProofs() throws Exception {
+        BrokerConfig config = BrokerConfig.embedded(dir);
+        writeParquet(config.sourcesDir().resolve("hospital-a/small.parquet"));
+        try (Broker broker = Broker.start(config)) {
+            String owner = TestHttp.devToken(broker, "owner", "hospital-a", "data-owner");
+            String lab = TestHttp.devToken(broker, "lab", "ai-lab", "data-consumer");
+            String datasetId = id(TestHttp.post(broker, "/v1/datasets", owner, "{\"name\":\"small\",\"source\":"
+                    + "{\"type\":\"parquet\",\"path\":\"small.parquet\"},\"policy\":" + POLICY + "}").body());
+            String grantId = id(TestHttp.post(broker, "/v1/grants", lab,
+                    "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"research\"}").body());
+            assertThat(TestHttp.get(broker, "/v1/grants/" + grantId + "/stream", lab).statusCode()).isEqualTo(200);
+            TestHttp.post(broker, "/v1/grants", lab, "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"marketing\"}");
+            java.nio.file.Path key = dir.resolve("key.pub");
+            java.nio.file.Files.writeString(key, TestHttp.getText(broker, "/v1/audit/public-key", null));
+
+            java.io.StringWriter out = new java.io.StringWriter();
+            var commandLine = io.sluice.broker.cli.SluiceCommand.commandLine();
+            commandLine.setOut(new java.io.PrintWriter(out, true));
+            int exitCode = commandLine.execute("audit", "report", "--broker", broker.uri().toString(), "--token", owner,
+                    "--dataset", datasetId, "--public-key", key.toString());
+
+            assertThat(exitCode).as(out.toString()).isZero();
+            assertThat(out.toString()).contains("(signature verified)")
+                    .contains("dataset.registered").contains("grant.issued").contains("stream.opened")
+                    .contains("stream.closed").contains("grant.denied").contains("marketing")
+                    .doesNotContain("FAILED");
+            assertThat(out.toString().lines().filter(l -> l.contains("included (")).count()).isEqualTo(5);
+        }
+    }
+
     private static String id(String json) {
         Matcher matcher = ID.matcher(json);
         if (!matcher.find()) {
