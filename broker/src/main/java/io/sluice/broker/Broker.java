@@ -6,6 +6,7 @@ import io.sluice.broker.audit.AuditCheckpoints;
 import io.sluice.broker.audit.AuditLog;
 import io.sluice.broker.audit.AuditSigningKey;
 import io.sluice.broker.auth.DevTokenIssuer;
+import io.sluice.broker.auth.OidcDiscovery;
 import io.sluice.broker.auth.TokenVerifier;
 import io.sluice.broker.http.ApiRouter;
 import io.sluice.broker.service.DatasetService;
@@ -18,11 +19,15 @@ import io.sluice.broker.store.StreamStore;
 import io.sluice.connectors.Connectors;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.net.PemKeyCertOptions;
+import io.vertx.core.net.PemTrustOptions;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.time.Clock;
+import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -63,9 +68,6 @@ public final class Broker implements AutoCloseable {
     /** Starts a broker and waits until it listens. */
     public static Broker start(BrokerConfig config) {
         requireNonNull(config, "config is null");
-        if (!config.devIssuer()) {
-            throw new IllegalArgumentException("no token issuer configured: only the development issuer exists so far");
-        }
         createDirectories(config);
         Clock clock = Clock.systemUTC();
         Vertx vertx = Vertx.vertx();
@@ -89,15 +91,20 @@ public final class Broker implements AutoCloseable {
                     config.grantTtl());
             StreamService streams = new StreamService(grants, datasets, new StreamStore(database), auditLog,
                     connectors, config.sourcesDir(), allocator, clock);
-            String issuerUrl = "sluice-dev://" + config.host();
-            DevTokenIssuer devIssuer = DevTokenIssuer.create(vertx, issuerUrl);
-            TokenVerifier verifier = TokenVerifier.create(vertx, devIssuer.jwks(), devIssuer.issuer(),
-                    DevTokenIssuer.AUDIENCE);
-            LOG.warn("DEVELOPMENT TOKEN ISSUER IS ON: anyone who can reach POST /v1/dev/token can act as anyone."
-                    + " For local use only.");
+            Optional<DevTokenIssuer> devIssuer = Optional.empty();
+            TokenVerifier verifier;
+            if (config.oidc().isPresent()) {
+                verifier = oidcVerifier(vertx, config.oidc().get(), clock);
+            } else {
+                DevTokenIssuer issuer = DevTokenIssuer.create(vertx, "sluice-dev://" + config.host());
+                verifier = TokenVerifier.create(vertx, issuer.jwks(), issuer.issuer(), DevTokenIssuer.AUDIENCE);
+                devIssuer = Optional.of(issuer);
+                LOG.warn("DEVELOPMENT TOKEN ISSUER IS ON: anyone who can reach POST /v1/dev/token can act as anyone."
+                        + " For local use only; --oidc-issuer turns it off.");
+            }
             var services = new ApiRouter.Services(datasets, grants, streams, auditLog, checkpoints, database, verifier,
-                    Optional.of(devIssuer), streamThreads, config.maxRequestBytes());
-            HttpServer server = vertx.createHttpServer(new HttpServerOptions().setHost(config.host()).setPort(config.port()))
+                    devIssuer, streamThreads, config.maxRequestBytes());
+            HttpServer server = vertx.createHttpServer(serverOptions(config))
                     .requestHandler(ApiRouter.create(vertx, services))
                     .listen()
                     .toCompletionStage().toCompletableFuture().join();
@@ -108,12 +115,35 @@ public final class Broker implements AutoCloseable {
         }
     }
 
+    /** Fetches the issuer's keys now, so that a wrong issuer URL fails the start, not every request. */
+    private static TokenVerifier oidcVerifier(Vertx vertx, BrokerConfig.Oidc oidc, Clock clock) {
+        OidcDiscovery discovery = new OidcDiscovery(vertx, oidc.issuer());
+        var jwks = discovery.jwks().toCompletionStage().toCompletableFuture().join();
+        LOG.info("accepting tokens of {} (audience {}, clock skew {} s)", oidc.issuer(), oidc.audience(),
+                oidc.clockSkew().toSeconds());
+        return TokenVerifier.refreshing(vertx, jwks, discovery::jwks, oidc.issuer().toString().replaceAll("/+$", ""),
+                oidc.audience(), oidc.clockSkew(), Duration.ofSeconds(30), clock);
+    }
+
+    private static HttpServerOptions serverOptions(BrokerConfig config) {
+        HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port());
+        config.tls().ifPresent(tls -> {
+            options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+                    .setCertPath(tls.certificate().toString()).setKeyPath(tls.privateKey().toString()));
+            tls.clientCa().ifPresent(ca -> options
+                    // Requested, not required, on the connection: only the stream endpoints insist on a node.
+                    .setClientAuth(ClientAuth.REQUEST)
+                    .setTrustOptions(new PemTrustOptions().addCertPath(ca.toString())));
+        });
+        return options;
+    }
+
     public int port() {
         return server.actualPort();
     }
 
     public URI uri() {
-        return URI.create("http://" + config.host() + ":" + port());
+        return URI.create((config.tls().isPresent() ? "https://" : "http://") + config.host() + ":" + port());
     }
 
     public BrokerConfig config() {

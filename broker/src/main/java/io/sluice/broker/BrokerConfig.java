@@ -2,6 +2,7 @@ package io.sluice.broker;
 
 import static java.util.Objects.requireNonNull;
 
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -14,7 +15,8 @@ import java.util.Optional;
  * @param dataDir database and keys live here
  * @param sourcesDir each organisation's files live under {@code sourcesDir/<organisation>/}
  * @param database a JDBC URL for an external database; empty = embedded H2 under {@code dataDir}
- * @param devIssuer whether the embedded development token issuer is on (local use only)
+ * @param oidc the token issuer (a Keycloak realm); empty = the embedded development issuer
+ * @param tls HTTPS and node certificates; empty = plain HTTP
  * @param grantTtl how long a grant stays valid
  * @param maxRequestBytes the largest request body accepted
  * @param auditOrigin the name of this log in its signed checkpoints (C2SP origin line and key name)
@@ -25,13 +27,52 @@ public record BrokerConfig(
         Path dataDir,
         Path sourcesDir,
         Optional<String> database,
-        boolean devIssuer,
+        Optional<Oidc> oidc,
+        Optional<Tls> tls,
         Duration grantTtl,
         long maxRequestBytes,
         String auditOrigin) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final String DEFAULT_AUDIT_ORIGIN = "sluice.local/audit";
+
+    /**
+     * A Keycloak realm (or any OIDC issuer) whose tokens the broker accepts.
+     *
+     * @param issuer the realm URL, e.g. {@code http://127.0.0.1:8080/realms/dataspace}
+     * @param audience the audience tokens must carry
+     * @param clockSkew tolerated clock difference for expiry and not-before
+     */
+    public record Oidc(URI issuer, String audience, Duration clockSkew) {
+        public static final String DEFAULT_AUDIENCE = "sluice";
+
+        public Oidc {
+            requireNonNull(issuer, "issuer is null");
+            if (!issuer.isAbsolute() || !(issuer.getScheme().equals("http") || issuer.getScheme().equals("https"))) {
+                throw new IllegalArgumentException("oidc issuer must be an absolute http(s) URL, was " + issuer);
+            }
+            requireNonNull(audience, "audience is null");
+            if (audience.isBlank()) {
+                throw new IllegalArgumentException("oidc audience must not be blank");
+            }
+            requireNonNull(clockSkew, "clockSkew is null");
+            if (clockSkew.isNegative() || clockSkew.toSeconds() > 300) {
+                throw new IllegalArgumentException("clock skew must be in 0..300 s, was " + clockSkew.toSeconds() + " s");
+            }
+        }
+    }
+
+    /**
+     * HTTPS: the broker's certificate and key (PEM) and, when given, the data space CA whose node
+     * certificates the stream endpoints require.
+     */
+    public record Tls(Path certificate, Path privateKey, Optional<Path> clientCa) {
+        public Tls {
+            requireNonNull(certificate, "certificate is null");
+            requireNonNull(privateKey, "privateKey is null");
+            requireNonNull(clientCa, "clientCa is null");
+        }
+    }
 
     public BrokerConfig {
         requireNonNull(host, "host is null");
@@ -44,6 +85,8 @@ public record BrokerConfig(
         dataDir = requireNonNull(dataDir, "dataDir is null").toAbsolutePath().normalize();
         sourcesDir = requireNonNull(sourcesDir, "sourcesDir is null").toAbsolutePath().normalize();
         requireNonNull(database, "database is null");
+        requireNonNull(oidc, "oidc is null");
+        requireNonNull(tls, "tls is null");
         requireNonNull(grantTtl, "grantTtl is null");
         if (grantTtl.isNegative() || grantTtl.isZero()) {
             throw new IllegalArgumentException("grantTtl must be positive, was " + grantTtl);
@@ -60,23 +103,40 @@ public record BrokerConfig(
 
     /** Embedded defaults: loopback, any free port, H2 and sources under {@code dataDir}, dev issuer on. */
     public static BrokerConfig embedded(Path dataDir) {
-        return new BrokerConfig(DEFAULT_HOST, 0, dataDir, dataDir.resolve("sources"), Optional.empty(), true,
-                Duration.ofHours(24), 1024 * 1024, DEFAULT_AUDIT_ORIGIN);
+        return new BrokerConfig(DEFAULT_HOST, 0, dataDir, dataDir.resolve("sources"), Optional.empty(), Optional.empty(),
+                Optional.empty(), Duration.ofHours(24), 1024 * 1024, DEFAULT_AUDIT_ORIGIN);
+    }
+
+    /** Whether the embedded development token issuer is on: only when no real issuer is configured. */
+    public boolean devIssuer() {
+        return oidc.isEmpty();
     }
 
     public BrokerConfig withPort(int newPort) {
-        return new BrokerConfig(host, newPort, dataDir, sourcesDir, database, devIssuer, grantTtl, maxRequestBytes,
+        return new BrokerConfig(host, newPort, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
                 auditOrigin);
     }
 
     public BrokerConfig withSourcesDir(Path newSourcesDir) {
-        return new BrokerConfig(host, port, dataDir, newSourcesDir, database, devIssuer, grantTtl, maxRequestBytes,
+        return new BrokerConfig(host, port, dataDir, newSourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
                 auditOrigin);
     }
 
     /** The same configuration on an external database (PostgreSQL). */
     public BrokerConfig withDatabase(String jdbcUrl) {
-        return new BrokerConfig(host, port, dataDir, sourcesDir, Optional.of(jdbcUrl), devIssuer, grantTtl,
+        return new BrokerConfig(host, port, dataDir, sourcesDir, Optional.of(jdbcUrl), oidc, tls, grantTtl,
+                maxRequestBytes, auditOrigin);
+    }
+
+    /** The same configuration accepting tokens of an OIDC issuer instead of the development issuer. */
+    public BrokerConfig withOidc(Oidc issuer) {
+        return new BrokerConfig(host, port, dataDir, sourcesDir, database, Optional.of(issuer), tls, grantTtl,
+                maxRequestBytes, auditOrigin);
+    }
+
+    /** The same configuration serving HTTPS. */
+    public BrokerConfig withTls(Tls newTls) {
+        return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, Optional.of(newTls), grantTtl,
                 maxRequestBytes, auditOrigin);
     }
 

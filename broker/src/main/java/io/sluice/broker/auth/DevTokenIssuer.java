@@ -77,12 +77,16 @@ public final class DevTokenIssuer {
                 .put("organisation", organisation)
                 .put("realm_access", new JsonObject().put("roles", new JsonArray(List.copyOf(roles))))
                 .put("azp", "sluice-dev");
-        return signer.generateToken(claims, new JWTOptions()
-                .setAlgorithm("RS256")
+        return sign(claims, new JWTOptions()
                 .setIssuer(issuer)
                 .setSubject(subject)
                 .setAudience(List.of(AUDIENCE))
-                .setExpiresInSeconds((int) TOKEN_LIFETIME.toSeconds())
+                .setExpiresInSeconds((int) TOKEN_LIFETIME.toSeconds()));
+    }
+
+    /** Signs arbitrary claims with this issuer's key (RS256, its key id in the header): for tests of the verifier. */
+    String sign(JsonObject claims, JWTOptions options) {
+        return signer.generateToken(claims, options.setAlgorithm("RS256")
                 .setHeader(new JsonObject().put("kid", publicJwk.getString("kid"))));
     }
 

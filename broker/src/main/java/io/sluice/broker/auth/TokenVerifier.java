@@ -7,42 +7,70 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
+import io.vertx.ext.auth.NoSuchKeyIdException;
 import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
+import java.util.function.Supplier;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * Verifies bearer tokens locally against an issuer's JWKS: signature (signing keys only),
- * issuer, audience and expiry, through {@code vertx-auth-jwt}. No hand-written JWT parsing.
+ * Verifies bearer tokens locally against an issuer's JWKS, as a careful resource server does:
+ * signature (signing keys only), issuer, audience, expiry and not-before with a small clock skew,
+ * through {@code vertx-auth-jwt}. No hand-written JWT parsing.
+ *
+ * <p>Key rotation: a token signed with a key id the verifier does not know makes it fetch the
+ * issuer's JWKS again, at most once per {@code minRefreshInterval}, so that a new realm key works
+ * at once while a flood of tokens with made-up key ids cannot hammer the issuer.
  */
 public final class TokenVerifier {
-    private final JWTAuth auth;
+    private static final Logger LOG = LoggerFactory.getLogger(TokenVerifier.class);
 
-    private TokenVerifier(JWTAuth auth) {
-        this.auth = auth;
+    private final Vertx vertx;
+    private final Supplier<Future<JsonObject>> keySource;
+    private final String issuer;
+    private final String audience;
+    private final Duration clockSkew;
+    private final Duration minRefreshInterval;
+    private final Clock clock;
+    private volatile JWTAuth auth;
+    private volatile Instant lastRefresh = Instant.EPOCH;
+    private Future<JWTAuth> refreshing;
+
+    private TokenVerifier(Vertx vertx, Supplier<Future<JsonObject>> keySource, JsonObject jwks, String issuer,
+            String audience, Duration clockSkew, Duration minRefreshInterval, Clock clock) {
+        this.vertx = requireNonNull(vertx, "vertx is null");
+        this.keySource = requireNonNull(keySource, "keySource is null");
+        this.issuer = requireNonNull(issuer, "issuer is null");
+        this.audience = requireNonNull(audience, "audience is null");
+        this.clockSkew = requireNonNull(clockSkew, "clockSkew is null");
+        this.minRefreshInterval = requireNonNull(minRefreshInterval, "minRefreshInterval is null");
+        this.clock = requireNonNull(clock, "clock is null");
+        this.auth = build(jwks);
+    }
+
+    /** A verifier over a fixed key set (the development issuer's). */
+    public static TokenVerifier create(Vertx vertx, JsonObject jwks, String issuer, String audience) {
+        return new TokenVerifier(vertx, () -> Future.succeededFuture(jwks), jwks, issuer, audience,
+                Duration.ofSeconds(5), Duration.ofDays(365), Clock.systemUTC());
     }
 
     /**
-     * @param jwks the issuer's key set ({@code {"keys": [...]}}); keys not meant for signatures
-     *     are left out
+     * A verifier over a remote JWKS that is fetched again when a token names an unknown key.
+     *
+     * @param initialJwks the key set fetched at start-up
+     * @param keySource fetches the current key set
      */
-    public static TokenVerifier create(Vertx vertx, JsonObject jwks, String issuer, String audience) {
-        requireNonNull(vertx, "vertx is null");
-        requireNonNull(jwks, "jwks is null");
-        requireNonNull(issuer, "issuer is null");
-        requireNonNull(audience, "audience is null");
-        JWTAuthOptions options = new JWTAuthOptions()
-                .setJWTOptions(new JWTOptions().setIssuer(issuer).addAudience(audience).setLeeway(5));
-        for (Object key : jwks.getJsonArray("keys", new JsonArray())) {
-            JsonObject jwk = (JsonObject) key;
-            if ("sig".equals(jwk.getString("use", "sig"))) {
-                options.addJwk(jwk);
-            }
-        }
-        return new TokenVerifier(JWTAuth.create(vertx, options));
+    public static TokenVerifier refreshing(Vertx vertx, JsonObject initialJwks, Supplier<Future<JsonObject>> keySource,
+            String issuer, String audience, Duration clockSkew, Duration minRefreshInterval, Clock clock) {
+        return new TokenVerifier(vertx, keySource, initialJwks, issuer, audience, clockSkew, minRefreshInterval, clock);
     }
 
     /**
@@ -52,19 +80,76 @@ public final class TokenVerifier {
      */
     public Future<Identity> verify(String token) {
         return auth.authenticate(new TokenCredentials(token))
-                .recover(e -> Future.failedFuture(new AuthenticationException("invalid token: " + e.getMessage())))
-                .compose(user -> {
-                    JsonObject claims = user.principal();
-                    String subject = claims.getString("sub");
-                    Object organisation = claims.getValue("organisation");
-                    if (subject == null || subject.isBlank()) {
-                        return Future.failedFuture(new AuthenticationException("token has no subject"));
-                    }
-                    if (!(organisation instanceof String org) || org.isBlank()) {
-                        return Future.failedFuture(new AuthenticationException("token has no organisation claim"));
-                    }
-                    return Future.succeededFuture(new Identity(subject, org, roles(claims)));
-                });
+                .recover(e -> unknownKey(e) ? refreshKeys().compose(fresh -> fresh.authenticate(new TokenCredentials(token)))
+                        : Future.failedFuture(e))
+                .recover(e -> Future.failedFuture(new AuthenticationException("invalid token: " + reason(e))))
+                .compose(user -> identity(user.principal()));
+    }
+
+    private static Future<Identity> identity(JsonObject claims) {
+        String subject = claims.getString("sub");
+        Object organisation = claims.getValue("organisation");
+        if (subject == null || subject.isBlank()) {
+            return Future.failedFuture(new AuthenticationException("token has no subject"));
+        }
+        if (!(organisation instanceof String org) || org.isBlank()) {
+            return Future.failedFuture(new AuthenticationException("token has no organisation claim"));
+        }
+        return Future.succeededFuture(new Identity(subject, org, roles(claims)));
+    }
+
+    /** Fetches the key set again unless that happened less than {@code minRefreshInterval} ago. */
+    private synchronized Future<JWTAuth> refreshKeys() {
+        Instant now = clock.instant();
+        if (refreshing != null) {
+            return refreshing;
+        }
+        if (now.isBefore(lastRefresh.plus(minRefreshInterval))) {
+            return Future.failedFuture(new NoSuchKeyIdException("unknown key id (the issuer's keys were fetched "
+                    + Duration.between(lastRefresh, now).toSeconds() + " s ago)"));
+        }
+        lastRefresh = now;
+        refreshing = keySource.get().map(jwks -> {
+            JWTAuth fresh = build(jwks);
+            auth = fresh;
+            LOG.info("fetched the token issuer's keys again for an unknown key id");
+            return fresh;
+        }).andThen(done -> {
+            synchronized (this) {
+                refreshing = null;
+            }
+        });
+        return refreshing;
+    }
+
+    private JWTAuth build(JsonObject jwks) {
+        JWTAuthOptions options = new JWTAuthOptions().setJWTOptions(new JWTOptions()
+                .setIssuer(issuer).addAudience(audience).setLeeway((int) clockSkew.toSeconds()));
+        for (Object key : jwks.getJsonArray("keys", new JsonArray())) {
+            JsonObject jwk = (JsonObject) key;
+            // Keycloak publishes an RSA-OAEP encryption key beside its signing keys: never verify with it.
+            if ("sig".equals(jwk.getString("use", "sig")) && !"RSA-OAEP".equals(jwk.getString("alg"))) {
+                options.addJwk(jwk);
+            }
+        }
+        return JWTAuth.create(vertx, options);
+    }
+
+    private static boolean unknownKey(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            if (t instanceof NoSuchKeyIdException) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    private static String reason(Throwable e) {
+        if (unknownKey(e)) {
+            return "signed by an unknown key";
+        }
+        String message = e.getMessage();
+        return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
     }
 
     private static Set<String> roles(JsonObject claims) {

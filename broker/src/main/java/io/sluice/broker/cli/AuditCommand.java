@@ -49,11 +49,41 @@ public final class AuditCommand implements Runnable {
         @Option(names = "--token", description = "bearer token (default: the SLUICE_TOKEN environment variable)")
         String token;
 
+        @Option(names = "--oidc-issuer", description = "get tokens from this Keycloak realm with the client-credentials grant")
+        URI oidcIssuer;
+
+        @Option(names = "--client-id", description = "the client of --oidc-issuer")
+        String clientId;
+
+        @Option(names = "--client-secret-file", description = "file holding the client's secret (default: the SLUICE_CLIENT_SECRET environment variable)")
+        Path clientSecretFile;
+
         BrokerHttp http() {
             if (broker == null) {
                 throw new CliException("--broker URL is required");
             }
-            return new BrokerHttp(broker, BrokerHttp.token(token));
+            if (oidcIssuer == null) {
+                Optional<String> fixed = BrokerHttp.token(token);
+                return new BrokerHttp(broker, () -> fixed);
+            }
+            if (clientId == null) {
+                throw new CliException("--oidc-issuer needs --client-id");
+            }
+            ClientCredentials credentials = new ClientCredentials(oidcIssuer, clientId, secret());
+            return new BrokerHttp(broker, () -> Optional.of(credentials.token()));
+        }
+
+        private String secret() {
+            try {
+                String secret = clientSecretFile != null ? Files.readString(clientSecretFile).trim()
+                        : System.getenv("SLUICE_CLIENT_SECRET");
+                if (secret == null || secret.isBlank()) {
+                    throw new CliException("give the client's secret with --client-secret-file or SLUICE_CLIENT_SECRET");
+                }
+                return secret;
+            } catch (IOException e) {
+                throw new CliException("cannot read " + clientSecretFile + ": " + e.getMessage());
+            }
         }
     }
 

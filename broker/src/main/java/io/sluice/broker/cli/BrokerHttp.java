@@ -14,16 +14,17 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /** The CLI's view of a broker: authenticated GETs with errors that name the broker and its answer. */
 final class BrokerHttp {
     private static final ObjectMapper JSON = new ObjectMapper();
 
     private final URI broker;
-    private final Optional<String> token;
+    private final Supplier<Optional<String>> token;
     private final HttpClient http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
 
-    BrokerHttp(URI broker, Optional<String> token) {
+    BrokerHttp(URI broker, Supplier<Optional<String>> token) {
         this.broker = requireNonNull(broker, "broker is null");
         this.token = requireNonNull(token, "token is null");
     }
@@ -62,7 +63,7 @@ final class BrokerHttp {
     private HttpResponse<InputStream> send(String pathAndQuery) {
         URI uri = broker.resolve(pathAndQuery);
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(10)).GET();
-        token.ifPresent(t -> request.header("Authorization", "Bearer " + t));
+        token.get().ifPresent(t -> request.header("Authorization", "Bearer " + t));
         try {
             HttpResponse<InputStream> response = http.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
             if (response.statusCode() != 200) {

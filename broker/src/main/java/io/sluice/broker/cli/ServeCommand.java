@@ -2,6 +2,7 @@ package io.sluice.broker.cli;
 
 import io.sluice.broker.Broker;
 import io.sluice.broker.BrokerConfig;
+import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -43,10 +44,38 @@ public final class ServeCommand implements Callable<Integer> {
             description = "name of the audit log in its signed checkpoints (default: ${DEFAULT-VALUE})")
     String auditOrigin;
 
+    @Option(names = "--oidc-issuer", description = "accept tokens of this OIDC issuer (a Keycloak realm URL); turns the development issuer off")
+    URI oidcIssuer;
+
+    @Option(names = "--oidc-audience", defaultValue = BrokerConfig.Oidc.DEFAULT_AUDIENCE,
+            description = "the audience tokens must carry (default: ${DEFAULT-VALUE})")
+    String oidcAudience;
+
+    @Option(names = "--oidc-clock-skew", defaultValue = "PT10S",
+            description = "tolerated clock difference for expiry and not-before, ISO-8601 (default: ${DEFAULT-VALUE})")
+    Duration oidcClockSkew;
+
+    @Option(names = "--tls-cert", description = "serve HTTPS with this certificate (PEM)")
+    Path tlsCert;
+
+    @Option(names = "--tls-key", description = "the certificate's private key (PKCS#8 PEM)")
+    Path tlsKey;
+
+    @Option(names = "--client-ca", description = "the data space CA (PEM): stream endpoints then require a node certificate it issued")
+    Path clientCa;
+
     @Override
     public Integer call() throws InterruptedException {
+        if ((tlsCert == null) != (tlsKey == null)) {
+            throw new IllegalArgumentException("--tls-cert and --tls-key go together");
+        }
+        if (clientCa != null && tlsCert == null) {
+            throw new IllegalArgumentException("--client-ca needs HTTPS: give --tls-cert and --tls-key too");
+        }
         BrokerConfig config = new BrokerConfig(host, port, dataDir,
-                sources != null ? sources : dataDir.resolve("sources"), Optional.ofNullable(database), true,
+                sources != null ? sources : dataDir.resolve("sources"), Optional.ofNullable(database),
+                Optional.ofNullable(oidcIssuer).map(issuer -> new BrokerConfig.Oidc(issuer, oidcAudience, oidcClockSkew)),
+                Optional.ofNullable(tlsCert).map(cert -> new BrokerConfig.Tls(cert, tlsKey, Optional.ofNullable(clientCa))),
                 grantTtl, maxRequestBytes, auditOrigin);
         Broker broker = Broker.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
