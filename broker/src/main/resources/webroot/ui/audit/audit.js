@@ -114,10 +114,10 @@ function byteSize(n) {
   return unit < 0 ? NUMBER.format(n) + ' B' : value.toFixed(1) + ' ' + units[unit];
 }
 
-/** An RFC 3339 UTC time shown to the millisecond; the full value stays in the element's datetime. */
+/** An RFC 3339 UTC time shown to the second; the full value is the element's datetime and tooltip. */
 function time(iso) {
   if (typeof iso !== 'string') return '';
-  const shown = iso.replace('T', ' ').replace('Z', '').replace(/(\.\d{3})\d+$/, '$1');
+  const shown = iso.replace('T', ' ').replace('Z', '').replace(/\.\d+$/, '');
   return el('time', { datetime: iso, title: iso }, shown);
 }
 
@@ -154,8 +154,12 @@ function signIn(token) {
   show($('sign-in-error'), '');
   $('token').value = '';
   state.cursors = [-1];
-  loadPage();
-  verify();
+  $('verify-status').className = 'status pending';
+  $('verify-status').textContent = 'Not checked yet.';
+  // Verify once the first page shows the token works: a refused token costs one request, not three.
+  loadPage().then((loaded) => {
+    if (loaded) verify();
+  });
 }
 
 function signOut(message) {
@@ -222,6 +226,7 @@ function readFilters() {
   return query;
 }
 
+/** Loads the page whose cursor is on top of the stack; resolves to whether it loaded. */
 async function loadPage() {
   const after = state.cursors[state.cursors.length - 1];
   const params = new URLSearchParams(state.query);
@@ -235,10 +240,12 @@ async function loadPage() {
     state.records = page.records || [];
     state.next = typeof page.next === 'number' ? page.next : null;
     renderRecords();
+    return true;
   } catch (e) {
     $('records-status').textContent = '';
     show($('records-error'), 'Could not load records: ' + describe(e));
     $('prev-page').disabled = state.cursors.length <= 1;
+    return false;
   }
 }
 
@@ -286,8 +293,8 @@ function recordRow(record) {
   indexButton.addEventListener('click', () => openRecord(record));
   let streamCell = el('td', {});
   if (typeof record.stream === 'string') {
-    const button = el('button', { type: 'button', className: 'link stream-link', dataset: { stream: record.stream } },
-      record.stream);
+    const button = el('button', { type: 'button', className: 'link stream-link', title: 'Stream ' + record.stream,
+      dataset: { stream: record.stream } }, record.stream);
     button.addEventListener('click', () => openStream(record));
     streamCell = el('td', { className: 'id' }, button);
   }
@@ -295,10 +302,10 @@ function recordRow(record) {
     el('td', { className: 'num' }, indexButton),
     el('td', { className: 'nowrap' }, time(record.time)),
     el('td', { className: 'nowrap' }, text(record.action)),
-    el('td', {}, text(actor.subject)),
-    el('td', {}, text(actor.organisation)),
-    el('td', { className: 'id' }, text(record.dataset)),
-    el('td', {}, text(record.purpose)),
+    el('td', { className: 'text' }, text(actor.subject)),
+    el('td', { className: 'text' }, text(actor.organisation)),
+    el('td', { className: 'id', title: record.dataset ? text(record.dataset) : undefined }, text(record.dataset)),
+    el('td', { className: 'text' }, text(record.purpose)),
     outcomeCell(record),
     el('td', { className: 'num nowrap' }, count(record.rows)),
     el('td', { className: 'num nowrap', title: typeof record.bytes === 'number' ? byteSize(record.bytes) : undefined },

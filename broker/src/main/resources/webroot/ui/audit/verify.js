@@ -110,12 +110,13 @@ export class MerkleRoot {
 
 /** Parses "name+keyidhex+base64(0x01 || key)" and checks that the key id belongs to the key. */
 export async function parseVerifierKey(text) {
-  const parts = text.trim().split('+');
-  if (parts.length !== 3 || !/^[0-9a-f]{8}$/.test(parts[1])) {
+  // name+keyid+key: the name has no '+', the base64 key may (split at the first two only).
+  const match = /^([^+\s]+)\+([0-9a-f]{8})\+([A-Za-z0-9+/=]+)$/.exec(text.trim());
+  if (!match) {
     throw new VerificationError('the public key is not a note verifier key (name+keyid+base64key): "'
       + text.trim().slice(0, 80) + '"');
   }
-  const [name, keyIdHex, keyBase64] = parts;
+  const [, name, keyIdHex, keyBase64] = match;
   const typedKey = base64ToBytes(keyBase64);
   if (typedKey.length !== 33 || typedKey[0] !== 0x01) {
     throw new VerificationError('the public key is not an Ed25519 key (type 0x01 and 32 bytes)');

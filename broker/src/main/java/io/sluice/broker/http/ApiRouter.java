@@ -89,7 +89,14 @@ public final class ApiRouter {
         router.get("/v1/audit/proof/consistency").handler(authenticate).handler(audit::consistencyProof);
         // The compliance page: static files; it signs in with a bearer token and calls the API above.
         router.get("/ui").handler(ctx -> ctx.redirect("/ui/audit/"));
-        router.get("/ui/audit").handler(ctx -> ctx.redirect("/ui/audit/"));
+        // Vert.x lets "/ui/audit" match "/ui/audit/" too: redirect only the form without the slash.
+        router.get("/ui/audit").handler(ctx -> {
+            if (ctx.request().path().endsWith("/")) {
+                ctx.next();
+            } else {
+                ctx.redirect("/ui/audit/");
+            }
+        });
         router.get("/ui/*").handler(StaticHandler.create("webroot/ui").setCachingEnabled(false).setDirectoryListing(false));
         // A public key is public: verifiers may fetch it without an account.
         router.get("/v1/audit/public-key").handler(audit::publicKey);

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.sluice.broker.Broker;
 import io.sluice.broker.BrokerConfig;
 import io.sluice.broker.TestHttp;
+import io.sluice.broker.audit.tlog.NoteSigner;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -19,10 +20,15 @@ import java.sql.DriverManager;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
+import java.util.stream.IntStream;
+import java.util.logging.Level;
+import java.util.logging.Logger;
 import org.apache.parquet.conf.PlainParquetConfiguration;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.example.data.simple.SimpleGroupFactory;
@@ -33,9 +39,11 @@ import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.MessageTypeParser;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
 import org.openqa.selenium.Dimension;
+import org.openqa.selenium.JavascriptExecutor;
 import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
@@ -55,13 +63,30 @@ import org.openqa.selenium.support.ui.WebDriverWait;
 class AuditPageIT {
     private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
     private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
-    private static final String PAGE = "/ui/audit/index.html"; // TEMP
+    private static final String PAGE = "/ui/audit/";
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static final String POLICY = """
             {"@type": "Set", "permission": [{"action": "use", "constraint": [
               {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["research"]}]}]}""";
     /** A requester whose name is markup: the page must show it as text, never run or render it. */
     private static final String HOSTILE_SUBJECT = "<img src=x onerror=\"document.title='owned'\">mallory";
+    /**
+     * The 8-leaf tree of RFC 6962 implementations (github.com/transparency-dev/merkle,
+     * proof/verify_test.go): its leaves, and the root of the first n leaves at n - 1.
+     */
+    private static final List<String> RFC6962_LEAVES = List.of("", "00", "10", "2021", "3031", "40414243",
+            "5051525354555657", "606162636465666768696a6b6c6d6e6f");
+    private static final List<String> RFC6962_ROOTS = List.of(
+            "6e340b9cffb37a989ca544e6bb780a2c78901d3fb33738768511a30617afa01d",
+            "fac54203e7cc696cf0dfcb42c92a1d9dbaf70ad9e621f4bd8d98662f00e3c125",
+            "aeb6bcfe274b70a14fb067a5e5578264db0fa9b51af5e0ba159158f329e06e77",
+            "d37ee418976dd95753c1c73862b9398fa2a2cf9b4ff0fdfe8b30cd95209614b7",
+            "4e3bbb1f7b478dcfe71fb631631519a3bca12c9aefca1612bfce4c13a86264d4",
+            "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
+            "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
+            "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328");
+    /** Selenium looks for a DevTools binding of this Chromium's version; the test drives it over WebDriver only. */
+    private static final Logger CDP_VERSION_WARNING = Logger.getLogger("org.openqa.selenium.devtools.CdpVersionFinder");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @TempDir
@@ -70,17 +95,19 @@ class AuditPageIT {
     private WebDriver driver;
 
     @AfterEach
-    void quitBrowser() {
+    void quitBrowser(TestInfo test) throws IOException {
         if (driver != null) {
-            driver.quit();
+            try {
+                saveScreenshot("last-" + test.getTestMethod().orElseThrow().getName() + ".png");
+            } finally {
+                driver.quit();
+            }
         }
     }
 
     @Test
     void complianceOfficerFiltersPagesOpensAStreamAndSeesTheLogVerifiedThenTampered() throws Exception {
-        assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-                "needs Debian's headless Chromium: /usr/bin/chromium and /usr/bin/chromedriver are missing "
-                        + "(apt-get install -y chromium chromium-driver)");
+        assumeChromium();
         BrokerConfig config = BrokerConfig.embedded(dir.resolve("broker"));
         writeParquet(config.sourcesDir().resolve("hospital-a/small.parquet"));
         try (Broker broker = Broker.start(config)) {
@@ -88,12 +115,17 @@ class AuditPageIT {
             String officer = TestHttp.devToken(broker, "ines", "ehds-authority", "compliance-officer");
             JsonObject stream = new JsonObject(TestHttp.getText(broker, "/v1/streams/" + streamId, officer));
 
+            var redirect = TestHttp.get(broker, "/ui/audit", null);
+            assertThat(redirect.statusCode()).isEqualTo(302);
+            assertThat(redirect.headers().firstValue("Location")).contains(PAGE);
             var page = TestHttp.get(broker, PAGE, null);
-            assertThat(page.statusCode()).as("GET /ui/audit/ -> %s %s", page.statusCode(), page.headers().map()).isEqualTo(200);
+            assertThat(page.statusCode()).as("GET %s must serve the page, answered %s with Location '%s' (a redirect to "
+                    + "itself: in Vert.x the exact route \"/ui/audit\" also matches \"/ui/audit/\")", PAGE,
+                    page.statusCode(), page.headers().firstValue("Location").orElse("")).isEqualTo(200);
             assertThat(page.body()).contains("id=\"token-form\"");
 
             driver = startChromium();
-            driver.get(broker.uri().resolve(PAGE).toString());
+            driver.get(broker.uri().resolve("/ui/audit").toString());
             WebDriverWait wait = new WebDriverWait(driver, WAIT);
 
             // Sign in by pasting the token; it must not end up in the address.
@@ -114,7 +146,9 @@ class AuditPageIT {
 
             // The log verifies: signature and recomputed root.
             String root = signedRootHex(broker, officer);
-            wait.until(d -> d.findElement(By.id("verify-status")).getText().startsWith("Verified"));
+            new WebDriverWait(driver, WAIT)
+                    .withMessage(() -> "verification says: " + driver.findElement(By.id("verify-status")).getText())
+                    .until(d -> d.findElement(By.id("verify-status")).getText().startsWith("Verified"));
             assertThat(driver.findElement(By.id("verify-status")).getText()).isEqualTo("Verified: 6 records, root "
                     + root + ", signed by sluice.local/audit (key " + keyId(broker) + ").");
             saveScreenshot("audit-page.png");
@@ -165,9 +199,84 @@ class AuditPageIT {
             // Signing out forgets the token.
             driver.findElement(By.id("sign-out")).click();
             wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
-            assertThat(((org.openqa.selenium.JavascriptExecutor) driver)
+            assertThat(((JavascriptExecutor) driver)
                     .executeScript("return sessionStorage.getItem('sluice.audit.token')")).isNull();
         }
+    }
+
+    @Test
+    void refusesABadTokenOffersDevSignInAndItsVerifyScriptMatchesRfc6962() throws Exception {
+        assumeChromium();
+        try (Broker broker = Broker.start(BrokerConfig.embedded(dir.resolve("broker")))) {
+            driver = startChromium();
+            driver.get(broker.uri().resolve("/ui/audit/index.html").toString());
+            WebDriverWait wait = new WebDriverWait(driver, WAIT);
+
+            // A token the broker refuses: the page says so, with the broker's message, and stays signed out.
+            wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token"))).sendKeys("not-a-token");
+            driver.findElement(By.cssSelector("#token-form button[type=submit]")).click();
+            wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("sign-in-error")));
+            assertThat(driver.findElement(By.id("sign-in-error")).getText())
+                    .startsWith("The broker refused the token: invalid token: ").contains(" (unauthenticated, request rq-")
+                    .endsWith("). Sign in again.");
+            assertThat(driver.findElement(By.id("token")).isDisplayed()).isTrue();
+            assertThat(((JavascriptExecutor) driver).executeScript("return sessionStorage.getItem('sluice.audit.token')"))
+                    .isNull();
+
+            // This broker runs the development issuer, so the page offers its local-only sign-in.
+            driver.findElement(By.cssSelector("#dev-sign-in summary")).click();
+            assertThat(driver.findElement(By.cssSelector("#dev-sign-in .warning")).getText()).startsWith("For local use only.");
+            driver.findElement(By.cssSelector("#dev-form button[type=submit]")).click();
+            wait.until(d -> d.findElement(By.id("identity-text")).getText()
+                    .startsWith("Signed in as compliance-officer · audit-authority · compliance-officer"));
+            // A key whose base64 holds a '+': the verifier key splits at its first two '+' only.
+            NoteSigner signer = IntStream.range(0, 256).mapToObj(AuditPageIT::seededSigner)
+                    .filter(s -> s.verifierKey().split("\\+", 3)[2].contains("+")).findFirst().orElseThrow();
+            String note = signer.sign("example.org/log\n8\n" + Base64.getEncoder().encodeToString(
+                    HexFormat.of().parseHex(RFC6962_ROOTS.getLast())) + "\n");
+
+            @SuppressWarnings("unchecked")
+            Map<String, Object> result = (Map<String, Object>) ((JavascriptExecutor) driver).executeAsyncScript("""
+                    const [leaves, key, note, done] = arguments;
+                    const bytes = (h) => Uint8Array.from(h.match(/../g) || [], (x) => parseInt(x, 16));
+                    import('/ui/audit/verify.js').then(async (v) => {
+                      const tree = new v.MerkleRoot();
+                      const roots = [];
+                      for (const leaf of leaves) {
+                        await tree.add(await v.leafHash(bytes(leaf)));
+                        roots.push(v.hex(await tree.root()));
+                      }
+                      const publicKey = await v.parseVerifierKey(key);
+                      const good = await v.verifySignature(v.parseCheckpoint(note), publicKey);
+                      let altered = 'accepted';
+                      try {
+                        await v.verifySignature(v.parseCheckpoint(note.replace('\\n8\\n', '\\n9\\n')), publicKey);
+                      } catch (e) {
+                        altered = e.message;
+                      }
+                      done({empty: v.hex(await new v.MerkleRoot().root()), roots, good: good.checked, altered});
+                    }).catch((e) => done({error: String(e)}));
+                    """, RFC6962_LEAVES, signer.verifierKey(), note);
+
+            assertThat(result).doesNotContainKey("error");
+            assertThat(result.get("empty")).isEqualTo("e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+            assertThat(result.get("roots")).isEqualTo(RFC6962_ROOTS);
+            assertThat(result.get("good")).isEqualTo(true);
+            assertThat(result.get("altered")).isEqualTo("the checkpoint signature by example.org/log is INVALID: "
+                    + "the note was altered or signed by another key");
+        }
+    }
+
+    private static NoteSigner seededSigner(int seed) {
+        byte[] key = new byte[32];
+        Arrays.fill(key, (byte) seed);
+        return NoteSigner.fromPrivateKey("example.org/log", key);
+    }
+
+    private static void assumeChromium() {
+        assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
+                "needs Debian's headless Chromium: /usr/bin/chromium and /usr/bin/chromedriver are missing "
+                        + "(apt-get install -y chromium chromium-driver)");
     }
 
     /** register, grant, stream (read to the end), a denied grant, an unauthenticated request; returns the stream id. */
@@ -214,8 +323,7 @@ class AuditPageIT {
     }
 
     private WebDriver startChromium() throws IOException {
-        // Selenium looks for a DevTools binding of this Chromium's version; the test drives it over WebDriver only.
-        java.util.logging.Logger.getLogger("org.openqa.selenium.devtools.CdpVersionFinder").setLevel(java.util.logging.Level.OFF);
+        CDP_VERSION_WARNING.setLevel(Level.OFF);
         Path profile = Files.createDirectories(dir.resolve("chromium-profile"));
         ChromeOptions options = new ChromeOptions();
         options.setBinary(CHROMIUM.toFile());
@@ -240,13 +348,19 @@ class AuditPageIT {
     }
 
     private static List<String> indexes(WebDriver driver) {
-        return driver.findElements(By.cssSelector("#records-body tr[data-index]")).stream()
-                .map(r -> r.getAttribute("data-index")).toList();
+        return rowAttribute(driver, "index");
     }
 
     private static List<String> actions(WebDriver driver) {
-        return driver.findElements(By.cssSelector("#records-body tr[data-index]")).stream()
-                .map(r -> r.getAttribute("data-action")).toList();
+        return rowAttribute(driver, "action");
+    }
+
+    /** One attribute of every table row, read in one script so a table being redrawn cannot go stale under us. */
+    @SuppressWarnings("unchecked")
+    private static List<String> rowAttribute(WebDriver driver, String name) {
+        return (List<String>) ((JavascriptExecutor) driver).executeScript(
+                "return Array.from(document.querySelectorAll('#records-body tr[data-index]'), r => r.dataset[arguments[0]]);",
+                name);
     }
 
     private static WebElement row(WebDriver driver, String action) {

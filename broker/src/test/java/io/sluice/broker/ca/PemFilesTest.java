@@ -1,0 +1,116 @@
+package io.sluice.broker.ca;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.io.StringWriter;
+import java.nio.file.FileAlreadyExistsException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.KeyPair;
+import java.security.KeyPairGenerator;
+import java.security.PrivateKey;
+import java.security.SecureRandom;
+import java.time.Duration;
+import java.util.List;
+import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
+import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
+import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8EncryptorBuilder;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+
+class PemFilesTest {
+    @TempDir
+    Path dir;
+
+    private final CertificateAuthority ca = CertificateAuthority.create("CA", CaAlgorithm.P256, Duration.ofDays(30));
+
+    @ParameterizedTest
+    @ValueSource(strings = {"EC", "Ed25519", "RSA"})
+    void readsBackPkcs8PrivateKeys(String algorithm) throws Exception {
+        PrivateKey key = KeyPairGenerator.getInstance(algorithm).generateKeyPair().getPrivate();
+        Path file = dir.resolve("key.pem");
+
+        PemFiles.writePrivateKey(file, key);
+
+        assertThat(Files.readString(file)).startsWith("-----BEGIN PRIVATE KEY-----\n").endsWith("-----END PRIVATE KEY-----\n");
+        assertThat(PemFiles.readPrivateKey(file)).isEqualTo(key);
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"EC", "RSA"})
+    void readsTraditionalOpenSslPrivateKeys(String algorithm) throws Exception {
+        KeyPair keys = KeyPairGenerator.getInstance(algorithm).generateKeyPair();
+        StringWriter pem = new StringWriter();
+        try (JcaPEMWriter writer = new JcaPEMWriter(pem)) {
+            writer.writeObject(keys);
+        }
+        assertThat(pem.toString()).startsWith("-----BEGIN " + algorithm + " PRIVATE KEY-----");
+        Path file = Files.writeString(dir.resolve("key.pem"), pem.toString());
+
+        assertThat(PemFiles.readPrivateKey(file).getEncoded()).isEqualTo(keys.getPrivate().getEncoded());
+    }
+
+    @Test
+    void refusesEncryptedPrivateKeys() throws Exception {
+        PrivateKey key = KeyPairGenerator.getInstance("EC").generateKeyPair().getPrivate();
+        StringWriter pem = new StringWriter();
+        try (JcaPEMWriter writer = new JcaPEMWriter(pem)) {
+            writer.writeObject(new JcaPKCS8Generator(key, new JceOpenSSLPKCS8EncryptorBuilder(JcaPKCS8Generator.AES_256_CBC)
+                    .setRandom(new SecureRandom()).setPassword("secret".toCharArray()).build()));
+        }
+        Path file = Files.writeString(dir.resolve("key.pem"), pem.toString());
+
+        assertThatThrownBy(() -> PemFiles.readPrivateKey(file))
+                .hasMessage(file + ": the private key is encrypted; Sluice reads unencrypted PKCS#8 keys only");
+    }
+
+    @Test
+    void readsEveryCertificateOfAFileInOrder() throws Exception {
+        IssuedCertificate node = ca.issueNode("gpu-07", "eu-central", Duration.ofDays(1));
+        Path file = dir.resolve("chain.pem");
+
+        PemFiles.writeCertificates(file, node.chain());
+
+        assertThat(PemFiles.readCertificates(file)).containsExactly(node.certificate(), ca.certificate());
+        assertThat(PemFiles.readCertificate(file)).isEqualTo(node.certificate());
+    }
+
+    @Test
+    void readsTheKeyAndTheCertificateOfACombinedFile() throws Exception {
+        IssuedCertificate node = ca.issueNode("gpu-07", "eu-central", Duration.ofDays(1));
+        PemFiles.writeCertificates(dir.resolve("c.pem"), List.of(node.certificate()));
+        PemFiles.writePrivateKey(dir.resolve("k.pem"), node.privateKey());
+        Path combined = Files.writeString(dir.resolve("both.pem"),
+                Files.readString(dir.resolve("c.pem")) + Files.readString(dir.resolve("k.pem")));
+
+        assertThat(PemFiles.readCertificate(combined)).isEqualTo(node.certificate());
+        assertThat(PemFiles.readPrivateKey(combined)).isEqualTo(node.privateKey());
+    }
+
+    @Test
+    void saysWhatIsMissing() throws Exception {
+        Path empty = Files.writeString(dir.resolve("empty.pem"), "nothing here\n");
+
+        assertThatThrownBy(() -> PemFiles.readCertificate(empty)).hasMessage(empty + ": no -----BEGIN CERTIFICATE----- block");
+        assertThatThrownBy(() -> PemFiles.readPrivateKey(empty)).hasMessage(empty + ": no -----BEGIN PRIVATE KEY----- block");
+    }
+
+    @Test
+    void saysWhenAFileIsNotPem() throws Exception {
+        Path broken = Files.writeString(dir.resolve("broken.pem"), "-----BEGIN CERTIFICATE-----\n!!!!\n-----END CERTIFICATE-----\n");
+
+        assertThatThrownBy(() -> PemFiles.readCertificates(broken)).hasMessageStartingWith(broken + ": not a readable PEM file: ");
+    }
+
+    @Test
+    void neverOverwrites() throws Exception {
+        Path file = Files.writeString(dir.resolve("exists.pem"), "keep me");
+
+        assertThatThrownBy(() -> PemFiles.writeCertificates(file, List.of(ca.certificate())))
+                .isInstanceOf(FileAlreadyExistsException.class);
+        assertThat(Files.readString(file)).isEqualTo("keep me");
+    }
+}
