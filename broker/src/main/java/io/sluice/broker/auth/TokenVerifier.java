@@ -15,7 +15,6 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
-import java.util.List;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -87,7 +86,8 @@ public final class TokenVerifier {
     }
 
     private static Future<Identity> identity(JsonObject claims) {
-        String subject = claims.getString("sub");
+        Object subjectClaim = claims.getValue("sub");
+        String subject = subjectClaim instanceof String text ? text : null;
         Object organisation = claims.getValue("organisation");
         if (subject == null || subject.isBlank()) {
             return Future.failedFuture(new AuthenticationException("token has no subject"));
@@ -152,10 +152,14 @@ public final class TokenVerifier {
         return message == null || message.isBlank() ? e.getClass().getSimpleName() : message;
     }
 
+    /** Realm roles from {@code realm_access.roles}; claims of any other shape give no roles. */
     private static Set<String> roles(JsonObject claims) {
-        JsonObject realmAccess = claims.getJsonObject("realm_access", new JsonObject());
         Set<String> roles = new HashSet<>();
-        for (Object role : realmAccess.getJsonArray("roles", new JsonArray(List.of()))) {
+        if (!(claims.getValue("realm_access") instanceof JsonObject realmAccess)
+                || !(realmAccess.getValue("roles") instanceof JsonArray granted)) {
+            return roles;
+        }
+        for (Object role : granted) {
             if (role instanceof String name) {
                 roles.add(name);
             }
