@@ -1,5 +1,7 @@
 package io.sluice.broker.cli;
 
+import static java.util.Objects.requireNonNull;
+
 import io.sluice.broker.ca.CaAlgorithm;
 import io.sluice.broker.ca.CertificateAuthority;
 import io.sluice.broker.ca.CertificateFiles;
@@ -19,6 +21,7 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParentCommand;
 import picocli.CommandLine.Spec;
 
 /**
@@ -32,6 +35,18 @@ import picocli.CommandLine.Spec;
 public final class CaCommand implements Runnable {
     /** Where the key store password comes from when {@code --password} is not given. */
     static final String PASSWORD_VARIABLE = "SLUICE_KEYSTORE_PASSWORD";
+
+    private final UnaryOperator<String> environment;
+
+    /** The command as {@code sluice ca} runs it, reading the process environment. */
+    public CaCommand() {
+        this(System::getenv);
+    }
+
+    /** The command reading environment variables ({@code SLUICE_KEYSTORE_PASSWORD}) from {@code environment}: for tests and embedding. */
+    public CaCommand(UnaryOperator<String> environment) {
+        this.environment = requireNonNull(environment, "environment is null");
+    }
 
     @Override
     public void run() {
@@ -148,13 +163,14 @@ public final class CaCommand implements Runnable {
         @Option(names = "--region", required = true, description = "the node's region, e.g. eu-central")
         String region;
 
-        UnaryOperator<String> environment = System::getenv;
+        @ParentCommand
+        CaCommand parent;
 
         @Override
         public Integer call() {
             CertificateAuthority ca = options.load();
             IssuedCertificate issued = ca.issueNode(node, region, days(options.days));
-            return options.write(issued, options.dir.resolve("node-" + node), spec, environment);
+            return options.write(issued, options.dir.resolve("node-" + node), spec, parent.environment);
         }
     }
 
@@ -171,13 +187,14 @@ public final class CaCommand implements Runnable {
         @Option(names = "--host", required = true, description = "an IP address or DNS name the broker is reached at; repeatable")
         List<String> hosts;
 
-        UnaryOperator<String> environment = System::getenv;
+        @ParentCommand
+        CaCommand parent;
 
         @Override
         public Integer call() {
             CertificateAuthority ca = options.load();
             IssuedCertificate issued = ca.issueServer(hosts, days(options.days));
-            return options.write(issued, options.dir.resolve("server"), spec, environment);
+            return options.write(issued, options.dir.resolve("server"), spec, parent.environment);
         }
     }
 

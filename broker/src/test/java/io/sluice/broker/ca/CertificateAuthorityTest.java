@@ -45,7 +45,7 @@ class CertificateAuthorityTest {
         assertThat(Duration.between(certificate.getNotBefore().toInstant(), certificate.getNotAfter().toInstant()))
                 .isEqualTo(Duration.ofDays(30).plus(CertificateAuthority.BACKDATE));
         assertThat(ca.algorithm()).isEqualTo(algorithm);
-        assertThat(PemFiles.readPrivateKey(caDir.resolve("ca.key")).getAlgorithm()).isEqualTo(algorithm == CaAlgorithm.P256 ? "EC" : "Ed25519");
+        assertThat(PemFiles.readPrivateKey(caDir.resolve("ca.key")).getAlgorithm()).isEqualTo(algorithm == CaAlgorithm.P256 ? "EC" : "EdDSA");
         assertThat(PosixFilePermissions.toString(Files.getPosixFilePermissions(caDir.resolve("ca.key")))).isEqualTo("rw-------");
     }
 

@@ -11,8 +11,11 @@ import java.security.KeyPair;
 import java.security.KeyPairGenerator;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
+import java.security.interfaces.ECPrivateKey;
+import java.security.spec.ECGenParameterSpec;
 import java.time.Duration;
 import java.util.List;
+import org.bouncycastle.jce.provider.BouncyCastleProvider;
 import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.openssl.jcajce.JceOpenSSLPKCS8EncryptorBuilder;
@@ -39,18 +42,28 @@ class PemFilesTest {
         assertThat(PemFiles.readPrivateKey(file)).isEqualTo(key);
     }
 
-    @ParameterizedTest
-    @ValueSource(strings = {"EC", "RSA"})
-    void readsTraditionalOpenSslPrivateKeys(String algorithm) throws Exception {
-        KeyPair keys = KeyPairGenerator.getInstance(algorithm).generateKeyPair();
-        StringWriter pem = new StringWriter();
-        try (JcaPEMWriter writer = new JcaPEMWriter(pem)) {
-            writer.writeObject(keys);
-        }
-        assertThat(pem.toString()).startsWith("-----BEGIN " + algorithm + " PRIVATE KEY-----");
-        Path file = Files.writeString(dir.resolve("key.pem"), pem.toString());
+    @Test
+    void readsTraditionalOpenSslEcPrivateKeys() throws Exception {
+        // Bouncy Castle, like OpenSSL, writes the curve inside the SEC1 structure of an "EC PRIVATE KEY".
+        KeyPairGenerator generator = KeyPairGenerator.getInstance("EC", new BouncyCastleProvider());
+        generator.initialize(new ECGenParameterSpec("secp256r1"));
+        KeyPair keys = generator.generateKeyPair();
+        Path file = Files.writeString(dir.resolve("key.pem"), traditionalPem(keys));
+        assertThat(Files.readString(file)).startsWith("-----BEGIN EC PRIVATE KEY-----");
 
-        assertThat(PemFiles.readPrivateKey(file).getEncoded()).isEqualTo(keys.getPrivate().getEncoded());
+        PrivateKey read = PemFiles.readPrivateKey(file);
+
+        assertThat(read.getAlgorithm()).isEqualTo("EC");
+        assertThat(((ECPrivateKey) read).getS()).isEqualTo(((ECPrivateKey) keys.getPrivate()).getS());
+    }
+
+    @Test
+    void readsTraditionalOpenSslRsaPrivateKeys() throws Exception {
+        KeyPair keys = KeyPairGenerator.getInstance("RSA").generateKeyPair();
+        Path file = Files.writeString(dir.resolve("key.pem"), traditionalPem(keys));
+        assertThat(Files.readString(file)).startsWith("-----BEGIN RSA PRIVATE KEY-----");
+
+        assertThat(PemFiles.readPrivateKey(file)).isEqualTo(keys.getPrivate());
     }
 
     @Test
@@ -59,7 +72,7 @@ class PemFilesTest {
         StringWriter pem = new StringWriter();
         try (JcaPEMWriter writer = new JcaPEMWriter(pem)) {
             writer.writeObject(new JcaPKCS8Generator(key, new JceOpenSSLPKCS8EncryptorBuilder(JcaPKCS8Generator.AES_256_CBC)
-                    .setRandom(new SecureRandom()).setPassword("secret".toCharArray()).build()));
+                    .setProvider(new BouncyCastleProvider()).setRandom(new SecureRandom()).setPassword("secret".toCharArray()).build()));
         }
         Path file = Files.writeString(dir.resolve("key.pem"), pem.toString());
 
@@ -112,5 +125,13 @@ class PemFilesTest {
         assertThatThrownBy(() -> PemFiles.writeCertificates(file, List.of(ca.certificate())))
                 .isInstanceOf(FileAlreadyExistsException.class);
         assertThat(Files.readString(file)).isEqualTo("keep me");
+    }
+
+    private static String traditionalPem(KeyPair keys) throws Exception {
+        StringWriter pem = new StringWriter();
+        try (JcaPEMWriter writer = new JcaPEMWriter(pem)) {
+            writer.writeObject(keys);
+        }
+        return pem.toString();
     }
 }
