@@ -2,11 +2,12 @@ package io.sluice.policy;
 
 import static java.util.Objects.requireNonNull;
 
+import java.util.List;
+
 /**
  * A condition on the request under which a {@link Rule} applies. Sealed so that every evaluation
- * is an exhaustive {@code switch}: adding ODRL logical constraints ({@code and}, {@code or},
- * {@code xone}) later as a new permitted record makes the compiler point at every place that has
- * to learn them.
+ * is an exhaustive {@code switch}: a new kind of constraint makes the compiler point at every place
+ * that has to learn it.
  */
 public sealed interface Constraint {
 
@@ -17,7 +18,8 @@ public sealed interface Constraint {
      *
      * @param leftOperand the fact about the request
      * @param operator how it is compared; one of {@link LeftOperand#operators()}
-     * @param rightOperand the owner's value; of the shape {@link Operator#accepts} requires
+     * @param rightOperand the owner's value; of the shape {@link Operator#accepts} requires and of
+     *     the {@link LeftOperand#kind()} the operand is compared with
      */
     record Atomic(LeftOperand leftOperand, Operator operator, RightOperand rightOperand) implements Constraint {
         public Atomic {
@@ -31,6 +33,27 @@ public sealed interface Constraint {
             if (!operator.accepts(rightOperand)) {
                 throw new IllegalArgumentException(
                         "operator " + operator.odrlName() + " cannot take right operand " + rightOperand);
+            }
+            if (!leftOperand.kind().accepts(rightOperand)) {
+                throw new IllegalArgumentException(leftOperand.odrlName() + " cannot be compared with " + rightOperand);
+            }
+        }
+    }
+
+    /**
+     * An ODRL logical constraint: {@code {"and": [c1, c2]}}, {@code {"or": [...]}},
+     * {@code {"xone": [...]}}. Operands may themselves be logical.
+     *
+     * @param operator how the operands combine
+     * @param constraints two or more operands, in the order written
+     */
+    record Logical(LogicalOperator operator, List<Constraint> constraints) implements Constraint {
+        public Logical {
+            requireNonNull(operator, "operator is null");
+            constraints = List.copyOf(requireNonNull(constraints, "constraints is null"));
+            if (constraints.size() < 2) {
+                throw new IllegalArgumentException("a logical constraint needs at least two operands, was "
+                        + constraints.size());
             }
         }
     }

@@ -1,25 +1,28 @@
 package io.sluice.policy;
 
 /**
- * How a constraint compares its left operand with the owner's value. Each operator takes one shape
- * of right operand: a single term, a list of terms, or an instant.
+ * How a constraint compares its left operand with the owner's value. Which operators a left operand
+ * takes, and which shape of right operand it needs, is {@link LeftOperand}'s to say; this enum says
+ * only which shapes an operator can take at all.
  */
 public enum Operator {
-    /** Equal to the term; for a multi-valued operand (roles): contains it. */
+    /** Equal to the value; for a multi-valued operand (roles): contains it. */
     EQ("eq"),
-    /** Not equal to the term; for roles: does not contain it. */
+    /** Not equal to the value; for roles: does not contain it. */
     NEQ("neq"),
     /** One of the terms; for roles: has at least one of them. */
     IS_ANY_OF("isAnyOf"),
     /** None of the terms; for roles: has none of them. */
     IS_NONE_OF("isNoneOf"),
-    /** Strictly before the instant. */
+    /** For roles: has every one of the terms. */
+    IS_ALL_OF("isAllOf"),
+    /** Strictly less than (before, shorter than). */
     LT("lt"),
-    /** Before or at the instant. */
+    /** Less than or equal to (at or before, at most). */
     LTEQ("lteq"),
-    /** Strictly after the instant. */
+    /** Strictly greater than (after, longer than). */
     GT("gt"),
-    /** At or after the instant. */
+    /** Greater than or equal to (at or after, at least). */
     GTEQ("gteq");
 
     private final String odrlName;
@@ -36,9 +39,11 @@ public enum Operator {
     /** Whether this operator can compare with {@code rightOperand}'s shape. */
     public boolean accepts(RightOperand rightOperand) {
         return switch (this) {
-            case EQ, NEQ -> rightOperand instanceof RightOperand.Term;
-            case IS_ANY_OF, IS_NONE_OF -> rightOperand instanceof RightOperand.Terms;
-            case LT, LTEQ, GT, GTEQ -> rightOperand instanceof RightOperand.DateTime;
+            case EQ, NEQ -> rightOperand instanceof RightOperand.Term || rightOperand instanceof RightOperand.Count;
+            case IS_ANY_OF, IS_NONE_OF, IS_ALL_OF -> rightOperand instanceof RightOperand.Terms;
+            case LT, LTEQ, GT, GTEQ -> rightOperand instanceof RightOperand.DateTime
+                    || rightOperand instanceof RightOperand.Duration
+                    || rightOperand instanceof RightOperand.Count;
         };
     }
 }

@@ -18,13 +18,22 @@ import java.util.Optional;
  * @param permissions what may be done and under which constraints and duties; a request is granted
  *     only through one of these (an empty list grants nothing)
  * @param prohibitions what must not be done; a matching prohibition wins over every permission
+ * @param purposes how purposes nest, from the broker's configuration, for {@code purpose}
+ *     constraints
  */
-public record Policy(
-        String source, Optional<String> uid, List<Rule.Permission> permissions, List<Rule.Prohibition> prohibitions) {
+public record Policy(String source, Optional<String> uid, List<Rule.Permission> permissions,
+        List<Rule.Prohibition> prohibitions, PurposeHierarchy purposes) {
     public Policy {
         requireNonNull(source, "source is null");
         requireNonNull(uid, "uid is null");
         permissions = List.copyOf(requireNonNull(permissions, "permissions is null"));
         prohibitions = List.copyOf(requireNonNull(prohibitions, "prohibitions is null"));
+        requireNonNull(purposes, "purposes is null");
+    }
+
+    /** A policy read with {@link PurposeHierarchy#DEFAULT}. */
+    public Policy(
+            String source, Optional<String> uid, List<Rule.Permission> permissions, List<Rule.Prohibition> prohibitions) {
+        this(source, uid, permissions, prohibitions, PurposeHierarchy.DEFAULT);
     }
 }

@@ -15,5 +15,13 @@ public enum ReasonCode {
     /** A prohibition matches the request. */
     PROHIBITED,
     /** The policy has no permission for the requested action at all. */
-    NO_PERMISSION
+    NO_PERMISSION,
+    /** The time since the grant was issued fails an elapsedTime constraint. */
+    GRANT_EXPIRED,
+    /** The number of the stream being opened fails a count constraint. */
+    STREAM_QUOTA_EXCEEDED,
+    /** The node certificate's id or region fails a nodeId/nodeRegion constraint, or is absent. */
+    NODE_NOT_PERMITTED,
+    /** An {@code or} or {@code xone} constraint does not hold (its message lists the operands). */
+    LOGICAL_CONSTRAINT_NOT_MET
 }

@@ -37,4 +37,27 @@ public sealed interface RightOperand {
             requireNonNull(value, "value is null");
         }
     }
+
+    /**
+     * A non-negative length of time, written as an ISO-8601 duration of days, hours, minutes and
+     * seconds, e.g. {@code P30D} or {@code PT12H} (years and months have no fixed length and are
+     * refused).
+     */
+    record Duration(java.time.Duration value) implements RightOperand {
+        public Duration {
+            requireNonNull(value, "value is null");
+            if (value.isNegative()) {
+                throw new IllegalArgumentException("a duration must not be negative, was " + value);
+            }
+        }
+    }
+
+    /** A non-negative whole number, e.g. the streams a grant allows. */
+    record Count(long value) implements RightOperand {
+        public Count {
+            if (value < 0) {
+                throw new IllegalArgumentException("a count must be >= 0, was " + value);
+            }
+        }
+    }
 }

@@ -5,30 +5,40 @@ import static java.util.Objects.requireNonNull;
 import io.sluice.policy.AccessRequest;
 import io.sluice.policy.Constraint;
 import io.sluice.policy.DenialReason;
+import io.sluice.policy.LogicalOperator;
 import io.sluice.policy.Policy;
 import io.sluice.policy.PolicyDecision;
+import io.sluice.policy.PurposeHierarchy;
 import io.sluice.policy.ReasonCode;
 import io.sluice.policy.Rule;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
- * Decides one grant request (always a request to use the data) against a policy:
+ * Decides one request (always a request to use the data) against a policy. The combining rules:
  *
  * <ol>
- *   <li>a use/read prohibition whose constraints all hold denies ({@code PROHIBITED});
- *   <li>otherwise the first permission whose constraints all hold decides; if none does, the
- *       denial lists every failing constraint of every permission, each reason once;
- *   <li>the permitted columns are the requested ones (or all, in schema order) minus what that
- *       permission drops; asking for a dropped column, or being left with none, denies
- *       ({@code COLUMN_NOT_PERMITTED}).
+ *   <li>a use/read prohibition whose constraints all hold denies ({@code PROHIBITED}), whatever
+ *       the permissions say; every matching prohibition is a reason;
+ *   <li>a policy without permissions denies ({@code NO_PERMISSION});
+ *   <li>a permission applies when every one of its constraints holds (logical constraints by their
+ *       own rule: {@code and} all, {@code or} at least one, {@code xone} exactly one);
+ *   <li>the first permission, in document order, that applies <em>and</em> lets every requested
+ *       column leave (or, when none were requested, lets at least one column leave) decides, with
+ *       its duties;
+ *   <li>when none does, the denial lists, each once and in document order, why each permission
+ *       failed: its failing constraints, or the requested columns it drops.
  * </ol>
  *
- * Stateless and thread-safe.
+ * So a request is permitted exactly when some single permission could serve it, which is what the
+ * offer ({@link OfferBuilder}) promises column by column. Stateless, deterministic, thread-safe.
  */
 public final class DecisionEngine {
     private DecisionEngine() {}
@@ -38,31 +48,65 @@ public final class DecisionEngine {
         requireNonNull(policy, "policy is null");
         requireNonNull(schema, "schema is null");
         requireNonNull(request, "request is null");
-        List<String> schemaColumns = schema.getFields().stream().map(Field::getName).toList();
+        List<String> schemaColumns = columns(schema);
         List<String> requested = requestedColumns(request, schemaColumns);
+        PurposeHierarchy purposes = policy.purposes();
 
-        List<DenialReason> prohibited = prohibitions(policy.prohibitions(), request);
+        List<DenialReason> prohibited = prohibitions(policy.prohibitions(), request, purposes);
         if (!prohibited.isEmpty()) {
             return new PolicyDecision.Deny(prohibited);
         }
         if (policy.permissions().isEmpty()) {
             return deny(ReasonCode.NO_PERMISSION, "the policy permits nothing");
         }
+        // Fast path: no reason is built unless every permission fails.
+        for (Rule.Permission permission : policy.permissions()) {
+            if (ConstraintEvaluator.allHold(permission.constraints(), request, purposes)) {
+                PermissionEffect effect = PermissionEffect.of(permission, schemaColumns);
+                if (serves(effect, requested)) {
+                    return permit(permission, effect, requested, request);
+                }
+            }
+        }
         Set<DenialReason> failures = new LinkedHashSet<>();
         for (int i = 0; i < policy.permissions().size(); i++) {
             Rule.Permission permission = policy.permissions().get(i);
-            List<DenialReason> failed = failures(permission.constraints(), request);
-            if (failed.isEmpty()) {
-                return permit(permission, "permission[" + i + "]", schemaColumns, requested);
+            String where = "permission[" + i + "]";
+            for (Constraint constraint : permission.constraints()) {
+                failures.addAll(ConstraintEvaluator.failures(constraint, request, purposes));
             }
-            failures.addAll(failed);
+            if (ConstraintEvaluator.allHold(permission.constraints(), request, purposes)) {
+                PermissionEffect effect = PermissionEffect.of(permission, schemaColumns);
+                for (String column : requested) {
+                    if (effect.dropped().contains(column)) {
+                        failures.add(new DenialReason(ReasonCode.COLUMN_NOT_PERMITTED,
+                                "column '" + column + "' may not leave: " + where + " drops it"));
+                    }
+                }
+                if (requested.isEmpty() && effect.remaining().isEmpty()) {
+                    failures.add(new DenialReason(ReasonCode.COLUMN_NOT_PERMITTED,
+                            where + " drops every column; nothing may leave"));
+                }
+            }
         }
         return new PolicyDecision.Deny(List.copyOf(failures));
     }
 
+    private static List<String> columns(Schema schema) {
+        List<Field> fields = schema.getFields();
+        List<String> columns = new ArrayList<>(fields.size());
+        for (Field field : fields) {
+            columns.add(field.getName());
+        }
+        return columns;
+    }
+
     /** The requested columns, each once, in request order; empty when the request names none. */
     private static List<String> requestedColumns(AccessRequest request, List<String> schemaColumns) {
-        List<String> requested = request.columns().orElse(List.of());
+        if (request.columns().isEmpty()) {
+            return List.of();
+        }
+        List<String> requested = request.columns().get();
         for (String column : requested) {
             if (!schemaColumns.contains(column)) {
                 throw new IllegalArgumentException("requested column '" + column
@@ -72,11 +116,28 @@ public final class DecisionEngine {
         return List.copyOf(new LinkedHashSet<>(requested));
     }
 
-    private static List<DenialReason> prohibitions(List<Rule.Prohibition> prohibitions, AccessRequest request) {
-        List<DenialReason> reasons = new ArrayList<>();
+    private static boolean serves(PermissionEffect effect, List<String> requested) {
+        if (requested.isEmpty()) {
+            return !effect.remaining().isEmpty();
+        }
+        for (String column : requested) {
+            if (effect.dropped().contains(column)) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    private static List<DenialReason> prohibitions(
+            List<Rule.Prohibition> prohibitions, AccessRequest request, PurposeHierarchy purposes) {
+        List<DenialReason> reasons = List.of();
         for (int i = 0; i < prohibitions.size(); i++) {
             Rule.Prohibition prohibition = prohibitions.get(i);
-            if (prohibition.action().grantable() && ConstraintEvaluator.allHold(prohibition.constraints(), request)) {
+            if (prohibition.action().grantable()
+                    && ConstraintEvaluator.allHold(prohibition.constraints(), request, purposes)) {
+                if (reasons.isEmpty()) {
+                    reasons = new ArrayList<>();
+                }
                 reasons.add(new DenialReason(ReasonCode.PROHIBITED,
                         "prohibition[" + i + "] forbids " + prohibition.action().odrlName() + " of this dataset"
                                 + (prohibition.constraints().isEmpty() ? "" : " for this request")));
@@ -85,30 +146,76 @@ public final class DecisionEngine {
         return reasons;
     }
 
-    private static List<DenialReason> failures(List<Constraint> constraints, AccessRequest request) {
-        List<DenialReason> reasons = new ArrayList<>();
-        for (Constraint constraint : constraints) {
-            ConstraintEvaluator.failure(constraint, request).ifPresent(reasons::add);
-        }
-        return reasons;
+    private static PolicyDecision permit(
+            Rule.Permission permission, PermissionEffect effect, List<String> requested, AccessRequest request) {
+        List<String> columns = requested.isEmpty() ? effect.remaining() : requested;
+        return new PolicyDecision.Permit(columns, effect.transforms(permission, columns), permission.duties(),
+                maxStreams(permission.constraints()), expiresAt(permission.constraints(), request));
     }
 
-    private static PolicyDecision permit(
-            Rule.Permission permission, String where, List<String> schemaColumns, List<String> requested) {
-        PermissionEffect effect = PermissionEffect.of(permission, schemaColumns);
-        List<DenialReason> refused = requested.stream()
-                .filter(effect.dropped()::contains)
-                .map(column -> new DenialReason(ReasonCode.COLUMN_NOT_PERMITTED,
-                        "column '" + column + "' may not leave: " + where + " drops it"))
-                .toList();
-        if (!refused.isEmpty()) {
-            return new PolicyDecision.Deny(refused);
+    /** The tightest stream limit among the top-level (and {@code and}-nested) count constraints. */
+    private static OptionalLong maxStreams(List<Constraint> constraints) {
+        long max = Long.MAX_VALUE;
+        boolean limited = false;
+        for (Constraint.Atomic atomic : conjuncts(constraints)) {
+            switch (atomic.leftOperand()) {
+                case COUNT -> {
+                    long value = ConstraintEvaluator.count(atomic.rightOperand());
+                    long limit = switch (atomic.operator()) {
+                        case EQ, LTEQ -> value;
+                        case LT -> value - 1;
+                        default -> Long.MAX_VALUE;
+                    };
+                    if (limit != Long.MAX_VALUE) {
+                        limited = true;
+                        max = Math.min(max, Math.max(0, limit));
+                    }
+                }
+                default -> { }
+            }
         }
-        List<String> columns = requested.isEmpty() ? effect.remaining() : requested;
-        if (columns.isEmpty()) {
-            return deny(ReasonCode.COLUMN_NOT_PERMITTED, where + " drops every column; nothing may leave");
+        return limited ? OptionalLong.of(max) : OptionalLong.empty();
+    }
+
+    /** The earliest instant at which an upper time bound among the conjuncts stops holding. */
+    private static Optional<Instant> expiresAt(List<Constraint> constraints, AccessRequest request) {
+        Instant issued = request.grantIssuedAt().orElse(request.time());
+        Instant earliest = null;
+        for (Constraint.Atomic atomic : conjuncts(constraints)) {
+            Instant bound = switch (atomic.leftOperand()) {
+                case DATE_TIME -> switch (atomic.operator()) {
+                    case LT -> ConstraintEvaluator.instant(atomic.rightOperand());
+                    case LTEQ -> ConstraintEvaluator.instant(atomic.rightOperand()).plusNanos(1);
+                    default -> null;
+                };
+                case ELAPSED_TIME -> switch (atomic.operator()) {
+                    case LT -> issued.plus(ConstraintEvaluator.duration(atomic.rightOperand()));
+                    case LTEQ -> issued.plus(ConstraintEvaluator.duration(atomic.rightOperand())).plusNanos(1);
+                    default -> null;
+                };
+                default -> null;
+            };
+            if (bound != null && (earliest == null || bound.isBefore(earliest))) {
+                earliest = bound;
+            }
         }
-        return new PolicyDecision.Permit(columns, effect.transform().stream().toList());
+        return Optional.ofNullable(earliest);
+    }
+
+    /** The atomic constraints that must all hold: top level and inside {@code and}. */
+    private static List<Constraint.Atomic> conjuncts(List<Constraint> constraints) {
+        List<Constraint.Atomic> atomics = new ArrayList<>();
+        for (Constraint constraint : constraints) {
+            switch (constraint) {
+                case Constraint.Atomic atomic -> atomics.add(atomic);
+                case Constraint.Logical logical -> {
+                    if (logical.operator() == LogicalOperator.AND) {
+                        atomics.addAll(conjuncts(logical.constraints()));
+                    }
+                }
+            }
+        }
+        return atomics;
     }
 
     private static PolicyDecision deny(ReasonCode code, String message) {

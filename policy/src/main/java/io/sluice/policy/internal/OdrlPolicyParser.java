@@ -1,5 +1,7 @@
 package io.sluice.policy.internal;
 
+import static io.sluice.policy.PolicyErrorCode.CONFLICTING_DUTIES;
+import static io.sluice.policy.PolicyErrorCode.INVALID_LITERAL;
 import static io.sluice.policy.PolicyErrorCode.INVALID_RIGHT_OPERAND;
 import static io.sluice.policy.PolicyErrorCode.MALFORMED_POLICY;
 import static io.sluice.policy.PolicyErrorCode.UNKNOWN_ACTION;
@@ -7,6 +9,7 @@ import static io.sluice.policy.PolicyErrorCode.UNKNOWN_COLUMN;
 import static io.sluice.policy.PolicyErrorCode.UNKNOWN_LEFT_OPERAND;
 import static io.sluice.policy.PolicyErrorCode.UNKNOWN_OPERATOR;
 import static io.sluice.policy.PolicyErrorCode.UNKNOWN_TERM;
+import static io.sluice.policy.PolicyErrorCode.UNSUPPORTED_COLUMN_TYPE;
 import static java.util.Objects.requireNonNull;
 
 import com.fasterxml.jackson.core.JacksonException;
@@ -18,25 +21,36 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.sluice.policy.Action;
 import io.sluice.policy.Constraint;
 import io.sluice.policy.Duty;
+import io.sluice.policy.Generalisation;
 import io.sluice.policy.LeftOperand;
+import io.sluice.policy.LogicalOperator;
 import io.sluice.policy.Operator;
 import io.sluice.policy.Policy;
 import io.sluice.policy.PolicyException;
+import io.sluice.policy.PurposeHierarchy;
 import io.sluice.policy.RightOperand;
 import io.sluice.policy.Rule;
+import io.sluice.policy.filter.Literal;
+import io.sluice.policy.filter.RowFilters;
+import io.sluice.policy.internal.filter.ColumnType;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.LocalDate;
+import java.time.LocalDateTime;
 import java.time.OffsetDateTime;
+import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.BiFunction;
 import java.util.stream.Collectors;
+import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
 
@@ -57,23 +71,30 @@ public final class OdrlPolicyParser {
     private static final List<String> PERMISSION_KEYS = List.of("action", "constraint", "duty");
     private static final List<String> PROHIBITION_KEYS = List.of("action", "constraint");
     private static final List<String> CONSTRAINT_KEYS = List.of("leftOperand", "operator", "rightOperand");
-    private static final List<String> DROP_KEYS = List.of("action", "target");
     private static final String DROP = "sluice:drop";
-    private static final List<String> PLANNED_DUTIES =
-            List.of("sluice:pseudonymise", "sluice:generalise", "sluice:mask", "sluice:rowFilter");
+    private static final String PSEUDONYMISE = "sluice:pseudonymise";
+    private static final String GENERALISE = "sluice:generalise";
+    private static final String MASK = "sluice:mask";
+    private static final String ROW_FILTER = "sluice:rowFilter";
+    private static final List<String> DUTIES = List.of(DROP, PSEUDONYMISE, GENERALISE, MASK, ROW_FILTER);
     private static final int MAX_QUOTED = 80;
 
+    private final Schema schema;
     private final List<String> columns;
+    private final PurposeHierarchy purposes;
 
-    private OdrlPolicyParser(Schema schema) {
+    private OdrlPolicyParser(Schema schema, PurposeHierarchy purposes) {
+        this.schema = schema;
         this.columns = schema.getFields().stream().map(Field::getName).toList();
+        this.purposes = purposes;
     }
 
-    /** See {@link io.sluice.policy.Policies#parse}. */
-    public static Policy parse(String json, Schema schema) {
+    /** See {@link io.sluice.policy.Policies#parse(String, Schema, PurposeHierarchy)}. */
+    public static Policy parse(String json, Schema schema, PurposeHierarchy purposes) {
         requireNonNull(json, "json is null");
         requireNonNull(schema, "schema is null");
-        return new OdrlPolicyParser(schema).policy(json);
+        requireNonNull(purposes, "purposes is null");
+        return new OdrlPolicyParser(schema, purposes).policy(json);
     }
 
     private Policy policy(String json) {
@@ -103,7 +124,7 @@ public final class OdrlPolicyParser {
         List<Rule.Prohibition> prohibitions = Optional.ofNullable(root.get("prohibition"))
                 .map(node -> array(node, "prohibition", this::prohibition))
                 .orElse(List.of());
-        return new Policy(json, uid, permissions, prohibitions);
+        return new Policy(json, uid, permissions, prohibitions, purposes);
     }
 
     private static JsonNode readTree(String json) {
@@ -149,6 +170,7 @@ public final class OdrlPolicyParser {
         List<Duty> duties = Optional.ofNullable(node.get("duty"))
                 .map(duty -> array(duty, at + ".duty", this::duty))
                 .orElse(List.of());
+        checkConflicts(duties, at);
         return new Rule.Permission(action, constraints, duties);
     }
 
@@ -182,6 +204,11 @@ public final class OdrlPolicyParser {
 
     private static Constraint constraint(JsonNode node, String at) {
         requireObject(node, at);
+        for (LogicalOperator logical : LogicalOperator.values()) {
+            if (node.has(logical.odrlName())) {
+                return logical(node, at, logical);
+            }
+        }
         checkKeys(node, at, CONSTRAINT_KEYS, "a constraint");
         String leftName = requiredText(node, at, "leftOperand");
         String operatorName = requiredText(node, at, "operator");
@@ -199,7 +226,27 @@ public final class OdrlPolicyParser {
                 .filter(candidate -> candidate.odrlName().equals(operatorName))
                 .findFirst()
                 .orElseThrow(() -> unknownOperator(left, operatorName, at));
-        return new Constraint.Atomic(left, operator, rightOperand(right, operator, at + ".rightOperand"));
+        return new Constraint.Atomic(left, operator, rightOperand(right, left, operator, at + ".rightOperand"));
+    }
+
+    /** {@code {"and": [c1, c2, ...]}}; the key must be the constraint's only one. */
+    private static Constraint logical(JsonNode node, String at, LogicalOperator operator) {
+        String key = operator.odrlName();
+        String where = at + "." + key;
+        if (node.size() != 1) {
+            for (Map.Entry<String, JsonNode> property : node.properties()) {
+                if (!property.getKey().equals(key)) {
+                    throw new PolicyException(UNKNOWN_TERM, path(at, property.getKey()) + ": unknown term "
+                            + quote(property.getKey()) + "; a logical constraint takes only its operator '" + key
+                            + "' with an array of constraints");
+                }
+            }
+        }
+        JsonNode operands = node.get(key);
+        if (!operands.isArray() || operands.size() < 2) {
+            throw malformed(where, "must be an array of at least two constraints", operands);
+        }
+        return new Constraint.Logical(operator, array(operands, where, OdrlPolicyParser::constraint));
     }
 
     private static PolicyException unknownOperator(LeftOperand left, String name, String at) {
@@ -211,20 +258,22 @@ public final class OdrlPolicyParser {
                 at + ".operator: " + problem + "; " + left.odrlName() + " takes " + left.operatorNames());
     }
 
-    private static RightOperand rightOperand(JsonNode node, Operator operator, String at) {
-        return switch (operator) {
-            case EQ, NEQ -> new RightOperand.Term(term(node, at, operator));
-            case IS_ANY_OF, IS_NONE_OF -> {
-                if (!node.isArray() || node.isEmpty()) {
-                    throw invalidRight(at, operator, "a non-empty array of strings", node);
+    private static RightOperand rightOperand(JsonNode node, LeftOperand left, Operator operator, String at) {
+        return switch (left.kind()) {
+            case TERMS -> switch (operator) {
+                case EQ, NEQ -> new RightOperand.Term(term(node, at, operator));
+                default -> {
+                    if (!node.isArray() || node.isEmpty()) {
+                        throw invalidRight(at, operator, "a non-empty array of strings", node);
+                    }
+                    List<String> values = new ArrayList<>();
+                    for (int i = 0; i < node.size(); i++) {
+                        values.add(term(node.get(i), at + "[" + i + "]", operator));
+                    }
+                    yield new RightOperand.Terms(values);
                 }
-                List<String> values = new ArrayList<>();
-                for (int i = 0; i < node.size(); i++) {
-                    values.add(term(node.get(i), at + "[" + i + "]", operator));
-                }
-                yield new RightOperand.Terms(values);
-            }
-            case LT, LTEQ, GT, GTEQ -> {
+            };
+            case INSTANT -> {
                 if (!node.isTextual()) {
                     throw invalidRight(at, operator, "an RFC 3339 date-time such as 2027-12-31T00:00:00Z", node);
                 }
@@ -235,6 +284,29 @@ public final class OdrlPolicyParser {
                     throw new PolicyException(INVALID_RIGHT_OPERAND, at + ": " + quote(node.textValue())
                             + " is not an RFC 3339 date-time such as 2027-12-31T00:00:00Z");
                 }
+            }
+            case DURATION -> {
+                String expected = "an ISO-8601 duration in days, hours, minutes or seconds such as P30D or PT12H";
+                if (!node.isTextual()) {
+                    throw invalidRight(at, operator, expected, node);
+                }
+                try {
+                    java.time.Duration duration = java.time.Duration.parse(node.textValue());
+                    if (duration.isNegative()) {
+                        throw new PolicyException(INVALID_RIGHT_OPERAND, at + ": " + quote(node.textValue())
+                                + " is negative; elapsedTime takes " + expected);
+                    }
+                    yield new RightOperand.Duration(duration);
+                } catch (DateTimeParseException e) {
+                    throw new PolicyException(INVALID_RIGHT_OPERAND, at + ": " + quote(node.textValue())
+                            + " is not " + expected);
+                }
+            }
+            case COUNT -> {
+                if (!node.isIntegralNumber() || !node.canConvertToLong() || node.longValue() < 0) {
+                    throw invalidRight(at, operator, "a whole number >= 0", node);
+                }
+                yield new RightOperand.Count(node.longValue());
             }
         };
     }
@@ -254,30 +326,260 @@ public final class OdrlPolicyParser {
     private Duty duty(JsonNode node, String at) {
         requireObject(node, at);
         String action = requiredText(node, at, "action");
-        if (PLANNED_DUTIES.contains(action)) {
-            throw new PolicyException(UNKNOWN_ACTION, at + ".action: duty " + quote(action)
-                    + " is not supported yet; Sluice takes " + DROP);
+        List<String> keys = switch (action) {
+            case DROP, PSEUDONYMISE -> List.of("action", "target");
+            case GENERALISE -> List.of("action", "target", "to", "width", "prefix");
+            case MASK -> List.of("action", "target", "with");
+            case ROW_FILTER -> List.of("action", "expression");
+            default -> throw new PolicyException(UNKNOWN_ACTION, at + ".action: unknown duty " + quote(action)
+                    + "; Sluice takes " + String.join(", ", DUTIES));
+        };
+        checkKeys(node, at, keys, "a " + action + " duty");
+        return switch (action) {
+            case DROP -> new Duty.Drop(targets(node, at));
+            case PSEUDONYMISE -> {
+                List<String> columns = targets(node, at);
+                for (int i = 0; i < columns.size(); i++) {
+                    ArrowType type = field(columns.get(i)).getType();
+                    boolean fits = (type instanceof ArrowType.Int integer
+                            && !(integer.getBitWidth() == 64 && !integer.getIsSigned()))
+                            || type instanceof ArrowType.Utf8;
+                    if (!fits) {
+                        throw unsupported(targetAt(node, at, i), PSEUDONYMISE, "integer or utf8", columns.get(i));
+                    }
+                }
+                yield new Duty.Pseudonymise(columns);
+            }
+            case GENERALISE -> generalise(node, at);
+            case MASK -> mask(node, at);
+            case ROW_FILTER -> {
+                String expression = requiredText(node, at, "expression");
+                try {
+                    yield new Duty.RowFilter(expression, RowFilters.parse(expression, schema));
+                } catch (PolicyException e) {
+                    throw new PolicyException(e.errorCode(), at + ".expression: " + e.getMessage());
+                }
+            }
+            default -> throw new IllegalStateException("unreachable: " + action);
+        };
+    }
+
+    private Duty generalise(JsonNode node, String at) {
+        List<String> columns = targets(node, at);
+        List<String> given = List.of("to", "width", "prefix").stream().filter(node::has).toList();
+        if (given.size() != 1) {
+            throw new PolicyException(MALFORMED_POLICY, at + ": a " + GENERALISE + " duty takes exactly one of "
+                    + "'to' (year, month), 'width' (a number) or 'prefix' (a length), was "
+                    + (given.isEmpty() ? "none" : String.join(", ", given)));
         }
-        if (!action.equals(DROP)) {
-            throw new PolicyException(UNKNOWN_ACTION, at + ".action: unknown duty " + quote(action)
-                    + "; Sluice takes " + DROP);
+        String key = given.getFirst();
+        JsonNode value = node.get(key);
+        Generalisation how = switch (key) {
+            case "to" -> {
+                String unit = text(value, at + ".to");
+                yield new Generalisation.Truncate(Arrays.stream(Generalisation.CalendarUnit.values())
+                        .filter(candidate -> candidate.odrlName().equals(unit))
+                        .findFirst()
+                        .orElseThrow(() -> new PolicyException(UNKNOWN_TERM, at + ".to: unknown unit " + quote(unit)
+                                + "; Sluice takes year, month")));
+            }
+            case "width" -> {
+                if (!value.isNumber() || value.decimalValue().signum() <= 0) {
+                    throw malformed(at + ".width", "must be a number > 0", value);
+                }
+                yield new Generalisation.Bucket(value.decimalValue());
+            }
+            default -> {
+                if (!value.isIntegralNumber() || !value.canConvertToInt() || value.intValue() < 0) {
+                    throw malformed(at + ".prefix", "must be a whole number >= 0", value);
+                }
+                yield new Generalisation.Prefix(value.intValue());
+            }
+        };
+        for (int i = 0; i < columns.size(); i++) {
+            ArrowType type = field(columns.get(i)).getType();
+            String where = targetAt(node, at, i);
+            switch (how) {
+                case Generalisation.Truncate truncate -> {
+                    if (!(type instanceof ArrowType.Date) && !(type instanceof ArrowType.Timestamp)) {
+                        throw unsupported(where, GENERALISE + " to " + truncate.unit().odrlName(),
+                                "date or timestamp", columns.get(i));
+                    }
+                }
+                case Generalisation.Bucket bucket -> {
+                    ColumnType kind = ColumnType.of(type);
+                    if (kind == ColumnType.INTEGER) {
+                        if (bucket.width().scale() > 0) {
+                            throw new PolicyException(INVALID_LITERAL, at + ".width: " + ColumnType.describe(type)
+                                    + " column " + quote(columns.get(i)) + " needs a whole width, was "
+                                    + bucket.width().toPlainString());
+                        }
+                    } else if (kind != ColumnType.FLOATING) {
+                        throw unsupported(where, GENERALISE + " by width", "integer or floating-point", columns.get(i));
+                    }
+                }
+                case Generalisation.Prefix prefix -> {
+                    if (!(type instanceof ArrowType.Utf8)) {
+                        throw unsupported(where, GENERALISE + " to a prefix", "utf8", columns.get(i));
+                    }
+                }
+            }
         }
-        checkKeys(node, at, DROP_KEYS, "a " + DROP + " duty");
+        return new Duty.Generalise(columns, how);
+    }
+
+    private Duty mask(JsonNode node, String at) {
+        List<String> columns = targets(node, at);
+        JsonNode with = node.get("with");
+        if (with == null) {
+            throw new PolicyException(MALFORMED_POLICY, at + ": missing 'with' (null, or a value of the column's type)");
+        }
+        if (with.isNull()) {
+            return new Duty.Mask(columns, Optional.empty());
+        }
+        Literal literal = null;
+        for (int i = 0; i < columns.size(); i++) {
+            Field field = field(columns.get(i));
+            Literal forColumn = maskLiteral(with, field, at + ".with", targetAt(node, at, i));
+            if (literal != null && !literal.equals(forColumn)) {
+                throw new PolicyException(INVALID_LITERAL, at + ".with: columns " + quote(columns.getFirst()) + " and "
+                        + quote(columns.get(i)) + " take different constants; write one mask per column type");
+            }
+            literal = forColumn;
+        }
+        return new Duty.Mask(columns, Optional.of(literal));
+    }
+
+    private static Literal maskLiteral(JsonNode value, Field field, String at, String targetAt) {
+        ArrowType type = field.getType();
+        String column = quote(field.getName());
+        String typeName = ColumnType.describe(type);
+        return switch (ColumnType.of(type)) {
+            case INTEGER -> {
+                ArrowType.Int integer = (ArrowType.Int) type;
+                if (!value.isIntegralNumber() || !value.canConvertToLong()
+                        || !fits(value.longValue(), integer.getBitWidth(), integer.getIsSigned())) {
+                    throw invalidLiteral(at, typeName, column, "a whole number in its range", value);
+                }
+                yield new Literal.Int(value.longValue());
+            }
+            case FLOATING -> {
+                if (!value.isNumber()) {
+                    throw invalidLiteral(at, typeName, column, "a number", value);
+                }
+                yield new Literal.Decimal(value.decimalValue());
+            }
+            case STRING -> {
+                if (!value.isTextual()) {
+                    throw invalidLiteral(at, typeName, column, "a string", value);
+                }
+                yield new Literal.Text(value.textValue());
+            }
+            case BOOLEAN -> {
+                if (!value.isBoolean()) {
+                    throw invalidLiteral(at, typeName, column, "true or false", value);
+                }
+                yield new Literal.Bool(value.booleanValue());
+            }
+            case DATE_DAY, DATE_MILLI -> {
+                try {
+                    yield new Literal.Date(LocalDate.parse(value.isTextual() ? value.textValue() : ""));
+                } catch (DateTimeParseException e) {
+                    throw invalidLiteral(at, typeName, column, "a date such as \"2020-01-31\"", value);
+                }
+            }
+            case TIMESTAMP -> {
+                String text = value.isTextual() ? value.textValue() : "";
+                try {
+                    yield new Literal.Timestamp(OffsetDateTime.parse(text).toInstant());
+                } catch (DateTimeParseException e) {
+                    try {
+                        yield new Literal.Timestamp(LocalDateTime.parse(text).toInstant(ZoneOffset.UTC));
+                    } catch (DateTimeParseException e2) {
+                        throw invalidLiteral(at, typeName, column, "a date-time such as \"2020-01-31T12:00:00Z\"",
+                                value);
+                    }
+                }
+            }
+            case UNSUPPORTED -> throw new PolicyException(UNSUPPORTED_COLUMN_TYPE, targetAt + ": " + MASK
+                    + " with a constant does not apply to " + typeName + " column " + column + "; mask it with null");
+        };
+    }
+
+    private static boolean fits(long value, int bits, boolean signed) {
+        if (bits == 64) {
+            return signed;
+        }
+        return signed
+                ? value >= -(1L << (bits - 1)) && value < (1L << (bits - 1))
+                : value >= 0 && value < (1L << bits);
+    }
+
+    private static PolicyException invalidLiteral(String at, String typeName, String column, String expected,
+            JsonNode was) {
+        return new PolicyException(INVALID_LITERAL, at + ": " + typeName + " column " + column + " takes " + expected
+                + ", was " + describe(was));
+    }
+
+    private PolicyException unsupported(String at, String duty, String expected, String column) {
+        return new PolicyException(UNSUPPORTED_COLUMN_TYPE, at + ": " + duty + " takes " + expected + " columns; column "
+                + quote(column) + " is " + ColumnType.describe(field(column).getType()));
+    }
+
+    private static String targetAt(JsonNode duty, String at, int i) {
+        return duty.get("target").isArray() ? at + ".target[" + i + "]" : at + ".target";
+    }
+
+    /** The duty's target: one column name or a non-empty array of them, each in the schema. */
+    private List<String> targets(JsonNode node, String at) {
         JsonNode target = node.get("target");
         if (target == null) {
             throw new PolicyException(MALFORMED_POLICY, at + ": missing 'target'");
         }
-        List<String> dropped = new ArrayList<>();
+        List<String> columns = new ArrayList<>();
         if (target.isTextual()) {
-            dropped.add(column(target, at + ".target"));
+            columns.add(column(target, at + ".target"));
         } else if (target.isArray() && !target.isEmpty()) {
             for (int i = 0; i < target.size(); i++) {
-                dropped.add(column(target.get(i), at + ".target[" + i + "]"));
+                columns.add(column(target.get(i), at + ".target[" + i + "]"));
             }
         } else {
             throw malformed(at + ".target", "must be a column name or a non-empty array of column names", target);
         }
-        return new Duty.Drop(dropped);
+        return columns;
+    }
+
+    /** No column may be changed by two duties of one permission (several drops of it are fine). */
+    private static void checkConflicts(List<Duty> duties, String at) {
+        Map<String, Integer> claimedBy = new HashMap<>();
+        for (int i = 0; i < duties.size(); i++) {
+            Duty duty = duties.get(i);
+            if (duty instanceof Duty.RowFilter) {
+                continue;
+            }
+            for (String column : duty.columns()) {
+                Integer earlier = claimedBy.putIfAbsent(column, i);
+                if (earlier != null && !(duty instanceof Duty.Drop && duties.get(earlier) instanceof Duty.Drop)) {
+                    throw new PolicyException(CONFLICTING_DUTIES, at + ".duty[" + i + "]: column " + quote(column)
+                            + " is already changed by duty[" + earlier + "] (" + dutyName(duties.get(earlier))
+                            + "); a column takes at most one of " + String.join(", ", DUTIES.subList(0, 4)));
+                }
+            }
+        }
+    }
+
+    private static String dutyName(Duty duty) {
+        return switch (duty) {
+            case Duty.Drop d -> DROP;
+            case Duty.Pseudonymise p -> PSEUDONYMISE;
+            case Duty.Generalise g -> GENERALISE;
+            case Duty.Mask m -> MASK;
+            case Duty.RowFilter r -> ROW_FILTER;
+        };
+    }
+
+    private Field field(String column) {
+        return schema.findField(column);
     }
 
     private String column(JsonNode node, String at) {

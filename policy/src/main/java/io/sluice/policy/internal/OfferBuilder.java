@@ -7,6 +7,7 @@ import io.sluice.policy.Policy;
 import io.sluice.policy.PolicyOffer;
 import io.sluice.policy.Rule;
 import io.sluice.policy.Transform;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Set;
@@ -15,8 +16,10 @@ import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * Summarises a policy for the catalog: which purposes and organisations its permissions name
- * positively ({@code eq}, {@code isAnyOf}), which columns can leave under at least one permission,
- * and what is done to them. Stateless and thread-safe.
+ * positively ({@code eq}, {@code isAnyOf}, at any depth of logical constraints), which columns can
+ * leave under at least one permission, and what is done to them. A request for any set of offered
+ * columns that one permission lets leave is permitted when that permission's constraints hold
+ * ({@link DecisionEngine}). Stateless and thread-safe.
  */
 public final class OfferBuilder {
     private OfferBuilder() {}
@@ -31,32 +34,37 @@ public final class OfferBuilder {
         Set<String> leaving = new LinkedHashSet<>();
         Set<Transform> transforms = new LinkedHashSet<>();
         for (Rule.Permission permission : policy.permissions()) {
-            for (Constraint constraint : permission.constraints()) {
-                switch (constraint) {
-                    case Constraint.Atomic atomic -> {
-                        switch (atomic.leftOperand()) {
-                            case PURPOSE -> purposes.addAll(allowedTerms(atomic));
-                            case ORGANISATION -> organisations.addAll(allowedTerms(atomic));
-                            case ROLE, DATE_TIME -> { }
-                        }
-                    }
-                }
-            }
+            named(permission.constraints(), purposes, organisations);
             PermissionEffect effect = PermissionEffect.of(permission, schemaColumns);
             if (!effect.remaining().isEmpty()) {
                 leaving.addAll(effect.remaining());
-                effect.transform().ifPresent(transforms::add);
+                transforms.addAll(effect.transforms(permission, effect.remaining()));
             }
         }
         List<String> columns = schemaColumns.stream().filter(leaving::contains).toList();
         return new PolicyOffer(List.copyOf(purposes), List.copyOf(organisations), columns, List.copyOf(transforms));
     }
 
+    private static void named(Collection<Constraint> constraints, Set<String> purposes, Set<String> organisations) {
+        for (Constraint constraint : constraints) {
+            switch (constraint) {
+                case Constraint.Atomic atomic -> {
+                    switch (atomic.leftOperand()) {
+                        case PURPOSE -> purposes.addAll(allowedTerms(atomic));
+                        case ORGANISATION -> organisations.addAll(allowedTerms(atomic));
+                        case ROLE, DATE_TIME, ELAPSED_TIME, COUNT, NODE_ID, NODE_REGION -> { }
+                    }
+                }
+                case Constraint.Logical logical -> named(logical.constraints(), purposes, organisations);
+            }
+        }
+    }
+
     /** The terms a constraint allows by name; exclusions ({@code neq}, {@code isNoneOf}) name none. */
     private static List<String> allowedTerms(Constraint.Atomic constraint) {
         return switch (constraint.operator()) {
             case EQ, IS_ANY_OF -> ConstraintEvaluator.terms(constraint.rightOperand());
-            case NEQ, IS_NONE_OF, LT, LTEQ, GT, GTEQ -> List.of();
+            case NEQ, IS_NONE_OF, IS_ALL_OF, LT, LTEQ, GT, GTEQ -> List.of();
         };
     }
 }

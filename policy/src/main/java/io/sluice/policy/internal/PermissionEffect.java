@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.sluice.policy.Duty;
 import io.sluice.policy.Rule;
 import io.sluice.policy.Transform;
+import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Optional;
@@ -27,6 +28,10 @@ record PermissionEffect(List<String> dropped, List<String> remaining) {
         for (Duty duty : permission.duties()) {
             switch (duty) {
                 case Duty.Drop drop -> dropped.addAll(drop.columns());
+                case Duty.Pseudonymise p -> { }
+                case Duty.Generalise g -> { }
+                case Duty.Mask m -> { }
+                case Duty.RowFilter r -> { }
             }
         }
         // A policy checked against an older schema may name a column that is gone: it drops nothing.
@@ -35,8 +40,23 @@ record PermissionEffect(List<String> dropped, List<String> remaining) {
         return new PermissionEffect(List.copyOf(dropped), remaining);
     }
 
-    /** The transform a grant under this permission carries, if it drops anything. */
-    Optional<Transform> transform() {
+    /** The transform a grant under this permission carries for its drops, if it drops anything. */
+    Optional<Transform> dropTransform() {
         return dropped.isEmpty() ? Optional.empty() : Optional.of(new Transform("drop", dropped));
+    }
+
+    /**
+     * Every transform a grant of {@code leaving} under {@code permission} carries: its drops as one
+     * transform, then each other duty in document order, limited to the leaving columns.
+     */
+    List<Transform> transforms(Rule.Permission permission, List<String> leaving) {
+        List<Transform> transforms = new ArrayList<>(permission.duties().size());
+        dropTransform().ifPresent(transforms::add);
+        for (Duty duty : permission.duties()) {
+            if (!(duty instanceof Duty.Drop)) {
+                duty.transform(leaving).ifPresent(transforms::add);
+            }
+        }
+        return transforms;
     }
 }

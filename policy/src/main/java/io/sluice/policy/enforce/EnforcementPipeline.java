@@ -1,0 +1,343 @@
+package io.sluice.policy.enforce;
+
+import static java.util.Objects.requireNonNull;
+
+import io.sluice.policy.Duty;
+import io.sluice.policy.PolicyDecision;
+import io.sluice.policy.filter.Literal;
+import io.sluice.policy.filter.RowPredicate;
+import io.sluice.policy.internal.filter.Bitmaps;
+import io.sluice.policy.internal.filter.ColumnType;
+import io.sluice.policy.internal.filter.VectorFilter;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.util.AutoCloseables;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.types.pojo.ArrowType;
+import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.FieldType;
+import org.apache.arrow.vector.types.pojo.Schema;
+
+/**
+ * Enforces one grant on one stream: compiled once from the {@link PolicyDecision.Permit} that the
+ * stream was decided under, then applied to every Arrow batch the connector produces:
+ *
+ * <ol>
+ *   <li><b>projection</b>: the input batch's columns are looked up by name; only
+ *       {@link #inputColumns()} are read (the permitted columns plus those the row filter and the
+ *       opt-outs need), everything else in the batch is ignored;
+ *   <li><b>row selection</b>: the permit's row filters (their conjunction, on the values as they
+ *       arrive, SQL three-valued logic) and the opt-outs (rows whose subject id was withdrawn)
+ *       decide which rows stay;
+ *   <li><b>column transforms</b>: each permitted column is copied for the selected rows, through
+ *       its duty if it has one ({@code pseudonymise}, {@code generalise}, {@code mask}), in permit
+ *       order, giving exactly {@link #outputSchema()}.
+ * </ol>
+ *
+ * <p><b>Ownership.</b> {@link #apply} never changes or keeps the input batch, which stays the
+ * caller's (the connector's) to close. It returns a <em>new</em> {@link VectorSchemaRoot} whose
+ * buffers come from the allocator passed in: the caller owns it and must close it (typically right
+ * after writing it to the wire). If {@code apply} fails, everything it allocated is released
+ * before the exception leaves. The pipeline itself holds no Arrow memory, only heap scratch, so it
+ * needs no closing.
+ *
+ * <p><b>Threading.</b> Not thread-safe: one pipeline per stream, applied by one thread at a time.
+ * The counters may be read from any thread.
+ */
+public final class EnforcementPipeline {
+    private final Schema outputSchema;
+    private final List<String> inputColumns;
+    private final List<ColumnWriter> writers;
+    private final Optional<VectorFilter> filter;
+    private final Optional<VectorFilter> optedOut;
+    private final Selection selection = new Selection();
+    private long[] all = new long[0];
+    private volatile long rowsIn;
+    private volatile long rowsOut;
+    private volatile long batches;
+
+    private EnforcementPipeline(Schema outputSchema, List<String> inputColumns,
+            List<ColumnWriter> writers, Optional<VectorFilter> filter, Optional<VectorFilter> optedOut) {
+        this.outputSchema = outputSchema;
+        this.inputColumns = inputColumns;
+        this.writers = writers;
+        this.filter = filter;
+        this.optedOut = optedOut;
+    }
+
+    /**
+     * Compiles the pipeline for a stream.
+     *
+     * @param permit the decision the stream was opened under (decide again at stream time with
+     *     the grant's columns, {@code grantIssuedAt} and {@code streamsOpened})
+     * @param schema the dataset's schema, which the policy was checked against
+     * @param key the pseudonym key for this dataset and the grant's project
+     *     ({@link PseudonymKey#derive}); used only if a duty pseudonymises a permitted column
+     * @param optOuts the subjects whose rows must not leave ({@link OptOuts#none()} when none)
+     * @throws io.sluice.policy.PolicyException if the opt-outs' subject column is not usable in
+     *     {@code schema}
+     * @throws IllegalArgumentException if the permit names a column the schema lacks
+     */
+    public static EnforcementPipeline compile(
+            PolicyDecision.Permit permit, Schema schema, PseudonymKey key, OptOuts optOuts) {
+        requireNonNull(permit, "permit is null");
+        requireNonNull(schema, "schema is null");
+        requireNonNull(key, "key is null");
+        requireNonNull(optOuts, "optOuts is null");
+        Map<String, Field> fields = fields(schema);
+        Map<String, Duty> dutyOf = columnDuties(permit.duties());
+
+        List<ColumnWriter> writers = new ArrayList<>();
+        for (String column : permit.columns()) {
+            Field field = fields.get(column);
+            if (field == null) {
+                throw new IllegalArgumentException("permitted column '" + column + "' is not in the schema");
+            }
+            writers.add(writer(field, dutyOf.get(column), key));
+        }
+
+        Optional<RowPredicate> predicate = permit.rowPredicate();
+        Optional<VectorFilter> filter = predicate.map(p -> VectorFilter.compile(p, schema));
+        Optional<VectorFilter> optedOut = Optional.empty();
+        Set<String> read = new LinkedHashSet<>(permit.columns());
+        predicate.ifPresent(p -> read.addAll(p.columns()));
+        if (optOuts.subjectColumn().isPresent()) {
+            String subject = optOuts.subjectColumn().get();
+            OptOuts.checkSubjectColumn(schema, subject);
+            if (!optOuts.isEmpty()) {
+                optedOut = Optional.of(VectorFilter.compile(optOutPredicate(fields.get(subject), optOuts), schema));
+                read.add(subject);
+            }
+        }
+        List<String> inputColumns = schema.getFields().stream().map(Field::getName).filter(read::contains).toList();
+        Schema output = new Schema(writers.stream().map(writer -> writer.output).toList());
+        return new EnforcementPipeline(output, inputColumns, List.copyOf(writers), filter, optedOut);
+    }
+
+    /**
+     * The schema of every batch {@link #apply} returns, known before the first batch, to announce
+     * in the grant response: the permitted columns in permit order; a pseudonymised column becomes
+     * utf8 (same name and nullability); a column masked with null becomes nullable; every other
+     * column keeps its field.
+     */
+    public static Schema outputSchema(PolicyDecision.Permit permit, Schema schema) {
+        requireNonNull(permit, "permit is null");
+        requireNonNull(schema, "schema is null");
+        Map<String, Field> fields = fields(schema);
+        Map<String, Duty> dutyOf = columnDuties(permit.duties());
+        List<Field> output = new ArrayList<>();
+        for (String column : permit.columns()) {
+            Field field = fields.get(column);
+            if (field == null) {
+                throw new IllegalArgumentException("permitted column '" + column + "' is not in the schema");
+            }
+            output.add(outputField(field, dutyOf.get(column)));
+        }
+        return new Schema(output);
+    }
+
+    /** The schema of every returned batch; see {@link #outputSchema(PolicyDecision.Permit, Schema)}. */
+    public Schema outputSchema() {
+        return outputSchema;
+    }
+
+    /**
+     * The columns each input batch must have, in schema order: what the broker asks the connector
+     * to scan (its projection). Batches may carry more; they are ignored.
+     */
+    public List<String> inputColumns() {
+        return inputColumns;
+    }
+
+    /**
+     * Enforces the grant on one batch.
+     *
+     * @param in the connector's batch; read, never changed or closed; must have
+     *     {@link #inputColumns()} with the schema's types
+     * @param allocator where the result's buffers come from (the stream's child allocator)
+     * @return a new batch of {@link #outputSchema()} holding only the selected rows, possibly none;
+     *     the caller owns it and must close it
+     * @throws IllegalArgumentException if {@code in} lacks a needed column or has it with another
+     *     type; nothing is allocated then
+     */
+    public VectorSchemaRoot apply(VectorSchemaRoot in, BufferAllocator allocator) {
+        requireNonNull(in, "in is null");
+        requireNonNull(allocator, "allocator is null");
+        int rows = in.getRowCount();
+        List<FieldVector> inputs = new ArrayList<>(writers.size());
+        for (ColumnWriter writer : writers) {
+            inputs.add(vector(in, writer.input, rows));
+        }
+        select(in, rows);
+        List<FieldVector> outputs = new ArrayList<>(writers.size());
+        try {
+            for (int i = 0; i < writers.size(); i++) {
+                outputs.add(writers.get(i).write(inputs.get(i), selection, allocator));
+            }
+            VectorSchemaRoot out = new VectorSchemaRoot(outputSchema, outputs, selection.count);
+            rowsIn += rows;
+            rowsOut += selection.count;
+            batches++;
+            return out;
+        } catch (RuntimeException | Error e) {
+            try {
+                AutoCloseables.close(outputs);
+            } catch (Exception suppressed) {
+                e.addSuppressed(suppressed);
+            }
+            throw e;
+        }
+    }
+
+    /** Rows in all input batches so far. */
+    public long rowsIn() {
+        return rowsIn;
+    }
+
+    /** Rows in all returned batches so far. */
+    public long rowsOut() {
+        return rowsOut;
+    }
+
+    /** Batches returned so far. */
+    public long batches() {
+        return batches;
+    }
+
+    @Override
+    public String toString() {
+        return "EnforcementPipeline[in=" + inputColumns + ", out=" + outputSchema.getFields().stream()
+                .map(Field::getName).toList() + ", filtered=" + filter.isPresent() + ", optOuts=" + optedOut.isPresent()
+                + "]";
+    }
+
+    // ---- per batch -------------------------------------------------------------------------------
+
+    private void select(VectorSchemaRoot in, int rows) {
+        if (filter.isEmpty() && optedOut.isEmpty()) {
+            selection.all(rows);
+            return;
+        }
+        long[] selected;
+        if (filter.isPresent()) {
+            selected = filter.get().select(in);
+        } else {
+            if (all.length < Bitmaps.words(rows)) {
+                all = new long[Bitmaps.words(rows)];
+            }
+            Bitmaps.fill(all, rows);
+            selected = all;
+        }
+        if (optedOut.isPresent()) {
+            long[] withdrawn = optedOut.get().select(in);
+            for (int w = 0, n = Bitmaps.words(rows); w < n; w++) {
+                selected[w] &= ~withdrawn[w];
+            }
+        }
+        selection.of(selected, rows);
+    }
+
+    private FieldVector vector(VectorSchemaRoot in, Field expected, int rows) {
+        FieldVector vector = in.getVector(expected.getName());
+        if (vector == null) {
+            throw new IllegalArgumentException("the batch has no column '" + expected.getName() + "'; the pipeline "
+                    + "reads " + inputColumns);
+        }
+        if (!vector.getField().getType().equals(expected.getType())) {
+            throw new IllegalArgumentException("column '" + expected.getName() + "' is "
+                    + ColumnType.describe(vector.getField().getType()) + " in the batch, but "
+                    + ColumnType.describe(expected.getType()) + " in the dataset's schema");
+        }
+        if (vector.getValueCount() < rows) {
+            throw new IllegalArgumentException("column '" + expected.getName() + "' has " + vector.getValueCount()
+                    + " values for " + rows + " rows");
+        }
+        return vector;
+    }
+
+    // ---- compilation -----------------------------------------------------------------------------
+
+    private static Map<String, Field> fields(Schema schema) {
+        Map<String, Field> fields = new HashMap<>();
+        for (Field field : schema.getFields()) {
+            fields.putIfAbsent(field.getName(), field);
+        }
+        return fields;
+    }
+
+    /** The duty that changes each column (the parser allows at most one per column). */
+    private static Map<String, Duty> columnDuties(List<Duty> duties) {
+        Map<String, Duty> dutyOf = new HashMap<>();
+        for (Duty duty : duties) {
+            switch (duty) {
+                case Duty.Pseudonymise p -> p.columns().forEach(column -> dutyOf.putIfAbsent(column, p));
+                case Duty.Generalise g -> g.columns().forEach(column -> dutyOf.putIfAbsent(column, g));
+                case Duty.Mask m -> m.columns().forEach(column -> dutyOf.putIfAbsent(column, m));
+                case Duty.Drop d -> { }
+                case Duty.RowFilter r -> { }
+            }
+        }
+        return dutyOf;
+    }
+
+    private static Field outputField(Field field, Duty duty) {
+        if (duty == null) {
+            return field;
+        }
+        return switch (duty) {
+            case Duty.Pseudonymise p -> new Field(field.getName(),
+                    new FieldType(field.isNullable(), ArrowType.Utf8.INSTANCE, null, field.getMetadata()), null);
+            case Duty.Mask m when m.with().isEmpty() -> new Field(field.getName(),
+                    new FieldType(true, field.getType(), field.getDictionary(), field.getMetadata()), field.getChildren());
+            case Duty.Mask m -> field;
+            case Duty.Generalise g -> field;
+            case Duty.Drop d -> throw new IllegalArgumentException("column '" + field.getName() + "' is dropped");
+            case Duty.RowFilter r -> field;
+        };
+    }
+
+    private static ColumnWriter writer(Field field, Duty duty, PseudonymKey key) {
+        if (duty == null) {
+            return new ColumnWriter.Copy(field);
+        }
+        Field output = outputField(field, duty);
+        return switch (duty) {
+            case Duty.Pseudonymise p -> new ColumnWriter.Pseudonymise(field, output, key);
+            case Duty.Generalise g -> new ColumnWriter.Generalise(field, g.how());
+            case Duty.Mask m -> new ColumnWriter.Mask(field, output, m.with().orElse(null));
+            case Duty.Drop d -> throw new IllegalArgumentException("column '" + field.getName() + "' is dropped");
+            case Duty.RowFilter r -> new ColumnWriter.Copy(field);
+        };
+    }
+
+    /** {@code subject IN (ids)} with each id read as the column's type; ids that cannot be are left out. */
+    private static RowPredicate optOutPredicate(Field subject, OptOuts optOuts) {
+        List<Literal> values = new ArrayList<>();
+        boolean integer = ColumnType.of(subject.getType()) == ColumnType.INTEGER;
+        for (String id : optOuts.ids()) {
+            if (integer) {
+                try {
+                    values.add(new Literal.Int(Long.parseLong(id.strip())));
+                } catch (NumberFormatException e) {
+                    // not an integer: no row of an integer column can hold it
+                }
+            } else {
+                values.add(new Literal.Text(id));
+            }
+        }
+        if (values.isEmpty()) {
+            // Nothing can match; an impossible IN keeps the code path single.
+            values.add(integer ? new Literal.Int(0) : new Literal.Text(""));
+            return new RowPredicate.And(List.of(new RowPredicate.In(subject.getName(), values),
+                    new RowPredicate.IsNull(subject.getName())));
+        }
+        return new RowPredicate.In(subject.getName(), values);
+    }
+}
