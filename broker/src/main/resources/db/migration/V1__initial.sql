@@ -13,7 +13,25 @@ CREATE TABLE datasets (
     row_count       BIGINT,
     policy_json     VARCHAR       NOT NULL,
     policy_version  INTEGER       NOT NULL,
+    subject_column  VARCHAR(200),
     registered_at   TIMESTAMP WITH TIME ZONE NOT NULL
+);
+
+-- Every version of every policy: a grant names the version it was decided under.
+CREATE TABLE policies (
+    dataset_id      VARCHAR(64)   NOT NULL REFERENCES datasets (id),
+    version         INTEGER       NOT NULL,
+    policy_json     VARCHAR       NOT NULL,
+    created_at      TIMESTAMP WITH TIME ZONE NOT NULL,
+    PRIMARY KEY (dataset_id, version)
+);
+
+-- Subjects who withdrew consent: excluded from every later stream of the dataset.
+CREATE TABLE opt_outs (
+    dataset_id      VARCHAR(64)   NOT NULL REFERENCES datasets (id),
+    subject_id      VARCHAR(200)  NOT NULL,
+    added_at        TIMESTAMP WITH TIME ZONE NOT NULL,
+    PRIMARY KEY (dataset_id, subject_id)
 );
 
 CREATE TABLE grants (
@@ -22,11 +40,15 @@ CREATE TABLE grants (
     subject         VARCHAR(200)  NOT NULL,
     organisation    VARCHAR(200)  NOT NULL,
     purpose         VARCHAR(200)  NOT NULL,
+    project         VARCHAR(200)  NOT NULL,
+    roles_json      VARCHAR       NOT NULL,
     columns_json    VARCHAR       NOT NULL,
     transforms_json VARCHAR       NOT NULL,
     policy_version  INTEGER       NOT NULL,
+    max_streams     BIGINT,
     issued_at       TIMESTAMP WITH TIME ZONE NOT NULL,
-    expires_at      TIMESTAMP WITH TIME ZONE NOT NULL
+    expires_at      TIMESTAMP WITH TIME ZONE NOT NULL,
+    revoked_at      TIMESTAMP WITH TIME ZONE
 );
 
 CREATE TABLE streams (
@@ -39,6 +61,7 @@ CREATE TABLE streams (
     epoch           INTEGER       NOT NULL,
     status          VARCHAR(16)   NOT NULL,
     row_count       BIGINT        NOT NULL,
+    rows_in         BIGINT        NOT NULL,
     batch_count     BIGINT        NOT NULL,
     byte_count      BIGINT        NOT NULL,
     sha256          VARCHAR(64),
@@ -79,3 +102,4 @@ CREATE TABLE audit_checkpoints (
 CREATE INDEX audit_log_dataset ON audit_log (dataset_id, idx);
 CREATE INDEX audit_log_action ON audit_log (action, idx);
 CREATE INDEX grants_dataset ON grants (dataset_id);
+CREATE INDEX streams_grant ON streams (grant_id);

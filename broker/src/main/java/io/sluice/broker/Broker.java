@@ -8,8 +8,10 @@ import io.sluice.broker.audit.AuditSigningKey;
 import io.sluice.broker.auth.DevTokenIssuer;
 import io.sluice.broker.auth.OidcDiscovery;
 import io.sluice.broker.auth.TokenVerifier;
+import io.sluice.broker.ca.NodeCertificateValidator;
 import io.sluice.broker.http.ApiRouter;
 import io.sluice.broker.service.DatasetService;
+import io.sluice.broker.service.GrantRevocations;
 import io.sluice.broker.service.GrantService;
 import io.sluice.broker.service.StreamService;
 import io.sluice.broker.store.Database;
@@ -22,10 +24,11 @@ import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
-import io.vertx.core.net.PemTrustOptions;
+import io.vertx.core.net.TrustOptions;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.Optional;
@@ -85,12 +88,13 @@ public final class Broker implements AutoCloseable {
                     AuditSigningKey.loadOrCreate(config.dataDir(), config.auditOrigin()), config.auditOrigin(), clock);
             checkpoints.start();
             Connectors connectors = Connectors.discover();
-            DatasetService datasets = new DatasetService(new DatasetStore(database), auditLog, connectors,
-                    config.sourcesDir(), clock);
-            GrantService grants = new GrantService(datasets, new GrantStore(database), auditLog, clock,
-                    config.grantTtl());
-            StreamService streams = new StreamService(grants, datasets, new StreamStore(database), auditLog,
-                    connectors, config.sourcesDir(), allocator, clock);
+            GrantStore grantStore = new GrantStore(database);
+            GrantRevocations revocations = new GrantRevocations();
+            DatasetService datasets = new DatasetService(new DatasetStore(database), grantStore, auditLog, connectors,
+                    config.sourcesDir(), config.purposes(), revocations, clock);
+            GrantService grants = new GrantService(datasets, grantStore, auditLog, clock, config.grantTtl());
+            StreamService streams = new StreamService(grants, datasets, revocations, pseudonymMasterKey(config),
+                    new StreamStore(database), auditLog, connectors, config.sourcesDir(), allocator, clock);
             Optional<DevTokenIssuer> devIssuer = Optional.empty();
             TokenVerifier verifier;
             if (config.oidc().isPresent()) {
@@ -102,9 +106,10 @@ public final class Broker implements AutoCloseable {
                 LOG.warn("DEVELOPMENT TOKEN ISSUER IS ON: anyone who can reach POST /v1/dev/token can act as anyone."
                         + " For local use only; --oidc-issuer turns it off.");
             }
+            Optional<NodeCertificateValidator> nodes = nodeValidator(config);
             var services = new ApiRouter.Services(datasets, grants, streams, auditLog, checkpoints, database, verifier,
-                    devIssuer, streamThreads, config.maxRequestBytes());
-            HttpServer server = vertx.createHttpServer(serverOptions(config))
+                    devIssuer, nodes, streamThreads, config.maxRequestBytes());
+            HttpServer server = vertx.createHttpServer(serverOptions(config, nodes))
                     .requestHandler(ApiRouter.create(vertx, services))
                     .listen()
                     .toCompletionStage().toCompletableFuture().join();
@@ -125,17 +130,38 @@ public final class Broker implements AutoCloseable {
                 oidc.audience(), oidc.clockSkew(), Duration.ofSeconds(30), clock);
     }
 
-    private static HttpServerOptions serverOptions(BrokerConfig config) {
+    /** The key pseudonyms are derived from: made once, kept, so pseudonyms stay stable across restarts. */
+    private static byte[] pseudonymMasterKey(BrokerConfig config) {
+        Path file = config.dataDir().resolve("pseudonym-master.key");
+        try {
+            return KeyFiles.loadOrCreate(file, 32);
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot load or create " + file + ": " + e.getMessage(), e);
+        }
+    }
+
+    private static HttpServerOptions serverOptions(BrokerConfig config, Optional<NodeCertificateValidator> nodes) {
         HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port());
-        config.tls().ifPresent(tls -> {
-            options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
-                    .setCertPath(tls.certificate().toString()).setKeyPath(tls.privateKey().toString()));
-            tls.clientCa().ifPresent(ca -> options
-                    // Requested, not required, on the connection: only the stream endpoints insist on a node.
-                    .setClientAuth(ClientAuth.REQUEST)
-                    .setTrustOptions(new PemTrustOptions().addCertPath(ca.toString())));
-        });
+        config.tls().ifPresent(tls -> options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
+                .setCertPath(tls.certificate().toString()).setKeyPath(tls.privateKey().toString())));
+        // Requested, not required, and judged after the handshake: only the stream endpoints insist
+        // on a node, and a refused certificate must be audited with its reason, which a handshake
+        // failure would hide.
+        nodes.ifPresent(validator -> options.setClientAuth(ClientAuth.REQUEST)
+                .setTrustOptions(TrustOptions.wrap(validator.deferringClientTrustManager())));
         return options;
+    }
+
+    private static Optional<NodeCertificateValidator> nodeValidator(BrokerConfig config) {
+        Optional<Path> clientCa = config.tls().flatMap(BrokerConfig.Tls::clientCa);
+        if (clientCa.isEmpty()) {
+            return Optional.empty();
+        }
+        try {
+            return Optional.of(NodeCertificateValidator.fromPem(clientCa.get()));
+        } catch (IOException e) {
+            throw new IllegalArgumentException("cannot read the client CA " + clientCa.get() + ": " + e.getMessage(), e);
+        }
     }
 
     public int port() {

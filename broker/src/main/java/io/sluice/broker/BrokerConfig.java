@@ -2,6 +2,7 @@ package io.sluice.broker;
 
 import static java.util.Objects.requireNonNull;
 
+import io.sluice.policy.PurposeHierarchy;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -20,6 +21,8 @@ import java.util.Optional;
  * @param grantTtl how long a grant stays valid
  * @param maxRequestBytes the largest request body accepted
  * @param auditOrigin the name of this log in its signed checkpoints (C2SP origin line and key name)
+ * @param purposes which purposes count as narrower cases of which (a permission for
+ *     {@code scientific-research} also covers {@code model-training} under it)
  */
 public record BrokerConfig(
         String host,
@@ -31,7 +34,8 @@ public record BrokerConfig(
         Optional<Tls> tls,
         Duration grantTtl,
         long maxRequestBytes,
-        String auditOrigin) {
+        String auditOrigin,
+        PurposeHierarchy purposes) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final String DEFAULT_AUDIT_ORIGIN = "sluice.local/audit";
@@ -99,12 +103,13 @@ public record BrokerConfig(
             throw new IllegalArgumentException(
                     "auditOrigin must be 1-200 characters of [A-Za-z0-9._/-] (no spaces or '+'), was '" + auditOrigin + "'");
         }
+        requireNonNull(purposes, "purposes is null");
     }
 
     /** Embedded defaults: loopback, any free port, H2 and sources under {@code dataDir}, dev issuer on. */
     public static BrokerConfig embedded(Path dataDir) {
         return new BrokerConfig(DEFAULT_HOST, 0, dataDir, dataDir.resolve("sources"), Optional.empty(), Optional.empty(),
-                Optional.empty(), Duration.ofHours(24), 1024 * 1024, DEFAULT_AUDIT_ORIGIN);
+                Optional.empty(), Duration.ofHours(24), 1024 * 1024, DEFAULT_AUDIT_ORIGIN, PurposeHierarchy.DEFAULT);
     }
 
     /** Whether the embedded development token issuer is on: only when no real issuer is configured. */
@@ -114,30 +119,30 @@ public record BrokerConfig(
 
     public BrokerConfig withPort(int newPort) {
         return new BrokerConfig(host, newPort, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin);
+                auditOrigin, purposes);
     }
 
     public BrokerConfig withSourcesDir(Path newSourcesDir) {
         return new BrokerConfig(host, port, dataDir, newSourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin);
+                auditOrigin, purposes);
     }
 
     /** The same configuration on an external database (PostgreSQL). */
     public BrokerConfig withDatabase(String jdbcUrl) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, Optional.of(jdbcUrl), oidc, tls, grantTtl,
-                maxRequestBytes, auditOrigin);
+                maxRequestBytes, auditOrigin, purposes);
     }
 
     /** The same configuration accepting tokens of an OIDC issuer instead of the development issuer. */
     public BrokerConfig withOidc(Oidc issuer) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, Optional.of(issuer), tls, grantTtl,
-                maxRequestBytes, auditOrigin);
+                maxRequestBytes, auditOrigin, purposes);
     }
 
     /** The same configuration serving HTTPS. */
     public BrokerConfig withTls(Tls newTls) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, Optional.of(newTls), grantTtl,
-                maxRequestBytes, auditOrigin);
+                maxRequestBytes, auditOrigin, purposes);
     }
 
     /** The JDBC URL the store uses. */

@@ -14,6 +14,7 @@ public enum BrokerErrorCode {
     SOURCE_CHANGED(3006, Category.USER, 409),
     PAYLOAD_TOO_LARGE(3007, Category.USER, 413),
     GRANT_EXPIRED(3008, Category.USER, 403),
+    GRANT_REVOKED(3009, Category.USER, 403),
     AUDIT_UNAVAILABLE(3101, Category.RESOURCES, 503),
     INTERNAL(3201, Category.INTERNAL, 500);
 

@@ -2,7 +2,6 @@ package io.sluice.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -10,14 +9,6 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.apache.parquet.conf.PlainParquetConfiguration;
-import org.apache.parquet.example.data.Group;
-import org.apache.parquet.example.data.simple.SimpleGroupFactory;
-import org.apache.parquet.hadoop.ParquetWriter;
-import org.apache.parquet.hadoop.example.ExampleParquetWriter;
-import org.apache.parquet.io.LocalOutputFile;
-import org.apache.parquet.schema.MessageType;
-import org.apache.parquet.schema.MessageTypeParser;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
@@ -36,7 +27,7 @@ class BrokerAuditIT {
     @ValueSource(strings = {"h2", "postgres"})
     void whenTheLogCannotBeWrittenGrantsAndStreamsAreRefusedWith503(String kind) throws Exception {
         BrokerConfig config = BrokerConfig.embedded(dir).withDatabase(TestDatabases.fresh(kind, dir));
-        writeParquet(config.sourcesDir().resolve("hospital-a/small.parquet"));
+        TestParquet.write(config.sourcesDir().resolve("hospital-a/small.parquet"));
         try (Broker broker = Broker.start(config)) {
             String owner = TestHttp.devToken(broker, "owner", "hospital-a", "data-owner");
             String lab = TestHttp.devToken(broker, "lab", "ai-lab", "data-consumer");
@@ -69,7 +60,7 @@ class BrokerAuditIT {
     @org.junit.jupiter.api.Test
     void reportShowsAnOwnerEveryUseOfTheDatasetWithVerifiedInclusionProofs() throws Exception {
         BrokerConfig config = BrokerConfig.embedded(dir);
-        writeParquet(config.sourcesDir().resolve("hospital-a/small.parquet"));
+        TestParquet.write(config.sourcesDir().resolve("hospital-a/small.parquet"));
         try (Broker broker = Broker.start(config)) {
             String owner = TestHttp.devToken(broker, "owner", "hospital-a", "data-owner");
             String lab = TestHttp.devToken(broker, "lab", "ai-lab", "data-consumer");
@@ -103,19 +94,6 @@ class BrokerAuditIT {
             throw new AssertionError("no id in " + json);
         }
         return matcher.group(1);
-    }
-
-    static void writeParquet(Path file) throws IOException {
-        java.nio.file.Files.createDirectories(file.getParent());
-        MessageType schema = MessageTypeParser.parseMessageType(
-                "message t { required int64 id; required binary name (STRING); }");
-        SimpleGroupFactory groups = new SimpleGroupFactory(schema);
-        try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(new LocalOutputFile(file))
-                .withConf(new PlainParquetConfiguration()).withType(schema).build()) {
-            for (long i = 0; i < 1000; i++) {
-                writer.write(groups.newGroup().append("id", i).append("name", "n" + i));
-            }
-        }
     }
 
     private static void execute(String url, String sql) throws Exception {

@@ -47,7 +47,7 @@ class BrokerProcessIT {
         String url = kind.equals("h2")
                 ? "jdbc:h2:file:" + data.resolve("sluice") + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0"
                 : TestDatabases.fresh(kind, dir);
-        BrokerAuditIT.writeParquet(sources.resolve("hospital-a/small.parquet"));
+        TestParquet.write(sources.resolve("hospital-a/small.parquet"));
         Files.createDirectories(data);
 
         Set<String> grants = ConcurrentHashMap.newKeySet();

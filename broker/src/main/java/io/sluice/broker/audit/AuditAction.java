@@ -4,8 +4,11 @@ package io.sluice.broker.audit;
 public enum AuditAction {
     DATASET_REGISTERED("dataset.registered"),
     DATASET_REJECTED("dataset.rejected"),
+    POLICY_CHANGED("policy.changed"),
+    OPTOUT_ADDED("optout.added"),
     GRANT_ISSUED("grant.issued"),
     GRANT_DENIED("grant.denied"),
+    GRANT_REVOKED("grant.revoked"),
     STREAM_OPENED("stream.opened"),
     STREAM_CLOSED("stream.closed"),
     STREAM_ABORTED("stream.aborted"),

@@ -1,13 +1,12 @@
 package io.sluice.broker.audit;
 
+import io.sluice.broker.KeyFiles;
 import io.sluice.broker.audit.tlog.NoteSigner;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.FileAlreadyExistsException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.attribute.PosixFilePermissions;
 import java.util.Base64;
 
 /**
@@ -30,7 +29,7 @@ public final class AuditSigningKey {
                 signer = NoteSigner.fromPrivateKey(name, seed);
             } else {
                 signer = NoteSigner.generate(name);
-                writeOwnerOnly(privateKey, Base64.getEncoder().encodeToString(signer.privateKeySeed()) + "\n");
+                KeyFiles.writeOwnerOnly(privateKey, Base64.getEncoder().encodeToString(signer.privateKeySeed()) + "\n");
             }
             Files.writeString(dataDir.resolve(PUBLIC_KEY_FILE), signer.verifierKey() + "\n", StandardCharsets.US_ASCII);
             return signer;
@@ -39,16 +38,5 @@ public final class AuditSigningKey {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException(privateKey + " does not hold a valid key: " + e.getMessage(), e);
         }
-    }
-
-    private static void writeOwnerOnly(Path file, String content) throws IOException {
-        try {
-            Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
-        } catch (UnsupportedOperationException e) {
-            Files.createFile(file);
-        } catch (FileAlreadyExistsException e) {
-            throw new IOException(file + " appeared while creating it; is another broker starting on the same data directory?", e);
-        }
-        Files.writeString(file, content, StandardCharsets.US_ASCII);
     }
 }

@@ -1,7 +1,12 @@
 package io.sluice.broker.cli;
 
 import io.sluice.broker.Broker;
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.broker.BrokerConfig;
+import io.sluice.policy.PurposeHierarchy;
+import java.util.List;
+import java.util.Map;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -64,8 +69,12 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--client-ca", description = "the data space CA (PEM): stream endpoints then require a node certificate it issued")
     Path clientCa;
 
+    @Option(names = "--purposes", description = {"JSON file of the purpose hierarchy: {\"parent\": [\"child\", ...], ...}",
+        "(default: the built-in hierarchy, e.g. model-training under scientific-research)"})
+    Path purposes;
+
     @Override
-    public Integer call() throws InterruptedException {
+    public Integer call() throws InterruptedException, java.io.IOException {
         if ((tlsCert == null) != (tlsKey == null)) {
             throw new IllegalArgumentException("--tls-cert and --tls-key go together");
         }
@@ -76,7 +85,7 @@ public final class ServeCommand implements Callable<Integer> {
                 sources != null ? sources : dataDir.resolve("sources"), Optional.ofNullable(database),
                 Optional.ofNullable(oidcIssuer).map(issuer -> new BrokerConfig.Oidc(issuer, oidcAudience, oidcClockSkew)),
                 Optional.ofNullable(tlsCert).map(cert -> new BrokerConfig.Tls(cert, tlsKey, Optional.ofNullable(clientCa))),
-                grantTtl, maxRequestBytes, auditOrigin);
+                grantTtl, maxRequestBytes, auditOrigin, purposeHierarchy());
         Broker broker = Broker.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
@@ -88,5 +97,14 @@ public final class ServeCommand implements Callable<Integer> {
         System.out.flush();
         stopped.await();
         return 0;
+    }
+
+    private PurposeHierarchy purposeHierarchy() throws java.io.IOException {
+        if (purposes == null) {
+            return PurposeHierarchy.DEFAULT;
+        }
+        Map<String, List<String>> children = new ObjectMapper().readValue(purposes.toFile(),
+                new TypeReference<Map<String, List<String>>>() {});
+        return PurposeHierarchy.of(children);
     }
 }

@@ -7,6 +7,7 @@ import io.sluice.broker.audit.AuditLog;
 import io.sluice.broker.auth.DevTokenIssuer;
 import io.sluice.broker.auth.Identity;
 import io.sluice.broker.auth.TokenVerifier;
+import io.sluice.broker.ca.NodeCertificateValidator;
 import io.sluice.broker.service.DatasetService;
 import io.sluice.broker.service.GrantService;
 import io.sluice.broker.service.StreamService;
@@ -30,7 +31,7 @@ public final class ApiRouter {
     /** The collaborators the routes act through. */
     public record Services(DatasetService datasets, GrantService grants, StreamService streams, AuditLog auditLog,
             AuditCheckpoints checkpoints, Database database, TokenVerifier verifier, Optional<DevTokenIssuer> devIssuer,
-            ExecutorService streamThreads, long maxRequestBytes) {
+            Optional<NodeCertificateValidator> nodes, ExecutorService streamThreads, long maxRequestBytes) {
         public Services {
             requireNonNull(datasets, "datasets is null");
             requireNonNull(grants, "grants is null");
@@ -40,6 +41,7 @@ public final class ApiRouter {
             requireNonNull(database, "database is null");
             requireNonNull(verifier, "verifier is null");
             requireNonNull(devIssuer, "devIssuer is null");
+            requireNonNull(nodes, "nodes is null");
             requireNonNull(streamThreads, "streamThreads is null");
         }
     }
@@ -70,12 +72,18 @@ public final class ApiRouter {
 
         router.post("/v1/datasets").handler(authenticate)
                 .handler(RoleHandler.anyOf(log, Identity.DATA_OWNER)).handler(datasets::register);
+        router.put("/v1/datasets/:id/policy").handler(authenticate)
+                .handler(RoleHandler.anyOf(log, Identity.DATA_OWNER)).handler(datasets::replacePolicy);
+        router.post("/v1/datasets/:id/opt-outs").handler(authenticate)
+                .handler(RoleHandler.anyOf(log, Identity.DATA_OWNER)).handler(datasets::addOptOuts);
         router.get("/v1/catalog").handler(authenticate).handler(datasets::catalog);
         router.get("/v1/datasets/:id").handler(authenticate).handler(datasets::get);
         router.post("/v1/grants").handler(authenticate)
-                .handler(RoleHandler.anyOf(log, Identity.DATA_CONSUMER)).handler(grants::request);
+                .handler(RoleHandler.anyOf(log, Identity.DATA_CONSUMER))
+                .handler(NodeHandler.optional(services.nodes(), log)).handler(grants::request);
         router.get("/v1/grants/:id/stream").handler(authenticate)
-                .handler(RoleHandler.anyOf(log, Identity.DATA_CONSUMER)).handler(grants::stream);
+                .handler(RoleHandler.anyOf(log, Identity.DATA_CONSUMER))
+                .handler(NodeHandler.required(services.nodes(), log)).handler(grants::stream);
         router.get("/v1/streams/:id").handler(authenticate).handler(grants::status);
         router.get("/v1/audit").handler(authenticate)
                 .handler(RoleHandler.anyOf(log, Identity.COMPLIANCE_OFFICER, Identity.DATA_OWNER)).handler(audit::query);

@@ -27,10 +27,36 @@ final class DatasetRoutes {
                 JsonBodies.optionalString(body, "description", 4000).orElse(""),
                 JsonBodies.requiredString(source, "type", 32),
                 JsonBodies.requiredString(source, "path", 1000),
-                JsonBodies.requiredObject(body, "policy").encode());
+                JsonBodies.requiredObject(body, "policy").encode(),
+                JsonBodies.optionalString(body, "subjectColumn", 200));
         Identity owner = AuthenticationHandler.identity(ctx);
         Blocking.run(ctx, () -> datasets.register(owner, registration, RequestIds.of(ctx)),
                 (c, dataset) -> Blocking.json(c, 201, Views.dataset(dataset)));
+    }
+
+    void replacePolicy(RoutingContext ctx) {
+        String id = ctx.pathParam("id");
+        String policy = JsonBodies.object(ctx).encode();
+        Identity owner = AuthenticationHandler.identity(ctx);
+        Blocking.run(ctx, () -> datasets.replacePolicy(owner, id, policy, RequestIds.of(ctx)),
+                (c, change) -> Blocking.json(c, 200, new JsonObject()
+                        .put("dataset", change.dataset().id())
+                        .put("policyVersion", change.dataset().policyVersion())
+                        .put("revokedGrants", new JsonArray(change.revokedGrants()))));
+    }
+
+    void addOptOuts(RoutingContext ctx) {
+        String id = ctx.pathParam("id");
+        var ids = JsonBodies.optionalStrings(JsonBodies.object(ctx), "ids", 200).orElseThrow(() ->
+                new io.sluice.broker.BrokerException(io.sluice.broker.BrokerErrorCode.BAD_REQUEST, "'ids' is required"));
+        if (ids.isEmpty() || ids.size() > 100_000) {
+            throw new io.sluice.broker.BrokerException(io.sluice.broker.BrokerErrorCode.BAD_REQUEST,
+                    "'ids' must hold 1 to 100000 subject ids, held " + ids.size());
+        }
+        Identity owner = AuthenticationHandler.identity(ctx);
+        Blocking.run(ctx, () -> datasets.addOptOuts(owner, id, ids, RequestIds.of(ctx)),
+                (c, added) -> Blocking.json(c, 200, new JsonObject().put("dataset", id).put("received", ids.size())
+                        .put("added", added)));
     }
 
     void catalog(RoutingContext ctx) {
@@ -48,8 +74,7 @@ final class DatasetRoutes {
         Blocking.run(ctx, () -> entry(datasets.get(id)), (c, json) -> Blocking.json(c, 200, json));
     }
 
-    private static JsonObject entry(Dataset dataset) {
-        var policy = Policies.parse(dataset.policyJson(), dataset.schema());
-        return Views.catalogEntry(dataset, Policies.offer(policy, dataset.schema()));
+    private JsonObject entry(Dataset dataset) {
+        return Views.catalogEntry(dataset, Policies.offer(datasets.policy(dataset), dataset.schema()));
     }
 }

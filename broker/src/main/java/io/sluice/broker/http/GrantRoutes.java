@@ -32,10 +32,12 @@ final class GrantRoutes {
         GrantRequest request = new GrantRequest(
                 JsonBodies.requiredString(body, "dataset", 64),
                 JsonBodies.requiredString(body, "purpose", 200),
-                JsonBodies.optionalStrings(body, "columns", 200));
+                JsonBodies.optionalStrings(body, "columns", 200),
+                JsonBodies.optionalString(body, "project", 100));
         Identity requester = AuthenticationHandler.identity(ctx);
-        Blocking.run(ctx, () -> grants.request(requester, request, RequestIds.of(ctx)),
-                (c, grant) -> Blocking.json(c, 201, Views.grant(grant)));
+        var node = NodeHandler.node(ctx);
+        Blocking.run(ctx, () -> grants.request(requester, request, node, RequestIds.of(ctx)),
+                (c, issued) -> Blocking.json(c, 201, Views.grant(issued.grant(), issued.outputSchema())));
     }
 
     void stream(RoutingContext ctx) {
@@ -46,13 +48,14 @@ final class GrantRoutes {
                 JsonBodies.intParam(ctx, "shards", 1),
                 JsonBodies.intParam(ctx, "epoch", 0));
         String remote = String.valueOf(ctx.request().remoteAddress());
-        Blocking.run(ctx, () -> streams.open(holder, grantId, shard, RequestIds.of(ctx), remote), (c, opened) -> {
+        var node = NodeHandler.node(ctx);
+        Blocking.run(ctx, () -> streams.open(holder, grantId, shard, node, RequestIds.of(ctx), remote), (c, opened) -> {
             c.response()
                     .setStatusCode(200)
                     .putHeader("Content-Type", ARROW_STREAM)
                     .putHeader("Sluice-Stream-Id", opened.streamId());
             ArrowHttpStreamer streamer = new ArrowHttpStreamer(opened, c.response(), c.vertx().getOrCreateContext(),
-                    outcome -> streams.finish(holder, opened, outcome));
+                    () -> streams.revoked(opened), outcome -> streams.finish(holder, opened, outcome));
             try {
                 streamThreads.execute(streamer);
             } catch (RejectedExecutionException e) {

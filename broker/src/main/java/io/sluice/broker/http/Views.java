@@ -26,6 +26,7 @@ final class Views {
                 .put("registeredAt", dataset.registeredAt().toString())
                 .put("schema", schema(dataset.schema()));
         dataset.rows().ifPresent(rows -> json.put("rows", rows));
+        dataset.subjectColumn().ifPresent(column -> json.put("subjectColumn", column));
         return json;
     }
 
@@ -48,16 +49,20 @@ final class Views {
         return fields;
     }
 
-    static JsonObject grant(Grant grant) {
-        return new JsonObject()
+    static JsonObject grant(Grant grant, Schema outputSchema) {
+        JsonObject json = new JsonObject()
                 .put("id", grant.id())
                 .put("dataset", grant.datasetId())
                 .put("purpose", grant.purpose())
+                .put("project", grant.project())
                 .put("columns", new JsonArray(grant.columns()))
+                .put("schema", schema(outputSchema))
                 .put("transforms", transforms(grant.transforms()))
                 .put("policyVersion", grant.policyVersion())
                 .put("issuedAt", grant.issuedAt().toString())
                 .put("expiresAt", grant.expiresAt().toString());
+        grant.maxStreams().ifPresent(max -> json.put("maxStreams", max));
+        return json;
     }
 
     static JsonObject stream(StreamRecord stream) {
@@ -69,6 +74,7 @@ final class Views {
                 .put("shards", stream.shards())
                 .put("epoch", stream.epoch())
                 .put("rows", stream.rows())
+                .put("rowsIn", stream.rowsIn())
                 .put("batches", stream.batches())
                 .put("bytes", stream.bytes())
                 .put("openedAt", stream.openedAt().toString());
@@ -79,7 +85,13 @@ final class Views {
 
     private static JsonArray transforms(List<Transform> transforms) {
         JsonArray array = new JsonArray();
-        transforms.forEach(t -> array.add(new JsonObject().put("type", t.type()).put("columns", new JsonArray(t.columns()))));
+        for (Transform t : transforms) {
+            JsonObject json = new JsonObject().put("type", t.type()).put("columns", new JsonArray(t.columns()));
+            if (!t.parameters().isEmpty()) {
+                json.put("parameters", new JsonObject(new java.util.TreeMap<String, Object>(t.parameters())));
+            }
+            array.add(json);
+        }
         return array;
     }
 }

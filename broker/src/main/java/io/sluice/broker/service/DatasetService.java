@@ -10,48 +10,76 @@ import io.sluice.broker.audit.AuditLog;
 import io.sluice.broker.auth.Identity;
 import io.sluice.broker.store.Dataset;
 import io.sluice.broker.store.DatasetStore;
+import io.sluice.broker.store.Grant;
+import io.sluice.broker.store.GrantStore;
 import io.sluice.connectors.BatchSource;
 import io.sluice.connectors.ConnectorException;
 import io.sluice.connectors.Connectors;
 import io.sluice.connectors.SourceConfig;
 import io.sluice.connectors.SourcePaths;
+import io.sluice.policy.AccessRequest;
+import io.sluice.policy.DenialReason;
 import io.sluice.policy.Policies;
+import io.sluice.policy.Policy;
+import io.sluice.policy.PolicyDecision;
 import io.sluice.policy.PolicyException;
+import io.sluice.policy.PurposeHierarchy;
+import io.sluice.policy.ReasonCode;
+import io.sluice.policy.enforce.OptOuts;
 import java.nio.file.Path;
 import java.time.Clock;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Optional;
 
 /**
- * Registration and lookup of datasets. Registration confines the source path, opens the source,
- * validates the policy against its schema, and commits the dataset together with its audit
- * record; a refused registration is audited too. Blocking; call from worker threads.
+ * Registration, policy versions and opt-outs of datasets. Registration confines the source path,
+ * opens the source, validates the policy against its schema, and commits the dataset together
+ * with its audit record; a refused registration is audited too. Blocking; call from worker threads.
  */
 public final class DatasetService {
 
     /** A registration as the owner asked for it. */
     public record Registration(String name, String description, String sourceType, String sourcePath,
-            String policyJson) {
+            String policyJson, Optional<String> subjectColumn) {
         public Registration {
             requireNonNull(name, "name is null");
             requireNonNull(description, "description is null");
             requireNonNull(sourceType, "sourceType is null");
             requireNonNull(sourcePath, "sourcePath is null");
             requireNonNull(policyJson, "policyJson is null");
+            requireNonNull(subjectColumn, "subjectColumn is null");
+        }
+    }
+
+    /** The outcome of a policy change: the dataset under its new version and the grants it revoked. */
+    public record PolicyChange(Dataset dataset, List<String> revokedGrants) {
+        public PolicyChange {
+            requireNonNull(dataset, "dataset is null");
+            revokedGrants = List.copyOf(requireNonNull(revokedGrants, "revokedGrants is null"));
         }
     }
 
     private final DatasetStore datasets;
+    private final GrantStore grants;
     private final AuditLog auditLog;
     private final Connectors connectors;
     private final Path sourcesDir;
+    private final PurposeHierarchy purposes;
+    private final GrantRevocations revocations;
     private final Clock clock;
 
-    public DatasetService(DatasetStore datasets, AuditLog auditLog, Connectors connectors, Path sourcesDir,
-            Clock clock) {
+    public DatasetService(DatasetStore datasets, GrantStore grants, AuditLog auditLog, Connectors connectors,
+            Path sourcesDir, PurposeHierarchy purposes, GrantRevocations revocations, Clock clock) {
         this.datasets = requireNonNull(datasets, "datasets is null");
+        this.grants = requireNonNull(grants, "grants is null");
         this.auditLog = requireNonNull(auditLog, "auditLog is null");
         this.connectors = requireNonNull(connectors, "connectors is null");
         this.sourcesDir = requireNonNull(sourcesDir, "sourcesDir is null");
+        this.purposes = requireNonNull(purposes, "purposes is null");
+        this.revocations = requireNonNull(revocations, "revocations is null");
         this.clock = requireNonNull(clock, "clock is null");
     }
 
@@ -63,15 +91,16 @@ public final class DatasetService {
             Path root = Organisations.sourceRoot(sourcesDir, owner.organisation());
             Path location = SourcePaths.resolveConfined(root, registration.sourcePath());
             try (BatchSource source = connectors.open(SourceConfig.ofFile(registration.sourceType(), location))) {
-                Policies.parse(registration.policyJson(), source.schema());
+                Policies.parse(registration.policyJson(), source.schema(), purposes);
+                registration.subjectColumn().ifPresent(column -> OptOuts.checkSubjectColumn(source.schema(), column));
                 dataset = new Dataset(Ids.next("ds"), registration.name(), registration.description(),
                         owner.organisation(), registration.sourceType(), registration.sourcePath(),
                         source.fingerprint(), source.schema(), source.rowCount(), registration.policyJson(), 1,
-                        clock.instant());
+                        registration.subjectColumn(), clock.instant());
             }
-        } catch (ConnectorException | PolicyException | BrokerException e) {
+        } catch (ConnectorException | PolicyException | BrokerException | IllegalArgumentException e) {
             auditLog.append(rejected.with("message", e.getMessage()));
-            throw e;
+            throw e instanceof IllegalArgumentException ? new BrokerException(BrokerErrorCode.BAD_REQUEST, e.getMessage()) : e;
         }
         auditLog.append(AuditEvent.of(AuditAction.DATASET_REGISTERED, owner.actor())
                         .with("dataset", dataset.id())
@@ -83,6 +112,73 @@ public final class DatasetService {
         return dataset;
     }
 
+    /**
+     * Replaces the policy with a new version (the old one stays on record) and revokes every active
+     * grant the new version would deny. A running stream under a revoked grant stops at its next batch.
+     */
+    public PolicyChange replacePolicy(Identity owner, String datasetId, String policyJson, String requestId) {
+        Dataset current = owned(owner, datasetId);
+        Policy policy = Policies.parse(policyJson, current.schema(), purposes);
+        Dataset changed = current.withPolicy(policyJson, current.policyVersion() + 1);
+        Instant now = clock.instant();
+        auditLog.append(AuditEvent.of(AuditAction.POLICY_CHANGED, owner.actor())
+                        .with("dataset", datasetId)
+                        .with("datasetVersion", current.version())
+                        .with("policyVersion", changed.policyVersion())
+                        .with("requestId", requestId)
+                        .with("outcome", "changed")
+                        .with("message", "policy version " + current.policyVersion() + " replaced by " + changed.policyVersion()),
+                connection -> datasets.replacePolicy(connection, datasetId, changed.policyVersion(), policyJson, now));
+        List<String> revoked = new ArrayList<>();
+        for (Grant grant : grants.active(datasetId, now)) {
+            List<DenialReason> reasons = stillDenied(policy, changed, grant, now);
+            if (reasons.isEmpty()) {
+                continue;
+            }
+            auditLog.append(AuditEvent.of(AuditAction.GRANT_REVOKED, owner.actor())
+                            .with("dataset", datasetId)
+                            .with("policyVersion", changed.policyVersion())
+                            .with("grant", grant.id())
+                            .with("purpose", grant.purpose())
+                            .with("requestId", requestId)
+                            .with("outcome", "revoked")
+                            .with("reasons", reasons.stream().map(GrantService::reasonJson).toList()),
+                    connection -> grants.revoke(connection, grant.id(), now));
+            revocations.revoke(grant.id());
+            revoked.add(grant.id());
+        }
+        return new PolicyChange(changed, revoked);
+    }
+
+    /**
+     * Withdraws subjects from every later stream of the dataset. The audit record counts them and
+     * never names them.
+     *
+     * @return how many of the ids were not withdrawn before
+     */
+    public int addOptOuts(Identity owner, String datasetId, List<String> subjectIds, String requestId) {
+        Dataset dataset = owned(owner, datasetId);
+        if (dataset.subjectColumn().isEmpty()) {
+            throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "dataset '" + datasetId
+                    + "' was registered without a subjectColumn, so its rows cannot be matched to subjects");
+        }
+        int[] added = new int[1];
+        auditLog.append(AuditEvent.of(AuditAction.OPTOUT_ADDED, owner.actor())
+                        .with("dataset", datasetId)
+                        .with("requestId", requestId)
+                        .with("outcome", "added")
+                        .with("records", subjectIds.size()),
+                connection -> added[0] = datasets.addOptOuts(connection, datasetId, subjectIds, clock.instant()));
+        return added[0];
+    }
+
+    /** The opt-outs to apply to a stream of the dataset. */
+    public OptOuts optOuts(Dataset dataset) {
+        return dataset.subjectColumn()
+                .map(column -> OptOuts.of(column, new HashSet<>(datasets.optOuts(dataset.id()))))
+                .orElseGet(OptOuts::none);
+    }
+
     public Dataset get(String id) {
         return datasets.find(id).orElseThrow(() ->
                 new BrokerException(BrokerErrorCode.NOT_FOUND, "dataset '" + id + "' does not exist"));
@@ -90,5 +186,34 @@ public final class DatasetService {
 
     public List<Dataset> list() {
         return datasets.list();
+    }
+
+    /** The dataset's current policy, parsed with this broker's purpose hierarchy. */
+    public Policy policy(Dataset dataset) {
+        return Policies.parse(dataset.policyJson(), dataset.schema(), purposes);
+    }
+
+    private Dataset owned(Identity owner, String datasetId) {
+        Dataset dataset = get(datasetId);
+        if (!dataset.organisation().equals(owner.organisation())) {
+            throw new BrokerException(BrokerErrorCode.FORBIDDEN,
+                    "dataset '" + datasetId + "' belongs to another organisation");
+        }
+        return dataset;
+    }
+
+    /**
+     * Why the new policy would deny the grant's original request now. A node constraint does not
+     * revoke: the node is known only when a stream opens, and every stream is decided again then.
+     */
+    private List<DenialReason> stillDenied(Policy policy, Dataset dataset, Grant grant, Instant now) {
+        AccessRequest request = new AccessRequest(grant.organisation(), new HashSet<>(grant.roles()), grant.purpose(),
+                Optional.of(grant.columns()), now, Optional.of(grant.project()), Optional.of(grant.issuedAt()),
+                grants.streamsOpened(grant.id()), Optional.empty());
+        return switch (Policies.decide(policy, dataset.schema(), request)) {
+            case PolicyDecision.Permit permit -> List.of();
+            case PolicyDecision.Deny deny -> deny.reasons().stream()
+                    .filter(r -> r.code() != ReasonCode.NODE_NOT_PERMITTED).toList();
+        };
     }
 }

@@ -8,6 +8,7 @@ import io.sluice.broker.audit.AuditAction;
 import io.sluice.broker.audit.AuditEvent;
 import io.sluice.broker.audit.AuditLog;
 import io.sluice.broker.auth.Identity;
+import io.sluice.broker.ca.NodeIdentity;
 import io.sluice.broker.store.Dataset;
 import io.sluice.broker.store.Grant;
 import io.sluice.broker.store.GrantStore;
@@ -22,8 +23,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 import org.apache.arrow.vector.types.pojo.Field;
+import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
  * Decides grant requests under the dataset's current policy. A grant and a denial are both
@@ -31,12 +34,25 @@ import org.apache.arrow.vector.types.pojo.Field;
  */
 public final class GrantService {
 
-    /** What a training job asked for. */
-    public record GrantRequest(String datasetId, String purpose, Optional<List<String>> columns) {
+    /**
+     * What a training job asked for.
+     *
+     * @param project the project pseudonyms are keyed for; empty = the requester's organisation
+     */
+    public record GrantRequest(String datasetId, String purpose, Optional<List<String>> columns, Optional<String> project) {
         public GrantRequest {
             requireNonNull(datasetId, "datasetId is null");
             requireNonNull(purpose, "purpose is null");
             columns = requireNonNull(columns, "columns is null").map(List::copyOf);
+            requireNonNull(project, "project is null");
+        }
+    }
+
+    /** An issued grant and the schema its streams will have, announced before the first byte. */
+    public record IssuedGrant(Grant grant, Schema outputSchema) {
+        public IssuedGrant {
+            requireNonNull(grant, "grant is null");
+            requireNonNull(outputSchema, "outputSchema is null");
         }
     }
 
@@ -59,38 +75,37 @@ public final class GrantService {
      * @throws BrokerException {@code FORBIDDEN} with the policy's coded reasons when denied (after
      *     the denial is audited); {@code BAD_REQUEST} for columns the dataset does not have
      */
-    public Grant request(Identity requester, GrantRequest request, String requestId) {
+    public IssuedGrant request(Identity requester, GrantRequest request, Optional<NodeIdentity> node, String requestId) {
         Dataset dataset = datasets.get(request.datasetId());
         request.columns().ifPresent(columns -> checkColumnsExist(dataset, columns));
+        request.project().ifPresent(GrantService::checkProject);
         Instant now = clock.instant();
         AccessRequest access = new AccessRequest(requester.organisation(), requester.roles(), request.purpose(),
-                request.columns(), now);
-        var policy = Policies.parse(dataset.policyJson(), dataset.schema());
+                request.columns(), now, request.project(), Optional.empty(), 0, node.map(GrantService::policyNode));
         AuditEvent base = AuditEvent.of(AuditAction.GRANT_ISSUED, requester.actor())
                 .with("dataset", dataset.id())
                 .with("datasetVersion", dataset.version())
                 .with("policyVersion", dataset.policyVersion())
                 .with("purpose", request.purpose())
+                .with("project", access.effectiveProject())
+                .with("node", node.map(StreamService::nodeJson).orElse(null))
                 .with("requestId", requestId);
-        return switch (Policies.decide(policy, dataset.schema(), access)) {
-            case PolicyDecision.Deny deny -> {
-                auditLog.append(new AuditEvent(AuditAction.GRANT_DENIED, base.actor(), base.details())
-                        .with("outcome", "denied")
-                        .with("reasons", deny.reasons().stream().map(GrantService::reasonJson).toList()));
-                throw new BrokerException(BrokerErrorCode.FORBIDDEN,
-                        "the policy of dataset '" + dataset.id() + "' does not permit this request",
-                        deny.reasons().stream()
-                                .map(r -> new BrokerException.Reason(r.code().name(), r.message()))
-                                .toList());
-            }
+        return switch (Policies.decide(datasets.policy(dataset), dataset.schema(), access)) {
+            case PolicyDecision.Deny deny -> throw denied(base, deny, "the policy of dataset '" + dataset.id()
+                    + "' does not permit this request");
             case PolicyDecision.Permit permit -> {
+                Instant expires = now.plus(grantTtl);
+                if (permit.expiresAt().isPresent() && permit.expiresAt().get().isBefore(expires)) {
+                    expires = permit.expiresAt().get();
+                }
                 Grant grant = new Grant(Ids.next("gr"), dataset.id(), requester.subject(), requester.organisation(),
-                        request.purpose(), permit.columns(), permit.transforms(), dataset.policyVersion(), now,
-                        now.plus(grantTtl));
+                        request.purpose(), access.effectiveProject(), List.copyOf(new TreeSet<>(requester.roles())),
+                        permit.columns(), permit.transforms(), dataset.policyVersion(), permit.maxStreams(), now, expires,
+                        Optional.empty());
                 auditLog.append(base.with("grant", grant.id()).with("outcome", "issued")
                                 .with("columns", grant.columns()),
                         connection -> grants.insert(connection, grant));
-                yield grant;
+                yield new IssuedGrant(grant, Policies.outputSchema(permit, dataset.schema()));
             }
         };
     }
@@ -106,8 +121,34 @@ public final class GrantService {
         return grant;
     }
 
-    private static Map<String, String> reasonJson(DenialReason reason) {
+    public long streamsOpened(String grantId) {
+        return grants.streamsOpened(grantId);
+    }
+
+    /** Audits a denial and returns the exception that answers it with 403 and the coded reasons. */
+    BrokerException denied(AuditEvent base, PolicyDecision.Deny deny, String message) {
+        auditLog.append(new AuditEvent(AuditAction.GRANT_DENIED, base.actor(), base.details())
+                .with("outcome", "denied")
+                .with("reasons", deny.reasons().stream().map(GrantService::reasonJson).toList()));
+        return new BrokerException(BrokerErrorCode.FORBIDDEN, message, deny.reasons().stream()
+                .map(r -> new BrokerException.Reason(r.code().name(), r.message()))
+                .toList());
+    }
+
+    static Map<String, String> reasonJson(DenialReason reason) {
         return Map.of("code", reason.code().name(), "message", reason.message());
+    }
+
+    /** The policy module's view of a node: what its constraints can test. */
+    static io.sluice.policy.NodeIdentity policyNode(NodeIdentity node) {
+        return io.sluice.policy.NodeIdentity.of(node.nodeId(), node.region());
+    }
+
+    private static void checkProject(String project) {
+        if (!project.matches("[A-Za-z0-9._-]{1,100}")) {
+            throw new BrokerException(BrokerErrorCode.BAD_REQUEST,
+                    "'project' must be 1-100 characters of [A-Za-z0-9._-], was '" + project + "'");
+        }
     }
 
     private static void checkColumnsExist(Dataset dataset, List<String> columns) {

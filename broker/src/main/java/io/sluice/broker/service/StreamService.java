@@ -8,6 +8,7 @@ import io.sluice.broker.audit.AuditAction;
 import io.sluice.broker.audit.AuditEvent;
 import io.sluice.broker.audit.AuditLog;
 import io.sluice.broker.auth.Identity;
+import io.sluice.broker.ca.NodeIdentity;
 import io.sluice.broker.store.Dataset;
 import io.sluice.broker.store.Grant;
 import io.sluice.broker.store.StreamRecord;
@@ -18,6 +19,11 @@ import io.sluice.connectors.Connectors;
 import io.sluice.connectors.ScanSpec;
 import io.sluice.connectors.SourceConfig;
 import io.sluice.connectors.SourcePaths;
+import io.sluice.policy.AccessRequest;
+import io.sluice.policy.Policies;
+import io.sluice.policy.PolicyDecision;
+import io.sluice.policy.enforce.EnforcementPipeline;
+import io.sluice.policy.enforce.PseudonymKey;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
@@ -52,7 +58,8 @@ public final class StreamService {
      * {@link #close()}, with the allocator its buffers come from.
      */
     public record OpenedStream(String streamId, Grant grant, Dataset dataset, ShardRequest shard,
-            BatchReader reader, BufferAllocator allocator) implements AutoCloseable {
+            Optional<NodeIdentity> node, EnforcementPipeline pipeline, BatchReader reader, BufferAllocator allocator)
+            implements AutoCloseable {
         @Override
         public void close() {
             try {
@@ -63,8 +70,12 @@ public final class StreamService {
         }
     }
 
-    /** How a stream ended. */
-    public record Outcome(StreamRecord.Status status, long rows, long batches, long bytes, String sha256,
+    /**
+     * How a stream ended.
+     *
+     * @param rows rows sent; {@code rowsIn} rows read from the source before the row filter and opt-outs
+     */
+    public record Outcome(StreamRecord.Status status, long rows, long rowsIn, long batches, long bytes, String sha256,
             Optional<String> message) {
         public Outcome {
             requireNonNull(status, "status is null");
@@ -75,6 +86,8 @@ public final class StreamService {
 
     private final GrantService grants;
     private final DatasetService datasets;
+    private final GrantRevocations revocations;
+    private final byte[] pseudonymMasterKey;
     private final StreamStore streams;
     private final AuditLog auditLog;
     private final Connectors connectors;
@@ -82,10 +95,13 @@ public final class StreamService {
     private final BufferAllocator allocator;
     private final Clock clock;
 
-    public StreamService(GrantService grants, DatasetService datasets, StreamStore streams, AuditLog auditLog,
-            Connectors connectors, Path sourcesDir, BufferAllocator allocator, Clock clock) {
+    public StreamService(GrantService grants, DatasetService datasets, GrantRevocations revocations,
+            byte[] pseudonymMasterKey, StreamStore streams, AuditLog auditLog, Connectors connectors, Path sourcesDir,
+            BufferAllocator allocator, Clock clock) {
         this.grants = requireNonNull(grants, "grants is null");
         this.datasets = requireNonNull(datasets, "datasets is null");
+        this.revocations = requireNonNull(revocations, "revocations is null");
+        this.pseudonymMasterKey = requireNonNull(pseudonymMasterKey, "pseudonymMasterKey is null").clone();
         this.streams = requireNonNull(streams, "streams is null");
         this.auditLog = requireNonNull(auditLog, "auditLog is null");
         this.connectors = requireNonNull(connectors, "connectors is null");
@@ -94,15 +110,26 @@ public final class StreamService {
         this.clock = requireNonNull(clock, "clock is null");
     }
 
-    /** Checks the grant, opens the scan and records the opening. The caller owns the result. */
-    public OpenedStream open(Identity holder, String grantId, ShardRequest shard, String requestId, String remote) {
+    /**
+     * Checks the grant, decides again under the dataset's current policy (time, quota, node), opens
+     * the scan and records the opening. The caller owns the result.
+     */
+    public OpenedStream open(Identity holder, String grantId, ShardRequest shard, Optional<NodeIdentity> node,
+            String requestId, String remote) {
         Grant grant = grants.held(holder, grantId);
         Instant now = clock.instant();
+        if (grant.revokedAt().isPresent() || revocations.isRevoked(grantId)) {
+            throw new BrokerException(BrokerErrorCode.GRANT_REVOKED,
+                    "grant '" + grantId + "' was revoked by a change of the dataset's policy");
+        }
         if (!now.isBefore(grant.expiresAt())) {
             throw new BrokerException(BrokerErrorCode.GRANT_EXPIRED,
                     "grant '" + grantId + "' expired at " + grant.expiresAt());
         }
         Dataset dataset = datasets.get(grant.datasetId());
+        PolicyDecision.Permit permit = decideAgain(holder, grant, dataset, shard, node, now, requestId);
+        EnforcementPipeline pipeline = EnforcementPipeline.compile(permit, dataset.schema(),
+                PseudonymKey.derive(pseudonymMasterKey, dataset.id(), grant.project()), datasets.optOuts(dataset));
         String streamId = Ids.next("st");
         BufferAllocator streamAllocator = allocator.newChildAllocator("stream:" + streamId, 0, allocator.getLimit());
         BatchReader reader = null;
@@ -115,16 +142,16 @@ public final class StreamService {
                             + dataset.id() + "' changed since it was registered (version " + dataset.version()
                             + "); its owner must register the new version");
                 }
-                reader = source.open(ScanSpec.of(grant.columns()), streamAllocator);
+                reader = source.open(ScanSpec.of(pipeline.inputColumns()), streamAllocator);
             }
             StreamRecord record = new StreamRecord(streamId, grant.id(), holder.subject(), holder.organisation(),
-                    shard.shard(), shard.shards(), shard.epoch(), StreamRecord.Status.RUNNING, 0, 0, 0,
+                    shard.shard(), shard.shards(), shard.epoch(), StreamRecord.Status.RUNNING, 0, 0, 0, 0,
                     Optional.empty(), now, Optional.empty());
-            auditLog.append(streamEvent(AuditAction.STREAM_OPENED, holder, grant, dataset, streamId, shard)
+            auditLog.append(streamEvent(AuditAction.STREAM_OPENED, holder, grant, dataset, streamId, shard, node)
                             .with("requestId", requestId).with("remote", remote)
-                            .with("columns", grant.columns()).with("outcome", "opened"),
+                            .with("columns", permit.columns()).with("outcome", "opened"),
                     connection -> streams.insert(connection, record));
-            return new OpenedStream(streamId, grant, dataset, shard, reader, streamAllocator);
+            return new OpenedStream(streamId, grant, dataset, shard, node, pipeline, reader, streamAllocator);
         } catch (RuntimeException e) {
             if (reader != null) {
                 reader.close();
@@ -134,20 +161,55 @@ public final class StreamService {
         }
     }
 
+    /** Whether a running stream must stop: its grant was revoked since it opened. */
+    public boolean revoked(OpenedStream stream) {
+        return revocations.isRevoked(stream.grant().id());
+    }
+
+    private PolicyDecision.Permit decideAgain(Identity holder, Grant grant, Dataset dataset, ShardRequest shard,
+            Optional<NodeIdentity> node, Instant now, String requestId) {
+        AccessRequest request = new AccessRequest(holder.organisation(), holder.roles(), grant.purpose(),
+                Optional.of(grant.columns()), now, Optional.of(grant.project()), Optional.of(grant.issuedAt()),
+                grants.streamsOpened(grant.id()), node.map(GrantService::policyNode));
+        return switch (Policies.decide(datasets.policy(dataset), dataset.schema(), request)) {
+            case PolicyDecision.Permit permit -> permit;
+            case PolicyDecision.Deny deny -> throw grants.denied(
+                    AuditEvent.of(AuditAction.GRANT_DENIED, holder.actor())
+                            .with("dataset", dataset.id())
+                            .with("datasetVersion", dataset.version())
+                            .with("policyVersion", dataset.policyVersion())
+                            .with("purpose", grant.purpose())
+                            .with("grant", grant.id())
+                            .with("node", node.map(StreamService::nodeJson).orElse(null))
+                            .with("epoch", shard.epoch())
+                            .with("requestId", requestId)
+                            .with("message", "decided again when a stream opened"),
+                    deny, "the policy of dataset '" + dataset.id() + "' no longer permits streams under grant '"
+                            + grant.id() + "'");
+        };
+    }
+
     /** Records how the stream ended, in the streams table and the audit log, in one transaction. */
     public void finish(Identity holder, OpenedStream stream, Outcome outcome) {
         Instant now = clock.instant();
         AuditAction action = outcome.status() == StreamRecord.Status.COMPLETED
                 ? AuditAction.STREAM_CLOSED : AuditAction.STREAM_ABORTED;
-        auditLog.append(streamEvent(action, holder, stream.grant(), stream.dataset(), stream.streamId(), stream.shard())
+        auditLog.append(streamEvent(action, holder, stream.grant(), stream.dataset(), stream.streamId(), stream.shard(),
+                        stream.node())
                         .with("rows", outcome.rows())
+                        .with("rowsIn", outcome.rowsIn())
                         .with("batches", outcome.batches())
                         .with("bytes", outcome.bytes())
                         .with("sha256", outcome.sha256())
                         .with("outcome", outcome.status().name().toLowerCase(java.util.Locale.ROOT))
                         .with("message", outcome.message().orElse(null)),
                 connection -> streams.finish(connection, stream.streamId(), outcome.status(), outcome.rows(),
-                        outcome.batches(), outcome.bytes(), outcome.sha256(), now));
+                        outcome.rowsIn(), outcome.batches(), outcome.bytes(), outcome.sha256(), now));
+    }
+
+    /** How an audit record names the training node: its id, region and certificate. */
+    public static java.util.Map<String, String> nodeJson(NodeIdentity node) {
+        return java.util.Map.of("id", node.nodeId(), "region", node.region(), "certificate", node.certificateId());
     }
 
     /** A stream's record, for its holder or a compliance officer. */
@@ -163,8 +225,9 @@ public final class StreamService {
     }
 
     private static AuditEvent streamEvent(AuditAction action, Identity holder, Grant grant, Dataset dataset,
-            String streamId, ShardRequest shard) {
+            String streamId, ShardRequest shard, Optional<NodeIdentity> node) {
         return AuditEvent.of(action, holder.actor())
+                .with("node", node.map(StreamService::nodeJson).orElse(null))
                 .with("dataset", dataset.id())
                 .with("datasetVersion", dataset.version())
                 .with("policyVersion", grant.policyVersion())

@@ -3,6 +3,7 @@ package io.sluice.broker.store;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Instant;
+import java.util.Optional;
 import java.util.OptionalLong;
 import org.apache.arrow.vector.types.pojo.Schema;
 
@@ -11,6 +12,7 @@ import org.apache.arrow.vector.types.pojo.Schema;
  *
  * @param sourcePath the path as the owner gave it, relative to the organisation's directory
  * @param version the connector's fingerprint of the registered bytes
+ * @param subjectColumn the column naming the data subject, for opt-outs; empty = opt-outs not possible
  */
 public record Dataset(
         String id,
@@ -24,6 +26,7 @@ public record Dataset(
         OptionalLong rows,
         String policyJson,
         int policyVersion,
+        Optional<String> subjectColumn,
         Instant registeredAt) {
     public Dataset {
         requireNonNull(id, "id is null");
@@ -36,6 +39,13 @@ public record Dataset(
         requireNonNull(schema, "schema is null");
         requireNonNull(rows, "rows is null");
         requireNonNull(policyJson, "policyJson is null");
+        requireNonNull(subjectColumn, "subjectColumn is null");
         requireNonNull(registeredAt, "registeredAt is null");
+    }
+
+    /** This dataset under a new policy version. */
+    public Dataset withPolicy(String newPolicyJson, int newVersion) {
+        return new Dataset(id, name, description, organisation, sourceType, sourcePath, version, schema, rows,
+                newPolicyJson, newVersion, subjectColumn, registeredAt);
     }
 }

@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
+import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -14,7 +15,7 @@ import org.apache.arrow.vector.types.pojo.Schema;
 /** The catalog: registered datasets. Blocking; call from worker threads. */
 public final class DatasetStore {
     private static final String COLUMNS = "id, name, description, organisation, source_type, source_path, version,"
-            + " schema_json, row_count, policy_json, policy_version, registered_at";
+            + " schema_json, row_count, policy_json, policy_version, subject_column, registered_at";
 
     private final Database database;
 
@@ -23,11 +24,61 @@ public final class DatasetStore {
     }
 
     public void insert(Connection connection, Dataset dataset) throws SQLException {
-        Sql.update(connection, "INSERT INTO datasets (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        Sql.update(connection, "INSERT INTO datasets (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 dataset.id(), dataset.name(), dataset.description(), dataset.organisation(), dataset.sourceType(),
                 dataset.sourcePath(), dataset.version(), dataset.schema().toJson(),
                 dataset.rows().isPresent() ? dataset.rows().getAsLong() : null,
-                dataset.policyJson(), dataset.policyVersion(), dataset.registeredAt());
+                dataset.policyJson(), dataset.policyVersion(), dataset.subjectColumn().orElse(null), dataset.registeredAt());
+        insertPolicyVersion(connection, dataset.id(), dataset.policyVersion(), dataset.policyJson(), dataset.registeredAt());
+    }
+
+    /** Makes {@code version} the dataset's current policy; earlier versions stay on record. */
+    public void replacePolicy(Connection connection, String datasetId, int version, String policyJson, Instant at)
+            throws SQLException {
+        insertPolicyVersion(connection, datasetId, version, policyJson, at);
+        Sql.update(connection, "UPDATE datasets SET policy_json = ?, policy_version = ? WHERE id = ?",
+                policyJson, version, datasetId);
+    }
+
+    /** A dataset's policy as it was at {@code version}. */
+    public Optional<String> policyVersion(String datasetId, int version) {
+        try (Connection connection = database.connection()) {
+            return Sql.queryOne(connection, "SELECT policy_json FROM policies WHERE dataset_id = ? AND version = ?",
+                    row -> row.getString(1), datasetId, version);
+        } catch (SQLException e) {
+            throw new StoreException("cannot read policy " + version + " of dataset " + datasetId, e);
+        }
+    }
+
+    /** Records withdrawn subjects; ids already withdrawn are left as they are. Returns how many were new. */
+    public int addOptOuts(Connection connection, String datasetId, List<String> subjectIds, Instant at)
+            throws SQLException {
+        int added = 0;
+        for (String subject : new java.util.LinkedHashSet<>(subjectIds)) {
+            boolean known = Sql.queryOne(connection, "SELECT 1 FROM opt_outs WHERE dataset_id = ? AND subject_id = ?",
+                    row -> 1, datasetId, subject).isPresent();
+            if (!known) {
+                added += Sql.update(connection, "INSERT INTO opt_outs (dataset_id, subject_id, added_at) VALUES (?, ?, ?)",
+                        datasetId, subject, at);
+            }
+        }
+        return added;
+    }
+
+    /** Every subject withdrawn from the dataset. */
+    public List<String> optOuts(String datasetId) {
+        try (Connection connection = database.connection()) {
+            return Sql.query(connection, "SELECT subject_id FROM opt_outs WHERE dataset_id = ?", row -> row.getString(1),
+                    datasetId);
+        } catch (SQLException e) {
+            throw new StoreException("cannot read the opt-outs of dataset " + datasetId, e);
+        }
+    }
+
+    private static void insertPolicyVersion(Connection connection, String datasetId, int version, String policyJson,
+            Instant at) throws SQLException {
+        Sql.update(connection, "INSERT INTO policies (dataset_id, version, policy_json, created_at) VALUES (?, ?, ?, ?)",
+                datasetId, version, policyJson, at);
     }
 
     public Optional<Dataset> find(String id) {
@@ -58,6 +109,7 @@ public final class DatasetStore {
         return new Dataset(row.getString("id"), row.getString("name"), row.getString("description"),
                 row.getString("organisation"), row.getString("source_type"), row.getString("source_path"),
                 row.getString("version"), schema, rowCount, row.getString("policy_json"),
-                row.getInt("policy_version"), Sql.instant(row, "registered_at"));
+                row.getInt("policy_version"), Optional.ofNullable(row.getString("subject_column")),
+                Sql.instant(row, "registered_at"));
     }
 }

@@ -8,6 +8,8 @@ import java.util.Optional;
 /**
  * One read of one shard under a grant, and what it delivered.
  *
+ * @param rows rows sent, after the policy's row filter and opt-outs
+ * @param rowsIn rows read from the source for this stream, before them
  * @param sha256 lower-case hex SHA-256 of every byte sent; present once the stream has ended
  */
 public record StreamRecord(
@@ -20,6 +22,7 @@ public record StreamRecord(
         int epoch,
         Status status,
         long rows,
+        long rowsIn,
         long batches,
         long bytes,
         Optional<String> sha256,

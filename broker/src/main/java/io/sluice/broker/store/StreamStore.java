@@ -11,7 +11,7 @@ import java.util.Optional;
 /** Streams and their final counts. Blocking; call from worker threads. */
 public final class StreamStore {
     private static final String COLUMNS = "id, grant_id, subject, organisation, shard, shards, epoch, status,"
-            + " row_count, batch_count, byte_count, sha256, opened_at, closed_at";
+            + " row_count, rows_in, batch_count, byte_count, sha256, opened_at, closed_at";
 
     private final Database database;
 
@@ -20,19 +20,19 @@ public final class StreamStore {
     }
 
     public void insert(Connection connection, StreamRecord stream) throws SQLException {
-        Sql.update(connection, "INSERT INTO streams (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        Sql.update(connection, "INSERT INTO streams (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 stream.id(), stream.grantId(), stream.subject(), stream.organisation(), stream.shard(),
-                stream.shards(), stream.epoch(), stream.status().name(), stream.rows(), stream.batches(),
+                stream.shards(), stream.epoch(), stream.status().name(), stream.rows(), stream.rowsIn(), stream.batches(),
                 stream.bytes(), stream.sha256().orElse(null), stream.openedAt(), stream.closedAt().orElse(null));
     }
 
     /** Records how a stream ended. */
-    public void finish(Connection connection, String id, StreamRecord.Status status, long rows, long batches,
-            long bytes, String sha256, Instant closedAt) throws SQLException {
+    public void finish(Connection connection, String id, StreamRecord.Status status, long rows, long rowsIn,
+            long batches, long bytes, String sha256, Instant closedAt) throws SQLException {
         int updated = Sql.update(connection,
-                "UPDATE streams SET status = ?, row_count = ?, batch_count = ?, byte_count = ?, sha256 = ?,"
+                "UPDATE streams SET status = ?, row_count = ?, rows_in = ?, batch_count = ?, byte_count = ?, sha256 = ?,"
                         + " closed_at = ? WHERE id = ?",
-                status.name(), rows, batches, bytes, sha256, closedAt, id);
+                status.name(), rows, rowsIn, batches, bytes, sha256, closedAt, id);
         if (updated != 1) {
             throw new SQLException("stream " + id + " does not exist");
         }
@@ -49,7 +49,7 @@ public final class StreamStore {
     private static StreamRecord map(ResultSet row) throws SQLException {
         return new StreamRecord(row.getString("id"), row.getString("grant_id"), row.getString("subject"),
                 row.getString("organisation"), row.getInt("shard"), row.getInt("shards"), row.getInt("epoch"),
-                StreamRecord.Status.valueOf(row.getString("status")), row.getLong("row_count"),
+                StreamRecord.Status.valueOf(row.getString("status")), row.getLong("row_count"), row.getLong("rows_in"),
                 row.getLong("batch_count"), row.getLong("byte_count"), Optional.ofNullable(row.getString("sha256")),
                 Sql.instant(row, "opened_at"), Optional.ofNullable(Sql.instant(row, "closed_at")));
     }

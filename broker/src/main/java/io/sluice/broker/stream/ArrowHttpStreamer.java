@@ -12,15 +12,23 @@ import io.vertx.core.internal.buffer.BufferInternal;
 import java.io.IOException;
 import java.util.Optional;
 import java.util.function.Consumer;
+import io.sluice.policy.enforce.EnforcementPipeline;
+import java.util.function.BooleanSupplier;
 import org.apache.arrow.vector.VectorSchemaRoot;
-import org.apache.arrow.vector.dictionary.DictionaryProvider;
+import org.apache.arrow.vector.VectorUnloader;
 import org.apache.arrow.vector.ipc.ArrowStreamWriter;
+import org.apache.arrow.vector.ipc.WriteChannel;
+import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
+import org.apache.arrow.vector.ipc.message.IpcOption;
+import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
  * Sends one opened stream as an Arrow IPC stream over an HTTP response, on its own (virtual)
- * thread, respecting back-pressure.
+ * thread, respecting back-pressure. Every source batch goes through the grant's enforcement
+ * pipeline (projection, row filter and opt-outs, column transforms) before it is encoded; a grant
+ * revoked while the stream runs stops it before the next batch.
  *
  * <p>Each batch is encoded into a buffer, handed to the response on its event loop, and the next
  * batch is read only once the response's write queue has room again (the drain handler), so a
@@ -37,59 +45,76 @@ public final class ArrowHttpStreamer implements Runnable {
 
     private final OpenedStream stream;
     private final BlockingResponseWriter out;
+    private final BooleanSupplier revoked;
     private final Consumer<Outcome> onEnd;
 
     /**
      * Must be called on the response's event loop, after the response's headers are set; then run
      * the streamer on a thread that may block.
      */
-    public ArrowHttpStreamer(OpenedStream stream, HttpServerResponse response, Context context, Consumer<Outcome> onEnd) {
+    public ArrowHttpStreamer(OpenedStream stream, HttpServerResponse response, Context context, BooleanSupplier revoked,
+            Consumer<Outcome> onEnd) {
         this.stream = requireNonNull(stream, "stream is null");
         this.out = new BlockingResponseWriter(response, context, WRITE_QUEUE_BYTES);
+        this.revoked = requireNonNull(revoked, "revoked is null");
         this.onEnd = requireNonNull(onEnd, "onEnd is null");
     }
 
     @Override
     public void run() {
         ResponseChannel channel = new ResponseChannel();
+        WriteChannel out = new WriteChannel(channel);
+        EnforcementPipeline pipeline = stream.pipeline();
         long rows = 0;
         long batches = 0;
         Outcome outcome;
         try (stream) {
-            VectorSchemaRoot root = stream.reader().root();
-            ArrowStreamWriter writer = new ArrowStreamWriter(root, new DictionaryProvider.MapDictionaryProvider(), channel);
-            writer.start();
+            MessageSerializer.serialize(out, pipeline.outputSchema(), IpcOption.DEFAULT);
             send(channel);
             long batchIndex = 0;
             int shard = stream.shard().shard();
             int shards = stream.shard().shards();
-            while (!out.clientGone() && stream.reader().loadNextBatch()) {
-                // Batches are dealt round-robin: the shards are disjoint and cover every batch once.
+            Optional<String> stopped = Optional.empty();
+            while (!this.out.clientGone() && stream.reader().loadNextBatch()) {
+                if (revoked.getAsBoolean()) {
+                    stopped = Optional.of("the grant was revoked by a change of the dataset's policy");
+                    break;
+                }
+                // Source batches are dealt round-robin: the shards are disjoint and cover every batch once.
                 if (batchIndex++ % shards != shard) {
                     continue;
                 }
-                channel.reserve(encodedSizeHint(root));
-                writer.writeBatch();
-                rows += root.getRowCount();
-                batches++;
+                try (VectorSchemaRoot enforced = pipeline.apply(stream.reader().root(), stream.allocator())) {
+                    if (enforced.getRowCount() == 0) {
+                        continue;
+                    }
+                    try (ArrowRecordBatch batch = new VectorUnloader(enforced).getRecordBatch()) {
+                        channel.reserve(batch.computeBodyLength() + 4096);
+                        MessageSerializer.serialize(out, batch, IpcOption.DEFAULT);
+                    }
+                    rows += enforced.getRowCount();
+                    batches++;
+                }
                 send(channel);
             }
-            if (out.clientGone()) {
-                outcome = aborted(rows, batches, channel, "the client disconnected");
+            if (stopped.isPresent()) {
+                outcome = aborted(rows, pipeline.rowsIn(), batches, channel, stopped.get());
+            } else if (this.out.clientGone()) {
+                outcome = aborted(rows, pipeline.rowsIn(), batches, channel, "the client disconnected");
             } else {
-                writer.end();
+                ArrowStreamWriter.writeEndOfStream(out, IpcOption.DEFAULT);
                 send(channel);
-                outcome = new Outcome(StreamRecord.Status.COMPLETED, rows, batches, channel.bytes(),
+                outcome = new Outcome(StreamRecord.Status.COMPLETED, rows, pipeline.rowsIn(), batches, channel.bytes(),
                         channel.sha256Hex(), Optional.empty());
             }
         } catch (BlockingResponseWriter.ClientGoneException e) {
-            outcome = aborted(rows, batches, channel, "the client disconnected");
+            outcome = aborted(rows, pipeline.rowsIn(), batches, channel, "the client disconnected");
         } catch (IOException | RuntimeException e) {
             LOG.warn("stream {} failed after {} batches", stream.streamId(), batches, e);
-            outcome = aborted(rows, batches, channel, "the stream failed: " + e.getMessage());
+            outcome = aborted(rows, pipeline.rowsIn(), batches, channel, "the stream failed: " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            outcome = aborted(rows, batches, channel, "the broker is shutting down");
+            outcome = aborted(rows, pipeline.rowsIn(), batches, channel, "the broker is shutting down");
         }
         finish(outcome);
     }
@@ -111,17 +136,8 @@ public final class ArrowHttpStreamer implements Runnable {
         }
     }
 
-    /** About the size of the batch's IPC message, so the buffer is allocated once, not grown. */
-    private static long encodedSizeHint(VectorSchemaRoot root) {
-        long bytes = 4096;
-        for (var vector : root.getFieldVectors()) {
-            bytes += vector.getBufferSize() + 64;
-        }
-        return bytes;
-    }
-
-    private Outcome aborted(long rows, long batches, ResponseChannel channel, String message) {
-        return new Outcome(StreamRecord.Status.ABORTED, rows, batches, channel.bytes(), channel.sha256Hex(),
+    private Outcome aborted(long rows, long rowsIn, long batches, ResponseChannel channel, String message) {
+        return new Outcome(StreamRecord.Status.ABORTED, rows, rowsIn, batches, channel.bytes(), channel.sha256Hex(),
                 Optional.of(message));
     }
 

@@ -1,0 +1,31 @@
+package io.sluice.broker;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.apache.parquet.conf.PlainParquetConfiguration;
+import org.apache.parquet.example.data.Group;
+import org.apache.parquet.example.data.simple.SimpleGroupFactory;
+import org.apache.parquet.hadoop.ParquetWriter;
+import org.apache.parquet.hadoop.example.ExampleParquetWriter;
+import org.apache.parquet.io.LocalOutputFile;
+import org.apache.parquet.schema.MessageType;
+import org.apache.parquet.schema.MessageTypeParser;
+
+/** A small real Parquet file for broker tests: 1000 rows of {@code id} (int64) and {@code name} ("n" + id). */
+public final class TestParquet {
+    private TestParquet() {}
+
+    public static void write(Path file) throws IOException {
+        Files.createDirectories(file.getParent());
+        MessageType schema = MessageTypeParser.parseMessageType(
+                "message t { required int64 id; required binary name (STRING); }");
+        SimpleGroupFactory groups = new SimpleGroupFactory(schema);
+        try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(new LocalOutputFile(file))
+                .withConf(new PlainParquetConfiguration()).withType(schema).build()) {
+            for (long i = 0; i < 1000; i++) {
+                writer.write(groups.newGroup().append("id", i).append("name", "n" + i));
+            }
+        }
+    }
+}
