@@ -347,7 +347,7 @@ class EndToEndIT {
     }
 
     /** Reads the file with parquet-java's own row API: an oracle independent of Sluice's reader. */
-    private static List<Group> readWithParquetJava(Path file) throws IOException {
+    static List<Group> readWithParquetJava(Path file) throws IOException {
         List<Group> groups = new ArrayList<>();
         try (ParquetReader<Group> reader = new ParquetReader.Builder<Group>(new LocalInputFile(file),
                 new org.apache.parquet.conf.PlainParquetConfiguration()) {
