@@ -27,6 +27,7 @@ import io.sluice.policy.enforce.PseudonymKey;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 import org.apache.arrow.memory.BufferAllocator;
 
@@ -119,12 +120,12 @@ public final class StreamService {
         Grant grant = grants.held(holder, grantId);
         Instant now = clock.instant();
         if (grant.revokedAt().isPresent() || revocations.isRevoked(grantId)) {
-            throw new BrokerException(BrokerErrorCode.GRANT_REVOKED,
-                    "grant '" + grantId + "' was revoked by a change of the dataset's policy");
+            throw refused(holder, grant, requestId, new BrokerException(BrokerErrorCode.GRANT_REVOKED,
+                    "grant '" + grantId + "' was revoked by a change of the dataset's policy"));
         }
         if (!now.isBefore(grant.expiresAt())) {
-            throw new BrokerException(BrokerErrorCode.GRANT_EXPIRED,
-                    "grant '" + grantId + "' expired at " + grant.expiresAt());
+            throw refused(holder, grant, requestId, new BrokerException(BrokerErrorCode.GRANT_EXPIRED,
+                    "grant '" + grantId + "' expired at " + grant.expiresAt()));
         }
         Dataset dataset = datasets.get(grant.datasetId());
         PolicyDecision.Permit permit = decideAgain(holder, grant, dataset, shard, node, now, requestId);
@@ -159,6 +160,18 @@ public final class StreamService {
             streamAllocator.close();
             throw e;
         }
+    }
+
+    /** Audits a stream refused for its grant's state, then returns the refusal. */
+    private BrokerException refused(Identity holder, Grant grant, String requestId, BrokerException refusal) {
+        auditLog.append(AuditEvent.of(AuditAction.GRANT_DENIED, holder.actor())
+                .with("dataset", grant.datasetId())
+                .with("grant", grant.id())
+                .with("purpose", grant.purpose())
+                .with("requestId", requestId)
+                .with("outcome", "denied")
+                .with("reasons", List.of(java.util.Map.of("code", refusal.errorCode().name(), "message", refusal.getMessage()))));
+        return refusal;
     }
 
     /** Whether a running stream must stop: its grant was revoked since it opened. */
