@@ -28,6 +28,14 @@ public interface BatchReader extends AutoCloseable {
     /** The batch loaded last; same instance for the whole scan. */
     VectorSchemaRoot root();
 
+    /**
+     * What the scan has done so far (rows, batches, row groups skipped, malformed rows skipped).
+     * Optional capability: readers that count nothing return {@link ScanMetrics#NONE}.
+     */
+    default ScanMetrics metrics() {
+        return ScanMetrics.NONE;
+    }
+
     /** Releases every buffer of the scan. Idempotent. */
     @Override
     void close();

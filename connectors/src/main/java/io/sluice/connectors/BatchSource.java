@@ -30,14 +30,28 @@ public interface BatchSource extends AutoCloseable {
     String fingerprint();
 
     /**
+     * Whether a scan with a {@linkplain ScanSpec#predicate() predicate} returns only matching rows.
+     * When false (the default), the predicate only lets the source skip data that cannot match
+     * (Parquet row groups), and the caller must still filter the rows it gets.
+     */
+    default boolean filtersExactly() {
+        return false;
+    }
+
+    /**
      * Starts a scan.
      *
-     * @param spec which columns, in which order, and how many rows per batch
+     * <p>The reader stays valid after this source is closed.
+     *
+     * @param spec which columns, in which order, how many rows per batch, which shard, and an
+     *     optional predicate (see {@link Predicate} for what a source does with it)
      * @param allocator the allocator every batch buffer is taken from; the reader takes a child of
      *     it and closes that child in {@link BatchReader#close()}
      * @return a reader that the caller owns and must close
      * @throws ConnectorException {@link ConnectorErrorCode#UNKNOWN_COLUMN} when the spec names a
-     *     column the schema lacks
+     *     column the schema lacks; {@link ConnectorErrorCode#INVALID_PREDICATE} when the predicate
+     *     compares a column with a literal of another type; {@link ConnectorErrorCode#SOURCE_CHANGED}
+     *     when the source no longer matches its fingerprint
      */
     BatchReader open(ScanSpec spec, BufferAllocator allocator);
 

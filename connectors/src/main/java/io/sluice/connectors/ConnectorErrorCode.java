@@ -9,7 +9,22 @@ public enum ConnectorErrorCode {
     CORRUPT_SOURCE(2005, Category.USER),
     UNSUPPORTED_TYPE(2006, Category.USER),
     UNKNOWN_COLUMN(2007, Category.USER),
-    SOURCE_READ_FAILED(2101, Category.EXTERNAL);
+    /** A pushed-down predicate compares a column with a literal of an incompatible type. */
+    INVALID_PREDICATE(2008, Category.USER),
+    /**
+     * The source's bytes changed since the source was opened (its fingerprint no longer holds); the
+     * owner must register the new version. The broker answers 409.
+     */
+    SOURCE_CHANGED(2009, Category.USER),
+    /** A JDBC URL names a host the broker's configuration does not allow. */
+    HOST_NOT_ALLOWED(2010, Category.USER),
+    /** The files of one directory source do not share one schema or one partition layout. */
+    SCHEMA_MISMATCH(2011, Category.USER),
+    /** A JDBC query is not a single read-only SELECT (or WITH ... SELECT) statement. */
+    QUERY_NOT_ALLOWED(2012, Category.USER),
+    SOURCE_READ_FAILED(2101, Category.EXTERNAL),
+    /** A scan would need more memory than its bound (the {@code maxBatchBytes} option or the allocator's limit). */
+    MEMORY_BOUND_EXCEEDED(2201, Category.RESOURCES);
 
     /** Who is to blame, which decides how the edge reports it (4xx, 5xx, 502). */
     public enum Category { USER, RESOURCES, EXTERNAL, INTERNAL }

@@ -2,21 +2,35 @@ package io.sluice.connectors.parquet;
 
 import io.sluice.connectors.ConnectorErrorCode;
 import io.sluice.connectors.ConnectorException;
+import io.sluice.connectors.parquet.ParquetColumn.Leaf;
+import io.sluice.connectors.parquet.ParquetColumn.LeafKind;
+import io.sluice.connectors.parquet.ParquetColumn.ListOf;
+import io.sluice.connectors.parquet.ParquetColumn.Node;
+import io.sluice.connectors.parquet.ParquetColumn.Struct;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import java.util.Optional;
 import org.apache.arrow.vector.types.DateUnit;
 import org.apache.arrow.vector.types.FloatingPointPrecision;
 import org.apache.arrow.vector.types.TimeUnit;
 import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.FieldType;
+import org.apache.parquet.schema.GroupType;
 import org.apache.parquet.schema.LogicalTypeAnnotation;
+import org.apache.parquet.schema.LogicalTypeAnnotation.BsonLogicalTypeAnnotation;
 import org.apache.parquet.schema.LogicalTypeAnnotation.DateLogicalTypeAnnotation;
+import org.apache.parquet.schema.LogicalTypeAnnotation.DecimalLogicalTypeAnnotation;
+import org.apache.parquet.schema.LogicalTypeAnnotation.EnumLogicalTypeAnnotation;
+import org.apache.parquet.schema.LogicalTypeAnnotation.Float16LogicalTypeAnnotation;
 import org.apache.parquet.schema.LogicalTypeAnnotation.IntLogicalTypeAnnotation;
+import org.apache.parquet.schema.LogicalTypeAnnotation.JsonLogicalTypeAnnotation;
+import org.apache.parquet.schema.LogicalTypeAnnotation.ListLogicalTypeAnnotation;
 import org.apache.parquet.schema.LogicalTypeAnnotation.StringLogicalTypeAnnotation;
+import org.apache.parquet.schema.LogicalTypeAnnotation.TimeLogicalTypeAnnotation;
 import org.apache.parquet.schema.LogicalTypeAnnotation.TimestampLogicalTypeAnnotation;
+import org.apache.parquet.schema.LogicalTypeAnnotation.UUIDLogicalTypeAnnotation;
 import org.apache.parquet.schema.MessageType;
 import org.apache.parquet.schema.PrimitiveType;
 import org.apache.parquet.schema.Type;
@@ -30,16 +44,26 @@ import org.apache.parquet.schema.Type;
  *   <tr><td>BOOLEAN</td><td>Bool</td></tr>
  *   <tr><td>INT32, INT32 INTEGER(8|16|32, signed or not)</td><td>Int(8|16|32, signed or not)</td></tr>
  *   <tr><td>INT32 DATE</td><td>Date(DAY)</td></tr>
+ *   <tr><td>INT32 TIME(MILLIS)</td><td>Time(MILLISECOND, 32)</td></tr>
  *   <tr><td>INT64, INT64 INTEGER(64, signed or not)</td><td>Int(64, signed or not)</td></tr>
  *   <tr><td>INT64 TIMESTAMP(MILLIS|MICROS|NANOS, adjusted to UTC)</td>
  *       <td>Timestamp(unit, "UTC" when adjusted, else no zone)</td></tr>
- *   <tr><td>FLOAT, DOUBLE</td><td>FloatingPoint(SINGLE), FloatingPoint(DOUBLE)</td></tr>
- *   <tr><td>BINARY STRING (or converted type UTF8)</td><td>Utf8</td></tr>
- *   <tr><td>BINARY without annotation</td><td>Binary</td></tr>
+ *   <tr><td>INT64 TIME(MICROS|NANOS)</td><td>Time(unit, 64)</td></tr>
+ *   <tr><td>INT96 (legacy Impala/Spark timestamps)</td><td>Timestamp(NANOSECOND, no zone)</td></tr>
+ *   <tr><td>INT32, INT64, FIXED_LEN_BYTE_ARRAY, BINARY DECIMAL(p, s)</td>
+ *       <td>Decimal(p, s, 128), or 256 bits when p &gt; 38</td></tr>
+ *   <tr><td>FLOAT, DOUBLE, FIXED_LEN_BYTE_ARRAY(2) FLOAT16</td><td>FloatingPoint(SINGLE|DOUBLE|HALF)</td></tr>
+ *   <tr><td>BINARY STRING|ENUM|JSON (or converted type UTF8)</td><td>Utf8</td></tr>
+ *   <tr><td>BINARY without annotation, BSON</td><td>Binary</td></tr>
+ *   <tr><td>FIXED_LEN_BYTE_ARRAY(n), UUID</td><td>FixedSizeBinary(n)</td></tr>
+ *   <tr><td>group without annotation</td><td>Struct of the mapped fields (structs may nest)</td></tr>
+ *   <tr><td>LIST-annotated group of a primitive (three-level and legacy two-level), a top-level
+ *       repeated primitive</td><td>List of the mapped element</td></tr>
  * </table>
  *
- * <p>Everything else (repeated fields, groups, INT96, FIXED_LEN_BYTE_ARRAY, decimals, times,
- * other annotations) is {@link ConnectorErrorCode#UNSUPPORTED_TYPE}.
+ * <p>Dictionary-encoded columns are decoded into the plain Arrow type. Everything else (maps,
+ * lists of groups, lists inside structs, intervals, other annotations) is
+ * {@link ConnectorErrorCode#UNSUPPORTED_TYPE}.
  */
 final class ParquetArrowSchema {
     private ParquetArrowSchema() {}
@@ -54,16 +78,12 @@ final class ParquetArrowSchema {
         List<ParquetColumn> columns = new ArrayList<>();
         List<String> unsupported = new ArrayList<>();
         for (Type type : schema.getFields()) {
-            Optional<ArrowType> arrowType = type.isPrimitive() && !type.isRepetition(Type.Repetition.REPEATED)
-                    ? arrowType(type.asPrimitiveType())
-                    : Optional.empty();
-            if (arrowType.isEmpty()) {
+            try {
+                Mapped mapped = map(schema, type, new String[] {type.getName()}, true);
+                columns.add(new ParquetColumn(type, mapped.field(), mapped.node()));
+            } catch (Unsupported e) {
                 unsupported.add(type.getName() + " (" + describe(type) + ")");
-                continue;
             }
-            boolean nullable = type.isRepetition(Type.Repetition.OPTIONAL);
-            Field field = new Field(type.getName(), new FieldType(nullable, arrowType.get(), null), null);
-            columns.add(new ParquetColumn(type, schema.getColumnDescription(new String[] {type.getName()}), field));
         }
         if (!unsupported.isEmpty()) {
             throw new ConnectorException(ConnectorErrorCode.UNSUPPORTED_TYPE,
@@ -92,38 +112,200 @@ final class ParquetArrowSchema {
         return description.toString();
     }
 
-    private static Optional<ArrowType> arrowType(PrimitiveType type) {
+    private record Mapped(Field field, Node node) {}
+
+    /** Thrown inside the mapping for a type it cannot read; turned into one message per column. */
+    private static final class Unsupported extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        Unsupported() {
+            super(null, null, false, false);
+        }
+    }
+
+    private static Mapped map(MessageType schema, Type type, String[] path, boolean topLevel) throws Unsupported {
+        if (type.isPrimitive()) {
+            PrimitiveType primitive = type.asPrimitiveType();
+            if (type.isRepetition(Type.Repetition.REPEATED)) {
+                if (!topLevel) {
+                    throw new Unsupported();
+                }
+                // A bare repeated primitive: a list that is never null of elements that are never null.
+                Leaf element = leaf(schema, primitive, path);
+                Field elementField = new Field(type.getName(), new FieldType(false, arrowType(primitive), null), null);
+                int slotLevel = schema.getMaxDefinitionLevel(path);
+                Field field = new Field(type.getName(), new FieldType(false, ArrowType.List.INSTANCE, null),
+                        List.of(elementField));
+                return new Mapped(field, new ListOf(slotLevel - 1, slotLevel, element));
+            }
+            Leaf leaf = leaf(schema, primitive, path);
+            boolean nullable = type.isRepetition(Type.Repetition.OPTIONAL);
+            return new Mapped(new Field(type.getName(), new FieldType(nullable, arrowType(primitive), null), null),
+                    leaf);
+        }
+        GroupType group = type.asGroupType();
+        if (type.isRepetition(Type.Repetition.REPEATED)) {
+            throw new Unsupported();
+        }
+        boolean nullable = type.isRepetition(Type.Repetition.OPTIONAL);
+        LogicalTypeAnnotation annotation = group.getLogicalTypeAnnotation();
+        if (annotation instanceof ListLogicalTypeAnnotation) {
+            if (!topLevel) {
+                throw new Unsupported();
+            }
+            return list(schema, group, path, nullable);
+        }
+        if (annotation != null) {
+            throw new Unsupported(); // MAP, MAP_KEY_VALUE and the like
+        }
+        List<Field> children = new ArrayList<>();
+        List<Node> nodes = new ArrayList<>();
+        for (Type child : group.getFields()) {
+            Mapped mapped = map(schema, child, append(path, child.getName()), false);
+            children.add(mapped.field());
+            nodes.add(mapped.node());
+        }
+        if (children.isEmpty()) {
+            throw new Unsupported();
+        }
+        Field field = new Field(type.getName(), new FieldType(nullable, ArrowType.Struct.INSTANCE, null), children);
+        return new Mapped(field, new Struct(schema.getMaxDefinitionLevel(path), nodes));
+    }
+
+    /**
+     * A LIST group: three-level ({@code repeated group list { element; }}) or, by the backward
+     * compatibility rules of the Parquet format, legacy two-level ({@code repeated int32 element}).
+     */
+    private static Mapped list(MessageType schema, GroupType group, String[] path, boolean nullable)
+            throws Unsupported {
+        if (group.getFieldCount() != 1 || !group.getType(0).isRepetition(Type.Repetition.REPEATED)) {
+            throw new Unsupported();
+        }
+        Type repeated = group.getType(0);
+        String[] repeatedPath = append(path, repeated.getName());
+        Type element;
+        String[] elementPath;
+        if (repeated.isPrimitive()) {
+            element = repeated; // two-level: the repeated field is the element, never null
+            elementPath = repeatedPath;
+        } else {
+            GroupType repeatedGroup = repeated.asGroupType();
+            boolean legacyGroupElement = repeatedGroup.getFieldCount() != 1 || repeated.getName().equals("array")
+                    || repeated.getName().equals(group.getName() + "_tuple");
+            if (legacyGroupElement || !repeatedGroup.getType(0).isPrimitive()
+                    || repeatedGroup.getType(0).isRepetition(Type.Repetition.REPEATED)) {
+                throw new Unsupported(); // a list of structs or of lists
+            }
+            element = repeatedGroup.getType(0);
+            elementPath = append(repeatedPath, element.getName());
+        }
+        PrimitiveType primitive = element.asPrimitiveType();
+        Leaf leaf = leaf(schema, primitive, elementPath);
+        boolean elementNullable = element.isRepetition(Type.Repetition.OPTIONAL);
+        Field elementField = new Field(element.getName(), new FieldType(elementNullable, arrowType(primitive), null),
+                null);
+        Field field = new Field(group.getName(), new FieldType(nullable, ArrowType.List.INSTANCE, null),
+                List.of(elementField));
+        return new Mapped(field, new ListOf(schema.getMaxDefinitionLevel(path),
+                schema.getMaxDefinitionLevel(repeatedPath), leaf));
+    }
+
+    private static String[] append(String[] path, String name) {
+        String[] longer = Arrays.copyOf(path, path.length + 1);
+        longer[path.length] = name;
+        return longer;
+    }
+
+    private static Leaf leaf(MessageType schema, PrimitiveType type, String[] path) throws Unsupported {
         LogicalTypeAnnotation annotation = type.getLogicalTypeAnnotation();
-        return switch (type.getPrimitiveTypeName()) {
-            case BOOLEAN -> annotation == null ? Optional.of(ArrowType.Bool.INSTANCE) : Optional.empty();
+        LeafKind kind = switch (type.getPrimitiveTypeName()) {
+            case BOOLEAN -> LeafKind.BOOLEAN;
+            case INT32 -> annotation instanceof DecimalLogicalTypeAnnotation ? LeafKind.INT32_TO_DECIMAL
+                    : annotation instanceof IntLogicalTypeAnnotation i && i.getBitWidth() == 8 ? LeafKind.INT32_TO_INT8
+                    : annotation instanceof IntLogicalTypeAnnotation i && i.getBitWidth() == 16 ? LeafKind.INT32_TO_INT16
+                    : LeafKind.INT32;
+            case INT64 -> annotation instanceof DecimalLogicalTypeAnnotation ? LeafKind.INT64_TO_DECIMAL : LeafKind.INT64;
+            case INT96 -> LeafKind.INT96_TO_NANOS;
+            case FLOAT -> LeafKind.FLOAT;
+            case DOUBLE -> LeafKind.DOUBLE;
+            case FIXED_LEN_BYTE_ARRAY -> annotation instanceof DecimalLogicalTypeAnnotation ? LeafKind.FIXED_TO_DECIMAL
+                    : LeafKind.FIXED_BINARY;
+            case BINARY -> annotation instanceof DecimalLogicalTypeAnnotation ? LeafKind.BINARY_TO_DECIMAL
+                    : LeafKind.BINARY;
+        };
+        ArrowType arrowType = arrowType(type);
+        int outWidth = switch (arrowType) {
+            case ArrowType.Decimal d -> d.getBitWidth() / Byte.SIZE;
+            case ArrowType.FixedSizeBinary f -> f.getByteWidth();
+            case ArrowType.FloatingPoint f when f.getPrecision() == FloatingPointPrecision.HALF -> 2;
+            default -> switch (kind) {
+                case INT32, FLOAT -> 4;
+                case INT64, DOUBLE, INT96_TO_NANOS -> 8;
+                case INT32_TO_INT8 -> 1;
+                case INT32_TO_INT16 -> 2;
+                default -> 0;
+            };
+        };
+        return new Leaf(schema.getColumnDescription(path), kind, outWidth);
+    }
+
+    private static ArrowType arrowType(PrimitiveType type) throws Unsupported {
+        LogicalTypeAnnotation annotation = type.getLogicalTypeAnnotation();
+        ArrowType mapped = switch (type.getPrimitiveTypeName()) {
+            case BOOLEAN -> annotation == null ? ArrowType.Bool.INSTANCE : null;
             case INT32 -> switch (annotation) {
-                case null -> Optional.of(new ArrowType.Int(32, true));
-                case IntLogicalTypeAnnotation i when i.getBitWidth() <= 32 ->
-                        Optional.of(new ArrowType.Int(i.getBitWidth(), i.isSigned()));
-                case DateLogicalTypeAnnotation _ -> Optional.of(new ArrowType.Date(DateUnit.DAY));
-                default -> Optional.empty();
+                case null -> new ArrowType.Int(32, true);
+                case IntLogicalTypeAnnotation i when i.getBitWidth() <= 32 -> new ArrowType.Int(i.getBitWidth(), i.isSigned());
+                case DateLogicalTypeAnnotation _ -> new ArrowType.Date(DateUnit.DAY);
+                case DecimalLogicalTypeAnnotation d -> decimal(d, 9);
+                case TimeLogicalTypeAnnotation t when t.getUnit() == LogicalTypeAnnotation.TimeUnit.MILLIS ->
+                        new ArrowType.Time(TimeUnit.MILLISECOND, 32);
+                default -> null;
             };
             case INT64 -> switch (annotation) {
-                case null -> Optional.of(new ArrowType.Int(64, true));
-                case IntLogicalTypeAnnotation i when i.getBitWidth() == 64 ->
-                        Optional.of(new ArrowType.Int(64, i.isSigned()));
+                case null -> new ArrowType.Int(64, true);
+                case IntLogicalTypeAnnotation i when i.getBitWidth() == 64 -> new ArrowType.Int(64, i.isSigned());
                 case TimestampLogicalTypeAnnotation t ->
-                        Optional.of(new ArrowType.Timestamp(timeUnit(t.getUnit()), t.isAdjustedToUTC() ? "UTC" : null));
-                default -> Optional.empty();
+                        new ArrowType.Timestamp(timeUnit(t.getUnit()), t.isAdjustedToUTC() ? "UTC" : null);
+                case DecimalLogicalTypeAnnotation d -> decimal(d, 18);
+                case TimeLogicalTypeAnnotation t when t.getUnit() != LogicalTypeAnnotation.TimeUnit.MILLIS ->
+                        new ArrowType.Time(timeUnit(t.getUnit()), 64);
+                default -> null;
             };
-            case FLOAT -> annotation == null
-                    ? Optional.of(new ArrowType.FloatingPoint(FloatingPointPrecision.SINGLE))
-                    : Optional.empty();
-            case DOUBLE -> annotation == null
-                    ? Optional.of(new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE))
-                    : Optional.empty();
+            case INT96 -> annotation == null ? new ArrowType.Timestamp(TimeUnit.NANOSECOND, null) : null;
+            case FLOAT -> annotation == null ? new ArrowType.FloatingPoint(FloatingPointPrecision.SINGLE) : null;
+            case DOUBLE -> annotation == null ? new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE) : null;
             case BINARY -> switch (annotation) {
-                case null -> Optional.of(ArrowType.Binary.INSTANCE);
-                case StringLogicalTypeAnnotation _ -> Optional.of(ArrowType.Utf8.INSTANCE);
-                default -> Optional.empty();
+                case null -> ArrowType.Binary.INSTANCE;
+                case StringLogicalTypeAnnotation _ -> ArrowType.Utf8.INSTANCE;
+                case EnumLogicalTypeAnnotation _ -> ArrowType.Utf8.INSTANCE;
+                case JsonLogicalTypeAnnotation _ -> ArrowType.Utf8.INSTANCE;
+                case BsonLogicalTypeAnnotation _ -> ArrowType.Binary.INSTANCE;
+                case DecimalLogicalTypeAnnotation d -> decimal(d, Integer.MAX_VALUE);
+                default -> null;
             };
-            case INT96, FIXED_LEN_BYTE_ARRAY -> Optional.empty();
+            case FIXED_LEN_BYTE_ARRAY -> switch (annotation) {
+                case null -> new ArrowType.FixedSizeBinary(type.getTypeLength());
+                case UUIDLogicalTypeAnnotation _ -> new ArrowType.FixedSizeBinary(type.getTypeLength());
+                case DecimalLogicalTypeAnnotation d when type.getTypeLength() <= 32 -> decimal(d, Integer.MAX_VALUE);
+                case Float16LogicalTypeAnnotation _ when type.getTypeLength() == 2 ->
+                        new ArrowType.FloatingPoint(FloatingPointPrecision.HALF);
+                default -> null;
+            };
         };
+        if (mapped == null) {
+            throw new Unsupported();
+        }
+        return mapped;
+    }
+
+    private static ArrowType decimal(DecimalLogicalTypeAnnotation decimal, int maxPrecision) throws Unsupported {
+        int precision = decimal.getPrecision();
+        int scale = decimal.getScale();
+        if (precision < 1 || precision > 76 || precision > Math.max(maxPrecision, 1) || scale < 0 || scale > precision) {
+            throw new Unsupported();
+        }
+        return new ArrowType.Decimal(precision, scale, precision > 38 ? 256 : 128);
     }
 
     private static TimeUnit timeUnit(LogicalTypeAnnotation.TimeUnit unit) {

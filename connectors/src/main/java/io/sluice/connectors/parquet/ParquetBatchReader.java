@@ -1,171 +1,143 @@
 package io.sluice.connectors.parquet;
 
+import static java.util.Objects.requireNonNull;
+
 import io.sluice.connectors.BatchReader;
 import io.sluice.connectors.ConnectorErrorCode;
 import io.sluice.connectors.ConnectorException;
-import java.io.EOFException;
+import io.sluice.connectors.Predicate;
+import io.sluice.connectors.ScanMetrics;
+import io.sluice.connectors.ScanSpec;
+import io.sluice.connectors.parquet.ParquetColumn.Leaf;
+import io.sluice.connectors.parquet.ParquetDataset.DataFile;
+import io.sluice.connectors.parquet.ParquetDataset.Unit;
 import java.io.IOException;
-import java.nio.file.Path;
-import java.util.Arrays;
+import java.nio.channels.FileChannel;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.BasicFileAttributes;
+import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.OutOfMemoryException;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
-import org.apache.arrow.vector.util.OversizedAllocationException;
+import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
-import org.apache.parquet.ParquetReadOptions;
-import org.apache.parquet.column.ColumnReader;
-import org.apache.parquet.column.impl.ColumnReadStoreImpl;
-import org.apache.parquet.column.page.PageReadStore;
-import org.apache.parquet.conf.PlainParquetConfiguration;
-import org.apache.parquet.hadoop.ParquetFileReader;
-import org.apache.parquet.io.LocalInputFile;
-import org.apache.parquet.io.SeekableInputStream;
-import org.apache.parquet.io.api.Converter;
-import org.apache.parquet.io.api.GroupConverter;
-import org.apache.parquet.io.api.PrimitiveConverter;
-import org.apache.parquet.schema.MessageType;
-import org.apache.parquet.schema.Type;
+import org.apache.arrow.vector.util.OversizedAllocationException;
+import org.apache.parquet.hadoop.metadata.BlockMetaData;
+import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
+import org.apache.parquet.hadoop.metadata.ColumnPath;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import static java.util.Objects.requireNonNull;
-
 /**
- * A scan of one Parquet file: row group after row group, column chunk by column chunk, straight
- * into the Arrow vectors of one reused {@link VectorSchemaRoot}.
+ * A scan of a Parquet data set: the row groups of one shard, minus those the predicate's
+ * statistics rule out, each decoded column chunk by column chunk, page by page, straight into the
+ * vectors of one reused {@link VectorSchemaRoot}.
  *
  * <p>Only the projected column chunks are read from disk. A batch holds at most
  * {@code batchRows} rows and never spans two row groups, so a row group of 300 rows read with
  * {@code batchRows = 128} gives batches of 128, 128 and 44 rows.
  *
- * <p>Ownership: the reader owns a child allocator named {@code parquet-scan:<file name>}, the
- * root and every buffer in it, and the open file; {@link #close()} releases all of them. A
- * failure while loading a batch releases everything at once (the exception is then the last
- * thing the reader produces; {@link #close()} stays safe to call).
+ * <p>Ownership: the reader owns a child allocator named {@code parquet-scan:<source name>} whose
+ * limit is the smaller of the caller's limit and {@code maxBatchBytes}; the root, every page
+ * buffer and the open file belong to it, and {@link #close()} releases all of them. A failure
+ * while loading a batch releases everything at once (the exception is then the last thing the
+ * reader produces; {@link #close()} stays safe to call).
  *
  * <p>Threading: one thread at a time. Loading a batch blocks on file I/O and decoding.
  */
 final class ParquetBatchReader implements BatchReader {
     private static final Logger LOG = LoggerFactory.getLogger(ParquetBatchReader.class);
 
-    /** The column readers need a converter tree; this one is never called (values are pulled). */
-    private static final GroupConverter NO_OP_CONVERTER = new GroupConverter() {
-        private final PrimitiveConverter primitive = new PrimitiveConverter() {};
-
-        @Override
-        public Converter getConverter(int fieldIndex) {
-            return primitive;
-        }
-
-        @Override
-        public void start() {}
-
-        @Override
-        public void end() {}
-    };
-
-    private final String fileName;
+    private final ParquetDataset dataset;
     private final BufferAllocator allocator;
-    private final ParquetFileReader fileReader;
-    private final MessageType requestedSchema;
-    private final String createdBy;
-    private final List<ParquetColumn> columns;
-    private final ArrowColumnFiller[] fillers;
-    private final int[] maxDefinitionLevels;
-    private final ColumnReader[] columnReaders;
-    private final FieldVector[] vectors;
     private final VectorSchemaRoot root;
+    private final List<String> columns;
+    private final List<Unit> units;
     private final int batchRows;
+    private final long memoryBound;
+    private final long rowGroupsSkipped;
+    /** Page buffers per projected leaf, by its position among the projection's leaves. */
+    private final List<ColumnChunkPages.Buffers> buffers = new ArrayList<>();
 
-    private PageReadStore rowGroup;
-    private int rowGroupIndex = -1;
-    private long rowsLeftInRowGroup;
+    private int unitIndex = -1;
+    private int openFile = -1;
+    private FileChannel channel;
+    private List<ColumnFill> fills = List.of();
+    private List<LeafReader> leafReaders = List.of();
+    private long rowsLeftInUnit;
+    private long rows;
+    private long batches;
+    private long rowGroupsScanned;
     private boolean exhausted;
     private boolean closed;
 
-    private ParquetBatchReader(String fileName, BufferAllocator allocator, ParquetFileReader fileReader,
-            MessageType requestedSchema, List<ParquetColumn> columns, VectorSchemaRoot root, int batchRows) {
-        this.fileName = fileName;
+    private ParquetBatchReader(ParquetDataset dataset, BufferAllocator allocator, VectorSchemaRoot root,
+            List<String> columns, List<Unit> units, int batchRows, long memoryBound, long rowGroupsSkipped) {
+        this.dataset = dataset;
         this.allocator = allocator;
-        this.fileReader = fileReader;
-        this.requestedSchema = requestedSchema;
-        this.createdBy = fileReader.getFooter().getFileMetaData().getCreatedBy();
-        this.columns = columns;
         this.root = root;
+        this.columns = columns;
+        this.units = units;
         this.batchRows = batchRows;
-        int count = columns.size();
-        this.fillers = new ArrowColumnFiller[count];
-        this.maxDefinitionLevels = new int[count];
-        this.columnReaders = new ColumnReader[count];
-        this.vectors = new FieldVector[count];
-        for (int c = 0; c < count; c++) {
-            ParquetColumn column = columns.get(c);
-            fillers[c] = ArrowColumnFiller.forColumn(column);
-            maxDefinitionLevels[c] = column.descriptor().getMaxDefinitionLevel();
-            vectors[c] = root.getVector(c);
-        }
+        this.memoryBound = memoryBound;
+        this.rowGroupsSkipped = rowGroupsSkipped;
     }
 
     /**
-     * Opens a scan of {@code columns} (already projected, in output order).
+     * Opens a scan; the spec's columns are already checked to exist.
      *
-     * @param parentAllocator the caller's allocator; the reader takes a child of it
-     * @throws ConnectorException {@link ConnectorErrorCode#SOURCE_READ_FAILED} when the file
-     *     cannot be opened; nothing is left allocated
+     * @param maxBatchBytes the bound on the scan's memory (the caller's allocator limit applies too)
      */
-    static ParquetBatchReader open(Path file, ParquetFooter footer, List<ParquetColumn> columns, int batchRows,
-            BufferAllocator parentAllocator) {
-        requireNonNull(file, "file is null");
-        requireNonNull(footer, "footer is null");
+    static ParquetBatchReader open(ParquetDataset dataset, ScanSpec spec, BufferAllocator parentAllocator,
+            long maxBatchBytes) {
+        requireNonNull(dataset, "dataset is null");
+        requireNonNull(spec, "spec is null");
         requireNonNull(parentAllocator, "parentAllocator is null");
-        List<ParquetColumn> projected = List.copyOf(columns);
-        if (batchRows < 1) {
-            throw new IllegalArgumentException("batchRows must be >= 1, was " + batchRows);
+        Map<String, Field> fields = new HashMap<>();
+        for (Field field : dataset.schema().getFields()) {
+            fields.put(field.getName(), field);
         }
-        MessageType fileSchema = footer.metadata().getFileMetaData().getSchema();
-        MessageType requestedSchema = new MessageType(fileSchema.getName(),
-                projected.stream().map(ParquetColumn::parquetType).toArray(Type[]::new));
-        Schema arrowSchema = new Schema(projected.stream().map(ParquetColumn::field).toList());
-
-        BufferAllocator allocator = parentAllocator.newChildAllocator(
-                "parquet-scan:" + footer.fileName(), 0, parentAllocator.getLimit());
-        ParquetFileReader fileReader = null;
+        Schema schema = new Schema(spec.columns().stream().map(fields::get).toList());
+        List<Unit> shard = dataset.shard(spec.shard(), spec.shards());
+        List<Unit> kept = shard;
+        Optional<Predicate> predicate = spec.predicate().map(Predicate::withoutNot);
+        if (predicate.isPresent()) {
+            kept = new ArrayList<>();
+            for (Unit unit : shard) {
+                if (StatisticsPruning.mightMatch(predicate.get(), column -> dataset.range(unit, column),
+                        column -> fields.get(column).getType())) {
+                    kept.add(unit);
+                }
+            }
+            LOG.debug("scan of {}: predicate {} keeps {} of {} row groups", dataset.name(),
+                    spec.predicate().get().describe(), kept.size(), shard.size());
+        }
+        int lastChecked = -1;
+        for (Unit unit : kept) {
+            if (unit.file() != lastChecked) {
+                checkUnchanged(dataset, dataset.files().get(unit.file()));
+                lastChecked = unit.file();
+            }
+        }
+        long bound = Math.min(parentAllocator.getLimit(), maxBatchBytes);
+        BufferAllocator allocator = parentAllocator.newChildAllocator("parquet-scan:" + dataset.name(), 0, bound);
         VectorSchemaRoot root = null;
         try {
-            fileReader = openFile(file, footer);
-            fileReader.setRequestedSchema(requestedSchema);
-            root = VectorSchemaRoot.create(arrowSchema, allocator);
-            return new ParquetBatchReader(footer.fileName(), allocator, fileReader, requestedSchema, projected,
-                    root, batchRows);
-        } catch (IOException e) {
-            releaseAll(footer.fileName(), root, null, fileReader, allocator, e);
-            throw new ConnectorException(ConnectorErrorCode.SOURCE_READ_FAILED,
-                    footer.fileName() + " cannot be opened for a scan: " + e.getMessage(), e);
+            root = VectorSchemaRoot.create(schema, allocator);
+            return new ParquetBatchReader(dataset, allocator, root, List.copyOf(spec.columns()), List.copyOf(kept),
+                    spec.batchRows(), bound, shard.size() - kept.size());
         } catch (RuntimeException | Error e) {
-            releaseAll(footer.fileName(), root, null, fileReader, allocator, e);
-            throw e;
-        }
-    }
-
-    private static ParquetFileReader openFile(Path file, ParquetFooter footer) throws IOException {
-        // Options per reader: closing a ParquetFileReader releases its options' codec factory.
-        // Page checksums (written by default since parquet-java 1.12) turn a flipped bit into an error
-        // instead of a silently wrong value.
-        ParquetReadOptions options = ParquetReadOptions.builder(new PlainParquetConfiguration())
-                .usePageChecksumVerification(true)
-                .build();
-        LocalInputFile inputFile = new LocalInputFile(file);
-        SeekableInputStream stream = inputFile.newStream();
-        try {
-            return ParquetFileReader.open(inputFile, footer.metadata(), options, stream);
-        } catch (IOException | RuntimeException | Error e) {
-            try {
-                stream.close();
-            } catch (IOException suppressed) {
-                e.addSuppressed(suppressed);
+            if (root != null) {
+                root.close();
             }
+            allocator.close();
             throw e;
         }
     }
@@ -181,40 +153,57 @@ final class ParquetBatchReader implements BatchReader {
     }
 
     @Override
+    public ScanMetrics metrics() {
+        return new ScanMetrics(rows, batches, rowGroupsScanned, rowGroupsSkipped, 0);
+    }
+
+    @Override
     public boolean loadNextBatch() {
         if (closed) {
-            throw new IllegalStateException("scan of " + fileName + " is closed");
+            throw new IllegalStateException("scan of " + dataset.name() + " is closed");
         }
         if (exhausted) {
             return false;
         }
         boolean loaded = false;
         try {
-            while (rowsLeftInRowGroup == 0) {
-                if (!nextRowGroup()) {
+            while (rowsLeftInUnit == 0) {
+                if (!nextUnit()) {
                     exhausted = true;
                     root.setRowCount(0);
                     loaded = true;
                     return false;
                 }
             }
-            int rows = (int) Math.min(batchRows, rowsLeftInRowGroup);
-            for (int c = 0; c < fillers.length; c++) {
-                fillers[c].fill(columnReaders[c], maxDefinitionLevels[c], vectors[c], rows);
+            int count = (int) Math.min(batchRows, rowsLeftInUnit);
+            for (ColumnFill fill : fills) {
+                fill.prepare(count);
             }
-            root.setRowCount(rows);
-            rowsLeftInRowGroup -= rows;
+            for (ColumnFill fill : fills) {
+                fill.fill(count);
+            }
+            for (ColumnFill fill : fills) {
+                fill.finish(count);
+            }
+            root.setRowCount(count);
+            rowsLeftInUnit -= count;
+            rows += count;
+            batches++;
             loaded = true;
             return true;
         } catch (IOException e) {
-            throw readFailure(e);
-        } catch (ConnectorException | OutOfMemoryException | OversizedAllocationException e) {
-            // Already coded, or the caller's allocator limit or Arrow's buffer limit: not the file's fault.
+            throw new ConnectorException(ConnectorErrorCode.SOURCE_READ_FAILED,
+                    currentFileName() + " cannot be read: " + e.getMessage(), e);
+        } catch (OutOfMemoryException | OversizedAllocationException e) {
+            throw new ConnectorException(ConnectorErrorCode.MEMORY_BOUND_EXCEEDED, "the scan of " + dataset.name()
+                    + " needs more memory than its bound of " + memoryBound + " bytes (option maxBatchBytes or the"
+                    + " broker's stream memory); read fewer rows per batch or raise the bound", e);
+        } catch (ConnectorException e) {
             throw e;
         } catch (RuntimeException e) {
-            // parquet-java reports undecodable pages, levels and values as unchecked exceptions.
-            throw new ConnectorException(ConnectorErrorCode.CORRUPT_SOURCE, fileName + " is corrupt: row group "
-                    + rowGroupIndex + " cannot be decoded (" + e.getMessage() + ")", e);
+            // Decoders report undecodable pages, levels and values as unchecked exceptions.
+            throw new ConnectorException(ConnectorErrorCode.CORRUPT_SOURCE, currentFileName() + " is corrupt: row group "
+                    + currentRowGroup() + " cannot be decoded (" + e.getMessage() + ")", e);
         } finally {
             if (!loaded) {
                 close();
@@ -222,112 +211,161 @@ final class ParquetBatchReader implements BatchReader {
         }
     }
 
-    private boolean nextRowGroup() throws IOException {
-        closeRowGroup();
-        rowGroupIndex++; // before reading, so that a failure names the row group it happened in
-        PageReadStore pages = fileReader.readNextRowGroup();
-        if (pages == null) {
+    private String currentFileName() {
+        return openFile >= 0 ? dataset.files().get(openFile).name() : dataset.name();
+    }
+
+    private int currentRowGroup() {
+        return unitIndex >= 0 && unitIndex < units.size() ? units.get(unitIndex).rowGroup() : -1;
+    }
+
+    private boolean nextUnit() throws IOException {
+        unitIndex++;
+        if (unitIndex >= units.size()) {
+            closeFile();
             return false;
         }
-        rowGroup = pages;
-        rowsLeftInRowGroup = pages.getRowCount();
-        if (rowsLeftInRowGroup == 0) {
-            return true;
+        Unit unit = units.get(unitIndex);
+        if (unit.file() != openFile) {
+            openFile(unit.file());
         }
-        ColumnReadStoreImpl store = new ColumnReadStoreImpl(pages, NO_OP_CONVERTER, requestedSchema, createdBy);
-        for (int c = 0; c < columnReaders.length; c++) {
-            ParquetColumn column = columns.get(c);
-            long values = pages.getPageReader(column.descriptor()).getTotalValueCount();
-            if (values != rowsLeftInRowGroup) {
-                throw new ConnectorException(ConnectorErrorCode.CORRUPT_SOURCE, fileName + " is corrupt: row group "
-                        + rowGroupIndex + " has " + rowsLeftInRowGroup + " rows but column " + column.name()
-                        + " has " + values + " values");
+        DataFile file = dataset.files().get(unit.file());
+        BlockMetaData block = file.footer().metadata().getBlocks().get(unit.rowGroup());
+        Map<ColumnPath, ColumnChunkMetaData> chunks = new HashMap<>();
+        for (ColumnChunkMetaData chunk : block.getColumns()) {
+            chunks.put(chunk.getPath(), chunk);
+        }
+        for (int i = 0; i < leafReaders.size(); i++) {
+            LeafReader reader = leafReaders.get(i);
+            String[] path = reader.leaf.descriptor().getPath();
+            ColumnChunkMetaData chunk = chunks.get(ColumnPath.get(path));
+            String column = String.join(".", path);
+            if (chunk == null) {
+                throw new ConnectorException(ConnectorErrorCode.CORRUPT_SOURCE, file.name() + " is corrupt: row group "
+                        + unit.rowGroup() + " has no column chunk for " + column);
             }
-            columnReaders[c] = store.getColumnReader(column.descriptor());
+            if (reader.leaf.maxRepetitionLevel() == 0 && chunk.getValueCount() != unit.rows()) {
+                throw new ConnectorException(ConnectorErrorCode.CORRUPT_SOURCE, file.name() + " is corrupt: row group "
+                        + unit.rowGroup() + " has " + unit.rows() + " rows but column " + column + " has "
+                        + chunk.getValueCount() + " values");
+            }
+            reader.startRowGroup(new ColumnChunkPages(channel, file.name(), unit.rowGroup(), column, chunk.getCodec(),
+                    chunk.getStartingPos(), chunk.getTotalSize(), buffers.get(i)), unit.rowGroup());
         }
-        LOG.debug("scan of {}: row group {} with {} rows", fileName, rowGroupIndex, rowsLeftInRowGroup);
+        rowsLeftInUnit = unit.rows();
+        rowGroupsScanned++;
+        LOG.debug("scan of {}: row group {} of {} with {} rows", dataset.name(), unit.rowGroup(), file.name(),
+                unit.rows());
         return true;
     }
 
-    private void closeRowGroup() {
-        Arrays.fill(columnReaders, null);
-        if (rowGroup != null) {
-            PageReadStore pages = rowGroup;
-            rowGroup = null;
-            pages.close();
+    private void openFile(int index) throws IOException {
+        closeFile();
+        DataFile file = dataset.files().get(index);
+        checkUnchanged(dataset, file);
+        channel = FileChannel.open(file.path(), StandardOpenOption.READ);
+        openFile = index;
+        List<LeafReader> readers = new ArrayList<>();
+        List<ColumnFill> newFills = new ArrayList<>();
+        for (int c = 0; c < columns.size(); c++) {
+            String name = columns.get(c);
+            FieldVector vector = root.getVector(c);
+            ParquetColumn column = file.columns().get(name);
+            if (column == null) {
+                int partition = partitionIndex(name);
+                newFills.add(new ColumnFill.PartitionFill(vector, file.partitionValues().get(partition)));
+                continue;
+            }
+            newFills.add(ColumnFill.of(column.node(), vector, (Leaf leaf) -> {
+                int position = readers.size();
+                while (buffers.size() <= position) {
+                    buffers.add(new ColumnChunkPages.Buffers(allocator));
+                }
+                LeafReader reader = new LeafReader(leaf, file.name(), buffers.get(position));
+                readers.add(reader);
+                return reader;
+            }));
+        }
+        leafReaders = List.copyOf(readers);
+        fills = List.copyOf(newFills);
+    }
+
+    private int partitionIndex(String name) {
+        List<Field> partitionFields = dataset.partitionFields();
+        for (int i = 0; i < partitionFields.size(); i++) {
+            if (partitionFields.get(i).getName().equals(name)) {
+                return i;
+            }
+        }
+        throw new IllegalStateException("column " + name + " is neither in the file nor a partition key");
+    }
+
+    /** Size and modification time as when the footer was read, or {@link ConnectorErrorCode#SOURCE_CHANGED}. */
+    private static void checkUnchanged(ParquetDataset dataset, DataFile file) {
+        BasicFileAttributes attributes;
+        try {
+            attributes = Files.readAttributes(file.path(), BasicFileAttributes.class);
+        } catch (NoSuchFileException e) {
+            throw changed(dataset, file);
+        } catch (IOException e) {
+            throw new ConnectorException(ConnectorErrorCode.SOURCE_READ_FAILED,
+                    file.name() + " cannot be read any more: " + e.getMessage(), e);
+        }
+        if (attributes.size() != file.footer().fileSize()
+                || !attributes.lastModifiedTime().equals(file.footer().lastModified())) {
+            throw changed(dataset, file);
         }
     }
 
-    /**
-     * I/O errors with a decoding cause (thrift, a short read) mean a damaged file; bare ones (the
-     * disk, the file system) mean the file could not be read.
-     */
-    private ConnectorException readFailure(IOException e) {
-        boolean corrupt = e instanceof EOFException || (e.getClass() == IOException.class && e.getCause() != null);
-        return corrupt
-                ? new ConnectorException(ConnectorErrorCode.CORRUPT_SOURCE, fileName + " is corrupt: row group "
-                        + rowGroupIndex + " cannot be read (" + e.getMessage() + ")", e)
-                : new ConnectorException(ConnectorErrorCode.SOURCE_READ_FAILED,
-                        fileName + " cannot be read: " + e.getMessage(), e);
+    private static ConnectorException changed(ParquetDataset dataset, DataFile file) {
+        return new ConnectorException(ConnectorErrorCode.SOURCE_CHANGED, file.name()
+                + " changed since the source was opened (fingerprint " + dataset.fingerprint()
+                + "); open the source again to serve the new version");
     }
 
-    /** Releases the root, the current row group, the file and the child allocator. Idempotent. */
+    private void closeFile() throws IOException {
+        fills = List.of();
+        leafReaders = List.of();
+        openFile = -1;
+        if (channel != null) {
+            FileChannel open = channel;
+            channel = null;
+            open.close();
+        }
+    }
+
+    /** Releases the root, the page buffers, the file and the child allocator. Idempotent. */
     @Override
     public void close() {
         if (closed) {
             return;
         }
         closed = true;
-        PageReadStore pages = rowGroup;
-        rowGroup = null;
-        Arrays.fill(columnReaders, null);
-        releaseAll(fileName, root, pages, fileReader, allocator, null);
-    }
-
-    /**
-     * Closes whatever is non-null, in dependency order, so that the allocator closes last and
-     * finds nothing outstanding. Failures to close are attached to {@code primary} when there is
-     * one; otherwise file-closing failures are logged and an allocator leak is thrown.
-     */
-    private static void releaseAll(String fileName, VectorSchemaRoot root, PageReadStore pages,
-            ParquetFileReader fileReader, BufferAllocator allocator, Throwable primary) {
-        RuntimeException leak = null;
+        RuntimeException failure = null;
         try {
-            if (root != null) {
-                root.close();
-            }
+            root.close();
         } catch (RuntimeException e) {
-            leak = e;
+            failure = e;
+        }
+        for (ColumnChunkPages.Buffers buffer : buffers) {
+            buffer.close();
         }
         try {
-            if (pages != null) {
-                pages.close();
-            }
-            if (fileReader != null) {
-                fileReader.close();
-            }
+            closeFile();
         } catch (IOException | RuntimeException e) {
-            if (primary != null) {
-                primary.addSuppressed(e);
-            } else {
-                LOG.warn("closing the scan of {} failed", fileName, e);
-            }
+            LOG.warn("closing the scan of {} failed", dataset.name(), e);
         }
         try {
             allocator.close();
         } catch (RuntimeException e) {
-            if (leak == null) {
-                leak = e;
+            if (failure == null) {
+                failure = e;
             } else {
-                leak.addSuppressed(e);
+                failure.addSuppressed(e);
             }
         }
-        if (leak != null) {
-            if (primary != null) {
-                primary.addSuppressed(leak);
-            } else {
-                throw leak;
-            }
+        if (failure != null) {
+            throw failure;
         }
     }
 }

@@ -1,38 +1,40 @@
 package io.sluice.connectors.parquet;
 
+import static java.util.Objects.requireNonNull;
+
 import io.sluice.connectors.BatchReader;
 import io.sluice.connectors.BatchSource;
 import io.sluice.connectors.ConnectorErrorCode;
 import io.sluice.connectors.ConnectorException;
 import io.sluice.connectors.ScanSpec;
-import java.io.IOException;
-import java.nio.file.Files;
+import io.sluice.connectors.SourceOptions;
 import java.nio.file.Path;
-import java.nio.file.attribute.BasicFileAttributes;
-import java.util.ArrayList;
-import java.util.LinkedHashMap;
-import java.util.List;
-import java.util.Map;
 import java.util.OptionalLong;
+import java.util.Set;
+import java.util.stream.Collectors;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import static java.util.Objects.requireNonNull;
-
 /**
- * One local Parquet file, read with parquet-java's column readers into Arrow vectors.
+ * A local Parquet file, or a directory tree of Parquet files with hive-style partition folders,
+ * read page by page into Arrow vectors.
  *
- * <p>Lifecycle: {@link #open(Path)} reads and checks the footer once: the schema, the row count
- * and the {@linkplain #fingerprint() fingerprint} come from it, and every scan reuses it. The
+ * <p>Lifecycle: {@link #open(Path)} reads and checks every footer once: the schema, the row count
+ * and the {@linkplain #fingerprint() fingerprint} come from them, and every scan reuses them. The
  * source keeps no file handle and no Arrow memory between scans; {@link #close()} only forbids
- * further scans. Each {@link #open(ScanSpec, BufferAllocator)} opens the file again and returns
- * a reader that owns a child of the given allocator.
+ * further scans. Each {@link #open(ScanSpec, BufferAllocator)} returns a reader that opens the
+ * files it needs, one at a time, and owns a child of the given allocator.
  *
- * <p>Versioning: a scan refuses to start ({@link ConnectorErrorCode#SOURCE_READ_FAILED}) when the
- * file's size or modification time differ from those seen when the footer was read, so that
- * data is never served under a stale fingerprint. Open a new source to serve the new version.
+ * <p>Versioning: a scan refuses to read a file ({@link ConnectorErrorCode#SOURCE_CHANGED}) whose
+ * size or modification time differ from those seen when its footer was read, so that data is
+ * never served under a stale fingerprint. Open a new source to serve the new version.
+ *
+ * <p>Predicates only skip row groups (and partitions) whose statistics or partition values show
+ * that no row can match; the rows of the other row groups all come back ({@link #filtersExactly()}
+ * is false).
  *
  * <p>Threading: immutable after {@link #open(Path)}; {@link #schema()}, {@link #rowCount()},
  * {@link #fingerprint()} and {@link #open(ScanSpec, BufferAllocator)} may be called from several
@@ -41,75 +43,94 @@ import static java.util.Objects.requireNonNull;
 public final class ParquetBatchSource implements BatchSource {
     private static final Logger LOG = LoggerFactory.getLogger(ParquetBatchSource.class);
 
-    private final Path file;
-    private final ParquetFooter footer;
-    private final Map<String, ParquetColumn> columnsByName;
-    private final Schema schema;
+    private final ParquetDataset dataset;
+    private final Set<String> columnNames;
+    private final long maxBatchBytes;
     private volatile boolean closed;
 
-    private ParquetBatchSource(Path file, ParquetFooter footer, List<ParquetColumn> columns) {
-        this.file = requireNonNull(file, "file is null");
-        this.footer = requireNonNull(footer, "footer is null");
-        Map<String, ParquetColumn> byName = new LinkedHashMap<>();
-        for (ParquetColumn column : columns) {
-            byName.put(column.name(), column);
-        }
-        this.columnsByName = byName;
-        this.schema = new Schema(columns.stream().map(ParquetColumn::field).toList());
+    private ParquetBatchSource(ParquetDataset dataset, long maxBatchBytes) {
+        this.dataset = dataset;
+        this.maxBatchBytes = maxBatchBytes;
+        this.columnNames = dataset.schema().getFields().stream().map(Field::getName)
+                .collect(Collectors.toUnmodifiableSet());
+    }
+
+    /** {@link #open(Path, long)} with the default memory bound (512 MiB per scan). */
+    public static ParquetBatchSource open(Path location) {
+        return open(location, SourceOptions.DEFAULT_MAX_BATCH_BYTES);
     }
 
     /**
-     * Opens one Parquet file: reads its footer, maps its schema, computes its fingerprint.
+     * Opens one Parquet file or a directory tree of them: reads the footers, maps the schema,
+     * computes the fingerprint.
      *
-     * @param file a regular file; already confined by the caller (see
+     * @param location a regular file or a directory; already confined by the caller (see
      *     {@link io.sluice.connectors.SourcePaths})
+     * @param maxBatchBytes the most memory one scan may hold
      * @return a source the caller owns and must close
-     * @throws ConnectorException {@link ConnectorErrorCode#SOURCE_NOT_FOUND} when the file is
-     *     missing or unreadable; {@link ConnectorErrorCode#CORRUPT_SOURCE} when it is not a
+     * @throws ConnectorException {@link ConnectorErrorCode#SOURCE_NOT_FOUND} when a file is
+     *     missing or unreadable; {@link ConnectorErrorCode#CORRUPT_SOURCE} when one is not a
      *     well-formed Parquet file; {@link ConnectorErrorCode#UNSUPPORTED_TYPE} naming every column
-     *     of a type this reader cannot read yet; {@link ConnectorErrorCode#SOURCE_READ_FAILED} on
-     *     other I/O errors. Messages name the file by its name only, never its absolute path.
+     *     of a type this reader cannot read; {@link ConnectorErrorCode#SCHEMA_MISMATCH} when the files
+     *     of a directory disagree; {@link ConnectorErrorCode#SOURCE_READ_FAILED} on other I/O
+     *     errors. Messages name files relative to the source, never by their absolute path.
      */
-    public static ParquetBatchSource open(Path file) {
-        requireNonNull(file, "file is null");
-        ParquetFooter footer = ParquetFooter.read(file);
-        List<ParquetColumn> columns = ParquetArrowSchema.columns(
-                footer.metadata().getFileMetaData().getSchema(), footer.fileName());
-        ParquetBatchSource source = new ParquetBatchSource(file, footer, columns);
-        LOG.debug("opened {}: {} rows in {} row groups, {} columns, fingerprint {}", footer.fileName(),
-                footer.rowCount(), footer.metadata().getBlocks().size(), columns.size(), footer.fingerprint());
-        return source;
+    public static ParquetBatchSource open(Path location, long maxBatchBytes) {
+        requireNonNull(location, "location is null");
+        if (maxBatchBytes < 1) {
+            throw new IllegalArgumentException("maxBatchBytes must be >= 1, was " + maxBatchBytes);
+        }
+        ParquetDataset dataset = ParquetDataset.open(location);
+        LOG.debug("opened {}: {} files, {} rows in {} row groups, {} columns, fingerprint {}", dataset.name(),
+                dataset.files().size(), dataset.rows(), dataset.units().size(), dataset.schema().getFields().size(),
+                dataset.fingerprint());
+        return new ParquetBatchSource(dataset, maxBatchBytes);
     }
 
+    /** File columns in file order, then partition columns in folder order. */
     @Override
     public Schema schema() {
-        return schema;
+        return dataset.schema();
     }
 
-    /** The row count from the footer: always present. */
+    /** The row count from the footers: always present. */
     @Override
     public OptionalLong rowCount() {
-        return OptionalLong.of(footer.rowCount());
+        return OptionalLong.of(dataset.rows());
     }
 
     /**
-     * Lower-case hex SHA-256 of the UTF-8 file name, one zero byte, the file size as a big-endian
-     * int64 and the serialized footer bytes. The footer holds the schema, every row group's
-     * offsets and sizes and, from most writers, column statistics, so a rewrite changes it in
-     * practice; a rewrite that keeps every byte of the footer and the size is not detected.
+     * Lower-case hex SHA-256. For one file: of the UTF-8 file name, one zero byte, the file size as
+     * a big-endian int64 and the serialized footer bytes. For a directory: over every file in
+     * relative-path order, of its {@code /}-separated relative path (UTF-8), one zero byte, its
+     * size as a big-endian int64, its footer length as a big-endian int32 and its footer bytes.
+     * The footer holds the schema, every row group's offsets and sizes and, from most writers,
+     * column statistics, so a rewrite changes it in practice; a rewrite that keeps every byte of
+     * the footer and the size is not detected.
      */
     @Override
     public String fingerprint() {
-        return footer.fingerprint();
+        return dataset.fingerprint();
+    }
+
+    /** The number of files (1 for a file source). */
+    public int fileCount() {
+        return dataset.files().size();
+    }
+
+    /** The number of row groups over all files: the finest unit of sharding. */
+    public int rowGroupCount() {
+        return dataset.units().size();
     }
 
     /**
-     * Starts a scan of {@code spec.columns()} in that order.
+     * Starts a scan of {@code spec.columns()} in that order, over the row groups of
+     * {@code spec.shard()}, skipping those the predicate rules out.
      *
      * @return a reader the caller owns and must close; it takes a child of {@code allocator}
      * @throws ConnectorException {@link ConnectorErrorCode#UNKNOWN_COLUMN} naming the column and
-     *     the available ones; {@link ConnectorErrorCode#SOURCE_READ_FAILED} when the file changed
-     *     since {@link #open(Path)} or cannot be opened
+     *     the available ones; {@link ConnectorErrorCode#INVALID_PREDICATE} for a predicate that
+     *     compares a column with a literal of another type
      * @throws IllegalStateException after {@link #close()}
      */
     @Override
@@ -117,34 +138,17 @@ public final class ParquetBatchSource implements BatchSource {
         requireNonNull(spec, "spec is null");
         requireNonNull(allocator, "allocator is null");
         if (closed) {
-            throw new IllegalStateException("source " + footer.fileName() + " is closed");
+            throw new IllegalStateException("source " + dataset.name() + " is closed");
         }
-        List<ParquetColumn> projected = new ArrayList<>(spec.columns().size());
         for (String name : spec.columns()) {
-            ParquetColumn column = columnsByName.get(name);
-            if (column == null) {
+            if (!columnNames.contains(name)) {
                 throw new ConnectorException(ConnectorErrorCode.UNKNOWN_COLUMN, "unknown column '" + name + "' in "
-                        + footer.fileName() + "; available columns: " + columnsByName.keySet());
+                        + dataset.name() + "; available columns: "
+                        + dataset.schema().getFields().stream().map(Field::getName).toList());
             }
-            projected.add(column);
         }
-        checkUnchanged();
-        return ParquetBatchReader.open(file, footer, projected, spec.batchRows(), allocator);
-    }
-
-    private void checkUnchanged() {
-        BasicFileAttributes attributes;
-        try {
-            attributes = Files.readAttributes(file, BasicFileAttributes.class);
-        } catch (IOException e) {
-            throw new ConnectorException(ConnectorErrorCode.SOURCE_READ_FAILED,
-                    footer.fileName() + " cannot be read any more: " + e.getMessage(), e);
-        }
-        if (attributes.size() != footer.fileSize() || !attributes.lastModifiedTime().equals(footer.lastModified())) {
-            throw new ConnectorException(ConnectorErrorCode.SOURCE_READ_FAILED, footer.fileName()
-                    + " changed since it was opened (fingerprint " + footer.fingerprint()
-                    + "); open the source again to serve the new version");
-        }
+        spec.predicate().ifPresent(predicate -> predicate.checkAgainst(dataset.schema(), dataset.name()));
+        return ParquetBatchReader.open(dataset, spec, allocator, maxBatchBytes);
     }
 
     /** Forbids further scans; readers already open stay valid. Idempotent. */
@@ -155,6 +159,6 @@ public final class ParquetBatchSource implements BatchSource {
 
     @Override
     public String toString() {
-        return "ParquetBatchSource[" + footer.fileName() + ", " + footer.fingerprint() + "]";
+        return "ParquetBatchSource[" + dataset.name() + ", " + dataset.fingerprint() + "]";
     }
 }

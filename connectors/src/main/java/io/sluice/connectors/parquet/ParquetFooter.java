@@ -77,7 +77,21 @@ record ParquetFooter(String fileName, long fileSize, FileTime lastModified, Parq
      */
     static ParquetFooter read(Path file) {
         requireNonNull(file, "file is null");
-        String name = fileName(file);
+        return read(file, fileName(file), null, null);
+    }
+
+    /**
+     * Reads and checks the footer of {@code file}, one file of a directory source.
+     *
+     * @param name how messages name the file (its path relative to the source's parent directory)
+     * @param datasetDigest when not null, updated with {@code relativePath} (UTF-8), one zero byte,
+     *     the file size as a big-endian int64, the footer length as a big-endian int32 and the
+     *     footer bytes: the directory fingerprint's share of this file
+     * @param relativePath the file's path inside the directory source, {@code /}-separated
+     */
+    static ParquetFooter read(Path file, String name, MessageDigest datasetDigest, String relativePath) {
+        requireNonNull(file, "file is null");
+        requireNonNull(name, "name is null");
         try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
             FileTime lastModified = Files.getLastModifiedTime(file);
             long size = channel.size();
@@ -112,6 +126,13 @@ record ParquetFooter(String fileName, long fileSize, FileTime lastModified, Parq
             byte[] footerBytes = readFully(channel, footerStart, (int) footerLength);
             ParquetMetadata metadata = parse(name, footerBytes);
             checkChunksInside(name, metadata, footerStart);
+            if (datasetDigest != null) {
+                datasetDigest.update(relativePath.getBytes(StandardCharsets.UTF_8));
+                datasetDigest.update((byte) 0);
+                datasetDigest.update(ByteBuffer.allocate(Long.BYTES + Integer.BYTES).putLong(0, size)
+                        .putInt(Long.BYTES, footerBytes.length));
+                datasetDigest.update(footerBytes);
+            }
             return new ParquetFooter(name, size, lastModified, metadata, fingerprint(name, size, footerBytes));
         } catch (NoSuchFileException e) {
             throw new ConnectorException(ConnectorErrorCode.SOURCE_NOT_FOUND, name + " does not exist", e);
@@ -130,17 +151,20 @@ record ParquetFooter(String fileName, long fileSize, FileTime lastModified, Parq
      * file size as a big-endian int64, and the serialized footer bytes.
      */
     static String fingerprint(String fileName, long fileSize, byte[] footerBytes) {
-        MessageDigest sha256;
-        try {
-            sha256 = MessageDigest.getInstance("SHA-256");
-        } catch (NoSuchAlgorithmException e) {
-            throw new IllegalStateException("every JDK has SHA-256", e);
-        }
+        MessageDigest sha256 = sha256();
         sha256.update(fileName.getBytes(StandardCharsets.UTF_8));
         sha256.update((byte) 0);
         sha256.update(ByteBuffer.allocate(Long.BYTES).putLong(0, fileSize));
         sha256.update(footerBytes);
         return HexFormat.of().formatHex(sha256.digest());
+    }
+
+    static MessageDigest sha256() {
+        try {
+            return MessageDigest.getInstance("SHA-256");
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every JDK has SHA-256", e);
+        }
     }
 
     /** Total rows over all row groups. */
@@ -171,6 +195,10 @@ record ParquetFooter(String fileName, long fileSize, FileTime lastModified, Parq
                 throw corrupt(name, "is corrupt: row group " + b + " claims " + block.getRowCount() + " rows");
             }
             for (ColumnChunkMetaData chunk : block.getColumns()) {
+                if (chunk.isEncrypted()) {
+                    throw new ConnectorException(ConnectorErrorCode.UNSUPPORTED_TYPE, name
+                            + " has encrypted columns; encrypted files are not supported");
+                }
                 long start = chunk.getStartingPos();
                 long length = chunk.getTotalSize();
                 if (start < MAGIC.length || length < 0 || start > footerStart - length) {

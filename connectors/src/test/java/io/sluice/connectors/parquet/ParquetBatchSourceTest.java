@@ -239,9 +239,10 @@ class ParquetBatchSourceTest {
 
             assertThatThrownBy(() -> source.open(ScanSpec.of(List.of("req_int32")), allocator))
                     .isInstanceOfSatisfying(ConnectorException.class,
-                            e -> assertThat(e.errorCode()).isEqualTo(ConnectorErrorCode.SOURCE_READ_FAILED))
-                    .hasMessage("all.parquet changed since it was opened (fingerprint " + source.fingerprint()
+                            e -> assertThat(e.errorCode()).isEqualTo(ConnectorErrorCode.SOURCE_CHANGED))
+                    .hasMessage("all.parquet changed since the source was opened (fingerprint " + source.fingerprint()
                             + "); open the source again to serve the new version");
+            assertThat(allocator.getChildAllocators()).isEmpty();
         }
     }
 

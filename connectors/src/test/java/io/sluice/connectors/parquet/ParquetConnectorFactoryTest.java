@@ -40,13 +40,26 @@ class ParquetConnectorFactoryTest {
     }
 
     @Test
-    void rejectsADirectory() throws IOException {
+    void rejectsADirectoryWithoutParquetFiles() throws IOException {
         Path partitioned = Files.createDirectory(dir.resolve("sales"));
+        Files.writeString(partitioned.resolve("_SUCCESS"), "");
 
         assertThatThrownBy(() -> new ParquetConnectorFactory().create(SourceConfig.ofFile("parquet", partitioned)))
                 .isInstanceOfSatisfying(ConnectorException.class,
                         e -> assertThat(e.errorCode()).isEqualTo(ConnectorErrorCode.INVALID_SOURCE_CONFIG))
-                .hasMessage("'sales' is a directory; directories are not supported yet, give one Parquet file");
+                .hasMessage("directory 'sales' holds no Parquet files");
+    }
+
+    @Test
+    void rejectsAnUnknownOptionNamingTheKnownOnes() throws IOException {
+        Path file = dir.resolve("all.parquet");
+        ParquetTestFiles.writeAllTypes(file, 10, Layout.of(CompressionCodecName.SNAPPY, true, 100));
+
+        assertThatThrownBy(() -> new ParquetConnectorFactory().create(
+                        SourceConfig.ofFile("parquet", file, Map.of("hedaer", "true"))))
+                .isInstanceOfSatisfying(ConnectorException.class,
+                        e -> assertThat(e.errorCode()).isEqualTo(ConnectorErrorCode.INVALID_SOURCE_CONFIG))
+                .hasMessage("source type 'parquet': unknown option 'hedaer'; known options: [allowedHosts, maxBatchBytes]");
     }
 
     @Test

@@ -167,6 +167,27 @@ final class ParquetTestFiles {
         }
     }
 
+    /** Writes {@code rows} rows of {@code schema}, each group filled by {@code filler} (for nested types). */
+    static void writeGroups(Path file, MessageType schema, int rows, Layout layout,
+            java.util.function.BiConsumer<Integer, Group> filler) throws IOException {
+        try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(new LocalOutputFile(file))
+                .withConf(new PlainParquetConfiguration())
+                .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
+                .withType(schema)
+                .withCompressionCodec(layout.codec())
+                .withDictionaryEncoding(layout.dictionary())
+                .withRowGroupRowCountLimit(layout.rowGroupRows())
+                .withPageRowCountLimit(97)
+                .withWriterVersion(layout.version())
+                .build()) {
+            for (int row = 0; row < rows; row++) {
+                SimpleGroup group = new SimpleGroup(schema);
+                filler.accept(row, group);
+                writer.write(group);
+            }
+        }
+    }
+
     /** The cell of {@code vector} at {@code index} in the form {@link #value} uses. */
     static Object read(FieldVector vector, int index) {
         if (vector.isNull(index)) {
