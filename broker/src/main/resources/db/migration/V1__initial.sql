@@ -7,7 +7,10 @@ CREATE TABLE datasets (
     description     VARCHAR(4000) NOT NULL,
     organisation    VARCHAR(200)  NOT NULL,
     source_type     VARCHAR(32)   NOT NULL,
-    source_path     VARCHAR(1000) NOT NULL,
+    source_path     VARCHAR(1000),
+    -- Connector options as the owner gave them (CSV parsing, a JDBC URL and credentials): never
+    -- returned by the API except redacted.
+    source_options  VARCHAR       NOT NULL,
     version         VARCHAR(64)   NOT NULL,
     schema_json     VARCHAR       NOT NULL,
     row_count       BIGINT,

@@ -13,6 +13,7 @@ import io.sluice.broker.http.ApiRouter;
 import io.sluice.broker.service.DatasetService;
 import io.sluice.broker.service.GrantRevocations;
 import io.sluice.broker.service.GrantService;
+import io.sluice.broker.service.SourceLocator;
 import io.sluice.broker.service.StreamService;
 import io.sluice.broker.store.Database;
 import io.sluice.broker.store.DatasetStore;
@@ -46,6 +47,8 @@ import org.slf4j.LoggerFactory;
  */
 public final class Broker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
+    /** The largest batch a connector may build for one stream: bounds the memory a hostile source can claim. */
+    private static final long MAX_BATCH_BYTES = 256L * 1024 * 1024;
 
     private final BrokerConfig config;
     private final Vertx vertx;
@@ -90,11 +93,12 @@ public final class Broker implements AutoCloseable {
             Connectors connectors = Connectors.discover();
             GrantStore grantStore = new GrantStore(database);
             GrantRevocations revocations = new GrantRevocations();
+            SourceLocator sources = new SourceLocator(config.sourcesDir(), config.jdbcAllowedHosts(), MAX_BATCH_BYTES);
             DatasetService datasets = new DatasetService(new DatasetStore(database), grantStore, auditLog, connectors,
-                    config.sourcesDir(), config.purposes(), revocations, clock);
+                    sources, config.purposes(), revocations, clock);
             GrantService grants = new GrantService(datasets, grantStore, auditLog, clock, config.grantTtl());
             StreamService streams = new StreamService(grants, datasets, revocations, pseudonymMasterKey(config),
-                    new StreamStore(database), auditLog, connectors, config.sourcesDir(), allocator, clock);
+                    new StreamStore(database), auditLog, connectors, allocator, clock);
             Optional<DevTokenIssuer> devIssuer = Optional.empty();
             TokenVerifier verifier;
             if (config.oidc().isPresent()) {

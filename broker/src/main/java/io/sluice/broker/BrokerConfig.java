@@ -6,6 +6,7 @@ import io.sluice.policy.PurposeHierarchy;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -23,6 +24,7 @@ import java.util.Optional;
  * @param auditOrigin the name of this log in its signed checkpoints (C2SP origin line and key name)
  * @param purposes which purposes count as narrower cases of which (a permission for
  *     {@code scientific-research} also covers {@code model-training} under it)
+ * @param jdbcAllowedHosts the database hosts JDBC sources may reach; empty = JDBC sources off
  */
 public record BrokerConfig(
         String host,
@@ -35,7 +37,8 @@ public record BrokerConfig(
         Duration grantTtl,
         long maxRequestBytes,
         String auditOrigin,
-        PurposeHierarchy purposes) {
+        PurposeHierarchy purposes,
+        List<String> jdbcAllowedHosts) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final String DEFAULT_AUDIT_ORIGIN = "sluice.local/audit";
@@ -104,12 +107,13 @@ public record BrokerConfig(
                     "auditOrigin must be 1-200 characters of [A-Za-z0-9._/-] (no spaces or '+'), was '" + auditOrigin + "'");
         }
         requireNonNull(purposes, "purposes is null");
+        jdbcAllowedHosts = List.copyOf(requireNonNull(jdbcAllowedHosts, "jdbcAllowedHosts is null"));
     }
 
     /** Embedded defaults: loopback, any free port, H2 and sources under {@code dataDir}, dev issuer on. */
     public static BrokerConfig embedded(Path dataDir) {
         return new BrokerConfig(DEFAULT_HOST, 0, dataDir, dataDir.resolve("sources"), Optional.empty(), Optional.empty(),
-                Optional.empty(), Duration.ofHours(24), 1024 * 1024, DEFAULT_AUDIT_ORIGIN, PurposeHierarchy.DEFAULT);
+                Optional.empty(), Duration.ofHours(24), 1024 * 1024, DEFAULT_AUDIT_ORIGIN, PurposeHierarchy.DEFAULT, List.of());
     }
 
     /** Whether the embedded development token issuer is on: only when no real issuer is configured. */
@@ -119,30 +123,36 @@ public record BrokerConfig(
 
     public BrokerConfig withPort(int newPort) {
         return new BrokerConfig(host, newPort, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes);
+                auditOrigin, purposes, jdbcAllowedHosts);
     }
 
     public BrokerConfig withSourcesDir(Path newSourcesDir) {
         return new BrokerConfig(host, port, dataDir, newSourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes);
+                auditOrigin, purposes, jdbcAllowedHosts);
     }
 
     /** The same configuration on an external database (PostgreSQL). */
     public BrokerConfig withDatabase(String jdbcUrl) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, Optional.of(jdbcUrl), oidc, tls, grantTtl,
-                maxRequestBytes, auditOrigin, purposes);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts);
     }
 
     /** The same configuration accepting tokens of an OIDC issuer instead of the development issuer. */
     public BrokerConfig withOidc(Oidc issuer) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, Optional.of(issuer), tls, grantTtl,
-                maxRequestBytes, auditOrigin, purposes);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts);
     }
 
     /** The same configuration serving HTTPS. */
     public BrokerConfig withTls(Tls newTls) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, Optional.of(newTls), grantTtl,
-                maxRequestBytes, auditOrigin, purposes);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts);
+    }
+
+    /** The same configuration letting JDBC sources reach these hosts. */
+    public BrokerConfig withJdbcAllowedHosts(List<String> hosts) {
+        return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
+                auditOrigin, purposes, hosts);
     }
 
     /** The JDBC URL the store uses. */

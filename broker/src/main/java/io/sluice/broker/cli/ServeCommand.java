@@ -73,6 +73,9 @@ public final class ServeCommand implements Callable<Integer> {
         "(default: the built-in hierarchy, e.g. model-training under scientific-research)"})
     Path purposes;
 
+    @Option(names = "--jdbc-allowed-hosts", split = ",", description = "database hosts JDBC sources may reach (default: none: JDBC sources off)")
+    List<String> jdbcAllowedHosts = List.of();
+
     @Override
     public Integer call() throws InterruptedException, java.io.IOException {
         if ((tlsCert == null) != (tlsKey == null)) {
@@ -85,7 +88,7 @@ public final class ServeCommand implements Callable<Integer> {
                 sources != null ? sources : dataDir.resolve("sources"), Optional.ofNullable(database),
                 Optional.ofNullable(oidcIssuer).map(issuer -> new BrokerConfig.Oidc(issuer, oidcAudience, oidcClockSkew)),
                 Optional.ofNullable(tlsCert).map(cert -> new BrokerConfig.Tls(cert, tlsKey, Optional.ofNullable(clientCa))),
-                grantTtl, maxRequestBytes, auditOrigin, purposeHierarchy());
+                grantTtl, maxRequestBytes, auditOrigin, purposeHierarchy(), jdbcAllowedHosts);
         Broker broker = Broker.start(config);
         CountDownLatch stopped = new CountDownLatch(1);
         Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {

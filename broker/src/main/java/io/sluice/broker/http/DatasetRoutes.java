@@ -26,12 +26,30 @@ final class DatasetRoutes {
                 JsonBodies.requiredString(body, "name", 200),
                 JsonBodies.optionalString(body, "description", 4000).orElse(""),
                 JsonBodies.requiredString(source, "type", 32),
-                JsonBodies.requiredString(source, "path", 1000),
+                JsonBodies.optionalString(source, "path", 1000),
+                sourceOptions(source),
                 JsonBodies.requiredObject(body, "policy").encode(),
                 JsonBodies.optionalString(body, "subjectColumn", 200));
         Identity owner = AuthenticationHandler.identity(ctx);
         Blocking.run(ctx, () -> datasets.register(owner, registration, RequestIds.of(ctx)),
                 (c, dataset) -> Blocking.json(c, 201, Views.dataset(dataset)));
+    }
+
+    /** Every field of {@code source} but type and path, as the connector's options (scalars as text). */
+    private static java.util.Map<String, String> sourceOptions(JsonObject source) {
+        java.util.Map<String, String> options = new java.util.HashMap<>();
+        for (String key : source.fieldNames()) {
+            if (key.equals("type") || key.equals("path")) {
+                continue;
+            }
+            Object value = source.getValue(key);
+            if (value instanceof JsonObject || value instanceof JsonArray || value == null) {
+                throw new io.sluice.broker.BrokerException(io.sluice.broker.BrokerErrorCode.BAD_REQUEST,
+                        "source option '" + key + "' must be a string, number or boolean");
+            }
+            options.put(key, value.toString());
+        }
+        return options;
     }
 
     void replacePolicy(RoutingContext ctx) {

@@ -88,6 +88,9 @@ public final class ErrorHandler implements Handler<RoutingContext> {
     }
 
     private static int connectorStatus(ConnectorErrorCode code) {
+        if (code == ConnectorErrorCode.SOURCE_CHANGED) {
+            return 409;
+        }
         return switch (code.category()) {
             case USER -> 400;
             case RESOURCES -> 503;

@@ -3,6 +3,7 @@ package io.sluice.broker.http;
 import io.sluice.broker.store.Dataset;
 import io.sluice.broker.store.Grant;
 import io.sluice.broker.store.StreamRecord;
+import io.sluice.connectors.SourceConfig;
 import io.sluice.policy.PolicyOffer;
 import io.sluice.policy.Transform;
 import io.vertx.core.json.JsonArray;
@@ -27,6 +28,11 @@ final class Views {
                 .put("schema", schema(dataset.schema()));
         dataset.rows().ifPresent(rows -> json.put("rows", rows));
         dataset.subjectColumn().ifPresent(column -> json.put("subjectColumn", column));
+        JsonObject source = new JsonObject().put("type", dataset.sourceType());
+        dataset.sourcePath().ifPresent(path -> source.put("path", path));
+        // Credentials never leave: the options as a connector would print them.
+        dataset.sourceOptions().forEach((key, value) -> source.put(key, SourceConfig.redact(key, value)));
+        json.put("source", source);
         return json;
     }
 

@@ -16,7 +16,6 @@ import io.sluice.connectors.BatchSource;
 import io.sluice.connectors.ConnectorException;
 import io.sluice.connectors.Connectors;
 import io.sluice.connectors.SourceConfig;
-import io.sluice.connectors.SourcePaths;
 import io.sluice.policy.AccessRequest;
 import io.sluice.policy.DenialReason;
 import io.sluice.policy.Policies;
@@ -26,12 +25,12 @@ import io.sluice.policy.PolicyException;
 import io.sluice.policy.PurposeHierarchy;
 import io.sluice.policy.ReasonCode;
 import io.sluice.policy.enforce.OptOuts;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -42,13 +41,14 @@ import java.util.Optional;
 public final class DatasetService {
 
     /** A registration as the owner asked for it. */
-    public record Registration(String name, String description, String sourceType, String sourcePath,
-            String policyJson, Optional<String> subjectColumn) {
+    public record Registration(String name, String description, String sourceType, Optional<String> sourcePath,
+            Map<String, String> sourceOptions, String policyJson, Optional<String> subjectColumn) {
         public Registration {
             requireNonNull(name, "name is null");
             requireNonNull(description, "description is null");
             requireNonNull(sourceType, "sourceType is null");
             requireNonNull(sourcePath, "sourcePath is null");
+            sourceOptions = Map.copyOf(requireNonNull(sourceOptions, "sourceOptions is null"));
             requireNonNull(policyJson, "policyJson is null");
             requireNonNull(subjectColumn, "subjectColumn is null");
         }
@@ -66,18 +66,18 @@ public final class DatasetService {
     private final GrantStore grants;
     private final AuditLog auditLog;
     private final Connectors connectors;
-    private final Path sourcesDir;
+    private final SourceLocator sources;
     private final PurposeHierarchy purposes;
     private final GrantRevocations revocations;
     private final Clock clock;
 
     public DatasetService(DatasetStore datasets, GrantStore grants, AuditLog auditLog, Connectors connectors,
-            Path sourcesDir, PurposeHierarchy purposes, GrantRevocations revocations, Clock clock) {
+            SourceLocator sources, PurposeHierarchy purposes, GrantRevocations revocations, Clock clock) {
         this.datasets = requireNonNull(datasets, "datasets is null");
         this.grants = requireNonNull(grants, "grants is null");
         this.auditLog = requireNonNull(auditLog, "auditLog is null");
         this.connectors = requireNonNull(connectors, "connectors is null");
-        this.sourcesDir = requireNonNull(sourcesDir, "sourcesDir is null");
+        this.sources = requireNonNull(sources, "sources is null");
         this.purposes = requireNonNull(purposes, "purposes is null");
         this.revocations = requireNonNull(revocations, "revocations is null");
         this.clock = requireNonNull(clock, "clock is null");
@@ -88,14 +88,14 @@ public final class DatasetService {
                 .with("requestId", requestId).with("outcome", "rejected");
         Dataset dataset;
         try {
-            Path root = Organisations.sourceRoot(sourcesDir, owner.organisation());
-            Path location = SourcePaths.resolveConfined(root, registration.sourcePath());
-            try (BatchSource source = connectors.open(SourceConfig.ofFile(registration.sourceType(), location))) {
+            SourceConfig config = sources.locate(owner.organisation(), registration.sourceType(),
+                    registration.sourcePath(), registration.sourceOptions());
+            try (BatchSource source = connectors.open(config)) {
                 Policies.parse(registration.policyJson(), source.schema(), purposes);
                 registration.subjectColumn().ifPresent(column -> OptOuts.checkSubjectColumn(source.schema(), column));
                 dataset = new Dataset(Ids.next("ds"), registration.name(), registration.description(),
                         owner.organisation(), registration.sourceType(), registration.sourcePath(),
-                        source.fingerprint(), source.schema(), source.rowCount(), registration.policyJson(), 1,
+                        registration.sourceOptions(), source.fingerprint(), source.schema(), source.rowCount(), registration.policyJson(), 1,
                         registration.subjectColumn(), clock.instant());
             }
         } catch (ConnectorException | PolicyException | BrokerException | IllegalArgumentException e) {
@@ -186,6 +186,11 @@ public final class DatasetService {
 
     public List<Dataset> list() {
         return datasets.list();
+    }
+
+    /** What a connector needs to open the dataset's source now. */
+    public SourceConfig sourceConfig(Dataset dataset) {
+        return sources.locate(dataset.organisation(), dataset.sourceType(), dataset.sourcePath(), dataset.sourceOptions());
     }
 
     /** The dataset's current policy, parsed with this broker's purpose hierarchy. */

@@ -17,14 +17,14 @@ import io.sluice.connectors.BatchReader;
 import io.sluice.connectors.BatchSource;
 import io.sluice.connectors.Connectors;
 import io.sluice.connectors.ScanSpec;
-import io.sluice.connectors.SourceConfig;
-import io.sluice.connectors.SourcePaths;
+import io.sluice.connectors.ConnectorErrorCode;
+import io.sluice.connectors.ConnectorException;
+import io.sluice.connectors.Predicate;
 import io.sluice.policy.AccessRequest;
 import io.sluice.policy.Policies;
 import io.sluice.policy.PolicyDecision;
 import io.sluice.policy.enforce.EnforcementPipeline;
 import io.sluice.policy.enforce.PseudonymKey;
-import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
@@ -92,12 +92,11 @@ public final class StreamService {
     private final StreamStore streams;
     private final AuditLog auditLog;
     private final Connectors connectors;
-    private final Path sourcesDir;
     private final BufferAllocator allocator;
     private final Clock clock;
 
     public StreamService(GrantService grants, DatasetService datasets, GrantRevocations revocations,
-            byte[] pseudonymMasterKey, StreamStore streams, AuditLog auditLog, Connectors connectors, Path sourcesDir,
+            byte[] pseudonymMasterKey, StreamStore streams, AuditLog auditLog, Connectors connectors,
             BufferAllocator allocator, Clock clock) {
         this.grants = requireNonNull(grants, "grants is null");
         this.datasets = requireNonNull(datasets, "datasets is null");
@@ -106,7 +105,6 @@ public final class StreamService {
         this.streams = requireNonNull(streams, "streams is null");
         this.auditLog = requireNonNull(auditLog, "auditLog is null");
         this.connectors = requireNonNull(connectors, "connectors is null");
-        this.sourcesDir = requireNonNull(sourcesDir, "sourcesDir is null");
         this.allocator = requireNonNull(allocator, "allocator is null");
         this.clock = requireNonNull(clock, "clock is null");
     }
@@ -135,15 +133,13 @@ public final class StreamService {
         BufferAllocator streamAllocator = allocator.newChildAllocator("stream:" + streamId, 0, allocator.getLimit());
         BatchReader reader = null;
         try {
-            Path location = SourcePaths.resolveConfined(
-                    Organisations.sourceRoot(sourcesDir, dataset.organisation()), dataset.sourcePath());
-            try (BatchSource source = connectors.open(SourceConfig.ofFile(dataset.sourceType(), location))) {
+            try (BatchSource source = openSource(dataset)) {
                 if (!source.fingerprint().equals(dataset.version())) {
                     throw new BrokerException(BrokerErrorCode.SOURCE_CHANGED, "the source of dataset '"
                             + dataset.id() + "' changed since it was registered (version " + dataset.version()
                             + "); its owner must register the new version");
                 }
-                reader = source.open(ScanSpec.of(pipeline.inputColumns()), streamAllocator);
+                reader = openScan(source, pipeline, permit, streamAllocator);
             }
             StreamRecord record = new StreamRecord(streamId, grant.id(), holder.subject(), holder.organisation(),
                     shard.shard(), shard.shards(), shard.epoch(), StreamRecord.Status.RUNNING, 0, 0, 0, 0,
@@ -160,6 +156,44 @@ public final class StreamService {
             streamAllocator.close();
             throw e;
         }
+    }
+
+    /**
+     * Opens the registered source. A source that no longer opens as registered (moved, truncated,
+     * rewritten) is the owner's to fix, not the consumer's mistake: 409, like a changed fingerprint.
+     */
+    private BatchSource openSource(Dataset dataset) {
+        try {
+            return connectors.open(datasets.sourceConfig(dataset));
+        } catch (ConnectorException e) {
+            if (e.errorCode().category() != ConnectorErrorCode.Category.USER) {
+                throw e;
+            }
+            throw new BrokerException(BrokerErrorCode.SOURCE_CHANGED, "the source of dataset '" + dataset.id()
+                    + "' can no longer be read as registered (" + e.getMessage() + "); its owner must register it again",
+                    List.of(), e);
+        }
+    }
+
+    /**
+     * Opens the scan, handing the policy's row filter to the connector when it can use it to skip
+     * data. The pipeline filters every row again, so a connector that cannot use the predicate, or
+     * uses it only in part, changes nothing but speed.
+     */
+    private static BatchReader openScan(BatchSource source, EnforcementPipeline pipeline, PolicyDecision.Permit permit,
+            BufferAllocator allocator) {
+        ScanSpec spec = ScanSpec.of(pipeline.inputColumns());
+        Optional<Predicate> pushdown = permit.rowPredicate().flatMap(PushdownPredicates::translate);
+        if (pushdown.isPresent()) {
+            try {
+                return source.open(spec.withPredicate(pushdown.get()), allocator);
+            } catch (ConnectorException e) {
+                if (e.errorCode() != ConnectorErrorCode.INVALID_PREDICATE) {
+                    throw e;
+                }
+            }
+        }
+        return source.open(spec, allocator);
     }
 
     /** Audits a stream refused for its grant's state, then returns the refusal. */

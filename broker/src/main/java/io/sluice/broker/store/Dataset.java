@@ -3,6 +3,7 @@ package io.sluice.broker.store;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Instant;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import org.apache.arrow.vector.types.pojo.Schema;
@@ -10,7 +11,10 @@ import org.apache.arrow.vector.types.pojo.Schema;
 /**
  * A registered dataset: where its bytes are, which version was registered, and its policy.
  *
- * @param sourcePath the path as the owner gave it, relative to the organisation's directory
+ * @param sourcePath the path as the owner gave it, relative to the organisation's directory; empty
+ *     for sources that are not files (JDBC)
+ * @param sourceOptions the connector's options as the owner gave them; may hold credentials, so
+ *     never shown except redacted
  * @param version the connector's fingerprint of the registered bytes
  * @param subjectColumn the column naming the data subject, for opt-outs; empty = opt-outs not possible
  */
@@ -20,7 +24,8 @@ public record Dataset(
         String description,
         String organisation,
         String sourceType,
-        String sourcePath,
+        Optional<String> sourcePath,
+        Map<String, String> sourceOptions,
         String version,
         Schema schema,
         OptionalLong rows,
@@ -35,6 +40,7 @@ public record Dataset(
         requireNonNull(organisation, "organisation is null");
         requireNonNull(sourceType, "sourceType is null");
         requireNonNull(sourcePath, "sourcePath is null");
+        sourceOptions = Map.copyOf(requireNonNull(sourceOptions, "sourceOptions is null"));
         requireNonNull(version, "version is null");
         requireNonNull(schema, "schema is null");
         requireNonNull(rows, "rows is null");
@@ -45,7 +51,7 @@ public record Dataset(
 
     /** This dataset under a new policy version. */
     public Dataset withPolicy(String newPolicyJson, int newVersion) {
-        return new Dataset(id, name, description, organisation, sourceType, sourcePath, version, schema, rows,
+        return new Dataset(id, name, description, organisation, sourceType, sourcePath, sourceOptions, version, schema, rows,
                 newPolicyJson, newVersion, subjectColumn, registeredAt);
     }
 }

@@ -2,19 +2,23 @@ package io.sluice.broker.store;
 
 import static java.util.Objects.requireNonNull;
 
+import com.fasterxml.jackson.core.type.TypeReference;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import org.apache.arrow.vector.types.pojo.Schema;
 
 /** The catalog: registered datasets. Blocking; call from worker threads. */
 public final class DatasetStore {
-    private static final String COLUMNS = "id, name, description, organisation, source_type, source_path, version,"
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final String COLUMNS = "id, name, description, organisation, source_type, source_path, source_options, version,"
             + " schema_json, row_count, policy_json, policy_version, subject_column, registered_at";
 
     private final Database database;
@@ -24,9 +28,9 @@ public final class DatasetStore {
     }
 
     public void insert(Connection connection, Dataset dataset) throws SQLException {
-        Sql.update(connection, "INSERT INTO datasets (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        Sql.update(connection, "INSERT INTO datasets (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 dataset.id(), dataset.name(), dataset.description(), dataset.organisation(), dataset.sourceType(),
-                dataset.sourcePath(), dataset.version(), dataset.schema().toJson(),
+                dataset.sourcePath().orElse(null), toJson(dataset.sourceOptions()), dataset.version(), dataset.schema().toJson(),
                 dataset.rows().isPresent() ? dataset.rows().getAsLong() : null,
                 dataset.policyJson(), dataset.policyVersion(), dataset.subjectColumn().orElse(null), dataset.registeredAt());
         insertPolicyVersion(connection, dataset.id(), dataset.policyVersion(), dataset.policyJson(), dataset.registeredAt());
@@ -75,6 +79,14 @@ public final class DatasetStore {
         }
     }
 
+    private static String toJson(Map<String, String> options) {
+        try {
+            return JSON.writeValueAsString(new java.util.TreeMap<>(options));
+        } catch (IOException e) {
+            throw new IllegalStateException("cannot serialise source options", e);
+        }
+    }
+
     private static void insertPolicyVersion(Connection connection, String datasetId, int version, String policyJson,
             Instant at) throws SQLException {
         Sql.update(connection, "INSERT INTO policies (dataset_id, version, policy_json, created_at) VALUES (?, ?, ?, ?)",
@@ -106,8 +118,15 @@ public final class DatasetStore {
         } catch (IOException e) {
             throw new SQLException("stored schema of dataset " + row.getString("id") + " is unreadable", e);
         }
+        Map<String, String> options;
+        try {
+            options = JSON.readValue(row.getString("source_options"), new TypeReference<Map<String, String>>() {});
+        } catch (IOException e) {
+            throw new SQLException("stored source options of dataset " + row.getString("id") + " are unreadable", e);
+        }
         return new Dataset(row.getString("id"), row.getString("name"), row.getString("description"),
-                row.getString("organisation"), row.getString("source_type"), row.getString("source_path"),
+                row.getString("organisation"), row.getString("source_type"),
+                Optional.ofNullable(row.getString("source_path")), options,
                 row.getString("version"), schema, rowCount, row.getString("policy_json"),
                 row.getInt("policy_version"), Optional.ofNullable(row.getString("subject_column")),
                 Sql.instant(row, "registered_at"));
