@@ -21,12 +21,17 @@ public final class TestParquet {
     }
 
     public static void write(Path file, int rows) throws IOException {
+        write(file, rows, 128 * 1024 * 1024);
+    }
+
+    /** With small {@code rowGroupBytes}, a file of many row groups: many batches per stream. */
+    public static void write(Path file, int rows, int rowGroupBytes) throws IOException {
         Files.createDirectories(file.getParent());
         MessageType schema = MessageTypeParser.parseMessageType(
                 "message t { required int64 id; required binary name (STRING); }");
         SimpleGroupFactory groups = new SimpleGroupFactory(schema);
         try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(new LocalOutputFile(file))
-                .withConf(new PlainParquetConfiguration()).withType(schema)
+                .withConf(new PlainParquetConfiguration()).withType(schema).withRowGroupSize(rowGroupBytes)
                 .withWriteMode(org.apache.parquet.hadoop.ParquetFileWriter.Mode.OVERWRITE).build()) {
             for (long i = 0; i < rows; i++) {
                 writer.write(groups.newGroup().append("id", i).append("name", "n" + i));

@@ -43,10 +43,14 @@ final class GrantRoutes {
     void stream(RoutingContext ctx) {
         Identity holder = AuthenticationHandler.identity(ctx);
         String grantId = ctx.pathParam("id");
+        String seed = ctx.request().getParam("seed");
         ShardRequest shard = new ShardRequest(
                 JsonBodies.intParam(ctx, "shard", 0),
                 JsonBodies.intParam(ctx, "shards", 1),
-                JsonBodies.intParam(ctx, "epoch", 0));
+                JsonBodies.intParam(ctx, "epoch", 0),
+                seed == null || seed.isEmpty() ? java.util.OptionalLong.empty()
+                        : java.util.OptionalLong.of(JsonBodies.longParam(ctx, "seed", 0)),
+                JsonBodies.longParam(ctx, "from", 0));
         String remote = String.valueOf(ctx.request().remoteAddress());
         var node = NodeHandler.node(ctx);
         Blocking.run(ctx, () -> streams.open(holder, grantId, shard, node, RequestIds.of(ctx), remote), (c, opened) -> {

@@ -29,6 +29,7 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import org.apache.arrow.memory.BufferAllocator;
 
 /**
@@ -38,8 +39,15 @@ import org.apache.arrow.memory.BufferAllocator;
  */
 public final class StreamService {
 
-    /** Which shard of which epoch a stream reads. */
-    public record ShardRequest(int shard, int shards, int epoch) {
+    /**
+     * Which part of the data a stream reads, in which order.
+     *
+     * @param seed when present, batches come in an order shuffled by seed and epoch (the same order
+     *     for the same seed, epoch and shard count); absent = source order
+     * @param from how many batches of that order to skip: a resumed stream continues exactly where
+     *     an earlier one stopped
+     */
+    public record ShardRequest(int shard, int shards, int epoch, OptionalLong seed, long from) {
         public ShardRequest {
             if (shards < 1) {
                 throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "shards must be >= 1, was " + shards);
@@ -51,6 +59,14 @@ public final class StreamService {
             if (epoch < 0) {
                 throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "epoch must be >= 0, was " + epoch);
             }
+            requireNonNull(seed, "seed is null");
+            if (from < 0) {
+                throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "from must be >= 0, was " + from);
+            }
+        }
+
+        public ShardRequest(int shard, int shards, int epoch) {
+            this(shard, shards, epoch, OptionalLong.empty(), 0);
         }
     }
 
@@ -283,6 +299,8 @@ public final class StreamService {
                 .with("stream", streamId)
                 .with("shard", shard.shard())
                 .with("shards", shard.shards())
-                .with("epoch", shard.epoch());
+                .with("epoch", shard.epoch())
+                .with("seed", shard.seed().isPresent() ? shard.seed().getAsLong() : null)
+                .with("from", shard.from() > 0 ? shard.from() : null);
     }
 }

@@ -28,7 +28,9 @@ import org.slf4j.LoggerFactory;
  * Sends one opened stream as an Arrow IPC stream over an HTTP response, on its own (virtual)
  * thread, respecting back-pressure. Every source batch goes through the grant's enforcement
  * pipeline (projection, row filter and opt-outs, column transforms) before it is encoded; a grant
- * revoked while the stream runs stops it before the next batch.
+ * revoked while the stream runs stops it before the next batch. {@link BatchOrder} decides the order
+ * the shard's batches leave in (source order, or shuffled by seed and epoch) and where a resumed
+ * stream starts.
  *
  * <p>Each batch is encoded into a buffer, handed to the response on its event loop, and the next
  * batch is read only once the response's write queue has room again (the drain handler), so a
@@ -65,10 +67,9 @@ public final class ArrowHttpStreamer implements Runnable {
         ResponseChannel channel = new ResponseChannel();
         WriteChannel out = new WriteChannel(channel);
         EnforcementPipeline pipeline = stream.pipeline();
-        long rows = 0;
-        long batches = 0;
         Outcome outcome;
-        try (stream) {
+        BatchCounts counts = new BatchCounts();
+        try (stream; BatchOrder order = new BatchOrder(stream.shard(), batch -> write(batch, channel, out, counts))) {
             MessageSerializer.serialize(out, pipeline.outputSchema(), IpcOption.DEFAULT);
             send(channel);
             long batchIndex = 0;
@@ -84,37 +85,37 @@ public final class ArrowHttpStreamer implements Runnable {
                 if (batchIndex++ % shards != shard) {
                     continue;
                 }
-                try (VectorSchemaRoot enforced = pipeline.apply(stream.reader().root(), stream.allocator())) {
-                    if (enforced.getRowCount() == 0) {
-                        continue;
-                    }
-                    try (ArrowRecordBatch batch = new VectorUnloader(enforced).getRecordBatch()) {
-                        channel.reserve(batch.computeBodyLength() + 4096);
-                        MessageSerializer.serialize(out, batch, IpcOption.DEFAULT);
-                    }
-                    rows += enforced.getRowCount();
-                    batches++;
+                VectorSchemaRoot enforced = pipeline.apply(stream.reader().root(), stream.allocator());
+                if (enforced.getRowCount() == 0) {
+                    enforced.close();
+                    continue;
                 }
-                send(channel);
+                order.add(enforced);
+            }
+            if (stopped.isEmpty() && !this.out.clientGone()) {
+                order.finish();
             }
             if (stopped.isPresent()) {
-                outcome = aborted(rows, pipeline.rowsIn(), batches, channel, stopped.get());
+                outcome = aborted(counts.rows, pipeline.rowsIn(), counts.batches, channel, stopped.get());
             } else if (this.out.clientGone()) {
-                outcome = aborted(rows, pipeline.rowsIn(), batches, channel, "the client disconnected");
+                outcome = aborted(counts.rows, pipeline.rowsIn(), counts.batches, channel, "the client disconnected");
             } else {
                 ArrowStreamWriter.writeEndOfStream(out, IpcOption.DEFAULT);
                 send(channel);
-                outcome = new Outcome(StreamRecord.Status.COMPLETED, rows, pipeline.rowsIn(), batches, channel.bytes(),
-                        channel.sha256Hex(), Optional.empty());
+                outcome = new Outcome(StreamRecord.Status.COMPLETED, counts.rows, pipeline.rowsIn(), counts.batches,
+                        channel.bytes(), channel.sha256Hex(), Optional.empty());
             }
         } catch (BlockingResponseWriter.ClientGoneException e) {
-            outcome = aborted(rows, pipeline.rowsIn(), batches, channel, "the client disconnected");
+            outcome = aborted(counts.rows, pipeline.rowsIn(), counts.batches, channel, "the client disconnected");
+        } catch (StreamInterrupted e) {
+            Thread.currentThread().interrupt();
+            outcome = aborted(counts.rows, pipeline.rowsIn(), counts.batches, channel, "the broker is shutting down");
         } catch (IOException | RuntimeException e) {
-            LOG.warn("stream {} failed after {} batches", stream.streamId(), batches, e);
-            outcome = aborted(rows, pipeline.rowsIn(), batches, channel, "the stream failed: " + e.getMessage());
+            LOG.warn("stream {} failed after {} batches", stream.streamId(), counts.batches, e);
+            outcome = aborted(counts.rows, pipeline.rowsIn(), counts.batches, channel, "the stream failed: " + e.getMessage());
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            outcome = aborted(rows, pipeline.rowsIn(), batches, channel, "the broker is shutting down");
+            outcome = aborted(counts.rows, pipeline.rowsIn(), counts.batches, channel, "the broker is shutting down");
         }
         finish(outcome);
     }
@@ -139,6 +140,36 @@ public final class ArrowHttpStreamer implements Runnable {
     private Outcome aborted(long rows, long rowsIn, long batches, ResponseChannel channel, String message) {
         return new Outcome(StreamRecord.Status.ABORTED, rows, rowsIn, batches, channel.bytes(), channel.sha256Hex(),
                 Optional.of(message));
+    }
+
+    /** What has been sent so far. */
+    private static final class BatchCounts {
+        long rows;
+        long batches;
+    }
+
+    /** An interrupt met while a batch was being sent from inside the batch order's callback. */
+    private static final class StreamInterrupted extends RuntimeException {
+        private static final long serialVersionUID = 1L;
+
+        StreamInterrupted() {
+            super("interrupted", null, false, false);
+        }
+    }
+
+    /** Encodes and sends one batch, which it closes. */
+    private void write(VectorSchemaRoot batch, ResponseChannel channel, WriteChannel out, BatchCounts counts) {
+        try (batch; ArrowRecordBatch message = new VectorUnloader(batch).getRecordBatch()) {
+            channel.reserve(message.computeBodyLength() + 4096);
+            MessageSerializer.serialize(out, message, IpcOption.DEFAULT);
+            counts.rows += batch.getRowCount();
+            counts.batches++;
+            send(channel);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            throw new StreamInterrupted();
+        }
     }
 
     /** Hands the pending bytes to the response and waits until its write queue has room. */
