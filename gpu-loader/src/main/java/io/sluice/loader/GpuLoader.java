@@ -3,27 +3,42 @@ package io.sluice.loader;
 import java.io.IOException;
 import java.io.InputStream;
 import java.net.ConnectException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.net.URLEncoder;
+import java.net.UnknownHostException;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
-import java.util.stream.Collectors;
 import java.util.function.Supplier;
+import java.util.stream.Collectors;
 
 import io.sluice.loader.internal.BrokerError;
+import io.sluice.loader.internal.CudaDevice;
+import io.sluice.loader.internal.CudaDriver;
 import io.sluice.loader.internal.CudaDriverProbe;
-import io.sluice.loader.internal.MeteredInputStream;
-import io.sluice.loader.internal.PinnedMemory;
+import io.sluice.loader.internal.CudaException;
+import io.sluice.loader.internal.MeteredChannel;
+import io.sluice.loader.internal.PinnedArena;
+import io.sluice.loader.internal.SocketHttpGet;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.slf4j.Logger;
@@ -31,28 +46,34 @@ import org.slf4j.LoggerFactory;
 
 /**
  * The client a training node uses to stream granted data from a Sluice broker into pinned host
- * memory (and, in a later version, onto the GPU).
+ * memory and onto the GPU.
  *
  * <p>It speaks only the broker's wire protocol: {@code GET /v1/grants/{id}/stream} with a bearer
  * token, answered by an Arrow IPC stream. Every buffer it decodes comes from one Arrow
- * {@link RootAllocator} whose memory is page-locked host memory ({@code mmap} + {@code mlock});
- * where the operating system refuses to lock it, one warning is logged and batches arrive in
- * ordinary memory with {@link HostBatch#pinned()} {@code false}.
+ * {@link RootAllocator} over a pinned arena: {@link LoaderConfig#slabs()} slabs of
+ * {@link LoaderConfig#effectiveSlabBytes()}, mapped, pre-touched in parallel, locked ({@code mlock})
+ * and, with a CUDA device, registered with the driver, all once, when the loader is created
+ * ({@link #arena()} reports how long that took). Over {@code http} each batch body is read from the
+ * socket straight into the arena. Where the operating system refuses to lock the arena, one
+ * warning is logged and batches arrive in ordinary memory with {@link HostBatch#pinned()} {@code false}.
  *
- * <p>GPU: {@link #create} probes for the CUDA driver ({@code libcuda.so.1}) once. Copies onto the
- * device are not implemented yet: with or without a driver the loader delivers pinned host
- * batches, and {@link #gpuAvailable()} only says whether the driver could be loaded.
+ * <p>GPU: {@link #create(LoaderConfig)} looks for the CUDA driver ({@code libcuda.so.1}) and opens
+ * device {@link LoaderConfig#deviceOrdinal()} through the driver API. {@link #openTraining} then
+ * delivers {@link DeviceBatch}es, copied on a CUDA stream while the next batch is received; without
+ * a driver (or with a device that cannot be opened) it delivers pinned {@link HostBatch}es, and the
+ * loader says so once when it is created. {@link #create(LoaderConfig, Device)} uses a given
+ * device instead, such as the {@link HostMemoryDevice} stand-in.
  *
- * <p><b>Lifecycle:</b> create one loader per process (it holds the pinned memory pool and an HTTP
- * client), open any number of streams, close it last. {@link #close()} checks that every
- * {@link GrantStream} and {@link HostBatch} it delivered was closed, and throws
- * {@link IllegalStateException} naming the leak otherwise.
+ * <p><b>Lifecycle:</b> create one loader per process (it holds the pinned arena, the device and an
+ * HTTP client), open any number of streams, close it last. {@link #close()} checks that every
+ * stream and batch it delivered was closed, and throws {@link IllegalStateException} naming the
+ * leak otherwise.
  *
  * <p><b>Ownership:</b> the caller owns the loader and every stream and batch it returns, and must
- * close each of them.
+ * close each of them. A device passed to {@link #create(LoaderConfig, Device)} stays the caller's.
  *
  * <p><b>Threading:</b> the loader is thread-safe: several threads may open streams at once. Each
- * {@link GrantStream} is read by one thread.
+ * stream is read by one thread.
  */
 public final class GpuLoader implements AutoCloseable {
 
@@ -65,44 +86,101 @@ public final class GpuLoader implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(GpuLoader.class);
 
     private final LoaderConfig config;
-    private final PinnedMemory memory;
+    private final PinnedArena arena;
     private final RootAllocator allocator;
-    private final HttpClient http;
-    private final boolean gpuAvailable;
+    private final Optional<Device> device;
+    private final boolean ownsDevice;
+    private final AtomicReference<HttpClient> https = new AtomicReference<>();
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Set<GrantStream> openStreams = ConcurrentHashMap.newKeySet();
+    private final Set<TrainingStream> openTrainingStreams = ConcurrentHashMap.newKeySet();
 
-    private GpuLoader(LoaderConfig config, PinnedMemory memory, RootAllocator allocator, HttpClient http,
-            boolean gpuAvailable) {
+    private GpuLoader(LoaderConfig config, PinnedArena arena, RootAllocator allocator, Optional<Device> device,
+            boolean ownsDevice) {
         this.config = config;
-        this.memory = memory;
+        this.arena = arena;
         this.allocator = allocator;
-        this.http = http;
-        this.gpuAvailable = gpuAvailable;
+        this.device = device;
+        this.ownsDevice = ownsDevice;
     }
 
     /**
-     * Creates the loader: one root allocator over pinned host memory, limited to
-     * {@link LoaderConfig#pinnedLimitBytes()}, an HTTP/1.1 client, and a probe of the CUDA driver.
+     * Creates the loader: the CUDA device when a driver is present, the pinned arena (registered
+     * with the device), one root allocator over it limited to {@link LoaderConfig#pinnedLimitBytes()}.
      * The caller owns the loader and must close it.
      */
     public static GpuLoader create(LoaderConfig config) {
         Objects.requireNonNull(config, "config is null");
-        PinnedMemory memory = PinnedMemory.create();
-        RootAllocator allocator = memory.newRootAllocator(config.pinnedLimitBytes());
+        Optional<Device> cuda = openCuda(config.deviceOrdinal());
         try {
-            boolean gpu = CudaDriverProbe.driverPresent();
-            HttpClient http = HttpClient.newBuilder()
-                    .version(HttpClient.Version.HTTP_1_1)
-                    .connectTimeout(config.connectTimeout())
-                    .followRedirects(HttpClient.Redirect.NEVER)
-                    .build();
-            LOG.info("gpu-loader for broker {}: pinned limit {} bytes, page size {}, CUDA driver {}",
-                    config.broker(), config.pinnedLimitBytes(), memory.pageSize(), gpu ? "present" : "absent");
-            return new GpuLoader(config, memory, allocator, http, gpu);
+            return create(config, cuda, true);
         } catch (RuntimeException e) {
-            allocator.close();
+            cuda.ifPresent(Device::close);
             throw e;
+        }
+    }
+
+    /**
+     * Creates a loader that copies training batches to {@code device} (for example a
+     * {@link HostMemoryDevice}) instead of looking for CUDA. The device stays the caller's: close it
+     * after the loader.
+     */
+    public static GpuLoader create(LoaderConfig config, Device device) {
+        Objects.requireNonNull(config, "config is null");
+        Objects.requireNonNull(device, "device is null");
+        return create(config, Optional.of(device), false);
+    }
+
+    /**
+     * Creates a loader that never uses a device, even where a GPU exists: training streams deliver
+     * pinned {@link HostBatch}es. For consumers that train on the CPU or hand batches to another runtime.
+     */
+    public static GpuLoader createWithoutDevice(LoaderConfig config) {
+        Objects.requireNonNull(config, "config is null");
+        return create(config, Optional.empty(), false);
+    }
+
+    private static GpuLoader create(LoaderConfig config, Optional<Device> device, boolean ownsDevice) {
+        int slabs = config.slabs();
+        int touchThreads = Math.max(1, Math.min(slabs, Runtime.getRuntime().availableProcessors()));
+        PinnedArena.HostRegistration registration = device.<PinnedArena.HostRegistration>map(d -> new PinnedArena.HostRegistration() {
+            @Override
+            public void register(long address, long bytes) {
+                d.registerHost(address, bytes);
+            }
+
+            @Override
+            public void unregister(long address) {
+                d.unregisterHost(address);
+            }
+        }).orElse(null);
+        PinnedArena arena;
+        try {
+            arena = PinnedArena.create(config.effectiveSlabBytes(), slabs, touchThreads, registration);
+        } catch (CudaException e) {
+            throw new LoaderException(LoaderErrorCode.DEVICE_FAILED, "cannot register the pinned arena with "
+                    + device.map(Device::name).orElse("the device") + ": " + e.getMessage(), e);
+        }
+        RootAllocator allocator = arena.newRootAllocator(config.pinnedLimitBytes());
+        LOG.info("gpu-loader for broker {}: pinned arena of {} bytes ({} slabs) in {} ms, {}; {}", config.broker(),
+                arena.budgetBytes(), arena.slabs(), arena.creation().elapsed().toMillis(),
+                arena.locked() ? "locked" : "not locked",
+                device.map(d -> "training batches are copied to " + d.name())
+                        .orElse("no GPU: training streams deliver pinned host batches"));
+        return new GpuLoader(config, arena, allocator, device, ownsDevice);
+    }
+
+    private static Optional<Device> openCuda(int ordinal) {
+        if (!CudaDriverProbe.driverPresent()) {
+            return Optional.empty();
+        }
+        try {
+            Optional<CudaDriver> driver = CudaDriver.load(CudaDriverProbe.DRIVER_LIBRARY);
+            return driver.map(d -> CudaDevice.open(d, ordinal));
+        } catch (CudaException e) {
+            LOG.warn("CUDA driver {} found but device {} cannot be used: {}; delivering pinned host batches",
+                    CudaDriverProbe.DRIVER_LIBRARY, ordinal, e.getMessage());
+            return Optional.empty();
         }
     }
 
@@ -118,46 +196,56 @@ public final class GpuLoader implements AutoCloseable {
      * @throws IllegalStateException when the loader is closed
      */
     public GrantStream open(String grantId, StreamRequest request, Supplier<String> bearerToken) {
-        Objects.requireNonNull(grantId, "grantId is null");
         Objects.requireNonNull(request, "request is null");
+        return openAt(grantId, Checkpoint.start(request), bearerToken);
+    }
+
+    /**
+     * Requests the stream at checkpoint {@code at}: its shard and epoch, shuffled by its seed,
+     * starting after its {@link Checkpoint#position()} batches. One connection, no retry; see
+     * {@link #openTraining} for a stream that reconnects and prefetches.
+     *
+     * @return the stream, which the caller owns and must close
+     * @throws LoaderException as {@link #open}
+     */
+    public GrantStream openAt(String grantId, Checkpoint at, Supplier<String> bearerToken) {
+        Objects.requireNonNull(grantId, "grantId is null");
+        Objects.requireNonNull(at, "at is null");
         Objects.requireNonNull(bearerToken, "bearerToken is null");
         if (grantId.isBlank()) {
             throw new IllegalArgumentException("grantId must not be blank");
         }
-        if (closed.get()) {
-            throw new IllegalStateException("GpuLoader for " + config.broker() + " is closed");
-        }
+        checkOpen();
         String token = bearerToken.get();
         if (token == null || token.isBlank()) {
             throw new IllegalArgumentException("bearerToken must supply a non-blank token");
         }
 
-        URI uri = streamUri(grantId, request);
-        HttpRequest httpRequest = HttpRequest.newBuilder(uri)
-                .GET()
-                .header("Authorization", "Bearer " + token)
-                .header("Accept", ARROW_STREAM_MEDIA_TYPE + ", application/json")
-                .build();
-        HttpResponse<InputStream> response = send(httpRequest);
-        int status = response.statusCode();
+        URI uri = streamUri(grantId, at);
+        Map<String, String> headers = new LinkedHashMap<>();
+        headers.put("Authorization", "Bearer " + token);
+        headers.put("Accept", ARROW_STREAM_MEDIA_TYPE + ", application/json");
+        headers.put("User-Agent", "sluice-gpu-loader");
+        SocketHttpGet.Response response = send(uri, headers);
+        int status = response.status();
         if (status != 200) {
             throw refused(uri, grantId, status, response.body());
         }
 
-        String contentType = response.headers().firstValue("Content-Type").orElse("none");
+        String contentType = response.header("Content-Type").orElse("none");
         if (!mediaType(contentType).equals(ARROW_STREAM_MEDIA_TYPE)) {
             closeBody(response.body());
             throw new LoaderException(LoaderErrorCode.UNEXPECTED_RESPONSE, status, "broker answered GET " + uri
                     + " with Content-Type " + contentType + ", expected " + ARROW_STREAM_MEDIA_TYPE, null);
         }
-        Optional<String> streamId = response.headers().firstValue(STREAM_ID_HEADER).filter(id -> !id.isBlank());
+        Optional<String> streamId = response.header(STREAM_ID_HEADER).filter(id -> !id.isBlank());
         if (streamId.isEmpty()) {
             closeBody(response.body());
             throw new LoaderException(LoaderErrorCode.UNEXPECTED_RESPONSE, status, "broker answered GET " + uri
                     + " without a " + STREAM_ID_HEADER + " header", null);
         }
 
-        MeteredInputStream body = new MeteredInputStream(response.body());
+        MeteredChannel body = new MeteredChannel(response.body(), arena, streamId.get(), config.digestBodies());
         BufferAllocator streamAllocator;
         try {
             streamAllocator = allocator.newChildAllocator(
@@ -168,22 +256,64 @@ public final class GpuLoader implements AutoCloseable {
         }
         AtomicReference<GrantStream> opened = new AtomicReference<>();
         GrantStream stream = GrantStream.start(grantId, streamId.get(), uri.toString(), allocator, streamAllocator, body,
-                () -> openStreams.remove(opened.get()));
+                at.position(), () -> openStreams.remove(opened.get()));
         opened.set(stream);
         openStreams.add(stream);
-        LOG.info("opened stream {} of grant {} (shard {} of {}, epoch {})", streamId.get(), grantId,
-                request.shard(), request.shards(), request.epoch());
+        LOG.info("opened stream {} of grant {} (shard {} of {}, epoch {}{}{})", streamId.get(), grantId, at.shard(),
+                at.shards(), at.epoch(), at.seed().isPresent() ? ", seed " + at.seed().getAsLong() : "",
+                at.position() > 0 ? ", from batch " + at.position() : "");
         return stream;
     }
 
-    /** Whether the CUDA driver ({@code libcuda.so.1}) could be loaded. Batches are host batches either way. */
+    /**
+     * Opens a training stream at {@code start}: batches of its shard and epoch, prefetched
+     * {@link LoaderConfig#prefetchDepth()} ahead onto the device (or as pinned host batches without
+     * one), reconnecting from the last fully received batch when the connection drops
+     * ({@link LoaderConfig#retry()}). Blocks until the first connection answered and the schema
+     * arrived.
+     *
+     * @param start where to begin: {@link Checkpoint#start} for a new epoch, or a checkpoint to resume
+     * @param bearerToken called for every (re)connection, so a refreshed token is used; never logged
+     * @return the stream, which the caller owns and must close
+     * @throws LoaderException when the first connection fails after the allowed retries, or the
+     *     broker refuses
+     */
+    public TrainingStream openTraining(String grantId, Checkpoint start, Supplier<String> bearerToken) {
+        Objects.requireNonNull(grantId, "grantId is null");
+        Objects.requireNonNull(start, "start is null");
+        Objects.requireNonNull(bearerToken, "bearerToken is null");
+        checkOpen();
+        AtomicReference<TrainingStream> opened = new AtomicReference<>();
+        TrainingStream stream = TrainingStream.open(this, grantId, start, bearerToken, device,
+                () -> openTrainingStreams.remove(opened.get()));
+        opened.set(stream);
+        openTrainingStreams.add(stream);
+        return stream;
+    }
+
+    /**
+     * Whether training streams copy batches to a GPU: a CUDA driver was found and the device opened.
+     * Without one, batches are pinned host batches.
+     */
     public boolean gpuAvailable() {
-        return gpuAvailable;
+        return device.map(Device::isGpu).orElse(false);
+    }
+
+    /** The device training batches are copied to, when there is one. */
+    public Optional<Device> device() {
+        return device;
+    }
+
+    /** The pinned arena: its budget, slabs, and how long making it took. */
+    public PinnedArenaInfo arena() {
+        PinnedArena.Creation creation = arena.creation();
+        return new PinnedArenaInfo(arena.budgetBytes(), arena.slabBytes(), arena.slabs(), creation.elapsed(),
+                creation.touchThreads(), creation.locked(), creation.registered());
     }
 
     /** Bytes of page-locked host memory held now by open streams and batches. */
     public long pinnedBytesInUse() {
-        return memory.pinnedBytes();
+        return arena.pinnedBytesInUse();
     }
 
     /** Bytes of host memory held now by open streams and batches, locked or not. */
@@ -196,57 +326,108 @@ public final class GpuLoader implements AutoCloseable {
     }
 
     /**
-     * Releases the pinned memory pool and the HTTP client. Idempotent.
+     * Releases the pinned arena, the device (when the loader opened it) and the HTTP client.
+     * Idempotent.
      *
      * @throws IllegalStateException when a stream or batch it delivered is still open (Arrow's leak
-     *     check); the loader is closed nonetheless
+     *     check); the loader is closed nonetheless, and the arena stays mapped while batches point to it
      */
     @Override
     public void close() {
         if (!closed.compareAndSet(false, true)) {
             return;
         }
+        String training = openTrainingStreams.stream()
+                .map(stream -> "training stream of grant " + stream.grantId() + " at " + stream.checkpoint().token())
+                .sorted()
+                .collect(Collectors.joining(", "));
+        openTrainingStreams.forEach(TrainingStream::close); // closes the connections they own, too
         String streams = openStreams.stream()
                 .map(stream -> stream.streamId() + " (grant " + stream.grantId() + ")")
                 .sorted()
                 .collect(Collectors.joining(", "));
         try {
             allocator.close();
+            arena.close();
         } catch (IllegalStateException e) {
             throw new IllegalStateException("GpuLoader closed while streams or batches it delivered are still open "
                     + "(the caller owns each and must close it): "
+                    + (training.isEmpty() ? "" : training + "; ")
                     + (streams.isEmpty() ? "" : "streams " + streams + "; ") + e.getMessage(), e);
         } finally {
-            http.shutdownNow();
+            HttpClient client = https.get();
+            if (client != null) {
+                client.shutdownNow();
+            }
+            if (ownsDevice) {
+                device.ifPresent(Device::close);
+            }
         }
-        if (!streams.isEmpty()) {
+        if (!training.isEmpty() || !streams.isEmpty()) {
             throw new IllegalStateException("GpuLoader closed while streams it delivered are still open "
-                    + "(the caller owns each and must close it): streams " + streams);
+                    + "(the caller owns each and must close it): "
+                    + (training.isEmpty() ? "" : training + (streams.isEmpty() ? "" : "; "))
+                    + (streams.isEmpty() ? "" : "streams " + streams));
         }
     }
 
-    private HttpResponse<InputStream> send(HttpRequest request) {
+    private void checkOpen() {
+        if (closed.get()) {
+            throw new IllegalStateException("GpuLoader for " + config.broker() + " is closed");
+        }
+    }
+
+    /** GET over a plain socket for {@code http} (bodies land straight in pinned memory), java.net.http for {@code https}. */
+    private SocketHttpGet.Response send(URI uri, Map<String, String> headers) {
         try {
-            return http.send(request, HttpResponse.BodyHandlers.ofInputStream());
-        } catch (InterruptedException e) {
+            if (uri.getScheme().equalsIgnoreCase("http")) {
+                return SocketHttpGet.get(uri, headers, config.connectTimeout());
+            }
+            return sendHttps(uri, headers);
+        } catch (InterruptedException | java.nio.channels.ClosedByInterruptException e) {
             Thread.currentThread().interrupt();
             throw new LoaderException(LoaderErrorCode.INTERRUPTED, "interrupted while waiting for the broker at "
-                    + config.broker() + " to answer GET " + request.uri(), e);
-        } catch (IOException e) {
+                    + config.broker() + " to answer GET " + uri, e);
+        } catch (IOException | UnresolvedAddressException e) {
             String reason = switch (e) {
                 case HttpConnectTimeoutException _ -> "no connection within " + config.connectTimeout();
+                case SocketTimeoutException _ -> "no connection within " + config.connectTimeout();
                 case ConnectException _ -> "connection refused";
+                case UnknownHostException _ -> "unknown host " + uri.getHost();
+                case UnresolvedAddressException _ -> "unknown host " + uri.getHost();
                 default -> Objects.requireNonNullElse(e.getMessage(), e.getClass().getSimpleName());
             };
             throw new LoaderException(LoaderErrorCode.BROKER_UNREACHABLE, "cannot reach the broker at "
-                    + config.broker() + " (GET " + request.uri() + "): " + reason, e);
+                    + config.broker() + " (GET " + uri + "): " + reason, e);
         }
     }
 
-    private static LoaderException refused(URI uri, String grantId, int status, InputStream body) {
+    private SocketHttpGet.Response sendHttps(URI uri, Map<String, String> headers) throws IOException, InterruptedException {
+        HttpClient client = https.updateAndGet(existing -> existing != null ? existing : HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(config.connectTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER)
+                .build());
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).GET();
+        headers.forEach((name, value) -> {
+            if (!name.equalsIgnoreCase("User-Agent")) {
+                request.header(name, value);
+            }
+        });
+        HttpResponse<InputStream> response = client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        Map<String, List<String>> responseHeaders = new LinkedHashMap<>();
+        response.headers().map().forEach((name, values) -> responseHeaders.put(name.toLowerCase(Locale.ROOT), values));
+        return new SocketHttpGet.Response(response.statusCode(), responseHeaders, Channels.newChannel(response.body()));
+    }
+
+    private static LoaderException refused(URI uri, String grantId, int status, ReadableByteChannel body) {
         byte[] bytes;
-        try (InputStream in = body) {
-            bytes = in.readNBytes(BrokerError.MAX_BODY_BYTES);
+        try (ReadableByteChannel in = body) {
+            ByteBuffer buffer = ByteBuffer.allocate(BrokerError.MAX_BODY_BYTES);
+            while (buffer.hasRemaining() && in.read(buffer) >= 0) {
+                // read up to the limit
+            }
+            bytes = Arrays.copyOf(buffer.array(), buffer.position());
         } catch (IOException e) {
             bytes = new byte[0];
         }
@@ -262,14 +443,21 @@ public final class GpuLoader implements AutoCloseable {
         return new LoaderException(status, brokerError, message);
     }
 
-    private URI streamUri(String grantId, StreamRequest request) {
+    /**
+     * The stream URI: {@code shard}, {@code shards}, {@code epoch}, then {@code seed} when the
+     * checkpoint has one and {@code from} when it is past the first batch.
+     */
+    private URI streamUri(String grantId, Checkpoint at) {
         String base = config.broker().toString();
         while (base.endsWith("/")) {
             base = base.substring(0, base.length() - 1);
         }
         String segment = URLEncoder.encode(grantId, StandardCharsets.UTF_8).replace("+", "%20");
-        return URI.create(base + "/v1/grants/" + segment + "/stream?shard=" + request.shard()
-                + "&shards=" + request.shards() + "&epoch=" + request.epoch());
+        OptionalLong seed = at.seed();
+        return URI.create(base + "/v1/grants/" + segment + "/stream?shard=" + at.shard()
+                + "&shards=" + at.shards() + "&epoch=" + at.epoch()
+                + (seed.isPresent() ? "&seed=" + seed.getAsLong() : "")
+                + (at.position() > 0 ? "&from=" + at.position() : ""));
     }
 
     private static String mediaType(String contentType) {
@@ -277,7 +465,7 @@ public final class GpuLoader implements AutoCloseable {
         return (semicolon < 0 ? contentType : contentType.substring(0, semicolon)).strip().toLowerCase(Locale.ROOT);
     }
 
-    private static void closeBody(InputStream body) {
+    private static void closeBody(java.nio.channels.Channel body) {
         try {
             body.close();
         } catch (IOException e) {

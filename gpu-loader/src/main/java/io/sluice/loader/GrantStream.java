@@ -8,7 +8,7 @@ import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.Optional;
 
-import io.sluice.loader.internal.MeteredInputStream;
+import io.sluice.loader.internal.MeteredChannel;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.OutOfMemoryException;
 import org.apache.arrow.vector.FieldVector;
@@ -48,9 +48,10 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
     private final String url;
     private final BufferAllocator root;
     private final BufferAllocator allocator;
-    private final MeteredInputStream body;
+    private final MeteredChannel body;
     private final ArrowStreamReader reader;
     private final Schema schema;
+    private final long firstPosition;
     private final Runnable onClose;
 
     private boolean batchLoaded;
@@ -67,9 +68,10 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
             String url,
             BufferAllocator root,
             BufferAllocator allocator,
-            MeteredInputStream body,
+            MeteredChannel body,
             ArrowStreamReader reader,
             Schema schema,
+            long firstPosition,
             Runnable onClose) {
         this.grantId = grantId;
         this.streamId = streamId;
@@ -79,13 +81,14 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
         this.body = body;
         this.reader = reader;
         this.schema = schema;
+        this.firstPosition = firstPosition;
         this.onClose = onClose;
     }
 
     /**
      * Reads the schema from {@code body} and returns the stream. Takes ownership of
      * {@code allocator} and {@code body}: both are closed here if this throws. {@code onClose} runs
-     * once, when the stream is closed.
+     * once, when the stream is closed. The first batch has position {@code firstPosition}.
      */
     static GrantStream start(
             String grantId,
@@ -93,17 +96,33 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
             String url,
             BufferAllocator root,
             BufferAllocator allocator,
-            MeteredInputStream body,
+            MeteredChannel body,
+            long firstPosition,
             Runnable onClose) {
         ArrowStreamReader reader = new ArrowStreamReader(body, allocator);
         try {
             Schema schema = reader.getVectorSchemaRoot().getSchema();
-            return new GrantStream(grantId, streamId, url, root, allocator, body, reader, schema, onClose);
+            return new GrantStream(grantId, streamId, url, root, allocator, body, reader, schema, firstPosition, onClose);
         } catch (IOException | RuntimeException e) {
             LoaderException failure = readFailure(e, body, streamId, url, "the schema");
-            closeQuietly(reader, allocator, failure);
+            closeQuietly(body, reader, allocator, failure);
             throw failure;
         }
+    }
+
+    /** The position of the stream's first batch: the {@code from} it was opened with, 0 by default. */
+    public long firstPosition() {
+        return firstPosition;
+    }
+
+    /** Whether the body was read to its end and verified to end with the end-of-stream marker. */
+    public boolean completed() {
+        return ended && !failed;
+    }
+
+    /** The SHA-256 of the body, once it was read to its end with a digest. */
+    public Optional<String> sha256() {
+        return sha256Hex;
     }
 
     /** The broker's id of this stream, from the {@code Sluice-Stream-Id} header. */
@@ -142,6 +161,10 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
      * @throws IllegalStateException until the stream was read to its end
      */
     public String sha256Hex() {
+        if (ended && !body.digesting()) {
+            throw new IllegalStateException("stream " + streamId + " was read without a digest (LoaderConfig.digestBodies "
+                    + "is false)");
+        }
         return sha256Hex.orElseThrow(() -> new IllegalStateException("stream " + streamId
                 + " has not been read to its end: the SHA-256 covers the whole body, read until hasNext() is false"));
     }
@@ -175,7 +198,8 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
     }
 
     /**
-     * The next batch, moved without copying out of the reader into a batch the caller owns.
+     * The next batch, moved without copying out of the reader into a batch the caller owns. Its
+     * {@link HostBatch#position()} counts from the stream's first position ({@code from}).
      *
      * @return a batch the caller must close
      * @throws NoSuchElementException when {@link #hasNext()} is {@code false}
@@ -203,7 +227,9 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
                 transfer.transfer();
                 vectors.add((FieldVector) transfer.getTo());
             }
-            HostBatch batch = new HostBatch(new VectorSchemaRoot(schema, vectors, rowCount), batchAllocator);
+            long fence = body.bytesRead();
+            HostBatch batch = new HostBatch(new VectorSchemaRoot(schema, vectors, rowCount), batchAllocator,
+                    firstPosition + batches, () -> body.awaitDigested(fence));
             batches = batches + 1;
             rows = rows + rowCount;
             return batch;
@@ -248,7 +274,7 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
         } catch (IOException e) {
             throw fail(readFailure(e, body, streamId, url, "the end of the body"));
         }
-        sha256Hex = Optional.of(body.sha256Hex());
+        sha256Hex = body.digesting() ? Optional.of(body.sha256Hex()) : Optional.empty();
         LOG.debug("stream {} of grant {} read: {} batches, {} rows, {} bytes", streamId, grantId, batches, rows,
                 body.bytesRead());
     }
@@ -260,8 +286,10 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
         return failure;
     }
 
+    /** Stops the digest first (it may be reading the reader's current body), then the reader, then the allocator. */
     private void closeResources() {
         try {
+            body.close();
             reader.close();
         } catch (IOException e) {
             LOG.debug("closing the body of stream {} failed", streamId, e);
@@ -271,10 +299,16 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
     }
 
     private void closeResources(LoaderException failure) {
-        closeQuietly(reader, allocator, failure);
+        closeQuietly(body, reader, allocator, failure);
     }
 
-    private static void closeQuietly(ArrowStreamReader reader, BufferAllocator allocator, LoaderException failure) {
+    private static void closeQuietly(
+            MeteredChannel body, ArrowStreamReader reader, BufferAllocator allocator, LoaderException failure) {
+        try {
+            body.close();
+        } catch (IOException | RuntimeException e) {
+            failure.addSuppressed(e);
+        }
         try {
             reader.close();
         } catch (IOException | RuntimeException e) {
@@ -289,14 +323,15 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
 
     /** Classifies a failure to read {@code what}: broken connection, truncated body, pinned limit or bad IPC. */
     private static LoaderException readFailure(
-            Exception e, MeteredInputStream body, String streamId, String url, String what) {
+            Exception e, MeteredChannel body, String streamId, String url, String what) {
         String at = " at byte " + body.bytesRead();
         if (e instanceof OutOfMemoryException) {
             return new LoaderException(LoaderErrorCode.PINNED_LIMIT_EXCEEDED, "reading " + what + " of stream "
                     + streamId + " needs more pinned memory than LoaderConfig.pinnedLimitBytes allows; close batches "
                     + "sooner or raise the limit: " + e.getMessage(), e);
         }
-        if (e instanceof IOException && Thread.currentThread().isInterrupted()) {
+        if (e instanceof java.nio.channels.ClosedByInterruptException
+                || e instanceof IOException && Thread.currentThread().isInterrupted()) {
             return new LoaderException(LoaderErrorCode.INTERRUPTED, "interrupted while reading " + what
                     + " of stream " + streamId, e);
         }

@@ -19,21 +19,32 @@ import org.apache.arrow.vector.VectorSchemaRoot;
  * while a batch is open. The batch owns its {@link #root()}: do not close the root separately, and
  * copy or transfer out anything that must outlive the batch.
  *
+ * <p>Its vectors' buffers are slices of the IPC body, which the loader read from the socket
+ * straight into the pinned arena.
+ *
  * <p><b>Threading:</b> a batch may be handed to another thread (for example a training loop) and
  * closed there; it is not meant for concurrent use. {@link #close()} is idempotent.
  */
-public final class HostBatch implements AutoCloseable {
+public final class HostBatch implements LoadedBatch {
 
     private final VectorSchemaRoot root;
     private final BufferAllocator allocator;
+    private final long position;
+    private final Runnable beforeRelease;
     private final long sizeBytes;
     private final boolean pinned;
     private final AtomicBoolean closed = new AtomicBoolean();
 
-    /** Takes ownership of {@code root} and of {@code allocator}, which holds exactly its buffers. */
-    HostBatch(VectorSchemaRoot root, BufferAllocator allocator) {
+    /**
+     * Takes ownership of {@code root} and of {@code allocator}, which holds exactly its buffers;
+     * {@code beforeRelease} runs before the memory is released (it waits for the stream's digest to
+     * have read the memory).
+     */
+    HostBatch(VectorSchemaRoot root, BufferAllocator allocator, long position, Runnable beforeRelease) {
         this.root = Objects.requireNonNull(root, "root is null");
         this.allocator = Objects.requireNonNull(allocator, "allocator is null");
+        this.position = position;
+        this.beforeRelease = Objects.requireNonNull(beforeRelease, "beforeRelease is null");
         this.sizeBytes = allocator.getAllocatedMemory();
         this.pinned = allPinned(root.getFieldVectors());
     }
@@ -43,11 +54,21 @@ public final class HostBatch implements AutoCloseable {
         return root;
     }
 
+    @Override
     public int rowCount() {
         return root.getRowCount();
     }
 
-    /** The host memory the batch holds: the IPC body it was decoded from, rounded up to whole pages. */
+    /**
+     * The batch's zero-based index in its stream; for a {@link TrainingStream}, in its shard's order
+     * for the epoch.
+     */
+    @Override
+    public long position() {
+        return position;
+    }
+
+    /** The host memory the batch holds: the IPC body it was decoded from (exact size) and any buffers Arrow added. */
     public long sizeBytes() {
         return sizeBytes;
     }
@@ -62,6 +83,7 @@ public final class HostBatch implements AutoCloseable {
     public void close() {
         if (closed.compareAndSet(false, true)) {
             try {
+                beforeRelease.run();
                 root.close();
             } finally {
                 allocator.close();

@@ -6,16 +6,37 @@ import java.util.Locale;
 import java.util.Objects;
 
 /**
- * How a {@link GpuLoader} reaches its broker and how much pinned host memory it may hold.
+ * How a {@link GpuLoader} reaches its broker, how much pinned host memory it holds, and how its
+ * training streams prefetch and retry.
  *
  * @param broker the broker's base URI, {@code http} or {@code https}, e.g.
- *     {@code https://broker.example:8443}; a path (reverse proxy prefix) is kept
+ *     {@code https://broker.example:8443}; a path (reverse proxy prefix) is kept. Over {@code http}
+ *     batch bodies are read from the socket straight into pinned memory; {@code https} goes through
+ *     {@code java.net.http} and costs one more copy
  * @param pinnedLimitBytes the most page-locked host memory the loader holds at once, over all of
  *     its streams and undelivered batches; a batch that would exceed it fails its stream with
- *     {@code pinned_limit_exceeded}
+ *     {@code pinned_limit_exceeded}. The pinned arena is this limit rounded up to whole slabs, made
+ *     once when the loader is created
  * @param connectTimeout how long to wait for the TCP (and TLS) connection to the broker
+ * @param slabBytes the size of one slab of the pinned arena (the unit that is pre-touched, locked
+ *     and counted); a limit below it makes one slab of the limit's size
+ * @param prefetchDepth how many batches a {@link TrainingStream} keeps ahead of the consumer: the
+ *     device buffer sets it cycles through (2 = double buffering), or the host batches it holds
+ * @param retry how a {@link TrainingStream} reconnects after a dropped connection
+ * @param deviceOrdinal the CUDA device a loader uses when a driver is present
+ * @param digestBodies whether to compute the SHA-256 of every stream body (on its own thread, behind
+ *     the reader) so it can be compared with the broker's audit record; turning it off saves a core's
+ *     worth of hashing at full speed, and {@link GrantStream#sha256Hex()} then refuses
  */
-public record LoaderConfig(URI broker, long pinnedLimitBytes, Duration connectTimeout) {
+public record LoaderConfig(
+        URI broker,
+        long pinnedLimitBytes,
+        Duration connectTimeout,
+        long slabBytes,
+        int prefetchDepth,
+        RetryPolicy retry,
+        int deviceOrdinal,
+        boolean digestBodies) {
 
     /** The default {@link #pinnedLimitBytes()}: 1 GiB. */
     public static final long DEFAULT_PINNED_LIMIT_BYTES = 1L << 30;
@@ -23,9 +44,16 @@ public record LoaderConfig(URI broker, long pinnedLimitBytes, Duration connectTi
     /** The default {@link #connectTimeout()}: 10 seconds. */
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
 
+    /** The default {@link #slabBytes()}: 64 MiB. */
+    public static final long DEFAULT_SLAB_BYTES = 64L << 20;
+
+    /** The default {@link #prefetchDepth()}: 2 (double buffering). */
+    public static final int DEFAULT_PREFETCH_DEPTH = 2;
+
     public LoaderConfig {
         Objects.requireNonNull(broker, "broker is null");
         Objects.requireNonNull(connectTimeout, "connectTimeout is null");
+        Objects.requireNonNull(retry, "retry is null");
         String scheme = broker.getScheme() == null ? "" : broker.getScheme().toLowerCase(Locale.ROOT);
         if (!broker.isAbsolute() || !(scheme.equals("http") || scheme.equals("https")) || broker.getHost() == null) {
             throw new IllegalArgumentException("broker must be an absolute http or https URI with a host, was " + broker);
@@ -39,10 +67,59 @@ public record LoaderConfig(URI broker, long pinnedLimitBytes, Duration connectTi
         if (connectTimeout.isNegative() || connectTimeout.isZero()) {
             throw new IllegalArgumentException("connectTimeout must be > 0, was " + connectTimeout);
         }
+        if (slabBytes <= 0) {
+            throw new IllegalArgumentException("slabBytes must be > 0, was " + slabBytes);
+        }
+        if (prefetchDepth < 1) {
+            throw new IllegalArgumentException("prefetchDepth must be >= 1, was " + prefetchDepth);
+        }
+        if (deviceOrdinal < 0) {
+            throw new IllegalArgumentException("deviceOrdinal must be >= 0, was " + deviceOrdinal);
+        }
     }
 
-    /** The broker at {@code broker} with a 1 GiB pinned limit and a 10 second connect timeout. */
+    /** The broker with the given limit and timeout, and defaults for everything else. */
+    public LoaderConfig(URI broker, long pinnedLimitBytes, Duration connectTimeout) {
+        this(broker, pinnedLimitBytes, connectTimeout, DEFAULT_SLAB_BYTES, DEFAULT_PREFETCH_DEPTH,
+                RetryPolicy.defaults(), 0, true);
+    }
+
+    /** The broker at {@code broker} with a 1 GiB pinned limit, a 10 second connect timeout and defaults for the rest. */
     public static LoaderConfig of(URI broker) {
         return new LoaderConfig(broker, DEFAULT_PINNED_LIMIT_BYTES, DEFAULT_CONNECT_TIMEOUT);
+    }
+
+    public LoaderConfig withPinnedLimitBytes(long bytes) {
+        return new LoaderConfig(broker, bytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal, digestBodies);
+    }
+
+    public LoaderConfig withSlabBytes(long bytes) {
+        return new LoaderConfig(broker, pinnedLimitBytes, connectTimeout, bytes, prefetchDepth, retry, deviceOrdinal, digestBodies);
+    }
+
+    public LoaderConfig withPrefetchDepth(int depth) {
+        return new LoaderConfig(broker, pinnedLimitBytes, connectTimeout, slabBytes, depth, retry, deviceOrdinal, digestBodies);
+    }
+
+    public LoaderConfig withRetry(RetryPolicy policy) {
+        return new LoaderConfig(broker, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, policy, deviceOrdinal, digestBodies);
+    }
+
+    public LoaderConfig withDeviceOrdinal(int ordinal) {
+        return new LoaderConfig(broker, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, ordinal, digestBodies);
+    }
+
+    public LoaderConfig withDigestBodies(boolean digest) {
+        return new LoaderConfig(broker, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal, digest);
+    }
+
+    /** The slab size the arena uses: {@link #slabBytes()}, or the limit when that is smaller. */
+    public long effectiveSlabBytes() {
+        return Math.min(slabBytes, pinnedLimitBytes);
+    }
+
+    /** The number of slabs of the arena: the limit rounded up to whole slabs. */
+    public int slabs() {
+        return Math.toIntExact(Math.ceilDiv(pinnedLimitBytes, effectiveSlabBytes()));
     }
 }

@@ -17,10 +17,14 @@ public enum LoaderErrorCode {
     STREAM_TRUNCATED(4103, Category.EXTERNAL),
     /** The connection failed while the body was being read. */
     STREAM_BROKEN(4104, Category.EXTERNAL),
-    /** The body is not a readable Arrow IPC stream. */
+    /** The body is not a readable Arrow IPC stream, or a resumed stream does not match the first. */
     STREAM_INVALID(4105, Category.EXTERNAL),
+    /** A training stream failed again after its {@link RetryPolicy#maxRetries()} reconnects. */
+    RETRIES_EXHAUSTED(4106, Category.EXTERNAL),
     /** A batch would take the loader past {@link LoaderConfig#pinnedLimitBytes()}. */
-    PINNED_LIMIT_EXCEEDED(4201, Category.RESOURCES);
+    PINNED_LIMIT_EXCEEDED(4201, Category.RESOURCES),
+    /** A device call failed (a CUDA driver error, named in the message). */
+    DEVICE_FAILED(4301, Category.EXTERNAL);
 
     /** Who is to blame. */
     public enum Category { USER, RESOURCES, EXTERNAL, INTERNAL }

@@ -8,47 +8,99 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.ToLongFunction;
 
 /**
- * A broker that announces a whole stream with its Content-Length, sends only the first
- * {@code sent} bytes and then closes the connection: a connection dropped mid-stream. Serves one
- * request, on 127.0.0.1.
+ * A broker that announces a whole stream with its Content-Length, sends only part of it and then
+ * closes the connection: a connection dropped mid-stream. On 127.0.0.1.
+ *
+ * <p>Either one request for fixed bytes, or a dataset served like {@link FakeBroker.Dataset}
+ * (honouring {@code shard}, {@code shards}, {@code seed}, {@code epoch} and {@code from}) where
+ * connection {@code k} is cut where {@code cuts.get(k)} says (applied to the stream that connection
+ * serves); connections past the list are served whole.
  */
 final class DroppingBroker implements AutoCloseable {
 
+    /** Serve the whole stream. */
+    static final ToLongFunction<TestStreams.Written> WHOLE = written -> written.bytes().length;
+
+    /** Cut in the middle of the second batch the connection serves. */
+    static final ToLongFunction<TestStreams.Written> MID_SECOND_BATCH =
+            written -> (written.batchEnds()[0] + written.batchEnds()[1]) / 2;
+
+    /** Cut in the middle of the first batch the connection serves. */
+    static final ToLongFunction<TestStreams.Written> MID_FIRST_BATCH =
+            written -> (written.schemaEnd() + written.batchEnds()[0]) / 2;
+
     private final ServerSocket server;
     private final Thread acceptor;
+    private final List<String> queries = new CopyOnWriteArrayList<>();
 
     DroppingBroker(String streamId, byte[] bytes, long sent) throws IOException {
         server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
-        acceptor = Thread.ofVirtual().start(() -> serveOne(streamId, bytes, sent));
+        acceptor = Thread.ofVirtual().start(() -> {
+            try (Socket socket = server.accept()) {
+                queries.add(readQuery(socket.getInputStream()));
+                send(socket.getOutputStream(), streamId, bytes, sent);
+            } catch (IOException e) {
+                // the test sees the outcome on the client side
+            }
+        });
+    }
+
+    DroppingBroker(String prefix, List<List<TestStreams.Row>> batches, List<ToLongFunction<TestStreams.Written>> cuts)
+            throws IOException {
+        server = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+        acceptor = Thread.ofVirtual().start(() -> {
+            for (int k = 0; !server.isClosed(); k++) {
+                try (Socket socket = server.accept()) {
+                    String query = readQuery(socket.getInputStream());
+                    queries.add(query);
+                    TestStreams.Written written = TestStreams.write(FakeBroker.order(batches, query));
+                    long sent = k < cuts.size() ? cuts.get(k).applyAsLong(written) : written.bytes().length;
+                    send(socket.getOutputStream(), prefix + "-" + (k + 1), written.bytes(), Math.min(sent, written.bytes().length));
+                } catch (IOException e) {
+                    // closed, or the client went away: the test sees the outcome on the client side
+                }
+            }
+        });
     }
 
     URI uri() {
         return URI.create("http://127.0.0.1:" + server.getLocalPort());
     }
 
-    private void serveOne(String streamId, byte[] bytes, long sent) {
-        try (Socket socket = server.accept()) {
-            InputStream in = socket.getInputStream();
-            int matched = 0;
-            while (matched < 4) { // read the request head up to the blank line
-                int b = in.read();
-                if (b < 0) {
-                    return;
-                }
-                matched = (b == "\r\n\r\n".charAt(matched)) ? matched + 1 : (b == '\r' ? 1 : 0);
+    /** The query strings received, in order. */
+    List<String> queries() {
+        return List.copyOf(queries);
+    }
+
+    /** Reads the request head up to the blank line; returns the query of the request line. */
+    private static String readQuery(InputStream in) throws IOException {
+        StringBuilder head = new StringBuilder();
+        int matched = 0;
+        while (matched < 4) {
+            int b = in.read();
+            if (b < 0) {
+                throw new IOException("request ended early");
             }
-            OutputStream out = socket.getOutputStream();
-            out.write(("HTTP/1.1 200 OK\r\n"
-                    + "Content-Type: " + GpuLoader.ARROW_STREAM_MEDIA_TYPE + "\r\n"
-                    + GpuLoader.STREAM_ID_HEADER + ": " + streamId + "\r\n"
-                    + "Content-Length: " + bytes.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
-            out.write(bytes, 0, Math.toIntExact(sent));
-            out.flush();
-        } catch (IOException e) {
-            // the test sees the outcome on the client side
+            head.append((char) b);
+            matched = (b == "\r\n\r\n".charAt(matched)) ? matched + 1 : (b == '\r' ? 1 : 0);
         }
+        String target = head.substring(head.indexOf(" ") + 1, head.indexOf(" HTTP/"));
+        int question = target.indexOf('?');
+        return question < 0 ? "" : target.substring(question + 1);
+    }
+
+    private static void send(OutputStream out, String streamId, byte[] bytes, long sent) throws IOException {
+        out.write(("HTTP/1.1 200 OK\r\n"
+                + "Content-Type: " + GpuLoader.ARROW_STREAM_MEDIA_TYPE + "\r\n"
+                + GpuLoader.STREAM_ID_HEADER + ": " + streamId + "\r\n"
+                + "Content-Length: " + bytes.length + "\r\n\r\n").getBytes(StandardCharsets.US_ASCII));
+        out.write(bytes, 0, Math.toIntExact(sent));
+        out.flush();
     }
 
     @Override

@@ -39,6 +39,15 @@ final class FakeBroker implements AutoCloseable {
     record Error(int status, String contentType, String body) implements Answer {
     }
 
+    /**
+     * A dataset of batches served the way the broker serves it: the order of the batches is
+     * shuffled by {@code seed} and {@code epoch} when a seed is given, shard {@code shard} of
+     * {@code shards} takes every {@code shards}-th batch of that order, and {@code from} skips that
+     * many of the shard's batches. Stream ids are {@code prefix-1}, {@code prefix-2}, ...
+     */
+    record Dataset(String prefix, List<List<TestStreams.Row>> batches) implements Answer {
+    }
+
     private final HttpServer server;
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final Map<String, Answer> answers = new ConcurrentHashMap<>();
@@ -87,8 +96,18 @@ final class FakeBroker implements AutoCloseable {
         }
     }
 
-    private static void send(HttpExchange exchange, Answer answer) throws IOException {
+    private final java.util.concurrent.atomic.AtomicInteger served = new java.util.concurrent.atomic.AtomicInteger();
+
+    private void send(HttpExchange exchange, Answer answer) throws IOException {
         switch (answer) {
+            case Dataset(String prefix, List<List<TestStreams.Row>> batches) -> {
+                byte[] bytes = TestStreams.write(order(batches, exchange.getRequestURI().getRawQuery())).bytes();
+                streamHeaders(exchange, prefix + "-" + served.incrementAndGet());
+                exchange.sendResponseHeaders(200, bytes.length);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(bytes);
+                }
+            }
             case Stream(String streamId, byte[] bytes) -> {
                 streamHeaders(exchange, streamId);
                 exchange.sendResponseHeaders(200, bytes.length);
@@ -112,6 +131,31 @@ final class FakeBroker implements AutoCloseable {
                 }
             }
         }
+    }
+
+    /** The batches a request for {@code query} gets, in the order it gets them. */
+    static List<List<TestStreams.Row>> order(List<List<TestStreams.Row>> batches, String query) {
+        Map<String, String> params = new java.util.HashMap<>();
+        for (String pair : query.split("&")) {
+            int eq = pair.indexOf('=');
+            params.put(pair.substring(0, eq), pair.substring(eq + 1));
+        }
+        List<Integer> order = new java.util.ArrayList<>();
+        for (int i = 0; i < batches.size(); i++) {
+            order.add(i);
+        }
+        if (params.containsKey("seed")) {
+            long seed = Long.parseLong(params.get("seed")) * 31 + Integer.parseInt(params.get("epoch"));
+            java.util.Collections.shuffle(order, new java.util.Random(seed));
+        }
+        int shard = Integer.parseInt(params.get("shard"));
+        int shards = Integer.parseInt(params.get("shards"));
+        long from = Long.parseLong(params.getOrDefault("from", "0"));
+        List<List<TestStreams.Row>> served = new java.util.ArrayList<>();
+        for (int i = shard; i < order.size(); i += shards) {
+            served.add(batches.get(order.get(i)));
+        }
+        return List.copyOf(served.subList((int) Math.min(from, served.size()), served.size()));
     }
 
     private static void streamHeaders(HttpExchange exchange, String streamId) {

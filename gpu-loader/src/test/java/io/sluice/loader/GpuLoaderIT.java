@@ -33,7 +33,7 @@ class GpuLoaderIT {
     @BeforeEach
     void start() throws IOException {
         broker = new FakeBroker();
-        loader = GpuLoader.create(LoaderConfig.of(broker.uri()));
+        loader = GpuLoader.create(TestStreams.config(broker.uri()));
     }
 
     @AfterEach
@@ -206,7 +206,7 @@ class GpuLoaderIT {
         List<HostBatch> delivered = new ArrayList<>();
         LoaderException e;
         try (DroppingBroker dropping = new DroppingBroker("s-9", WRITTEN.bytes(), cut);
-                GpuLoader droppingLoader = GpuLoader.create(LoaderConfig.of(dropping.uri()))) {
+                GpuLoader droppingLoader = GpuLoader.create(TestStreams.config(dropping.uri()))) {
             try (GrantStream stream = droppingLoader.open("g-1", StreamRequest.whole(), () -> FakeBroker.TOKEN)) {
                 e = catchThrowableOfType(LoaderException.class, () -> stream.forEachRemaining(delivered::add));
                 assertThat(stream.hasNext()).isFalse();

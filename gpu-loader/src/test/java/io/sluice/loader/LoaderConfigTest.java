@@ -17,6 +17,33 @@ class LoaderConfigTest {
         assertThat(config.broker()).isEqualTo(URI.create("https://broker.example:8443"));
         assertThat(config.pinnedLimitBytes()).isEqualTo(1L << 30);
         assertThat(config.connectTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(config.slabBytes()).isEqualTo(64L << 20);
+        assertThat(config.slabs()).isEqualTo(16);
+        assertThat(config.prefetchDepth()).isEqualTo(2);
+        assertThat(config.retry()).isEqualTo(RetryPolicy.defaults());
+        assertThat(config.deviceOrdinal()).isZero();
+        assertThat(config.digestBodies()).isTrue();
+    }
+
+    @Test
+    void mapsEveryExplicitSetting() {
+        RetryPolicy retry = new RetryPolicy(5, Duration.ofMillis(10), Duration.ofSeconds(1));
+        LoaderConfig config = LoaderConfig.of(URI.create("http://b:1")).withPinnedLimitBytes(100L << 20)
+                .withSlabBytes(32L << 20).withPrefetchDepth(4).withRetry(retry).withDeviceOrdinal(3).withDigestBodies(false);
+
+        assertThat(config).isEqualTo(new LoaderConfig(URI.create("http://b:1"), 100L << 20, Duration.ofSeconds(10),
+                32L << 20, 4, retry, 3, false));
+        assertThat(config.slabs()).isEqualTo(4); // 100 MiB rounded up to whole 32 MiB slabs
+        assertThat(config.withPinnedLimitBytes(1 << 20).effectiveSlabBytes()).isEqualTo(1 << 20);
+        assertThat(config.withPinnedLimitBytes(1 << 20).slabs()).isEqualTo(1);
+    }
+
+    @Test
+    void rejectsANonPositiveSlabDepthOrOrdinal() {
+        LoaderConfig config = LoaderConfig.of(URI.create("http://b"));
+        assertThatThrownBy(() -> config.withSlabBytes(0)).hasMessage("slabBytes must be > 0, was 0");
+        assertThatThrownBy(() -> config.withPrefetchDepth(0)).hasMessage("prefetchDepth must be >= 1, was 0");
+        assertThatThrownBy(() -> config.withDeviceOrdinal(-1)).hasMessage("deviceOrdinal must be >= 0, was -1");
     }
 
     @Test

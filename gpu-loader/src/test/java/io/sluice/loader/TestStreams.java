@@ -63,6 +63,33 @@ final class TestStreams {
         return write(batches);
     }
 
+    /** A loader config for tests: a 64 MiB arena of 16 MiB slabs, fast retries. */
+    static LoaderConfig config(java.net.URI broker) {
+        return LoaderConfig.of(broker).withPinnedLimitBytes(64L << 20).withSlabBytes(16L << 20)
+                .withRetry(new RetryPolicy(3, java.time.Duration.ofMillis(1), java.time.Duration.ofMillis(4)));
+    }
+
+    /**
+     * {@code batches} batches of {@code rowsPerBatch} rows; row {@code i} (counting over all
+     * batches) has patient id {@code i}, so every row is distinct. Every seventh row has nulls.
+     */
+    static List<List<Row>> dataset(int batches, int rowsPerBatch) {
+        List<List<Row>> result = new ArrayList<>();
+        for (int b = 0; b < batches; b++) {
+            List<Row> rows = new ArrayList<>();
+            for (int r = 0; r < rowsPerBatch; r++) {
+                int id = b * rowsPerBatch + r;
+                rows.add(new Row(id, id % 7 == 3 ? null : id * 0.25, id % 7 == 5 ? null : "ward-" + (id % 13)));
+            }
+            result.add(List.copyOf(rows));
+        }
+        return List.copyOf(result);
+    }
+
+    static List<Row> flatten(List<List<Row>> batches) {
+        return batches.stream().flatMap(List::stream).toList();
+    }
+
     static Written write(List<List<Row>> batches) {
         ByteArrayOutputStream out = new ByteArrayOutputStream();
         long[] ends = new long[batches.size()];

@@ -11,8 +11,7 @@ import org.slf4j.LoggerFactory;
  *
  * <p>It probes the driver, not the CUDA runtime: a runtime ({@code libcudart}) may be installed
  * on a machine without a driver or a GPU. Loading the library neither initialises CUDA nor
- * touches a device. Copies onto the GPU are not implemented yet (a later issue): with or without a
- * driver the loader delivers pinned host batches, and the log says so.
+ * touches a device; {@link CudaDriver} binds it and {@link CudaDevice} opens a device.
  *
  * <p>Thread-safe; {@link #driverPresent()} probes once per JVM and logs once.
  */
@@ -51,10 +50,9 @@ public final class CudaDriverProbe {
         private static boolean probeAndLog() {
             boolean present = probe(DRIVER_LIBRARY);
             if (present) {
-                LOG.info("CUDA driver ({}) found; copies onto the GPU are not implemented yet: "
-                        + "delivering pinned host batches only", DRIVER_LIBRARY);
+                LOG.info("CUDA driver ({}) found", DRIVER_LIBRARY);
             } else {
-                LOG.info("no CUDA driver ({}) found: delivering pinned host batches only", DRIVER_LIBRARY);
+                LOG.info("no CUDA driver ({}) found: training streams deliver pinned host batches", DRIVER_LIBRARY);
             }
             return present;
         }

@@ -7,61 +7,65 @@ import org.apache.arrow.memory.BufferLedger;
 import org.apache.arrow.memory.ReferenceManager;
 
 /**
- * One Arrow allocation in page-locked host memory.
+ * One Arrow allocation: an extent of a {@link PinnedArena}, exactly the requested size rounded up
+ * to {@link PinnedArena#ALIGNMENT}.
  *
- * <p>On Linux the memory is a private anonymous {@code mmap} of whole pages, so that no other
- * allocation shares a page with it and {@code munlock} of this allocation never unlocks a
- * neighbour's page. Elsewhere it comes from a shared {@link Arena}, page aligned and page sized.
- * The memory is then locked with {@code mlock}; if the kernel refuses (typically {@code ENOMEM}
- * under {@code RLIMIT_MEMLOCK}), the allocation stays usable in ordinary pageable memory and
- * {@link #locked()} says so.
- *
- * <p>Created by {@link PinnedMemory} when Arrow asks for memory; Arrow calls {@link #release0()}
- * exactly once, from whichever thread dropped the last reference, which is why nothing here is
- * bound to a thread.
+ * <p>Created by the arena when Arrow asks for memory; Arrow calls {@link #release0()} exactly once,
+ * from whichever thread dropped the last reference, which is why nothing here is bound to a thread.
  */
 public final class PinnedAllocationManager extends AllocationManager {
 
-    private final PinnedMemory memory;
+    private final PinnedArena arena;
     private final long size;
-    private final PinnedMemory.HostPages pages;
-    private final boolean locked;
+    private final long address;
+    private final long extent;
 
-    PinnedAllocationManager(
-            BufferAllocator accountingAllocator,
-            PinnedMemory memory,
-            long size,
-            PinnedMemory.HostPages pages,
-            boolean locked) {
+    PinnedAllocationManager(BufferAllocator accountingAllocator, PinnedArena arena, long size, long address, long extent) {
         super(accountingAllocator);
-        this.memory = memory;
+        this.arena = arena;
         this.size = size;
-        this.pages = pages;
-        this.locked = locked;
+        this.address = address;
+        this.extent = extent;
     }
 
     /** Whether this allocation is page-locked (pinned) host memory. */
     public boolean locked() {
-        return locked;
+        return arena.locked();
     }
 
-    /** The number of bytes actually mapped: {@link #getSize()} rounded up to whole pages. */
-    public long mappedSize() {
-        return pages.size();
+    /** The arena this allocation belongs to. */
+    public PinnedArena arena() {
+        return arena;
+    }
+
+    /** The start of the allocation. */
+    public long address() {
+        return address;
+    }
+
+    /** The bytes the allocation takes in the arena: {@link #getSize()} rounded up to {@link PinnedArena#ALIGNMENT}. */
+    public long extentSize() {
+        return extent;
+    }
+
+    /** The allocation that holds {@code buffer}'s memory, if it is an arena extent. */
+    public static java.util.Optional<PinnedAllocationManager> of(ArrowBuf buffer) {
+        ReferenceManager reference = buffer.getReferenceManager();
+        if (reference instanceof BufferLedger ledger && ledger.getAllocationManager() instanceof PinnedAllocationManager m) {
+            return java.util.Optional.of(m);
+        }
+        return java.util.Optional.empty();
     }
 
     /**
-     * Whether {@code buffer} lies in page-locked memory made by a {@link PinnedMemory}.
-     * Zero-capacity buffers hold no memory and count as pinned.
+     * Whether {@code buffer} lies in page-locked memory of a {@link PinnedArena}. Zero-capacity
+     * buffers hold no memory and count as pinned.
      */
     public static boolean isPinned(ArrowBuf buffer) {
         if (buffer.capacity() == 0) {
             return true;
         }
-        ReferenceManager reference = buffer.getReferenceManager();
-        return reference instanceof BufferLedger ledger
-                && ledger.getAllocationManager() instanceof PinnedAllocationManager manager
-                && manager.locked();
+        return of(buffer).map(PinnedAllocationManager::locked).orElse(false);
     }
 
     @Override
@@ -71,11 +75,11 @@ public final class PinnedAllocationManager extends AllocationManager {
 
     @Override
     protected long memoryAddress() {
-        return pages.address();
+        return address;
     }
 
     @Override
     protected void release0() {
-        memory.release(pages, locked);
+        arena.give(address, extent);
     }
 }

@@ -1,0 +1,54 @@
+package io.sluice.loader;
+
+/**
+ * A place batches are copied to: a CUDA device through the driver API, or a host-memory stand-in
+ * ({@link HostMemoryDevice}) that behaves like one for tests and benchmarks. A {@link TrainingStream}
+ * uses a device through these few calls only: it allocates its buffers once and reuses them,
+ * enqueues copies and event records on one copy stream, and waits for events.
+ *
+ * <p>Pointers and event handles are opaque {@code long}s meaningful to this device only.
+ *
+ * <p><b>Threading:</b> implementations are thread-safe: the loader thread enqueues copies and
+ * records events while the consumer thread waits for them. Copies and records run in the order
+ * they were enqueued. <b>Lifecycle:</b> the creator owns a device and closes it after every loader
+ * that uses it.
+ */
+public interface Device extends AutoCloseable {
+
+    /** A human-readable name, e.g. {@code "cuda:0 NVIDIA H100 80GB HBM3"} or {@code "host stand-in"}. */
+    String name();
+
+    /** Whether batches on this device are in GPU memory (false for a stand-in). */
+    boolean isGpu();
+
+    /** Allocates {@code bytes} of device memory. */
+    long allocate(long bytes);
+
+    void free(long devicePointer);
+
+    /** Enqueues a copy of {@code bytes} from host memory at {@code hostAddress} to {@code devicePointer}. */
+    void copyAsync(long devicePointer, long hostAddress, long bytes);
+
+    long createEvent();
+
+    void destroyEvent(long event);
+
+    /** Enqueues {@code event}: it completes when every copy enqueued before it has. */
+    void record(long event);
+
+    /** Blocks until {@code event} completed. */
+    void synchronize(long event);
+
+    /** Milliseconds between two completed events. */
+    float elapsedMillis(long startEvent, long endEvent);
+
+    /** Page-locks host memory for this device's copies (cuMemHostRegister); a no-op by default. */
+    default void registerHost(long address, long bytes) {
+    }
+
+    default void unregisterHost(long address) {
+    }
+
+    @Override
+    void close();
+}

@@ -1,0 +1,572 @@
+package io.sluice.loader;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.IdentityHashMap;
+import java.util.Iterator;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.function.Supplier;
+
+import io.sluice.loader.internal.DeviceBufferPool;
+import io.sluice.loader.internal.PinnedAllocationManager;
+import org.apache.arrow.memory.ArrowBuf;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.types.pojo.Schema;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The stream a training loop reads: one shard of one epoch of a grant, received into pinned memory
+ * on a loader thread, copied to the device while the consumer works on the previous batch, and
+ * resumable at any batch boundary.
+ *
+ * <p><b>Pipeline:</b> the loader thread reads batch {@code n+1} from the socket into the pinned
+ * arena and enqueues its host-to-device copy (one copy per IPC body, on the device's copy stream,
+ * between two events) while the consumer holds batch {@code n}. Device memory is a pool of
+ * {@link LoaderConfig#prefetchDepth()} buffer sets made once; the loader thread waits for a free set
+ * (the consumer closing a batch) before copying further ahead. {@link #next()} returns a batch once
+ * its copy completed and gives its pinned host memory back. Without a device the same thread keeps
+ * up to {@code prefetchDepth} pinned {@link HostBatch}es ready.
+ *
+ * <p><b>Resume:</b> {@link #checkpoint()} is the position after the last batch {@link #next()}
+ * returned. A dropped connection (or a broker answering 429/502/503/504) is retried
+ * {@link RetryPolicy#maxRetries()} times with backoff, from the last fully received batch
+ * ({@code from=} that position), so no row is repeated or skipped; then the stream fails with
+ * {@code retries_exhausted}, naming the checkpoint to resume from later.
+ *
+ * <p><b>Ownership:</b> the caller owns the stream and every batch it returns, and closes each.
+ * Closing the stream stops the loader thread and releases what it prefetched; batches already
+ * returned stay valid until closed.
+ *
+ * <p><b>Threading:</b> one consumer thread calls {@link #hasNext()}/{@link #next()};
+ * {@link #metrics()}, {@link #checkpoint()} and {@link #progressLine()} may be called from any thread.
+ */
+public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(TrainingStream.class);
+    private static final long DEVICE_ALIGNMENT = 256;
+
+    private sealed interface Item permits Ready, End, Failed {
+    }
+
+    /** A received batch; with a device, its copy has been enqueued into {@code slot}. */
+    private record Ready(HostBatch host, DeviceBufferPool.Slot slot, List<DeviceColumn> columns, long bytes) implements Item {
+    }
+
+    private record End() implements Item {
+    }
+
+    private record Failed(LoaderException error) implements Item {
+    }
+
+    /** A distinct piece of host memory a batch's buffers lie in, and where it goes in the slot. */
+    private record Region(long address, long bytes, long deviceOffset) {
+    }
+
+    private final GpuLoader loader;
+    private final String grantId;
+    private final Checkpoint start;
+    private final Supplier<String> token;
+    private final Optional<Device> device;
+    private final Runnable onClose;
+    private final RetryPolicy retry;
+    private final Schema schema;
+    private final ArrayBlockingQueue<Item> queue;
+    private final DeviceBufferPool pool; // null without a device
+    private final long openedNanos = System.nanoTime();
+    private final List<StreamSummary> summaries = new CopyOnWriteArrayList<>();
+    private final Object connection = new Object();
+    private final Thread worker;
+
+    // loader thread
+    private GrantStream current; // guarded by connection for readers of metrics
+    private long received;
+    private long bytesOfClosedConnections; // guarded by connection
+    private volatile int retries;
+    private volatile boolean cancelled;
+
+    // consumer thread (volatile: read by metrics)
+    private Ready peeked;
+    private boolean finished;
+    private boolean closed;
+    private volatile long delivered;
+    private volatile long rowsDelivered;
+    private volatile long stallNanos;
+    private volatile long copiedBatches;
+    private volatile long copyNanos;
+
+    private TrainingStream(GpuLoader loader, String grantId, Checkpoint start, Supplier<String> token,
+            Optional<Device> device, Runnable onClose, GrantStream first, int failures) {
+        this.loader = loader;
+        this.grantId = grantId;
+        this.start = start;
+        this.token = token;
+        this.device = device;
+        this.onClose = onClose;
+        this.retry = loader.config().retry();
+        this.schema = first.schema();
+        this.current = first;
+        this.received = start.position();
+        int depth = loader.config().prefetchDepth();
+        this.queue = new ArrayBlockingQueue<>(depth + 1); // + 1: room for the end or failure after a full queue
+        this.pool = device.map(d -> new DeviceBufferPool(d, depth)).orElse(null);
+        this.worker = Thread.ofPlatform().daemon().name("sluice-loader-" + grantId + "-s" + start.shard())
+                .unstarted(() -> run(failures));
+    }
+
+    /** Opens the first connection (retrying like later ones) and starts the loader thread. */
+    static TrainingStream open(GpuLoader loader, String grantId, Checkpoint start, Supplier<String> token,
+            Optional<Device> device, Runnable onClose) {
+        RetryPolicy retry = loader.config().retry();
+        int failures = 0;
+        while (true) {
+            try {
+                GrantStream first = loader.openAt(grantId, start, token);
+                TrainingStream stream;
+                try {
+                    stream = new TrainingStream(loader, grantId, start, token, device, onClose, first, failures);
+                } catch (RuntimeException e) {
+                    first.close();
+                    throw e;
+                }
+                stream.summaries.add(summary(first, Optional.empty()));
+                stream.worker.start();
+                return stream;
+            } catch (LoaderException e) {
+                failures++;
+                LoaderException giveUp = giveUp(e, failures, retry, grantId, start, start.position());
+                if (giveUp != null) {
+                    throw giveUp;
+                }
+                LOG.warn("opening the stream of grant {} at {} failed ({}); retry {} of {} in {} ms", grantId, start.token(),
+                        e.getMessage(), failures, retry.maxRetries(), retry.backoff(failures).toMillis());
+                try {
+                    Thread.sleep(retry.backoff(failures));
+                } catch (InterruptedException interrupted) {
+                    Thread.currentThread().interrupt();
+                    throw new LoaderException(LoaderErrorCode.INTERRUPTED, "interrupted while waiting to reconnect the "
+                            + "stream of grant " + grantId, interrupted);
+                }
+            }
+        }
+    }
+
+    public String grantId() {
+        return grantId;
+    }
+
+    public Schema schema() {
+        return schema;
+    }
+
+    /** The checkpoint the stream was opened at. */
+    public Checkpoint start() {
+        return start;
+    }
+
+    /** Whether batches are copied to a device ({@link DeviceBatch}) rather than delivered as {@link HostBatch}. */
+    public boolean onDevice() {
+        return pool != null;
+    }
+
+    /**
+     * Whether another batch follows; waits for it (the wait counts as stall) if the loader thread has
+     * not received it yet. Returns {@code false} at the end of the shard, after a failure and after
+     * {@link #close()}.
+     *
+     * @throws LoaderException when the stream failed for good (see the class comment)
+     */
+    @Override
+    public boolean hasNext() {
+        if (peeked != null) {
+            return true;
+        }
+        if (finished || closed) {
+            return false;
+        }
+        long waitStarted = System.nanoTime();
+        Item item;
+        try {
+            item = queue.take();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new LoaderException(LoaderErrorCode.INTERRUPTED, "interrupted while waiting for a batch of grant "
+                    + grantId, e);
+        } finally {
+            stallNanos = stallNanos + (System.nanoTime() - waitStarted);
+        }
+        switch (item) {
+            case End _ -> {
+                finished = true;
+                return false;
+            }
+            case Failed(LoaderException error) -> {
+                finished = true;
+                throw error;
+            }
+            case Ready ready -> {
+                peeked = ready;
+                return true;
+            }
+        }
+    }
+
+    /**
+     * The next batch: a {@link DeviceBatch} whose copy has completed, or a pinned {@link HostBatch}
+     * without a device.
+     *
+     * @return a batch the caller must close
+     * @throws NoSuchElementException when {@link #hasNext()} is {@code false}
+     * @throws LoaderException when the stream failed, or the device failed ({@code device_failed})
+     */
+    @Override
+    public LoadedBatch next() {
+        if (!hasNext()) {
+            throw new NoSuchElementException("training stream of grant " + grantId + " has no more batches");
+        }
+        Ready ready = peeked;
+        peeked = null;
+        delivered = delivered + 1;
+        rowsDelivered = rowsDelivered + ready.host().rowCount();
+        if (ready.slot() == null) {
+            return ready.host();
+        }
+        Device gpu = device.orElseThrow();
+        DeviceBufferPool.Slot slot = ready.slot();
+        float millis;
+        long waitStarted = System.nanoTime();
+        try {
+            gpu.synchronize(slot.endEvent());
+            millis = gpu.elapsedMillis(slot.startEvent(), slot.endEvent());
+        } catch (RuntimeException e) {
+            ready.host().close();
+            pool.release(slot);
+            throw new LoaderException(LoaderErrorCode.DEVICE_FAILED, "copying batch " + ready.host().position()
+                    + " of grant " + grantId + " to " + gpu.name() + " failed: " + e.getMessage(), e);
+        } finally {
+            stallNanos = stallNanos + (System.nanoTime() - waitStarted);
+        }
+        long copy = (long) (millis * 1e6);
+        copiedBatches = copiedBatches + 1;
+        copyNanos = copyNanos + copy;
+        HostBatch host = ready.host();
+        DeviceBatch batch = new DeviceBatch(schema, host.rowCount(), host.position(), ready.columns(), ready.bytes(),
+                Duration.ofNanos(copy), gpu.name(), () -> pool.release(slot));
+        host.close(); // the copy is done: the pinned memory goes back to the arena
+        return batch;
+    }
+
+    /** The position after the last batch {@link #next()} returned: give it back to resume there. */
+    public Checkpoint checkpoint() {
+        return start.advance(delivered);
+    }
+
+    /** The connections read so far, oldest first. */
+    public List<StreamSummary> streams() {
+        return List.copyOf(summaries);
+    }
+
+    public LoaderMetrics metrics() {
+        long bytes;
+        synchronized (connection) {
+            bytes = bytesOfClosedConnections + (current == null ? 0 : current.bytesReceived());
+        }
+        return new LoaderMetrics(Duration.ofNanos(System.nanoTime() - openedNanos), bytes, delivered, rowsDelivered,
+                Duration.ofNanos(stallNanos), copiedBatches, Duration.ofNanos(copyNanos), loader.pinnedBytesInUse(),
+                retries, device.map(Device::name).orElse("none (pinned host batches)"));
+    }
+
+    /** One line of progress: the checkpoint, then {@link LoaderMetrics#progressLine()}. */
+    public String progressLine() {
+        return "epoch " + start.epoch() + " shard " + start.shard() + "/" + start.shards() + "  "
+                + metrics().progressLine() + "  checkpoint " + checkpoint().token();
+    }
+
+    /**
+     * Stops the loader thread, drops the connection, and releases every batch it prefetched (waiting
+     * for copies in flight). Batches already returned stay valid until closed. Idempotent.
+     */
+    @Override
+    public void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        cancelled = true;
+        worker.interrupt();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                worker.join();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        try {
+            if (peeked != null) {
+                discard(peeked);
+                peeked = null;
+            }
+            for (Item item = queue.poll(); item != null; item = queue.poll()) {
+                if (item instanceof Ready ready) {
+                    discard(ready);
+                }
+            }
+            if (pool != null) {
+                pool.close();
+            }
+        } finally {
+            onClose.run();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    private void discard(Ready ready) {
+        try {
+            if (ready.slot() != null) {
+                device.orElseThrow().synchronize(ready.slot().endEvent());
+                pool.release(ready.slot());
+            }
+        } finally {
+            ready.host().close();
+        }
+    }
+
+    // ---- the loader thread ----
+
+    private void run(int initialFailures) {
+        int failures = initialFailures;
+        try {
+            while (!cancelled) {
+                try {
+                    if (current == null) {
+                        GrantStream next = connect();
+                        synchronized (connection) {
+                            current = next;
+                        }
+                        summaries.add(summary(next, Optional.empty()));
+                    }
+                    if (!current.hasNext()) {
+                        endConnection(Optional.empty());
+                        put(new End());
+                        return;
+                    }
+                    HostBatch batch = current.next();
+                    failures = 0;
+                    received++;
+                    deliver(batch);
+                } catch (LoaderException e) {
+                    if (cancelled) {
+                        return;
+                    }
+                    endConnection(Optional.of(e.getMessage()));
+                    failures++;
+                    LoaderException giveUp = giveUp(e, failures, retry, grantId, start, received);
+                    if (giveUp != null) {
+                        put(new Failed(giveUp));
+                        return;
+                    }
+                    retries = retries + 1;
+                    Duration backoff = retry.backoff(failures);
+                    LOG.warn("stream of grant {} failed before batch {} ({}); reconnecting from batch {} in {} ms "
+                            + "(retry {} of {})", grantId, received, e.getMessage(), received, backoff.toMillis(),
+                            failures, retry.maxRetries());
+                    Thread.sleep(backoff);
+                }
+            }
+        } catch (InterruptedException e) {
+            // close() stops the thread
+        } catch (RuntimeException e) {
+            putQuietly(new Failed(new LoaderException(LoaderErrorCode.STREAM_INVALID, "the loader thread of grant "
+                    + grantId + " failed before batch " + received + ": " + e, e)));
+        } finally {
+            if (current != null) {
+                endConnection(Optional.of("closed"));
+            }
+        }
+    }
+
+    private GrantStream connect() {
+        GrantStream next = loader.openAt(grantId, new Checkpoint(start.epoch(), start.shard(), start.shards(),
+                start.seed(), received), token);
+        if (!next.schema().equals(schema)) {
+            next.close();
+            throw new LoaderException(LoaderErrorCode.STREAM_INVALID, "the broker resumed the stream of grant "
+                    + grantId + " at batch " + received + " with a different schema: " + next.schema()
+                    + ", expected " + schema, null);
+        }
+        LOG.info("resumed the stream of grant {} at batch {} as stream {}", grantId, received, next.streamId());
+        return next;
+    }
+
+    private void endConnection(Optional<String> failure) {
+        GrantStream ended;
+        synchronized (connection) {
+            ended = current;
+            current = null;
+            if (ended != null) {
+                bytesOfClosedConnections += ended.bytesReceived();
+            }
+        }
+        if (ended == null) {
+            return;
+        }
+        int index = -1;
+        for (int i = 0; i < summaries.size(); i++) {
+            if (summaries.get(i).streamId().equals(ended.streamId()) && summaries.get(i).from() == ended.firstPosition()) {
+                index = i;
+            }
+        }
+        StreamSummary summary = summary(ended, failure.filter(_ -> !ended.completed()));
+        if (index >= 0) {
+            summaries.set(index, summary);
+        }
+        ended.close();
+    }
+
+    private static StreamSummary summary(GrantStream stream, Optional<String> failure) {
+        return new StreamSummary(stream.streamId(), stream.firstPosition(), stream.batches(), stream.bytesReceived(),
+                stream.sha256(), failure);
+    }
+
+    private void deliver(HostBatch batch) throws InterruptedException {
+        if (pool == null) {
+            try {
+                queue.put(new Ready(batch, null, List.of(), batch.sizeBytes()));
+            } catch (InterruptedException e) {
+                batch.close();
+                throw e;
+            }
+            return;
+        }
+        Device gpu = device.orElseThrow();
+        DeviceBufferPool.Slot slot;
+        try {
+            slot = pool.acquire();
+        } catch (InterruptedException e) {
+            batch.close();
+            throw e;
+        }
+        Ready ready;
+        try {
+            ready = copy(gpu, batch, slot);
+        } catch (RuntimeException e) {
+            pool.release(slot);
+            batch.close();
+            throw new LoaderException(LoaderErrorCode.DEVICE_FAILED, "copying batch " + batch.position() + " of grant "
+                    + grantId + " to " + gpu.name() + " failed: " + e.getMessage(), e);
+        }
+        try {
+            queue.put(ready);
+        } catch (InterruptedException e) {
+            discard(ready);
+            throw e;
+        }
+    }
+
+    /** Enqueues the copy of every distinct host region of {@code batch} into {@code slot}, between its two events. */
+    private Ready copy(Device gpu, HostBatch batch, DeviceBufferPool.Slot slot) {
+        Map<Object, Region> regions = new IdentityHashMap<>();
+        long[] size = {0};
+        List<FieldVector> vectors = batch.root().getFieldVectors();
+        forEachBuffer(vectors, buffer -> {
+            if (buffer.capacity() == 0) {
+                return;
+            }
+            Optional<PinnedAllocationManager> allocation = PinnedAllocationManager.of(buffer);
+            Object key = allocation.<Object>map(a -> a).orElse(buffer);
+            regions.computeIfAbsent(key, _ -> {
+                long address = allocation.map(PinnedAllocationManager::address).orElse(buffer.memoryAddress());
+                long bytes = allocation.map(PinnedAllocationManager::getSize).orElse(buffer.capacity());
+                Region region = new Region(address, bytes, size[0]);
+                size[0] += Math.ceilDiv(bytes, DEVICE_ALIGNMENT) * DEVICE_ALIGNMENT;
+                return region;
+            });
+        });
+        slot.ensureCapacity(size[0]);
+        gpu.record(slot.startEvent());
+        long copied = 0;
+        for (Region region : regions.values()) {
+            gpu.copyAsync(slot.pointer() + region.deviceOffset(), region.address(), region.bytes());
+            copied += region.bytes();
+        }
+        gpu.record(slot.endEvent());
+        List<DeviceColumn> columns = new ArrayList<>(vectors.size());
+        for (FieldVector vector : vectors) {
+            columns.add(column(vector, slot, regions));
+        }
+        return new Ready(batch, slot, columns, copied);
+    }
+
+    private static DeviceColumn column(FieldVector vector, DeviceBufferPool.Slot slot, Map<Object, Region> regions) {
+        List<DeviceBuffer> buffers = new ArrayList<>();
+        for (ArrowBuf buffer : vector.getFieldBuffers()) {
+            if (buffer.capacity() == 0) {
+                buffers.add(new DeviceBuffer(0, 0));
+                continue;
+            }
+            Object key = PinnedAllocationManager.of(buffer).<Object>map(a -> a).orElse(buffer);
+            Region region = regions.get(key);
+            buffers.add(new DeviceBuffer(slot.pointer() + region.deviceOffset() + (buffer.memoryAddress() - region.address()),
+                    buffer.capacity()));
+        }
+        List<DeviceColumn> children = new ArrayList<>();
+        for (FieldVector child : vector.getChildrenFromFields()) {
+            children.add(column(child, slot, regions));
+        }
+        return new DeviceColumn(vector.getField(), vector.getValueCount(), vector.getNullCount(), buffers, children);
+    }
+
+    private static void forEachBuffer(List<FieldVector> vectors, java.util.function.Consumer<ArrowBuf> action) {
+        for (FieldVector vector : vectors) {
+            vector.getFieldBuffers().forEach(action);
+            forEachBuffer(vector.getChildrenFromFields(), action);
+        }
+    }
+
+    private void put(Item item) throws InterruptedException {
+        queue.put(item);
+    }
+
+    private void putQuietly(Item item) {
+        if (!queue.offer(item)) {
+            LOG.warn("training stream of grant {} could not report its failure: {}", grantId, item);
+        }
+    }
+
+    /** Null to retry; else the exception to fail with. */
+    private static LoaderException giveUp(LoaderException e, int failures, RetryPolicy retry, String grantId,
+            Checkpoint start, long position) {
+        if (!retryable(e)) {
+            return e;
+        }
+        if (failures <= retry.maxRetries()) {
+            return null;
+        }
+        if (retry.maxRetries() == 0) {
+            return e;
+        }
+        Checkpoint at = start.advance(position - start.position());
+        return new LoaderException(LoaderErrorCode.RETRIES_EXHAUSTED, "stream of grant " + grantId + " (shard "
+                + start.shard() + " of " + start.shards() + ", epoch " + start.epoch() + ") failed " + failures
+                + " times in a row before batch " + position + " and gave up after " + retry.maxRetries()
+                + " retries; resume later from checkpoint " + at.token() + ". Last failure: " + e.getMessage(), e);
+    }
+
+    /** Dropped or cut connections, an unreachable broker, and overload or gateway answers are worth retrying. */
+    static boolean retryable(LoaderException e) {
+        return switch (e.error()) {
+            case "stream_broken", "stream_truncated", "broker_unreachable" -> true;
+            default -> e.httpStatus() == 429 || e.httpStatus() == 502 || e.httpStatus() == 503 || e.httpStatus() == 504;
+        };
+    }
+}

@@ -1,0 +1,90 @@
+package io.sluice.loader;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.sluice.loader.TestStreams.Row;
+import io.sluice.loader.internal.CudaDevice;
+import io.sluice.loader.internal.CudaDriver;
+import io.sluice.loader.internal.FakeCudaDriver;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+/**
+ * The CUDA path end to end — {@link CudaDevice} over the FFM bindings, the arena registered with
+ * {@code cuMemHostRegister_v2}, copies with {@code cuMemcpyHtoDAsync_v2} between events — against a
+ * fake driver made of upcalls whose "device memory" is host memory, so values can be read back.
+ */
+class CudaPathIT {
+
+    private static final List<List<Row>> DATASET = TestStreams.dataset(6, 30);
+
+    private FakeBroker broker;
+    private FakeCudaDriver fake;
+
+    @BeforeEach
+    void start() throws IOException {
+        broker = new FakeBroker().route("g-1", new FakeBroker.Dataset("d", DATASET));
+        fake = new FakeCudaDriver();
+    }
+
+    @AfterEach
+    void stop() {
+        try {
+            fake.close();
+        } finally {
+            broker.close();
+        }
+    }
+
+    @Test
+    void streamsOntoTheDeviceThroughTheDriverApi() {
+        List<Row> rows = new ArrayList<>();
+        try (CudaDevice device = CudaDevice.open(CudaDriver.bind("fake", fake.lookup()), 0)) {
+            assertThat(device.name()).isEqualTo("cuda:0 Fake GPU (driver 13.0)");
+            try (GpuLoader loader = GpuLoader.create(TestStreams.config(broker.uri()), device)) {
+                assertThat(loader.arena().registered()).isTrue();
+                assertThat(fake.registered()).containsValue(loader.arena().budgetBytes());
+                try (TrainingStream stream = loader.openTraining("g-1", Checkpoint.start(0, 1, 0), () -> FakeBroker.TOKEN)) {
+                    while (stream.hasNext()) {
+                        try (DeviceBatch batch = (DeviceBatch) stream.next()) {
+                            assertThat(batch.device()).isEqualTo(device.name());
+                            rows.addAll(TrainingStreamIT.rowsOnDevice(batch));
+                        }
+                    }
+                    assertThat(stream.metrics().copiedBatches()).isEqualTo(6);
+                }
+            }
+            assertThat(fake.registered()).isEmpty();
+            assertThat(fake.liveAllocations()).isZero();
+        }
+        assertThat(rows).isEqualTo(TestStreams.flatten(DATASET));
+        List<String> calls = fake.calls();
+        assertThat(calls.stream().filter("cuMemAlloc_v2"::equals).count()).isEqualTo(2);
+        assertThat(calls.stream().filter("cuMemcpyHtoDAsync_v2"::equals).count()).isEqualTo(6);
+        assertThat(calls).containsSubsequence("cuInit", "cuDeviceGet", "cuDevicePrimaryCtxRetain", "cuStreamCreate",
+                "cuMemHostRegister_v2", "cuEventCreate", "cuMemAlloc_v2", "cuEventRecord", "cuMemcpyHtoDAsync_v2",
+                "cuEventRecord", "cuEventSynchronize", "cuEventElapsedTime_v2", "cuMemFree_v2", "cuMemHostUnregister",
+                "cuStreamSynchronize", "cuStreamDestroy_v2", "cuDevicePrimaryCtxRelease_v2");
+    }
+
+    @Test
+    void failsTheStreamWithTheDriversErrorWhenDeviceMemoryRunsOut() {
+        fake.failing("cuMemAlloc_v2", FakeCudaDriver.CUDA_ERROR_OUT_OF_MEMORY);
+        try (CudaDevice device = CudaDevice.open(CudaDriver.bind("fake", fake.lookup()), 0);
+                GpuLoader loader = GpuLoader.create(TestStreams.config(broker.uri()), device);
+                TrainingStream stream = loader.openTraining("g-1", Checkpoint.start(0, 1, 0), () -> FakeBroker.TOKEN)) {
+            LoaderException e = catchThrowableOfType(LoaderException.class, stream::hasNext);
+
+            assertThat(e.error()).isEqualTo("device_failed");
+            assertThat(e).hasMessage("copying batch 0 of grant g-1 to cuda:0 Fake GPU (driver 13.0) failed: "
+                    + "cuMemAlloc_v2 of 1048576 bytes failed: CUDA_ERROR_OUT_OF_MEMORY (out of memory)");
+            assertThat(loader.allocatedBytes()).isZero();
+        }
+    }
+}

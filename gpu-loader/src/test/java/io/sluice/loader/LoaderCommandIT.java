@@ -1,0 +1,162 @@
+package io.sluice.loader;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.net.InetSocketAddress;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import com.sun.net.httpserver.HttpServer;
+import io.sluice.loader.cli.LoaderCommand;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import picocli.CommandLine;
+
+class LoaderCommandIT {
+
+    private static final List<List<TestStreams.Row>> DATASET = TestStreams.dataset(8, 25);
+
+    @TempDir
+    Path dir;
+
+    private FakeBroker broker;
+
+    @BeforeEach
+    void start() throws IOException {
+        broker = new FakeBroker().route("g-1", new FakeBroker.Dataset("d", DATASET));
+    }
+
+    @AfterEach
+    void stop() {
+        broker.close();
+    }
+
+    @Test
+    void streamsAShardAndPrintsWhatReachedTheNodeAndTheCheckpoint() throws IOException {
+        Path token = Files.writeString(dir.resolve("token"), FakeBroker.TOKEN + "\n");
+
+        Run run = run("--broker", broker.uri().toString(), "--grant", "g-1", "--shard", "1", "--shards", "2", "--epoch", "3",
+                "--seed", "11", "--token-file", token.toString(), "--pinned-mib", "16", "--slab-mib", "8", "--no-gpu",
+                "--no-progress");
+
+        assertThat(run.status()).as(run.err()).isZero();
+        List<String> lines = run.out().lines().toList();
+        assertThat(lines.get(0)).matches("pinned arena  16\\.0 MiB \\(2 slabs of 8\\.0 MiB\\) made in \\d+ ms \\(\\d+ ms/GiB\\), "
+                + "(locked|NOT locked \\(raise ulimit -l\\))");
+        assertThat(lines.get(1)).isEqualTo("device        none: no usable CUDA driver or --no-gpu; batches stay in pinned host memory");
+        assertThat(lines).contains(
+                "grant         g-1, shard 1 of 2, epoch 3, seed 11",
+                "rows          100",
+                "batches       4",
+                "bytes         " + String.format("%,d", TestStreams.write(FakeBroker.order(DATASET,
+                        "shard=1&shards=2&epoch=3&seed=11")).bytes().length) + " (0.0 MB)",
+                "on device     no: none (pinned host batches)",
+                "pinned        0 bytes in use now",
+                "retries       0",
+                "checkpoint    v1.e3.s1of2.seed11.p4");
+        assertThat(lines).anyMatch(line -> line.matches("stream        d-1 from batch 0: 4 batches, [0-9,]+ bytes, sha256 [0-9a-f]{64}"));
+        assertThat(broker.queries()).containsExactly("shard=1&shards=2&epoch=3&seed=11");
+    }
+
+    @Test
+    void stopsAtALimitAndResumesFromThePrintedCheckpoint() {
+        String[] common = {"--broker", broker.uri().toString(), "--grant", "g-1", "--token", FakeBroker.TOKEN,
+                "--pinned-mib", "16", "--no-gpu", "--no-progress"};
+
+        Run first = run(concat(common, "--seed", "5", "--limit-batches", "3"));
+        assertThat(first.status()).isZero();
+        assertThat(first.out()).contains("batches       3\n", "checkpoint    v1.e0.s0of1.seed5.p3\n");
+
+        Run second = run(concat(common, "--resume", "v1.e0.s0of1.seed5.p3"));
+        assertThat(second.status()).isZero();
+        assertThat(second.out()).contains("batches       5\n", "rows          125\n", "checkpoint    v1.e0.s0of1.seed5.p8\n",
+                "stream        d-2 from batch 3: 5 batches");
+        assertThat(broker.queries()).containsExactly("shard=0&shards=1&epoch=0&seed=5",
+                "shard=0&shards=1&epoch=0&seed=5&from=3");
+    }
+
+    @Test
+    void getsItsTokenByTheClientCredentialsGrant() throws IOException {
+        List<String> forms = new CopyOnWriteArrayList<>();
+        HttpServer keycloak = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
+        keycloak.createContext("/realms/sluice/protocol/openid-connect/token", exchange -> {
+            forms.add(new String(exchange.getRequestBody().readAllBytes(), StandardCharsets.UTF_8));
+            byte[] body = ("{\"access_token\":\"" + FakeBroker.TOKEN + "\",\"expires_in\":300,\"token_type\":\"Bearer\"}")
+                    .getBytes(StandardCharsets.UTF_8);
+            exchange.getResponseHeaders().set("Content-Type", "application/json");
+            exchange.sendResponseHeaders(200, body.length);
+            try (OutputStream out = exchange.getResponseBody()) {
+                out.write(body);
+            }
+        });
+        keycloak.start();
+        try {
+            Run run = run("--broker", broker.uri().toString(), "--grant", "g-1", "--client-id", "node-7",
+                    "--client-secret", "s3cr&t", "--token-url", "http://127.0.0.1:" + keycloak.getAddress().getPort()
+                            + "/realms/sluice/protocol/openid-connect/token", "--pinned-mib", "16", "--no-gpu", "--no-progress");
+
+            assertThat(run.status()).as(run.err()).isZero();
+            assertThat(run.out()).contains("batches       8\n");
+            assertThat(forms).containsExactly("grant_type=client_credentials&client_id=node-7&client_secret=s3cr%26t");
+        } finally {
+            keycloak.stop(0);
+        }
+    }
+
+    @Test
+    void reportsARefusalAndExitsWithOne() {
+        Run run = run("--broker", broker.uri().toString(), "--grant", "g-1", "--token", "stale", "--pinned-mib", "16",
+                "--no-gpu", "--no-progress");
+
+        assertThat(run.status()).isEqualTo(1);
+        assertThat(run.err()).isEqualTo("error: broker refused stream of grant g-1: HTTP 401 unauthenticated: "
+                + "a bearer token is required (requestId req-401)\n");
+    }
+
+    @Test
+    void refusesToRunWithoutAToken() {
+        Run run = run("--broker", broker.uri().toString(), "--grant", "g-1", "--pinned-mib", "16");
+
+        assertThat(run.status()).isEqualTo(2);
+        assertThat(run.err()).startsWith("no token: give --token, --token-file, --client-id/--client-secret/--token-url, "
+                + "or set SLUICE_TOKEN\n");
+        assertThat(broker.queries()).isEmpty();
+    }
+
+    @Test
+    void rejectsABadCheckpointToken() {
+        Run run = run("--broker", broker.uri().toString(), "--grant", "g-1", "--token", "t", "--resume", "p7");
+
+        assertThat(run.status()).isEqualTo(2);
+        assertThat(run.err()).startsWith("--resume: not a checkpoint token (expected like v1.e3.s1of4.seed42.p17): p7\n");
+    }
+
+    private record Run(int status, String out, String err) {
+    }
+
+    private static Run run(String... args) {
+        StringWriter out = new StringWriter();
+        StringWriter err = new StringWriter();
+        CommandLine command = new CommandLine(new LoaderCommand(() -> null));
+        command.setOut(new PrintWriter(out, true));
+        command.setErr(new PrintWriter(err, true));
+        int status = command.execute(args);
+        return new Run(status, out.toString(), err.toString());
+    }
+
+    private static String[] concat(String[] first, String... more) {
+        List<String> all = new ArrayList<>(List.of(first));
+        all.addAll(List.of(more));
+        return all.toArray(String[]::new);
+    }
+}

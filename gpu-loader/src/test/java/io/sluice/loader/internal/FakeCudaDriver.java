@@ -1,0 +1,297 @@
+package io.sluice.loader.internal;
+
+import static java.lang.foreign.ValueLayout.ADDRESS;
+import static java.lang.foreign.ValueLayout.JAVA_FLOAT;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.FunctionDescriptor;
+import java.lang.foreign.Linker;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+import java.lang.invoke.MethodHandles;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+
+/**
+ * A CUDA driver made of Java methods exposed as native function pointers (FFM upcalls): the
+ * loader's downcall handles call them through the very descriptors they use against
+ * {@code libcuda.so.1}. "Device memory" is host memory, copies run at once, events record the time.
+ * It logs every call by export name, and can be told to fail a call with a given {@code CUresult}
+ * or to lack an export (then {@code cuGetProcAddress_v2} serves it).
+ */
+@SuppressWarnings("restricted")
+public final class FakeCudaDriver implements AutoCloseable {
+
+    public static final int CUDA_ERROR_OUT_OF_MEMORY = 2;
+    public static final int CUDA_ERROR_NO_DEVICE = 100;
+
+    private final Arena arena = Arena.ofShared();
+    private final Map<String, MemorySegment> exports = new HashMap<>();
+    private final Map<String, MemorySegment> procAddresses = new HashMap<>();
+    private final Map<String, Integer> failures = new HashMap<>();
+    private final Set<String> missing = new HashSet<>();
+    private final List<String> calls = Collections.synchronizedList(new ArrayList<>());
+    private final Map<Long, Arena> allocations = new HashMap<>();
+    private final Map<Long, Long> events = new HashMap<>();
+    private final Map<Integer, MemorySegment> strings = new HashMap<>();
+    private final Map<Long, Long> registered = new HashMap<>();
+    private long nextEvent = 0x7000;
+
+    public FakeCudaDriver() {
+        for (CudaDriver.Function function : CudaDriver.Function.values()) {
+            MemorySegment stub = stub(function);
+            exports.put(function.symbol(), stub);
+            procAddresses.put(function.apiName(), stub);
+        }
+    }
+
+    /** Makes {@code symbol} fail with {@code result}. */
+    public FakeCudaDriver failing(String symbol, int result) {
+        failures.put(symbol, result);
+        return this;
+    }
+
+    /** Removes {@code symbol} from the exports (cuGetProcAddress_v2 still knows it by its API name). */
+    public FakeCudaDriver without(String symbol) {
+        missing.add(symbol);
+        return this;
+    }
+
+    public SymbolLookup lookup() {
+        return name -> missing.contains(name) ? Optional.empty() : Optional.ofNullable(exports.get(name));
+    }
+
+    /** A lookup that knows only the named exports. */
+    SymbolLookup only(String... symbols) {
+        Set<String> known = Set.of(symbols);
+        return name -> known.contains(name) ? Optional.ofNullable(exports.get(name)) : Optional.empty();
+    }
+
+    /** The exports called so far, in order. */
+    public List<String> calls() {
+        synchronized (calls) {
+            return List.copyOf(calls);
+        }
+    }
+
+    public synchronized int liveAllocations() {
+        return allocations.size();
+    }
+
+    public synchronized Map<Long, Long> registered() {
+        return Map.copyOf(registered);
+    }
+
+    @Override
+    public void close() {
+        synchronized (this) {
+            allocations.values().forEach(Arena::close);
+            allocations.clear();
+        }
+        arena.close();
+    }
+
+    private MemorySegment stub(CudaDriver.Function function) {
+        String method = function.symbol();
+        FunctionDescriptor descriptor = function.descriptor();
+        try {
+            MethodHandle target = MethodHandles.lookup()
+                    .findVirtual(FakeCudaDriver.class, method, descriptor.toMethodType())
+                    .bindTo(this);
+            return Linker.nativeLinker().upcallStub(target, descriptor, arena);
+        } catch (ReflectiveOperationException e) {
+            throw new IllegalStateException("FakeCudaDriver lacks " + method + descriptor.toMethodType(), e);
+        }
+    }
+
+    private int enter(String symbol) {
+        calls.add(symbol);
+        return failures.getOrDefault(symbol, 0);
+    }
+
+    // ---- the functions, named by their exports, with the exact C signatures as Java types ----
+
+    int cuInit(int flags) {
+        return enter("cuInit");
+    }
+
+    int cuDriverGetVersion(MemorySegment version) {
+        version.reinterpret(4).set(JAVA_INT, 0, 13000);
+        return enter("cuDriverGetVersion");
+    }
+
+    int cuDeviceGet(MemorySegment device, int ordinal) {
+        int result = enter("cuDeviceGet");
+        if (result != 0) {
+            return result;
+        }
+        if (ordinal != 0) {
+            return 101; // CUDA_ERROR_INVALID_DEVICE
+        }
+        device.reinterpret(4).set(JAVA_INT, 0, 0);
+        return 0;
+    }
+
+    int cuDeviceGetName(MemorySegment name, int length, int device) {
+        byte[] bytes = "Fake GPU\0".getBytes(StandardCharsets.US_ASCII);
+        MemorySegment.copy(MemorySegment.ofArray(bytes), 0, name.reinterpret(length), 0, bytes.length);
+        return enter("cuDeviceGetName");
+    }
+
+    int cuDevicePrimaryCtxRetain(MemorySegment context, int device) {
+        context.reinterpret(8).set(ADDRESS, 0, MemorySegment.ofAddress(0x1000));
+        return enter("cuDevicePrimaryCtxRetain");
+    }
+
+    int cuDevicePrimaryCtxRelease_v2(int device) {
+        return enter("cuDevicePrimaryCtxRelease_v2");
+    }
+
+    int cuCtxSetCurrent(MemorySegment context) {
+        return context.address() == 0x1000 ? enter("cuCtxSetCurrent") : 201; // CUDA_ERROR_INVALID_CONTEXT
+    }
+
+    int cuMemAlloc_v2(MemorySegment pointer, long bytes) {
+        int result = enter("cuMemAlloc_v2");
+        if (result != 0) {
+            return result;
+        }
+        Arena memory = Arena.ofShared();
+        long address = memory.allocate(bytes, 256).address();
+        synchronized (this) {
+            allocations.put(address, memory);
+        }
+        pointer.reinterpret(8).set(JAVA_LONG, 0, address);
+        return 0;
+    }
+
+    int cuMemFree_v2(long pointer) {
+        Arena memory;
+        synchronized (this) {
+            memory = allocations.remove(pointer);
+        }
+        if (memory == null) {
+            return 1; // CUDA_ERROR_INVALID_VALUE
+        }
+        memory.close();
+        return enter("cuMemFree_v2");
+    }
+
+    int cuMemHostRegister_v2(MemorySegment address, long bytes, int flags) {
+        synchronized (this) {
+            registered.put(address.address(), bytes);
+        }
+        return enter("cuMemHostRegister_v2");
+    }
+
+    int cuMemHostUnregister(MemorySegment address) {
+        synchronized (this) {
+            return registered.remove(address.address()) == null ? 713 : enter("cuMemHostUnregister");
+        }
+    }
+
+    int cuMemcpyHtoDAsync_v2(long device, MemorySegment host, long bytes, MemorySegment stream) {
+        int result = enter("cuMemcpyHtoDAsync_v2");
+        if (result == 0) {
+            MemorySegment.copy(host.reinterpret(bytes), 0, MemorySegment.ofAddress(device).reinterpret(bytes), 0, bytes);
+        }
+        return result;
+    }
+
+    int cuStreamCreate(MemorySegment stream, int flags) {
+        stream.reinterpret(8).set(ADDRESS, 0, MemorySegment.ofAddress(0x2000));
+        return enter("cuStreamCreate");
+    }
+
+    int cuStreamSynchronize(MemorySegment stream) {
+        return enter("cuStreamSynchronize");
+    }
+
+    int cuStreamDestroy_v2(MemorySegment stream) {
+        return enter("cuStreamDestroy_v2");
+    }
+
+    int cuEventCreate(MemorySegment event, int flags) {
+        long handle;
+        synchronized (this) {
+            handle = nextEvent++;
+            events.put(handle, 0L);
+        }
+        event.reinterpret(8).set(ADDRESS, 0, MemorySegment.ofAddress(handle));
+        return enter("cuEventCreate");
+    }
+
+    int cuEventRecord(MemorySegment event, MemorySegment stream) {
+        synchronized (this) {
+            events.put(event.address(), System.nanoTime());
+        }
+        return stream.address() == 0x2000 ? enter("cuEventRecord") : 400; // CUDA_ERROR_INVALID_HANDLE
+    }
+
+    int cuEventSynchronize(MemorySegment event) {
+        return enter("cuEventSynchronize");
+    }
+
+    int cuEventElapsedTime_v2(MemorySegment millis, MemorySegment start, MemorySegment end) {
+        synchronized (this) {
+            millis.reinterpret(4).set(JAVA_FLOAT, 0, (events.get(end.address()) - events.get(start.address())) / 1e6f);
+        }
+        return enter("cuEventElapsedTime_v2");
+    }
+
+    int cuEventDestroy_v2(MemorySegment event) {
+        synchronized (this) {
+            events.remove(event.address());
+        }
+        return enter("cuEventDestroy_v2");
+    }
+
+    int cuGetErrorName(int result, MemorySegment text) {
+        String name = switch (result) {
+            case CUDA_ERROR_OUT_OF_MEMORY -> "CUDA_ERROR_OUT_OF_MEMORY";
+            case CUDA_ERROR_NO_DEVICE -> "CUDA_ERROR_NO_DEVICE";
+            default -> null;
+        };
+        return text(text, name, result * 2);
+    }
+
+    int cuGetErrorString(int result, MemorySegment text) {
+        String description = switch (result) {
+            case CUDA_ERROR_OUT_OF_MEMORY -> "out of memory";
+            case CUDA_ERROR_NO_DEVICE -> "no CUDA-capable device is detected";
+            default -> null;
+        };
+        return text(text, description, result * 2 + 1);
+    }
+
+    private int text(MemorySegment out, String value, int key) {
+        if (value == null) {
+            return 1; // CUDA_ERROR_INVALID_VALUE
+        }
+        MemorySegment string;
+        synchronized (this) {
+            string = strings.computeIfAbsent(key, _ -> arena.allocateFrom(value, StandardCharsets.US_ASCII));
+        }
+        out.reinterpret(8).set(ADDRESS, 0, string);
+        return 0;
+    }
+
+    int cuGetProcAddress_v2(MemorySegment symbol, MemorySegment pfn, int version, long flags, MemorySegment status) {
+        String name = symbol.reinterpret(256).getString(0, StandardCharsets.US_ASCII);
+        calls.add("cuGetProcAddress_v2(" + name + ", " + version + ")");
+        MemorySegment address = procAddresses.get(name);
+        pfn.reinterpret(8).set(ADDRESS, 0, address == null ? MemorySegment.NULL : address);
+        status.reinterpret(4).set(JAVA_INT, 0, address == null ? 1 : 0);
+        return address == null ? 500 : 0; // CUDA_ERROR_NOT_FOUND
+    }
+}
