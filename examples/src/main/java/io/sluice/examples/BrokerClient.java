@@ -49,6 +49,12 @@ public final class BrokerClient {
         this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build();
     }
 
+    /** A client of an HTTPS broker, with this TLS context (e.g. a node's certificate and the data space CA). */
+    public BrokerClient(URI broker, javax.net.ssl.SSLContext tls) {
+        this.broker = requireNonNull(broker, "broker is null");
+        this.http = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).sslContext(tls).build();
+    }
+
     /** Mints a token from the broker's development issuer. */
     public String devToken(String subject, String organisation, List<String> roles) {
         ObjectNode body = JSON.createObjectNode().put("subject", subject).put("organisation", organisation);

@@ -133,7 +133,8 @@ public final class Demo implements Callable<Integer> {
 
     private void train(Broker broker, String grantId, String token) {
         LogisticRegression model = new LogisticRegression(0.5);
-        try (GpuLoader loader = GpuLoader.create(LoaderConfig.of(broker.uri()))) {
+        // 256 MiB of pinned memory is plenty for this dataset's batches and quick to lock.
+        try (GpuLoader loader = GpuLoader.create(LoaderConfig.of(broker.uri()).withPinnedLimitBytes(256L << 20))) {
             out.println("  loader: " + (loader.gpuAvailable()
                     ? "CUDA driver found" : "no CUDA driver here; batches land in pinned host memory"));
             for (int epoch = 0; epoch < epochs; epoch++) {

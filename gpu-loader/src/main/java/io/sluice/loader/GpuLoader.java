@@ -377,6 +377,16 @@ public final class GpuLoader implements AutoCloseable {
         }
     }
 
+    /** The https client, presenting the node's certificate when the configuration carries one. */
+    private HttpClient httpsClient() {
+        HttpClient.Builder builder = HttpClient.newBuilder()
+                .version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(config.connectTimeout())
+                .followRedirects(HttpClient.Redirect.NEVER);
+        config.tls().ifPresent(builder::sslContext);
+        return builder.build();
+    }
+
     /** GET over a plain socket for {@code http} (bodies land straight in pinned memory), java.net.http for {@code https}. */
     private SocketHttpGet.Response send(URI uri, Map<String, String> headers) {
         try {
@@ -403,11 +413,7 @@ public final class GpuLoader implements AutoCloseable {
     }
 
     private SocketHttpGet.Response sendHttps(URI uri, Map<String, String> headers) throws IOException, InterruptedException {
-        HttpClient client = https.updateAndGet(existing -> existing != null ? existing : HttpClient.newBuilder()
-                .version(HttpClient.Version.HTTP_1_1)
-                .connectTimeout(config.connectTimeout())
-                .followRedirects(HttpClient.Redirect.NEVER)
-                .build());
+        HttpClient client = https.updateAndGet(existing -> existing != null ? existing : httpsClient());
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).GET();
         headers.forEach((name, value) -> {
             if (!name.equalsIgnoreCase("User-Agent")) {

@@ -2,7 +2,17 @@ package io.sluice.loader;
 
 import java.net.URI;
 import java.time.Duration;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.security.GeneralSecurityException;
+import java.security.KeyStore;
 import java.util.Locale;
+import java.util.Optional;
+import javax.net.ssl.KeyManagerFactory;
+import javax.net.ssl.SSLContext;
+import javax.net.ssl.TrustManagerFactory;
 import java.util.Objects;
 
 /**
@@ -27,6 +37,8 @@ import java.util.Objects;
  * @param digestBodies whether to compute the SHA-256 of every stream body (on its own thread, behind
  *     the reader) so it can be compared with the broker's audit record; turning it off saves a core's
  *     worth of hashing at full speed, and {@link GrantStream#sha256Hex()} then refuses
+ * @param tls for an {@code https} broker: the TLS context, which presents the node's certificate
+ *     when the broker requires one (see {@link #withNodeCertificate}); empty = the JDK's defaults
  */
 public record LoaderConfig(
         URI broker,
@@ -36,7 +48,8 @@ public record LoaderConfig(
         int prefetchDepth,
         RetryPolicy retry,
         int deviceOrdinal,
-        boolean digestBodies) {
+        boolean digestBodies,
+        Optional<SSLContext> tls) {
 
     /** The default {@link #pinnedLimitBytes()}: 1 GiB. */
     public static final long DEFAULT_PINNED_LIMIT_BYTES = 1L << 30;
@@ -54,6 +67,7 @@ public record LoaderConfig(
         Objects.requireNonNull(broker, "broker is null");
         Objects.requireNonNull(connectTimeout, "connectTimeout is null");
         Objects.requireNonNull(retry, "retry is null");
+        Objects.requireNonNull(tls, "tls is null");
         String scheme = broker.getScheme() == null ? "" : broker.getScheme().toLowerCase(Locale.ROOT);
         if (!broker.isAbsolute() || !(scheme.equals("http") || scheme.equals("https")) || broker.getHost() == null) {
             throw new IllegalArgumentException("broker must be an absolute http or https URI with a host, was " + broker);
@@ -81,7 +95,7 @@ public record LoaderConfig(
     /** The broker with the given limit and timeout, and defaults for everything else. */
     public LoaderConfig(URI broker, long pinnedLimitBytes, Duration connectTimeout) {
         this(broker, pinnedLimitBytes, connectTimeout, DEFAULT_SLAB_BYTES, DEFAULT_PREFETCH_DEPTH,
-                RetryPolicy.defaults(), 0, true);
+                RetryPolicy.defaults(), 0, true, Optional.empty());
     }
 
     /** The broker at {@code broker} with a 1 GiB pinned limit, a 10 second connect timeout and defaults for the rest. */
@@ -90,27 +104,53 @@ public record LoaderConfig(
     }
 
     public LoaderConfig withPinnedLimitBytes(long bytes) {
-        return new LoaderConfig(broker, bytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal, digestBodies);
+        return new LoaderConfig(broker, bytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal, digestBodies, tls);
     }
 
     public LoaderConfig withSlabBytes(long bytes) {
-        return new LoaderConfig(broker, pinnedLimitBytes, connectTimeout, bytes, prefetchDepth, retry, deviceOrdinal, digestBodies);
+        return new LoaderConfig(broker, pinnedLimitBytes, connectTimeout, bytes, prefetchDepth, retry, deviceOrdinal, digestBodies, tls);
     }
 
     public LoaderConfig withPrefetchDepth(int depth) {
-        return new LoaderConfig(broker, pinnedLimitBytes, connectTimeout, slabBytes, depth, retry, deviceOrdinal, digestBodies);
+        return new LoaderConfig(broker, pinnedLimitBytes, connectTimeout, slabBytes, depth, retry, deviceOrdinal, digestBodies, tls);
     }
 
     public LoaderConfig withRetry(RetryPolicy policy) {
-        return new LoaderConfig(broker, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, policy, deviceOrdinal, digestBodies);
+        return new LoaderConfig(broker, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, policy, deviceOrdinal, digestBodies, tls);
     }
 
     public LoaderConfig withDeviceOrdinal(int ordinal) {
-        return new LoaderConfig(broker, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, ordinal, digestBodies);
+        return new LoaderConfig(broker, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, ordinal, digestBodies, tls);
     }
 
     public LoaderConfig withDigestBodies(boolean digest) {
-        return new LoaderConfig(broker, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal, digest);
+        return new LoaderConfig(broker, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal, digest, tls);
+    }
+
+    public LoaderConfig withTls(SSLContext context) {
+        return new LoaderConfig(broker, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal,
+                digestBodies, Optional.of(context));
+    }
+
+    /**
+     * Presents a training node's certificate to an {@code https} broker: the PKCS#12 key store that
+     * {@code sluice ca issue-node} writes, which holds the node's key and chain and trusts the data
+     * space CA (so it also verifies the broker's certificate).
+     */
+    public LoaderConfig withNodeCertificate(Path keyStore, char[] password) {
+        try (InputStream in = Files.newInputStream(keyStore)) {
+            KeyStore store = KeyStore.getInstance("PKCS12");
+            store.load(in, password);
+            KeyManagerFactory keys = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
+            keys.init(store, password);
+            TrustManagerFactory trust = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
+            trust.init(store);
+            SSLContext context = SSLContext.getInstance("TLS");
+            context.init(keys.getKeyManagers(), trust.getTrustManagers(), null);
+            return withTls(context);
+        } catch (IOException | GeneralSecurityException e) {
+            throw new IllegalArgumentException("cannot use " + keyStore + " as a node certificate: " + e.getMessage(), e);
+        }
     }
 
     /** The slab size the arena uses: {@link #slabBytes()}, or the limit when that is smaller. */

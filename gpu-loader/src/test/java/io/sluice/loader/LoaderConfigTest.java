@@ -32,7 +32,7 @@ class LoaderConfigTest {
                 .withSlabBytes(32L << 20).withPrefetchDepth(4).withRetry(retry).withDeviceOrdinal(3).withDigestBodies(false);
 
         assertThat(config).isEqualTo(new LoaderConfig(URI.create("http://b:1"), 100L << 20, Duration.ofSeconds(10),
-                32L << 20, 4, retry, 3, false));
+                32L << 20, 4, retry, 3, false, java.util.Optional.empty()));
         assertThat(config.slabs()).isEqualTo(4); // 100 MiB rounded up to whole 32 MiB slabs
         assertThat(config.withPinnedLimitBytes(1 << 20).effectiveSlabBytes()).isEqualTo(1 << 20);
         assertThat(config.withPinnedLimitBytes(1 << 20).slabs()).isEqualTo(1);
