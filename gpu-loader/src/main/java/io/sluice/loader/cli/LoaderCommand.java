@@ -3,6 +3,7 @@ package io.sluice.loader.cli;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.net.URI;
+import java.net.http.HttpClient;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -14,6 +15,7 @@ import java.util.concurrent.Callable;
 import java.util.function.Supplier;
 
 import io.sluice.loader.Checkpoint;
+import io.sluice.loader.ClientCredentialsTokens;
 import io.sluice.loader.GpuLoader;
 import io.sluice.loader.LoadedBatch;
 import io.sluice.loader.LoaderConfig;
@@ -282,8 +284,8 @@ public final class LoaderCommand implements Callable<Integer> {
             };
         }
         if (credentials != null && credentials.client != null) {
-            return new ClientCredentialsToken(credentials.client.tokenUrl, credentials.client.id, credentials.client.secret,
-                    Clock.systemUTC());
+            return new ClientCredentialsTokens(credentials.client.tokenUrl, credentials.client.id, credentials.client.secret,
+                    HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build(), Clock.systemUTC());
         }
         String fromEnvironment = environmentToken.get();
         if (fromEnvironment == null || fromEnvironment.isBlank()) {
