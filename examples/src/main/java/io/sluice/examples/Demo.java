@@ -132,7 +132,7 @@ public final class Demo implements Callable<Integer> {
     }
 
     private void train(Broker broker, String grantId, String token) {
-        LogisticRegression model = new LogisticRegression(0.5);
+        LogisticRegression model = new LogisticRegression(0.05);
         // 256 MiB of pinned memory is plenty for this dataset's batches and quick to lock.
         try (GpuLoader loader = GpuLoader.create(LoaderConfig.of(broker.uri()).withPinnedLimitBytes(256L << 20))) {
             out.println("  loader: " + (loader.gpuAvailable()
@@ -145,20 +145,23 @@ public final class Demo implements Callable<Integer> {
                         out.println("  columns received: " + stream.schema().getFields().stream()
                                 .map(f -> f.getName()).toList());
                     }
-                    long nextReport = REPORT_EVERY_ROWS;
+                    // Report after the first batch, to show where the loss starts, then at intervals.
+                    long nextReport = 1;
                     while (stream.hasNext()) {
                         try (HostBatch batch = stream.next()) {
                             model.train(batch.root());
                         }
                         if (stream.rows() >= nextReport || !stream.hasNext()) {
-                            nextReport += REPORT_EVERY_ROWS;
+                            nextReport = (stream.rows() / REPORT_EVERY_ROWS + 1) * REPORT_EVERY_ROWS;
                             out.printf("  epoch %d  %,9d rows  %6.1f MB  %5.0f MB/s  training log-loss %.4f%n",
                                     epoch + 1, stream.rows(), stream.bytesReceived() / 1e6,
                                     stream.bytesReceived() / 1e6 / seconds(started), model.takeMeanLoss());
                         }
                     }
-                    out.printf("  epoch %d done: stream %s, hold-out accuracy %.3f on %,d patients never trained on%n",
-                            epoch + 1, stream.streamId(), model.holdOutAccuracy(), model.holdOutRows());
+                    out.printf("  epoch %d done: stream %s, hold-out accuracy %.3f on %,d patients never trained on"
+                                    + " (always guessing the commoner label: %.3f)%n",
+                            epoch + 1, stream.streamId(), model.holdOutAccuracy(), model.holdOutRows(),
+                            model.holdOutMajorityAccuracy());
                 }
             }
         }
@@ -185,7 +188,8 @@ public final class Demo implements Callable<Integer> {
                     actor.path("subject").asText() + "@" + actor.path("organisation").asText(),
                     record.path("outcome").asText(), details.toString().trim());
         }
-        out.println("  each record carries the hash of the one before it: a changed, missing or reordered record breaks the chain");
+        out.println("  every record is a leaf of a Merkle tree whose root the broker signs each second, and names the record");
+        out.println("  before it: check it without trusting the broker with ./sluice audit verify (see README.md)");
     }
 
     private void step(String number, String title) {

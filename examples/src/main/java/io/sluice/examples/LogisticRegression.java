@@ -75,6 +75,11 @@ public final class LogisticRegression {
         return holdOut.accuracy(this);
     }
 
+    /** The accuracy of always answering the more common label: what the model must beat. */
+    public double holdOutMajorityAccuracy() {
+        return holdOut.majorityAccuracy();
+    }
+
     public long holdOutRows() {
         return holdOut.size;
     }
@@ -138,6 +143,17 @@ public final class LogisticRegression {
                 features[f][size] = batchFeatures[f][row];
             }
             labels[size++] = label;
+        }
+
+        double majorityAccuracy() {
+            if (size == 0) {
+                return Double.NaN;
+            }
+            long positives = 0;
+            for (int row = 0; row < size; row++) {
+                positives += labels[row];
+            }
+            return Math.max(positives, size - positives) / (double) size;
         }
 
         double accuracy(LogisticRegression model) {
