@@ -105,8 +105,10 @@ class SourceTypesIT {
                 + "\"user\":\"sa\",\"password\":\"s3cret-pw\",\"versionColumn\":\"UPDATED\"}", 201);
         assertThat(stream(lab, id)).isEqualTo(300);
 
-        String catalog = TestHttp.getText(broker, "/v1/catalog", lab);
-        assertThat(catalog).contains("\"password\":\"***\"").doesNotContain("s3cret-pw");
+        String ownersView = TestHttp.getText(broker, "/v1/catalog", owner);
+        assertThat(ownersView).contains("\"password\":\"***\"").doesNotContain("s3cret-pw");
+        String othersView = TestHttp.getText(broker, "/v1/catalog", lab);
+        assertThat(othersView).doesNotContain("jdbc:h2").doesNotContain("\"source\"").doesNotContain("s3cret-pw");
         assertThat(TestHttp.getText(broker, "/v1/audit?limit=1000", auditor)).doesNotContain("s3cret-pw");
     }
 

@@ -73,6 +73,23 @@ class PolicyEnforcementIT {
         List<String> first = column(stream(grant(datasetId, null)), "patient_id", String.class);
         List<String> again = column(stream(grant(datasetId, null)), "patient_id", String.class);
         List<String> otherProject = column(stream(grant(datasetId, "cardio-study")), "patient_id", String.class);
+        // Another organisation naming this organisation's project still cannot link its pseudonyms.
+        String otherLab = client.devToken("mallory", "lab-x", List.of("data-consumer"));
+        ObjectNode sameProject = BrokerClient.json().createObjectNode().put("dataset", datasetId)
+                .put("purpose", "medical-research").put("project", "ai-lab");
+        String otherGrant = client.post("/v1/grants", Optional.of(otherLab), sameProject).orThrow().path("id").asText();
+        List<String> otherOrganisation = new ArrayList<>();
+        try (GpuLoader loader = GpuLoader.create(LoaderConfig.of(broker.uri()).withPinnedLimitBytes(64L << 20));
+                GrantStream stream = loader.open(otherGrant, StreamRequest.whole(), () -> otherLab)) {
+            while (stream.hasNext()) {
+                try (HostBatch batch = stream.next()) {
+                    VarCharVector ids = (VarCharVector) batch.root().getVector("patient_id");
+                    for (int i = 0; i < batch.rowCount(); i++) {
+                        otherOrganisation.add(text(ids, i));
+                    }
+                }
+            }
+        }
         broker.close();
         startBroker();
         List<String> afterRestart = column(stream(grant(datasetId, null)), "patient_id", String.class);
@@ -83,6 +100,7 @@ class PolicyEnforcementIT {
         assertThat(afterRestart).isEqualTo(first);
         for (int i = 0; i < ROWS; i++) {
             assertThat(otherProject.get(i)).isNotEqualTo(first.get(i));
+            assertThat(otherOrganisation.get(i)).isNotEqualTo(first.get(i));
             assertThat(first.get(i)).isNotEqualTo(sha256(Long.toString(original.get(i).getLong("patient_id", 0))));
         }
     }

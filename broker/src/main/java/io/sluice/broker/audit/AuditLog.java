@@ -51,6 +51,7 @@ public final class AuditLog implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AuditLog.class);
     private static final int MAX_BATCH = 512;
     private static final int QUEUE_CAPACITY = 16_384;
+    private static final int STREAM_PAGE = 1000;
     private static final HexFormat HEX = HexFormat.of();
 
     private final Database database;
@@ -124,15 +125,8 @@ public final class AuditLog implements AutoCloseable {
         }
     }
 
-    /** Records matching the query, oldest first. */
+    /** Records matching the query, oldest first: one page of at most {@code query.limit()}. */
     public List<AuditEntry> query(AuditQuery query) {
-        List<AuditEntry> page = new ArrayList<>();
-        stream(query, page::add);
-        return page;
-    }
-
-    /** Feeds every record matching the query to {@code sink}, oldest first, without holding them all in memory. */
-    public void stream(AuditQuery query, Consumer<AuditEntry> sink) {
         StringBuilder sql = new StringBuilder("SELECT a.idx, a.record_json, a.leaf_hash FROM audit_log a WHERE a.idx > ?");
         List<Object> parameters = new ArrayList<>();
         parameters.add(query.after());
@@ -147,26 +141,30 @@ public final class AuditLog implements AutoCloseable {
                 query.ownerOrganisation().orElse(null));
         sql.append(" ORDER BY a.idx LIMIT ").append(query.limit());
         try (Connection connection = database.connection()) {
-            // A cursor, not a result held in memory: exports run to millions of records.
-            connection.setAutoCommit(false);
-            try (PreparedStatement statement = connection.prepareStatement(sql.toString())) {
-                statement.setFetchSize(1000);
-                for (int i = 0; i < parameters.size(); i++) {
-                    Object value = parameters.get(i);
-                    statement.setObject(i + 1, value instanceof Instant instant
-                            ? instant.atOffset(java.time.ZoneOffset.UTC) : value);
-                }
-                try (ResultSet rows = statement.executeQuery()) {
-                    while (rows.next()) {
-                        sink.accept(entry(rows));
-                    }
-                }
-            } finally {
-                connection.rollback();
-                connection.setAutoCommit(true);
-            }
+            return Sql.query(connection, sql.toString(), AuditLog::entry, parameters.toArray());
         } catch (SQLException e) {
             throw new AuditUnavailableException("cannot read the audit log", e);
+        }
+    }
+
+    /**
+     * Feeds every record matching the query to {@code sink}, oldest first, a page at a time. Each
+     * page takes a connection and gives it back before the sink sees a record, so a slow reader
+     * of an export never holds one of the store's connections.
+     */
+    public void stream(AuditQuery query, Consumer<AuditEntry> sink) {
+        long remaining = query.limit();
+        AuditQuery page = query.after(query.after());
+        while (remaining > 0) {
+            int size = (int) Math.min(STREAM_PAGE, remaining);
+            List<AuditEntry> entries = query(new AuditQuery(page.dataset(), page.organisation(), page.subject(),
+                    page.action(), page.purpose(), page.from(), page.to(), page.ownerOrganisation(), page.after(), size));
+            entries.forEach(sink);
+            if (entries.size() < size) {
+                return;
+            }
+            remaining -= entries.size();
+            page = page.after(entries.getLast().index());
         }
     }
 

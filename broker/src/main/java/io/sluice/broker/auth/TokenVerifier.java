@@ -2,6 +2,7 @@ package io.sluice.broker.auth;
 
 import static java.util.Objects.requireNonNull;
 
+import io.sluice.broker.service.Organisations;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -82,18 +83,29 @@ public final class TokenVerifier {
                 .recover(e -> unknownKey(e) ? refreshKeys().compose(fresh -> fresh.authenticate(new TokenCredentials(token)))
                         : Future.failedFuture(e))
                 .recover(e -> Future.failedFuture(new AuthenticationException("invalid token: " + reason(e))))
-                .compose(user -> identity(user.principal()));
+                .compose(user -> identity(user.principal(), user.get("exp")));
     }
 
-    private static Future<Identity> identity(JsonObject claims) {
+    /** @param expiry the token's {@code exp}, which vertx-auth-jwt checks but keeps beside the claims */
+    private static Future<Identity> identity(JsonObject claims, Object expiry) {
+        if (!(expiry instanceof Number)) {
+            return Future.failedFuture(new AuthenticationException("token has no expiry"));
+        }
         Object subjectClaim = claims.getValue("sub");
         String subject = subjectClaim instanceof String text ? text : null;
         Object organisation = claims.getValue("organisation");
         if (subject == null || subject.isBlank()) {
             return Future.failedFuture(new AuthenticationException("token has no subject"));
         }
+        if (subject.length() > 200 || subject.chars().anyMatch(Character::isISOControl)) {
+            return Future.failedFuture(new AuthenticationException("token subject is longer than 200 characters or has control characters"));
+        }
         if (!(organisation instanceof String org) || org.isBlank()) {
             return Future.failedFuture(new AuthenticationException("token has no organisation claim"));
+        }
+        if (!Organisations.isValid(org)) {
+            return Future.failedFuture(new AuthenticationException(
+                    "token organisation must be [a-z0-9][a-z0-9._-]*, at most 100 characters"));
         }
         return Future.succeededFuture(new Identity(subject, org, roles(claims)));
     }
@@ -110,10 +122,15 @@ public final class TokenVerifier {
         }
         lastRefresh = now;
         refreshing = keySource.get().map(jwks -> {
+            // A key set without a signing key must never replace a working one: Vert.x would then
+            // accept unsigned tokens. build() throws for it, and the old verifier stays.
             JWTAuth fresh = build(jwks);
             auth = fresh;
             LOG.info("fetched the token issuer's keys again for an unknown key id");
             return fresh;
+        }).recover(e -> {
+            LOG.warn("could not refresh the token issuer's keys; keeping the current ones: {}", e.getMessage());
+            return Future.failedFuture(new NoSuchKeyIdException("unknown key id (the issuer's keys could not be fetched)"));
         }).andThen(done -> {
             synchronized (this) {
                 refreshing = null;
@@ -125,12 +142,20 @@ public final class TokenVerifier {
     private JWTAuth build(JsonObject jwks) {
         JWTAuthOptions options = new JWTAuthOptions().setJWTOptions(new JWTOptions()
                 .setIssuer(issuer).addAudience(audience).setLeeway((int) clockSkew.toSeconds()));
-        for (Object key : jwks.getJsonArray("keys", new JsonArray())) {
-            JsonObject jwk = (JsonObject) key;
-            // Keycloak publishes an RSA-OAEP encryption key beside its signing keys: never verify with it.
-            if ("sig".equals(jwk.getString("use", "sig")) && !"RSA-OAEP".equals(jwk.getString("alg"))) {
-                options.addJwk(jwk);
+        int signingKeys = 0;
+        Object keys = jwks.getValue("keys");
+        if (keys instanceof JsonArray array) {
+            for (Object key : array) {
+                // Keycloak publishes an RSA-OAEP encryption key beside its signing keys: never verify with it.
+                if (key instanceof JsonObject jwk && "sig".equals(jwk.getString("use", "sig"))
+                        && !"RSA-OAEP".equals(jwk.getString("alg"))) {
+                    options.addJwk(jwk);
+                    signingKeys++;
+                }
             }
+        }
+        if (signingKeys == 0) {
+            throw new IllegalStateException("the token issuer's key set has no signing key");
         }
         return JWTAuth.create(vertx, options);
     }

@@ -78,10 +78,11 @@ final class DatasetRoutes {
     }
 
     void catalog(RoutingContext ctx) {
+        Identity caller = AuthenticationHandler.identity(ctx);
         Blocking.run(ctx, () -> {
             JsonArray entries = new JsonArray();
             for (Dataset dataset : datasets.list()) {
-                entries.add(entry(dataset));
+                entries.add(entry(dataset, caller));
             }
             return new JsonObject().put("datasets", entries);
         }, (c, json) -> Blocking.json(c, 200, json));
@@ -89,10 +90,12 @@ final class DatasetRoutes {
 
     void get(RoutingContext ctx) {
         String id = ctx.pathParam("id");
-        Blocking.run(ctx, () -> entry(datasets.get(id)), (c, json) -> Blocking.json(c, 200, json));
+        Identity caller = AuthenticationHandler.identity(ctx);
+        Blocking.run(ctx, () -> entry(datasets.get(id), caller), (c, json) -> Blocking.json(c, 200, json));
     }
 
-    private JsonObject entry(Dataset dataset) {
-        return Views.catalogEntry(dataset, Policies.offer(datasets.policy(dataset), dataset.schema()));
+    private JsonObject entry(Dataset dataset, Identity caller) {
+        return Views.catalogEntry(dataset, Policies.offer(datasets.policy(dataset), dataset.schema()),
+                dataset.organisation().equals(caller.organisation()));
     }
 }

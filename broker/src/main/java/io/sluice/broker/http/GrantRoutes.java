@@ -7,6 +7,7 @@ import io.sluice.broker.service.GrantService;
 import io.sluice.broker.service.GrantService.GrantRequest;
 import io.sluice.broker.service.StreamService;
 import io.sluice.broker.service.StreamService.ShardRequest;
+import io.sluice.broker.store.StreamRecord;
 import io.sluice.broker.stream.ArrowHttpStreamer;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -16,6 +17,8 @@ import java.util.concurrent.RejectedExecutionException;
 /** {@code POST /v1/grants}, {@code GET /v1/grants/{id}/stream}, {@code GET /v1/streams/{id}}. */
 final class GrantRoutes {
     static final String ARROW_STREAM = "application/vnd.apache.arrow.stream";
+    /** SHA-256 of no bytes. */
+    private static final String EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
 
     private final GrantService grants;
     private final StreamService streams;
@@ -63,9 +66,14 @@ final class GrantRoutes {
             try {
                 streamThreads.execute(streamer);
             } catch (RejectedExecutionException e) {
-                // The broker is shutting down: nothing was sent, so give the buffers back and say so.
+                // The broker is shutting down: nothing was sent; give the buffers back and record why.
                 opened.close();
                 c.response().reset();
+                c.vertx().executeBlocking(() -> {
+                    streams.finish(holder, opened, new StreamService.Outcome(StreamRecord.Status.ABORTED, 0, 0, 0, 0,
+                            EMPTY_SHA256, java.util.Optional.of("the broker is shutting down")));
+                    return null;
+                }, false);
             }
         });
     }

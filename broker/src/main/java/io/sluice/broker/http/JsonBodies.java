@@ -48,6 +48,7 @@ final class JsonBodies {
             throw new BrokerException(BrokerErrorCode.BAD_REQUEST,
                     "'" + field + "' must be at most " + maxLength + " characters, was " + text.length());
         }
+        checkNoControlCharacters(field, text);
         return Optional.of(text);
     }
 
@@ -65,9 +66,20 @@ final class JsonBodies {
                 throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "'" + field
                         + "' must be an array of non-empty strings of at most " + maxLength + " characters");
             }
+            checkNoControlCharacters(field, text);
             result.add(text);
         }
         return Optional.of(result);
+    }
+
+    /**
+     * Control characters (NUL above all, which PostgreSQL refuses in text) have no place in names
+     * and ids; tabs and line breaks are allowed (descriptions).
+     */
+    static void checkNoControlCharacters(String field, String text) {
+        if (text.chars().anyMatch(c -> Character.isISOControl(c) && c != '\t' && c != '\n' && c != '\r')) {
+            throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "'" + field + "' must not contain control characters");
+        }
     }
 
     static JsonObject requiredObject(JsonObject body, String field) {

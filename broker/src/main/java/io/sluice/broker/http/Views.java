@@ -16,7 +16,13 @@ import org.apache.arrow.vector.types.pojo.Schema;
 final class Views {
     private Views() {}
 
+    /** A dataset as its owner sees it, with where its data comes from (credentials redacted). */
     static JsonObject dataset(Dataset dataset) {
+        return dataset(dataset, true);
+    }
+
+    /** A dataset; {@code withSource} only for its own organisation: other parties see metadata, never locations. */
+    static JsonObject dataset(Dataset dataset, boolean withSource) {
         JsonObject json = new JsonObject()
                 .put("id", dataset.id())
                 .put("name", dataset.name())
@@ -28,6 +34,9 @@ final class Views {
                 .put("schema", schema(dataset.schema()));
         dataset.rows().ifPresent(rows -> json.put("rows", rows));
         dataset.subjectColumn().ifPresent(column -> json.put("subjectColumn", column));
+        if (!withSource) {
+            return json;
+        }
         JsonObject source = new JsonObject().put("type", dataset.sourceType());
         dataset.sourcePath().ifPresent(path -> source.put("path", path));
         // Credentials never leave: the options as a connector would print them.
@@ -36,8 +45,8 @@ final class Views {
         return json;
     }
 
-    static JsonObject catalogEntry(Dataset dataset, PolicyOffer offer) {
-        return dataset(dataset).put("offer", new JsonObject()
+    static JsonObject catalogEntry(Dataset dataset, PolicyOffer offer, boolean withSource) {
+        return dataset(dataset, withSource).put("offer", new JsonObject()
                 .put("purposes", new JsonArray(offer.purposes()))
                 .put("organisations", new JsonArray(offer.organisations()))
                 .put("columns", new JsonArray(offer.columns()))

@@ -110,13 +110,19 @@ public final class GrantService {
         };
     }
 
-    /** The grant, if the caller holds it. */
-    public Grant held(Identity holder, String grantId) {
+    /** The grant, if the caller holds it; an attempt on someone else's grant is audited. */
+    public Grant held(Identity holder, String grantId, String requestId) {
         Grant grant = grants.find(grantId).orElseThrow(() ->
                 new BrokerException(BrokerErrorCode.NOT_FOUND, "grant '" + grantId + "' does not exist"));
         if (!grant.heldBy(holder.subject(), holder.organisation())) {
-            throw new BrokerException(BrokerErrorCode.FORBIDDEN,
-                    "grant '" + grantId + "' was issued to another requester");
+            String message = "grant '" + grantId + "' was issued to another requester";
+            auditLog.append(AuditEvent.of(AuditAction.GRANT_DENIED, holder.actor())
+                    .with("dataset", grant.datasetId())
+                    .with("grant", grantId)
+                    .with("requestId", requestId)
+                    .with("outcome", "denied")
+                    .with("reasons", List.of(Map.of("code", "NOT_GRANT_HOLDER", "message", message))));
+            throw new BrokerException(BrokerErrorCode.FORBIDDEN, message);
         }
         return grant;
     }

@@ -101,6 +101,9 @@ public final class StreamService {
         }
     }
 
+    /** The most Arrow memory one stream may hold: the source's batch, the pipeline's, the shuffle window. */
+    static final long STREAM_MEMORY_LIMIT = 4L * 1024 * 1024 * 1024;
+
     private final GrantService grants;
     private final DatasetService datasets;
     private final GrantRevocations revocations;
@@ -131,7 +134,7 @@ public final class StreamService {
      */
     public OpenedStream open(Identity holder, String grantId, ShardRequest shard, Optional<NodeIdentity> node,
             String requestId, String remote) {
-        Grant grant = grants.held(holder, grantId);
+        Grant grant = grants.held(holder, grantId, requestId);
         Instant now = clock.instant();
         if (grant.revokedAt().isPresent() || revocations.isRevoked(grantId)) {
             throw refused(holder, grant, requestId, new BrokerException(BrokerErrorCode.GRANT_REVOKED,
@@ -144,9 +147,10 @@ public final class StreamService {
         Dataset dataset = datasets.get(grant.datasetId());
         PolicyDecision.Permit permit = decideAgain(holder, grant, dataset, shard, node, now, requestId);
         EnforcementPipeline pipeline = EnforcementPipeline.compile(permit, dataset.schema(),
-                PseudonymKey.derive(pseudonymMasterKey, dataset.id(), grant.project()), datasets.optOuts(dataset));
+                PseudonymKey.derive(pseudonymMasterKey, dataset.id(), pseudonymScope(grant)), datasets.optOuts(dataset));
         String streamId = Ids.next("st");
-        BufferAllocator streamAllocator = allocator.newChildAllocator("stream:" + streamId, 0, allocator.getLimit());
+        BufferAllocator streamAllocator = allocator.newChildAllocator("stream:" + streamId, 0,
+                Math.min(allocator.getLimit(), STREAM_MEMORY_LIMIT));
         BatchReader reader = null;
         try {
             try (BatchSource source = openSource(dataset)) {
@@ -163,7 +167,17 @@ public final class StreamService {
             auditLog.append(streamEvent(AuditAction.STREAM_OPENED, holder, grant, dataset, streamId, shard, node)
                             .with("requestId", requestId).with("remote", remote)
                             .with("columns", permit.columns()).with("outcome", "opened"),
-                    connection -> streams.insert(connection, record));
+                    connection -> {
+                        // Counted again here, under the log's lock, so concurrent opens cannot overrun the quota.
+                        if (permit.maxStreams().isPresent()
+                                && streams.countForGrant(connection, grant.id()) >= permit.maxStreams().getAsLong()) {
+                            throw new BrokerException(BrokerErrorCode.FORBIDDEN, "grant '" + grant.id()
+                                    + "' has used its " + permit.maxStreams().getAsLong() + " streams",
+                                    List.of(new BrokerException.Reason("STREAM_QUOTA_EXCEEDED", "the policy allows "
+                                            + permit.maxStreams().getAsLong() + " streams per grant")));
+                        }
+                        streams.insert(connection, record);
+                    });
             return new OpenedStream(streamId, grant, dataset, shard, node, pipeline, reader, streamAllocator);
         } catch (RuntimeException e) {
             if (reader != null) {
@@ -222,6 +236,14 @@ public final class StreamService {
                 .with("outcome", "denied")
                 .with("reasons", List.of(java.util.Map.of("code", refusal.errorCode().name(), "message", refusal.getMessage()))));
         return refusal;
+    }
+
+    /**
+     * What pseudonyms are keyed for: the requester's organisation and the project it named, so
+     * that another organisation naming the same project still gets pseudonyms that cannot be linked.
+     */
+    static String pseudonymScope(Grant grant) {
+        return grant.organisation() + "/" + grant.project();
     }
 
     /** Whether a running stream must stop: its grant was revoked since it opened. */

@@ -54,16 +54,41 @@ public final class DatasetStore {
         }
     }
 
-    /** Records withdrawn subjects; ids already withdrawn are left as they are. Returns how many were new. */
+    /**
+     * Records withdrawn subjects; ids already withdrawn are left as they are. Runs inside the audit
+     * log's transaction, so it reads what exists in chunks and inserts in one batch rather than a
+     * round trip per id. Returns how many were new.
+     */
     public int addOptOuts(Connection connection, String datasetId, List<String> subjectIds, Instant at)
             throws SQLException {
+        List<String> unique = List.copyOf(new java.util.LinkedHashSet<>(subjectIds));
+        java.util.Set<String> known = new java.util.HashSet<>();
+        for (int start = 0; start < unique.size(); start += 500) {
+            List<String> chunk = unique.subList(start, Math.min(unique.size(), start + 500));
+            Object[] parameters = new Object[chunk.size() + 1];
+            parameters[0] = datasetId;
+            for (int i = 0; i < chunk.size(); i++) {
+                parameters[i + 1] = chunk.get(i);
+            }
+            known.addAll(Sql.query(connection, "SELECT subject_id FROM opt_outs WHERE dataset_id = ? AND subject_id IN ("
+                    + String.join(", ", java.util.Collections.nCopies(chunk.size(), "?")) + ")", row -> row.getString(1),
+                    parameters));
+        }
         int added = 0;
-        for (String subject : new java.util.LinkedHashSet<>(subjectIds)) {
-            boolean known = Sql.queryOne(connection, "SELECT 1 FROM opt_outs WHERE dataset_id = ? AND subject_id = ?",
-                    row -> 1, datasetId, subject).isPresent();
-            if (!known) {
-                added += Sql.update(connection, "INSERT INTO opt_outs (dataset_id, subject_id, added_at) VALUES (?, ?, ?)",
-                        datasetId, subject, at);
+        try (var insert = connection.prepareStatement(
+                "INSERT INTO opt_outs (dataset_id, subject_id, added_at) VALUES (?, ?, ?)")) {
+            for (String subject : unique) {
+                if (known.contains(subject)) {
+                    continue;
+                }
+                insert.setString(1, datasetId);
+                insert.setString(2, subject);
+                insert.setObject(3, at.atOffset(java.time.ZoneOffset.UTC));
+                insert.addBatch();
+                added++;
+            }
+            if (added > 0) {
+                insert.executeBatch();
             }
         }
         return added;

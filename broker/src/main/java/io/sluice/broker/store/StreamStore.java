@@ -26,6 +26,12 @@ public final class StreamStore {
                 stream.bytes(), stream.sha256().orElse(null), stream.openedAt(), stream.closedAt().orElse(null));
     }
 
+    /** Streams opened under a grant, read inside the caller's transaction. */
+    public long countForGrant(Connection connection, String grantId) throws SQLException {
+        return Sql.queryOne(connection, "SELECT COUNT(*) FROM streams WHERE grant_id = ?", row -> row.getLong(1), grantId)
+                .orElse(0L);
+    }
+
     /** Records how a stream ended. */
     public void finish(Connection connection, String id, StreamRecord.Status status, long rows, long rowsIn,
             long batches, long bytes, String sha256, Instant closedAt) throws SQLException {

@@ -6,7 +6,10 @@ import io.vertx.core.Context;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpServerResponse;
 import java.util.concurrent.CompletableFuture;
+import java.time.Duration;
 import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
@@ -19,6 +22,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * thread.
  */
 public final class BlockingResponseWriter {
+    /** How long a client may take nothing before the response is given up. */
+    public static final Duration STALL_TIMEOUT = Duration.ofMinutes(5);
+
     private final HttpServerResponse response;
     private final Context context;
     private final AtomicBoolean clientGone = new AtomicBoolean();
@@ -76,8 +82,13 @@ public final class BlockingResponseWriter {
             }
         });
         try {
-            ready.get();
+            ready.get(STALL_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS);
         } catch (ExecutionException e) {
+            throw new ClientGoneException();
+        } catch (TimeoutException e) {
+            // A client that takes nothing for this long is treated as gone: it holds a reader and memory.
+            clientGone.set(true);
+            reset();
             throw new ClientGoneException();
         }
     }

@@ -118,6 +118,28 @@ class TokenVerifierTest {
         assertThat(fetches).hasValue(1);
     }
 
+    @Test
+    void aKeySetWithoutSigningKeysNeverReplacesTheWorkingOne() throws Exception {
+        TokenVerifier verifier = TokenVerifier.refreshing(vertx, realm.jwks(), () -> {
+            fetches.incrementAndGet();
+            return Future.succeededFuture(new JsonObject().put("keys", new JsonArray()));
+        }, ISSUER, "sluice", Duration.ofSeconds(5), Duration.ofSeconds(30), Clock.systemUTC());
+        DevTokenIssuer stranger = DevTokenIssuer.create(vertx, ISSUER);
+        assertRefused(verifier, stranger.sign(claims("ai-lab", "data-consumer"), valid()), "unknown key");
+        assertThat(fetches).hasValue(1);
+        String unsigned = b64("{\"alg\":\"none\",\"typ\":\"JWT\"}") + "."
+                + realm.sign(claims("ai-lab", "compliance-officer"), valid()).split("\\.")[1] + ".";
+        assertRefused(verifier, unsigned, "");
+        assertThat(verify(verifier, realm.sign(claims("ai-lab", "data-consumer"), valid())).get().organisation())
+                .isEqualTo("ai-lab");
+    }
+
+    @Test
+    void refusesATokenWithoutExpiry() {
+        assertRefused(verifier(), realm.sign(claims("ai-lab", "data-consumer"),
+                valid().setExpiresInSeconds(0)), "token has no expiry");
+    }
+
     private TokenVerifier verifier() {
         return TokenVerifier.refreshing(vertx, realm.jwks(), () -> Future.succeededFuture(realm.jwks()), ISSUER,
                 "sluice", Duration.ofSeconds(5), Duration.ofSeconds(30), Clock.systemUTC());
