@@ -62,7 +62,7 @@ final class GrantRoutes {
                     .putHeader("Content-Type", ARROW_STREAM)
                     .putHeader("Sluice-Stream-Id", opened.streamId());
             ArrowHttpStreamer streamer = new ArrowHttpStreamer(opened, c.response(), c.vertx().getOrCreateContext(),
-                    () -> streams.revoked(opened), outcome -> streams.finish(holder, opened, outcome));
+                    streams.revocationWatch(opened), outcome -> streams.finish(holder, opened, outcome));
             try {
                 streamThreads.execute(streamer);
             } catch (RejectedExecutionException e) {

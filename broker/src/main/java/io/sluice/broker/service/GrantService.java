@@ -127,6 +127,11 @@ public final class GrantService {
         return grant;
     }
 
+    /** Whether the store says the grant was revoked (possibly by another broker). */
+    public boolean isRevoked(String grantId) {
+        return grants.find(grantId).map(grant -> grant.revokedAt().isPresent()).orElse(true);
+    }
+
     public long streamsOpened(String grantId) {
         return grants.streamsOpened(grantId);
     }

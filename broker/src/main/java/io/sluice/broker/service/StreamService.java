@@ -30,6 +30,7 @@ import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.BooleanSupplier;
 import org.apache.arrow.memory.BufferAllocator;
 
 /**
@@ -100,6 +101,9 @@ public final class StreamService {
             requireNonNull(message, "message is null");
         }
     }
+
+    /** How often a running stream asks the store whether another broker revoked its grant. */
+    static final java.time.Duration REVOCATION_POLL = java.time.Duration.ofSeconds(2);
 
     /** The most Arrow memory one stream may hold: the source's batch, the pipeline's, the shuffle window. */
     static final long STREAM_MEMORY_LIMIT = 4L * 1024 * 1024 * 1024;
@@ -246,9 +250,29 @@ public final class StreamService {
         return grant.organisation() + "/" + grant.project();
     }
 
-    /** Whether a running stream must stop: its grant was revoked since it opened. */
-    public boolean revoked(OpenedStream stream) {
-        return revocations.isRevoked(stream.grant().id());
+    /**
+     * Whether a running stream must stop because its grant was revoked: at once when this broker
+     * revoked it, and within {@link #REVOCATION_POLL} when another broker sharing the store did.
+     * Called before each batch; the store is asked at most once per interval per stream.
+     */
+    public BooleanSupplier revocationWatch(OpenedStream stream) {
+        String grantId = stream.grant().id();
+        long[] nextPoll = {System.nanoTime() + REVOCATION_POLL.toNanos()};
+        return () -> {
+            if (revocations.isRevoked(grantId)) {
+                return true;
+            }
+            long now = System.nanoTime();
+            if (now < nextPoll[0]) {
+                return false;
+            }
+            nextPoll[0] = now + REVOCATION_POLL.toNanos();
+            if (grants.isRevoked(grantId)) {
+                revocations.revoke(grantId);
+                return true;
+            }
+            return false;
+        };
     }
 
     private PolicyDecision.Permit decideAgain(Identity holder, Grant grant, Dataset dataset, ShardRequest shard,

@@ -22,6 +22,9 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * thread.
  */
 public final class BlockingResponseWriter {
+    /** The largest single write handed to Vert.x. */
+    static final int MESSAGE_BYTES = 64 * 1024;
+
     /** How long a client may take nothing before the response is given up. */
     public static final Duration STALL_TIMEOUT = Duration.ofMinutes(5);
 
@@ -69,7 +72,11 @@ public final class BlockingResponseWriter {
                 return;
             }
             try {
-                response.write(buffer);
+                // Vert.x 5 bounds its outbound queue in messages, not bytes: a batch written as one
+                // 4 MB message would let a slow client park many batches in the broker's memory.
+                for (int start = 0; start < buffer.length(); start += MESSAGE_BYTES) {
+                    response.write(buffer.slice(start, Math.min(buffer.length(), start + MESSAGE_BYTES)));
+                }
             } catch (RuntimeException e) {
                 // The connection closed between the check and the write.
                 ready.completeExceptionally(new ClientGoneException());
