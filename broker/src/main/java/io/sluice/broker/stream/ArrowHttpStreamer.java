@@ -42,6 +42,7 @@ import org.slf4j.LoggerFactory;
 public final class ArrowHttpStreamer implements Runnable {
     /** How much encoded data may wait in the response's queue before the producer pauses. */
     public static final int WRITE_QUEUE_BYTES = 8 * 1024 * 1024;
+    private static final int CLOSE_ATTEMPTS = 3;
 
     private static final Logger LOG = LoggerFactory.getLogger(ArrowHttpStreamer.class);
 
@@ -121,19 +122,35 @@ public final class ArrowHttpStreamer implements Runnable {
     }
 
     private void finish(Outcome outcome) {
-        boolean recorded;
-        try {
-            onEnd.accept(outcome);
-            recorded = true;
-        } catch (RuntimeException e) {
-            LOG.error("stream {} ended ({}) but its close record could not be written", stream.streamId(),
-                    outcome.status(), e);
-            recorded = false;
+        boolean recorded = false;
+        // The close record is what proves the stream's bytes: a store that is briefly unavailable
+        // (failover, a full pool) gets a few tries before the stream is left without one.
+        for (int attempt = 1; attempt <= CLOSE_ATTEMPTS && !recorded; attempt++) {
+            try {
+                onEnd.accept(outcome);
+                recorded = true;
+            } catch (RuntimeException e) {
+                LOG.error("stream {} ended ({}) but its close record could not be written (attempt {} of {})",
+                        stream.streamId(), outcome.status(), attempt, CLOSE_ATTEMPTS, e);
+                if (attempt < CLOSE_ATTEMPTS && !pause(attempt)) {
+                    break;
+                }
+            }
         }
         if (recorded && outcome.status() == StreamRecord.Status.COMPLETED) {
             out.end();
         } else {
             out.reset();
+        }
+    }
+
+    private static boolean pause(int attempt) {
+        try {
+            Thread.sleep(500L * attempt);
+            return true;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return false;
         }
     }
 
