@@ -3,6 +3,7 @@ package io.sluice.broker;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
+import java.lang.management.ManagementFactory;
 import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
@@ -28,9 +29,11 @@ public final class BrokerProcess implements AutoCloseable {
     public static BrokerProcess start(Path dataDir, Path sourcesDir, String jdbcUrl) throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        command.add("--add-opens=java.base/java.nio=ALL-UNNAMED");
-        command.add("--sun-misc-unsafe-memory-access=allow");
-        command.add("--enable-native-access=ALL-UNNAMED");
+        // The same JVM flags this test JVM got from the parent pom's sluice.jvm.flags, not a second copy.
+        ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(flag -> flag.startsWith("--add-opens") || flag.startsWith("--sun-misc-unsafe-memory-access")
+                        || flag.startsWith("--enable-native-access"))
+                .forEach(command::add);
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add("io.sluice.broker.cli.SluiceCommand");

@@ -13,7 +13,6 @@ import io.sluice.examples.Demo;
 import io.sluice.examples.HospitalDataset;
 import io.sluice.loader.GpuLoader;
 import io.sluice.loader.GrantStream;
-import io.sluice.loader.HostBatch;
 import io.sluice.loader.LoaderConfig;
 import io.sluice.loader.StreamRequest;
 import java.io.IOException;
@@ -28,7 +27,6 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
@@ -130,9 +128,8 @@ public final class StreamThroughputBench implements Callable<Integer> {
     private static long drain(GpuLoader loader, String grantId, String token) {
         try (GrantStream stream = loader.open(grantId, StreamRequest.whole(), () -> token)) {
             while (stream.hasNext()) {
-                try (HostBatch batch = stream.next()) {
-                    // the training loop would run here
-                }
+                // The training loop would run here; the batch is released at once.
+                stream.next().close();
             }
             return stream.bytesReceived();
         }
