@@ -1,5 +1,6 @@
 package io.sluice.connectors;
 
+import java.util.List;
 import java.util.OptionalLong;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.types.pojo.Schema;
@@ -36,6 +37,20 @@ public interface BatchSource extends AutoCloseable {
      */
     default boolean filtersExactly() {
         return false;
+    }
+
+    /**
+     * The units a scan with {@code spec} would read (its columns, batch size and predicate; its
+     * shard and units are ignored), in source order, leaving out units the predicate rules out.
+     * A caller may then read any of them, in any order, with {@link ScanSpec#withUnits}.
+     *
+     * <p>Optional capability: a source that cannot be read by unit returns an empty list (the
+     * default); it is then read whole or in {@linkplain ScanSpec#shards() shards}.
+     *
+     * @throws ConnectorException as {@link #open} does for a bad spec
+     */
+    default List<ScanUnit> units(ScanSpec spec) {
+        return List.of();
     }
 
     /**

@@ -20,8 +20,12 @@ import java.util.Optional;
  *     {@link Predicate} and {@link BatchSource#filtersExactly()})
  * @param shard which shard this scan reads, {@code 0 <= shard < shards}
  * @param shards how many disjoint shards the source is cut into; at least 1
+ * @param units when present, the scan reads exactly these {@linkplain BatchSource#units units}, in
+ *     this order, each in its own batches (the predicate is not used to skip any of them); only
+ *     with one shard, no unit twice
  */
-public record ScanSpec(List<String> columns, int batchRows, Optional<Predicate> predicate, int shard, int shards) {
+public record ScanSpec(List<String> columns, int batchRows, Optional<Predicate> predicate, int shard, int shards,
+        Optional<List<Integer>> units) {
 
     public static final int DEFAULT_BATCH_ROWS = 65_536;
 
@@ -43,6 +47,19 @@ public record ScanSpec(List<String> columns, int batchRows, Optional<Predicate> 
         if (shard < 0 || shard >= shards) {
             throw new IllegalArgumentException("shard must be >= 0 and < shards (" + shards + "), was " + shard);
         }
+        units = requireNonNull(units, "units is null").map(List::copyOf);
+        if (units.isPresent()) {
+            if (shards != 1) {
+                throw new IllegalArgumentException("a scan names either units or a shard, not both");
+            }
+            if (new HashSet<>(units.get()).size() != units.get().size() || units.get().stream().anyMatch(u -> u < 0)) {
+                throw new IllegalArgumentException("units must be distinct and >= 0, were " + units.get());
+            }
+        }
+    }
+
+    public ScanSpec(List<String> columns, int batchRows, Optional<Predicate> predicate, int shard, int shards) {
+        this(columns, batchRows, predicate, shard, shards, Optional.empty());
     }
 
     /** All rows of {@code columns}, no predicate, one shard. */
@@ -57,17 +74,22 @@ public record ScanSpec(List<String> columns, int batchRows, Optional<Predicate> 
 
     /** The same scan restricted to shard {@code shard} of {@code shards}. */
     public ScanSpec withShard(int shard, int shards) {
-        return new ScanSpec(columns, batchRows, predicate, shard, shards);
+        return new ScanSpec(columns, batchRows, predicate, shard, shards, Optional.empty());
+    }
+
+    /** The same scan reading exactly {@code units}, in that order (and no shard). */
+    public ScanSpec withUnits(List<Integer> units) {
+        return new ScanSpec(columns, batchRows, predicate, 0, 1, Optional.of(units));
     }
 
     /** The same scan with {@code predicate} pushed down (replacing any earlier one). */
     public ScanSpec withPredicate(Predicate predicate) {
         return new ScanSpec(columns, batchRows, Optional.of(requireNonNull(predicate, "predicate is null")), shard,
-                shards);
+                shards, units);
     }
 
     /** The same scan with at most {@code batchRows} rows per batch. */
     public ScanSpec withBatchRows(int batchRows) {
-        return new ScanSpec(columns, batchRows, predicate, shard, shards);
+        return new ScanSpec(columns, batchRows, predicate, shard, shards, units);
     }
 }

@@ -363,6 +363,11 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
                     HostBatch batch = current.next();
                     failures = 0;
                     received++;
+                    if (batch.rowCount() == 0) {
+                        // A source batch the policy left no rows of: it counts for the position, not for training.
+                        batch.close();
+                        continue;
+                    }
                     deliver(batch);
                 } catch (LoaderException e) {
                     if (cancelled) {

@@ -15,7 +15,7 @@ import java.util.TreeMap;
 public record AuditEvent(AuditAction action, Actor actor, Map<String, Object> details) {
 
     private static final Set<String> FIELDS = Set.of("dataset", "datasetVersion", "policyVersion", "purpose",
-            "grant", "stream", "outcome", "reasons", "columns", "rows", "batches", "bytes", "sha256", "requestId",
+            "grant", "stream", "outcome", "reasons", "columns", "scheme", "rows", "batches", "bytes", "sha256", "requestId",
             "remote", "message", "shard", "shards", "epoch", "format", "records", "node", "project", "rowsIn", "seed", "from");
 
     public AuditEvent {

@@ -6,7 +6,7 @@ import io.sluice.broker.auth.Identity;
 import io.sluice.broker.service.GrantService;
 import io.sluice.broker.service.GrantService.GrantRequest;
 import io.sluice.broker.service.StreamService;
-import io.sluice.broker.service.StreamService.ShardRequest;
+import io.sluice.broker.stream.ShardRequest;
 import io.sluice.broker.store.StreamRecord;
 import io.sluice.broker.stream.ArrowHttpStreamer;
 import io.vertx.core.json.JsonObject;
@@ -60,7 +60,8 @@ final class GrantRoutes {
             c.response()
                     .setStatusCode(200)
                     .putHeader("Content-Type", ARROW_STREAM)
-                    .putHeader("Sluice-Stream-Id", opened.streamId());
+                    .putHeader("Sluice-Stream-Id", opened.streamId())
+                    .putHeader("Sluice-Stream-Scheme", opened.batches().scheme().wireName());
             ArrowHttpStreamer streamer = new ArrowHttpStreamer(opened, c.response(), c.vertx().getOrCreateContext(),
                     streams.revocationWatch(opened), outcome -> streams.finish(holder, opened, outcome));
             try {

@@ -13,7 +13,8 @@ import io.sluice.broker.store.Dataset;
 import io.sluice.broker.store.Grant;
 import io.sluice.broker.store.StreamRecord;
 import io.sluice.broker.store.StreamStore;
-import io.sluice.connectors.BatchReader;
+import io.sluice.broker.stream.ShardRequest;
+import io.sluice.broker.stream.ShareScan;
 import io.sluice.connectors.BatchSource;
 import io.sluice.connectors.Connectors;
 import io.sluice.connectors.ScanSpec;
@@ -41,47 +42,16 @@ import org.apache.arrow.memory.BufferAllocator;
 public final class StreamService {
 
     /**
-     * Which part of the data a stream reads, in which order.
-     *
-     * @param seed when present, batches come in an order shuffled by seed and epoch (the same order
-     *     for the same seed, epoch and shard count); absent = source order
-     * @param from how many batches of that order to skip: a resumed stream continues exactly where
-     *     an earlier one stopped
-     */
-    public record ShardRequest(int shard, int shards, int epoch, OptionalLong seed, long from) {
-        public ShardRequest {
-            if (shards < 1) {
-                throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "shards must be >= 1, was " + shards);
-            }
-            if (shard < 0 || shard >= shards) {
-                throw new BrokerException(BrokerErrorCode.BAD_REQUEST,
-                        "shard must be in 0.." + (shards - 1) + ", was " + shard);
-            }
-            if (epoch < 0) {
-                throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "epoch must be >= 0, was " + epoch);
-            }
-            requireNonNull(seed, "seed is null");
-            if (from < 0) {
-                throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "from must be >= 0, was " + from);
-            }
-        }
-
-        public ShardRequest(int shard, int shards, int epoch) {
-            this(shard, shards, epoch, OptionalLong.empty(), 0);
-        }
-    }
-
-    /**
-     * A stream whose opening is on record: the reader to send from, owned here and released by
-     * {@link #close()}, with the allocator its buffers come from.
+     * A stream whose opening is on record: the share's batches to send, owned here and released by
+     * {@link #close()}, with the allocator their buffers come from.
      */
     public record OpenedStream(String streamId, Grant grant, Dataset dataset, ShardRequest shard,
-            Optional<NodeIdentity> node, EnforcementPipeline pipeline, BatchReader reader, BufferAllocator allocator)
+            Optional<NodeIdentity> node, EnforcementPipeline pipeline, ShareScan batches, BufferAllocator allocator)
             implements AutoCloseable {
         @Override
         public void close() {
             try {
-                reader.close();
+                batches.close();
             } finally {
                 allocator.close();
             }
@@ -155,7 +125,7 @@ public final class StreamService {
         String streamId = Ids.next("st");
         BufferAllocator streamAllocator = allocator.newChildAllocator("stream:" + streamId, 0,
                 Math.min(allocator.getLimit(), STREAM_MEMORY_LIMIT));
-        BatchReader reader = null;
+        ShareScan batches = null;
         try {
             try (BatchSource source = openSource(dataset)) {
                 if (!source.fingerprint().equals(dataset.version())) {
@@ -163,14 +133,15 @@ public final class StreamService {
                             + dataset.id() + "' changed since it was registered (version " + dataset.version()
                             + "); its owner must register the new version");
                 }
-                reader = openScan(source, pipeline, permit, streamAllocator);
+                batches = openScan(source, pipeline, permit, shard, streamAllocator);
             }
             StreamRecord record = new StreamRecord(streamId, grant.id(), holder.subject(), holder.organisation(),
                     shard.shard(), shard.shards(), shard.epoch(), StreamRecord.Status.RUNNING, 0, 0, 0, 0,
                     Optional.empty(), now, Optional.empty());
             auditLog.append(streamEvent(AuditAction.STREAM_OPENED, holder, grant, dataset, streamId, shard, node)
                             .with("requestId", requestId).with("remote", remote)
-                            .with("columns", permit.columns()).with("outcome", "opened"),
+                            .with("columns", permit.columns()).with("scheme", batches.scheme().wireName())
+                            .with("outcome", "opened"),
                     connection -> {
                         // Counted again here, under the log's lock, so concurrent opens cannot overrun the quota.
                         if (permit.maxStreams().isPresent()
@@ -182,10 +153,10 @@ public final class StreamService {
                         }
                         streams.insert(connection, record);
                     });
-            return new OpenedStream(streamId, grant, dataset, shard, node, pipeline, reader, streamAllocator);
+            return new OpenedStream(streamId, grant, dataset, shard, node, pipeline, batches, streamAllocator);
         } catch (RuntimeException e) {
-            if (reader != null) {
-                reader.close();
+            if (batches != null) {
+                batches.close();
             }
             streamAllocator.close();
             throw e;
@@ -210,24 +181,24 @@ public final class StreamService {
     }
 
     /**
-     * Opens the scan, handing the policy's row filter to the connector when it can use it to skip
-     * data. The pipeline filters every row again, so a connector that cannot use the predicate, or
-     * uses it only in part, changes nothing but speed.
+     * Opens the rank's share of the source, handing the policy's row filter to the connector when
+     * it can use it to skip data. The pipeline filters every row again, so a connector that cannot
+     * use the predicate, or uses it only in part, changes nothing but speed.
      */
-    private static BatchReader openScan(BatchSource source, EnforcementPipeline pipeline, PolicyDecision.Permit permit,
-            BufferAllocator allocator) {
+    private static ShareScan openScan(BatchSource source, EnforcementPipeline pipeline, PolicyDecision.Permit permit,
+            ShardRequest shard, BufferAllocator allocator) {
         ScanSpec spec = ScanSpec.of(pipeline.inputColumns());
         Optional<Predicate> pushdown = permit.rowPredicate().flatMap(PushdownPredicates::translate);
         if (pushdown.isPresent()) {
             try {
-                return source.open(spec.withPredicate(pushdown.get()), allocator);
+                return ShareScan.open(source, spec.withPredicate(pushdown.get()), shard, allocator);
             } catch (ConnectorException e) {
                 if (e.errorCode() != ConnectorErrorCode.INVALID_PREDICATE) {
                     throw e;
                 }
             }
         }
-        return source.open(spec, allocator);
+        return ShareScan.open(source, spec, shard, allocator);
     }
 
     /** Audits a stream refused for its grant's state, then returns the refusal. */

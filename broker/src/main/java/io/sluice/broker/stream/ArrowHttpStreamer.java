@@ -28,9 +28,8 @@ import org.slf4j.LoggerFactory;
  * Sends one opened stream as an Arrow IPC stream over an HTTP response, on its own (virtual)
  * thread, respecting back-pressure. Every source batch goes through the grant's enforcement
  * pipeline (projection, row filter and opt-outs, column transforms) before it is encoded; a grant
- * revoked while the stream runs stops it before the next batch. {@link BatchOrder} decides the order
- * the shard's batches leave in (source order, or shuffled by seed and epoch) and where a resumed
- * stream starts.
+ * revoked while the stream runs stops it before the next batch. {@link ShareScan} decides which
+ * source batches the stream reads, in which order, and where a resumed stream starts.
  *
  * <p>Each batch is encoded into a buffer, handed to the response on its event loop, and the next
  * batch is read only once the response's write queue has room again (the drain handler), so a
@@ -70,31 +69,21 @@ public final class ArrowHttpStreamer implements Runnable {
         EnforcementPipeline pipeline = stream.pipeline();
         Outcome outcome;
         BatchCounts counts = new BatchCounts();
-        try (stream; BatchOrder order = new BatchOrder(stream.shard(), batch -> write(batch, channel, out, counts))) {
+        try (stream) {
             MessageSerializer.serialize(out, pipeline.outputSchema(), IpcOption.DEFAULT);
             send(channel);
-            long batchIndex = 0;
-            int shard = stream.shard().shard();
-            int shards = stream.shard().shards();
             Optional<String> stopped = Optional.empty();
-            while (!this.out.clientGone() && stream.reader().loadNextBatch()) {
-                if (revoked.getAsBoolean()) {
-                    stopped = Optional.of("the grant was revoked by a change of the dataset's policy");
-                    break;
+            Optional<VectorSchemaRoot> batch;
+            while (!this.out.clientGone() && (batch = stream.batches().next()).isPresent()) {
+                try (VectorSchemaRoot source = batch.get()) {
+                    if (revoked.getAsBoolean()) {
+                        stopped = Optional.of("the grant was revoked by a change of the dataset's policy");
+                        break;
+                    }
+                    // Every source batch of the share is sent, also when the policy keeps none of its rows:
+                    // a client's position counts source batches, so a resume can seek.
+                    write(pipeline.apply(source, stream.allocator()), channel, out, counts);
                 }
-                // Source batches are dealt round-robin: the shards are disjoint and cover every batch once.
-                if (batchIndex++ % shards != shard) {
-                    continue;
-                }
-                VectorSchemaRoot enforced = pipeline.apply(stream.reader().root(), stream.allocator());
-                if (enforced.getRowCount() == 0) {
-                    enforced.close();
-                    continue;
-                }
-                order.add(enforced);
-            }
-            if (stopped.isEmpty() && !this.out.clientGone()) {
-                order.finish();
             }
             if (stopped.isPresent()) {
                 outcome = aborted(counts.rows, pipeline.rowsIn(), counts.batches, channel, stopped.get());

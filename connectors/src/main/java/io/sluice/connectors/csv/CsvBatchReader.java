@@ -65,6 +65,11 @@ final class CsvBatchReader implements BatchReader {
     private final boolean[] bad;
     private final int[] keep;
 
+    /** With named units: the blocks still to read, in order; records left in the current one. */
+    private final java.util.ArrayDeque<CsvBatchSource.Block> units;
+    private final boolean byUnit;
+    private long recordsLeftInUnit;
+
     private boolean started;
     private long recordIndex;
     private long rows;
@@ -74,8 +79,9 @@ final class CsvBatchReader implements BatchReader {
     private boolean closed;
 
     private CsvBatchReader(FileChannel channel, String fileName, CsvOptions options, boolean header,
-            List<CsvType> types, Schema schema, int[] projection, ScanSpec spec, BufferAllocator allocator,
-            VectorSchemaRoot root, long memoryBound) {
+            List<CsvType> types, Schema schema, int[] projection, ScanSpec spec,
+            java.util.Optional<List<CsvBatchSource.Block>> units, BufferAllocator allocator, VectorSchemaRoot root,
+            long memoryBound) {
         this.fileName = fileName;
         this.tokenizer = new CsvTokenizer(channel, fileName, options.delimiter(), options.quote(),
                 options.maxRecordBytes());
@@ -94,6 +100,8 @@ final class CsvBatchReader implements BatchReader {
             sinks[i] = ArrowSink.of(root.getVector(i));
         }
         this.batchRows = spec.batchRows();
+        this.byUnit = units.isPresent();
+        this.units = new java.util.ArrayDeque<>(units.orElse(List.of()));
         this.shard = spec.shard();
         this.shards = spec.shards();
         this.skipMalformed = options.skipMalformed();
@@ -111,7 +119,8 @@ final class CsvBatchReader implements BatchReader {
     }
 
     static CsvBatchReader open(FileChannel channel, String fileName, CsvOptions options, boolean header,
-            List<CsvType> types, Schema schema, int[] projection, ScanSpec spec, BufferAllocator parent) {
+            List<CsvType> types, Schema schema, int[] projection, ScanSpec spec,
+            java.util.Optional<List<CsvBatchSource.Block>> units, BufferAllocator parent) {
         long bound = Math.min(parent.getLimit(), options.maxBatchBytes());
         BufferAllocator allocator = null;
         VectorSchemaRoot root = null;
@@ -119,8 +128,8 @@ final class CsvBatchReader implements BatchReader {
             allocator = parent.newChildAllocator("csv-scan:" + fileName, 0, bound);
             Schema projected = new Schema(Arrays.stream(projection).mapToObj(i -> schema.getFields().get(i)).toList());
             root = VectorSchemaRoot.create(projected, allocator);
-            return new CsvBatchReader(channel, fileName, options, header, types, schema, projection, spec, allocator,
-                    root, bound);
+            return new CsvBatchReader(channel, fileName, options, header, types, schema, projection, spec, units,
+                    allocator, root, bound);
         } catch (RuntimeException | Error e) {
             if (root != null) {
                 root.close();
@@ -164,9 +173,20 @@ final class CsvBatchReader implements BatchReader {
         try {
             if (!started) {
                 started = true;
-                if (header) {
+                if (header && !byUnit) {
                     skipRecord();
                 }
+            }
+            if (byUnit && recordsLeftInUnit == 0) {
+                CsvBatchSource.Block unit = units.poll();
+                if (unit == null) {
+                    exhausted = true;
+                    root.setRowCount(0);
+                    loaded = true;
+                    return false;
+                }
+                tokenizer.seek(unit.offset(), unit.line());
+                recordsLeftInUnit = unit.records();
             }
             for (ArrowSink sink : sinks) {
                 sink.prepare(batchRows);
@@ -174,7 +194,10 @@ final class CsvBatchReader implements BatchReader {
             int count = 0;
             int slot = 0;
             boolean end = false;
-            while (count + slot < batchRows) {
+            // By unit, a batch is the next min(batchRows, records left) records of the unit, however
+            // many of them are malformed and skipped: its batch count is known before it is read.
+            long recordsInBatch = byUnit ? Math.min(batchRows, recordsLeftInUnit) : Long.MAX_VALUE;
+            while (count + slot < batchRows && recordsInBatch > 0) {
                 CsvTokenizer.Result result = tokenizer.next(starts, ends, flags, slot * columns, columns);
                 if (result == CsvTokenizer.Result.NEED_MORE) {
                     count += convert(slot, count);
@@ -187,6 +210,10 @@ final class CsvBatchReader implements BatchReader {
                     break;
                 }
                 long ordinal = recordIndex++;
+                if (byUnit) {
+                    recordsInBatch--;
+                    recordsLeftInUnit--;
+                }
                 if (shards > 1 && (ordinal / CsvBatchSource.SHARD_BLOCK_RECORDS) % shards != shard) {
                     continue;
                 }
@@ -204,7 +231,11 @@ final class CsvBatchReader implements BatchReader {
                 }
             }
             count += convert(slot, count);
-            if (count == 0 && end) {
+            if (byUnit && end && recordsInBatch > 0) {
+                throw new ConnectorException(ConnectorErrorCode.SOURCE_CHANGED, fileName
+                        + " ended inside a unit: it changed since its units were listed");
+            }
+            if (count == 0 && end && !byUnit) {
                 exhausted = true;
                 for (ArrowSink sink : sinks) {
                     sink.finish(0);

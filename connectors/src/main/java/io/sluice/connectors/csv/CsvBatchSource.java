@@ -7,6 +7,7 @@ import io.sluice.connectors.BatchSource;
 import io.sluice.connectors.ConnectorErrorCode;
 import io.sluice.connectors.ConnectorException;
 import io.sluice.connectors.ScanSpec;
+import io.sluice.connectors.ScanUnit;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -57,6 +58,12 @@ import org.slf4j.LoggerFactory;
  * belongs to shard {@code b % shards}. Each shard's reader parses the whole file but converts only
  * its own blocks. Predicates are not used ({@link #filtersExactly()} is false).
  *
+ * <p>Units: the same blocks. The first {@link #units} call tokenizes the file once to find where
+ * each block starts (a byte offset at a record boundary, quoted line breaks included); a scan of
+ * named units seeks to each and reads only its records. A unit's batches hold
+ * {@code min(batchRows, records left)} records each, fewer rows (possibly none) where malformed
+ * rows are skipped, so its batch count is known without converting it.
+ *
  * <p>Threading: immutable after {@link #open}; scans may run concurrently.
  */
 public final class CsvBatchSource implements BatchSource {
@@ -77,6 +84,13 @@ public final class CsvBatchSource implements BatchSource {
     private final long size;
     private final FileTime lastModified;
     private volatile boolean closed;
+    /** Where each unit starts, found on first use. */
+    private volatile List<Block> blocks;
+
+    /**
+     * A unit: {@code records} data records from byte {@code offset}, the first on line {@code line}.
+     */
+    record Block(long offset, long line, long records) {}
 
     private CsvBatchSource(Path file, String fileName, CsvOptions options, boolean header, List<CsvType> types,
             Schema schema, String fingerprint, long size, FileTime lastModified) {
@@ -154,6 +168,69 @@ public final class CsvBatchSource implements BatchSource {
         return header;
     }
 
+    /** Every block of {@link #SHARD_BLOCK_RECORDS} data records; the predicate rules none out. */
+    @Override
+    public List<ScanUnit> units(ScanSpec spec) {
+        requireNonNull(spec, "spec is null");
+        projection(spec);
+        List<Block> all = blocks();
+        List<ScanUnit> units = new ArrayList<>(all.size());
+        for (int i = 0; i < all.size(); i++) {
+            units.add(ScanUnit.of(i, all.get(i).records(), spec.batchRows()));
+        }
+        return units;
+    }
+
+    private List<Block> blocks() {
+        List<Block> found = blocks;
+        if (found == null) {
+            found = findBlocks();
+            blocks = found;
+        }
+        return found;
+    }
+
+    private List<Block> findBlocks() {
+        checkUnchanged();
+        List<Block> found = new ArrayList<>();
+        int[] none = new int[0];
+        byte[] noFlags = new byte[0];
+        try (CsvTokenizer tokenizer = new CsvTokenizer(FileChannel.open(file, StandardOpenOption.READ), fileName,
+                options.delimiter(), options.quote(), options.maxRecordBytes())) {
+            long records = header ? -1 : 0;
+            long offset = 0;
+            long line = 0;
+            while (true) {
+                CsvTokenizer.Result result = tokenizer.next(none, none, noFlags, 0, 0);
+                if (result == CsvTokenizer.Result.NEED_MORE) {
+                    tokenizer.refill();
+                    continue;
+                }
+                if (result == CsvTokenizer.Result.END) {
+                    break;
+                }
+                if (records >= 0 && records % SHARD_BLOCK_RECORDS == 0) {
+                    if (records > 0) {
+                        found.add(new Block(offset, line, SHARD_BLOCK_RECORDS));
+                    }
+                    offset = tokenizer.recordOffset();
+                    line = tokenizer.recordLine();
+                }
+                records++;
+            }
+            if (records > 0 && records % SHARD_BLOCK_RECORDS != 0) {
+                found.add(new Block(offset, line, records % SHARD_BLOCK_RECORDS));
+            } else if (records > 0) {
+                found.add(new Block(offset, line, SHARD_BLOCK_RECORDS));
+            }
+        } catch (IOException e) {
+            throw new ConnectorException(ConnectorErrorCode.SOURCE_READ_FAILED,
+                    fileName + " cannot be read: " + e.getMessage(), e);
+        }
+        checkUnchanged();
+        return List.copyOf(found);
+    }
+
     /**
      * Starts a scan of {@code spec.columns()} in that order.
      *
@@ -166,6 +243,32 @@ public final class CsvBatchSource implements BatchSource {
     public BatchReader open(ScanSpec spec, BufferAllocator allocator) {
         requireNonNull(spec, "spec is null");
         requireNonNull(allocator, "allocator is null");
+        int[] projection = projection(spec);
+        List<Block> units = new ArrayList<>();
+        if (spec.units().isPresent()) {
+            List<Block> all = blocks();
+            for (int unit : spec.units().get()) {
+                if (unit >= all.size()) {
+                    throw new ConnectorException(ConnectorErrorCode.INVALID_SOURCE_CONFIG, "unit " + unit + " of "
+                            + fileName + " does not exist: it has " + all.size() + " blocks of records");
+                }
+                units.add(all.get(unit));
+            }
+        }
+        checkUnchanged();
+        FileChannel channel;
+        try {
+            channel = FileChannel.open(file, StandardOpenOption.READ);
+        } catch (IOException e) {
+            throw new ConnectorException(ConnectorErrorCode.SOURCE_READ_FAILED,
+                    fileName + " cannot be opened for a scan: " + e.getMessage(), e);
+        }
+        return CsvBatchReader.open(channel, fileName, options, header, types, schema, projection, spec,
+                spec.units().isPresent() ? java.util.Optional.of(units) : java.util.Optional.empty(), allocator);
+    }
+
+    /** The file columns the spec reads, in its order; checks its predicate too. */
+    private int[] projection(ScanSpec spec) {
         if (closed) {
             throw new IllegalStateException("source " + fileName + " is closed");
         }
@@ -179,15 +282,7 @@ public final class CsvBatchSource implements BatchSource {
             }
         }
         spec.predicate().ifPresent(predicate -> predicate.checkAgainst(schema, fileName));
-        checkUnchanged();
-        FileChannel channel;
-        try {
-            channel = FileChannel.open(file, StandardOpenOption.READ);
-        } catch (IOException e) {
-            throw new ConnectorException(ConnectorErrorCode.SOURCE_READ_FAILED,
-                    fileName + " cannot be opened for a scan: " + e.getMessage(), e);
-        }
-        return CsvBatchReader.open(channel, fileName, options, header, types, schema, projection, spec, allocator);
+        return projection;
     }
 
     private void checkUnchanged() {

@@ -59,6 +59,9 @@ final class CsvTokenizer implements AutoCloseable {
     private byte[] buffer;
     private int position;
     private int limit;
+    /** The file offset of {@code buffer[0]}. */
+    private long bufferStart;
+    private long recordOffset;
     private boolean endOfFile;
     private boolean started;
     private long line = 1;
@@ -89,6 +92,26 @@ final class CsvTokenizer implements AutoCloseable {
     /** The line the last record starts on, 1-based. */
     long recordLine() {
         return recordLine;
+    }
+
+    /** The file offset of the first byte of the last record. */
+    long recordOffset() {
+        return recordOffset;
+    }
+
+    /**
+     * Continues at {@code offset}, which must be where a record starts, counting lines from
+     * {@code line}: a scan can start at any record another scan found.
+     */
+    void seek(long offset, long line) throws IOException {
+        channel.position(offset);
+        bufferStart = offset;
+        position = 0;
+        limit = 0;
+        endOfFile = false;
+        started = true;
+        this.line = line;
+        read();
     }
 
     /** Whether the last record has text after a closing quote. */
@@ -143,6 +166,7 @@ final class CsvTokenizer implements AutoCloseable {
         position = p;
         line = lines;
         long startLine = lines;
+        int recordStart = p;
         boolean bad = false;
         int field = 0;
         byte separator = delimiter;
@@ -245,6 +269,7 @@ final class CsvTokenizer implements AutoCloseable {
         line = lines;
         fieldCount = field;
         recordLine = startLine;
+        recordOffset = bufferStart + recordStart;
         malformed = bad;
         return Result.RECORD;
     }
@@ -277,6 +302,7 @@ final class CsvTokenizer implements AutoCloseable {
             buffer = larger;
         } else {
             System.arraycopy(buffer, position, buffer, 0, kept);
+            bufferStart += position;
             position = 0;
             limit = kept;
         }

@@ -16,6 +16,7 @@ import java.time.OffsetDateTime;
 import java.time.ZoneOffset;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.OptionalInt;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.OutOfMemoryException;
 import org.apache.arrow.vector.FieldVector;
@@ -46,8 +47,11 @@ final class JdbcBatchReader implements BatchReader {
     private final BufferAllocator allocator;
     private final VectorSchemaRoot root;
     private final Connection connection;
-    private final PreparedStatement statement;
-    private final ResultSet rows;
+    private final Query query;
+    private final List<Integer> units;
+    private PreparedStatement statement;
+    private ResultSet rows;
+    private int nextUnit;
     private final int batchRows;
     private final long memoryBound;
     private long rowsRead;
@@ -55,16 +59,19 @@ final class JdbcBatchReader implements BatchReader {
     private boolean exhausted;
     private boolean closed;
 
+    /** The scan's SQL with its parameters; with units, the unit's number is the last parameter. */
+    private record Query(String sql, List<Literal> parameters, List<ArrowType> parameterTypes) {}
+
     private JdbcBatchReader(JdbcOptions options, List<JdbcColumn> columns, BufferAllocator allocator,
-            VectorSchemaRoot root, Connection connection, PreparedStatement statement, ResultSet rows, int batchRows,
+            VectorSchemaRoot root, Connection connection, Query query, List<Integer> units, int batchRows,
             long memoryBound) {
         this.options = options;
         this.columns = columns;
         this.allocator = allocator;
         this.root = root;
         this.connection = connection;
-        this.statement = statement;
-        this.rows = rows;
+        this.query = query;
+        this.units = units;
         this.batchRows = batchRows;
         this.memoryBound = memoryBound;
     }
@@ -89,21 +96,54 @@ final class JdbcBatchReader implements BatchReader {
             List<Literal> parameters = new ArrayList<>();
             List<ArrowType> parameterTypes = new ArrayList<>();
             String sql = select(source.fullSchema(), columns, spec, options, parameters, parameterTypes);
-            statement = connection.prepareStatement(sql, ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY);
-            statement.setFetchSize(options.fetchSize());
-            for (int i = 0; i < parameters.size(); i++) {
-                bind(statement, i + 1, parameters.get(i), parameterTypes.get(i));
+            JdbcBatchReader reader = new JdbcBatchReader(options, columns, allocator, root, connection,
+                    new Query(sql, List.copyOf(parameters), List.copyOf(parameterTypes)),
+                    spec.units().orElse(List.of()), spec.batchRows(), bound);
+            if (spec.units().isEmpty()) {
+                reader.execute(OptionalInt.empty());
             }
-            LOG.debug("scan of {}: {}", options, sql);
-            ResultSet rows = statement.executeQuery();
-            return new JdbcBatchReader(options, columns, allocator, root, connection, statement, rows,
-                    spec.batchRows(), bound);
+            return reader;
         } catch (SQLException e) {
-            release(root, statement, connection, allocator);
+            release(root, null, connection, allocator);
             throw JdbcBatchSource.failure(options, "cannot be scanned", e);
         } catch (RuntimeException | Error e) {
-            release(root, statement, connection, allocator);
+            release(root, null, connection, allocator);
             throw e;
+        }
+    }
+
+    /** Runs the scan's query, for one unit when given; the cursor of the one before is closed. */
+    private void execute(OptionalInt unit) throws SQLException {
+        closeCursor();
+        statement = connection.prepareStatement(query.sql(), ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY);
+        statement.setFetchSize(options.fetchSize());
+        for (int i = 0; i < query.parameters().size(); i++) {
+            bind(statement, i + 1, query.parameters().get(i), query.parameterTypes().get(i));
+        }
+        if (unit.isPresent()) {
+            statement.setInt(query.parameters().size() + 1, unit.getAsInt());
+        }
+        LOG.debug("scan of {}{}: {}", options, unit.isPresent() ? " unit " + unit.getAsInt() : "", query.sql());
+        rows = statement.executeQuery();
+    }
+
+    /** Moves to the next named unit; false when there is none (or the scan is not by unit). */
+    private boolean nextUnit() throws SQLException {
+        if (nextUnit >= units.size()) {
+            return false;
+        }
+        execute(OptionalInt.of(units.get(nextUnit++)));
+        return true;
+    }
+
+    private void closeCursor() throws SQLException {
+        if (rows != null) {
+            rows.close();
+            rows = null;
+        }
+        if (statement != null) {
+            statement.close();
+            statement = null;
         }
     }
 
@@ -137,10 +177,51 @@ final class JdbcBatchReader implements BatchReader {
             conditions.add(spec.shard() == 0 ? "(" + modulus + " = 0 OR " + column + " IS NULL)"
                     : modulus + " = " + spec.shard());
         }
+        if (spec.units().isPresent()) {
+            // One query per unit, its number bound last; ordered by the shard column so that a unit's
+            // batches are the same on every scan (rows with equal values: the database's order).
+            conditions.add(unitOf(options) + " = ?");
+        }
         if (!conditions.isEmpty()) {
             sql.append(" WHERE ").append(String.join(" AND ", conditions));
         }
+        if (spec.units().isPresent()) {
+            sql.append(" ORDER BY sluice_q.").append(SqlText.quote(options.shardColumn().orElseThrow()));
+        }
         return sql.toString();
+    }
+
+    /** The SQL for a row's unit: its shard column modulo {@link JdbcBatchSource#UNITS}, nulls in unit 0. */
+    static String unitOf(JdbcOptions options) {
+        String column = "sluice_q." + SqlText.quote(options.shardColumn().orElseThrow());
+        int n = JdbcBatchSource.UNITS;
+        return "COALESCE(MOD(MOD(CAST(" + column + " AS BIGINT), " + n + ") + " + n + ", " + n + "), 0)";
+    }
+
+    /** {@code SELECT unit, COUNT(*) FROM (base) AS sluice_q [WHERE predicate] GROUP BY unit}, for {@link JdbcBatchSource#units}. */
+    static List<long[]> unitCounts(Connection connection, Schema schema, ScanSpec spec, JdbcOptions options)
+            throws SQLException {
+        List<Literal> parameters = new ArrayList<>();
+        List<ArrowType> types = new ArrayList<>();
+        StringBuilder sql = new StringBuilder("SELECT ").append(unitOf(options)).append(" AS sluice_unit, COUNT(*) FROM (")
+                .append(options.base()).append(") AS sluice_q");
+        spec.predicate().ifPresent(predicate -> {
+            sql.append(" WHERE ");
+            where(predicate, schema, sql, parameters, types);
+        });
+        sql.append(" GROUP BY ").append(unitOf(options));
+        List<long[]> counts = new ArrayList<>();
+        try (PreparedStatement statement = connection.prepareStatement(sql.toString())) {
+            for (int i = 0; i < parameters.size(); i++) {
+                bind(statement, i + 1, parameters.get(i), types.get(i));
+            }
+            try (ResultSet result = statement.executeQuery()) {
+                while (result.next()) {
+                    counts.add(new long[] {result.getLong(1), result.getLong(2)});
+                }
+            }
+        }
+        return counts;
     }
 
     private static void where(Predicate predicate, Schema schema, StringBuilder sql, List<Literal> parameters,
@@ -239,11 +320,20 @@ final class JdbcBatchReader implements BatchReader {
                 vector.reset();
             }
             int count = 0;
-            while (count < batchRows && rows.next()) {
-                for (int c = 0; c < columns.size(); c++) {
-                    columns.get(c).copy(rows, c + 1, vectors.get(c), count);
+            // A batch never spans units: it ends where its unit's rows do.
+            while (count == 0 && (rows != null || nextUnit())) {
+                while (count < batchRows && rows.next()) {
+                    for (int c = 0; c < columns.size(); c++) {
+                        columns.get(c).copy(rows, c + 1, vectors.get(c), count);
+                    }
+                    count++;
                 }
-                count++;
+                if (count < batchRows) {
+                    if (units.isEmpty()) {
+                        break;
+                    }
+                    closeCursor();
+                }
             }
             for (FieldVector vector : vectors) {
                 vector.setValueCount(count);
@@ -282,7 +372,9 @@ final class JdbcBatchReader implements BatchReader {
         }
         closed = true;
         try {
-            rows.close();
+            if (rows != null) {
+                rows.close();
+            }
         } catch (SQLException e) {
             LOG.debug("closing the cursor of {} failed", options, e);
         }

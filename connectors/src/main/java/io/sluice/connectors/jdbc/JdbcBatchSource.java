@@ -7,6 +7,7 @@ import io.sluice.connectors.BatchSource;
 import io.sluice.connectors.ConnectorErrorCode;
 import io.sluice.connectors.ConnectorException;
 import io.sluice.connectors.ScanSpec;
+import io.sluice.connectors.ScanUnit;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -19,6 +20,7 @@ import java.sql.ResultSetMetaData;
 import java.sql.SQLException;
 import java.sql.Statement;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.OptionalLong;
@@ -52,12 +54,17 @@ import org.slf4j.LoggerFactory;
  * <p>Predicates are translated to a SQL {@code WHERE} with bound parameters, so scans return only
  * matching rows ({@link #filtersExactly()}; string order is the database's collation). Shards need
  * the option {@code shardColumn}: shard {@code i} of {@code n} reads the rows whose value modulo
- * {@code n} is {@code i} (nulls go to shard 0).
+ * {@code n} is {@code i} (nulls go to shard 0). With it the source also has {@link #UNITS} units,
+ * the rows whose value modulo {@link #UNITS} is the unit's number (nulls in unit 0), each read in the
+ * order of the shard column: declare a unique key so that a unit's rows come in one order.
  *
  * <p>Threading: immutable after {@link #open}; each scan has its own connection.
  */
 public final class JdbcBatchSource implements BatchSource {
     private static final Logger LOG = LoggerFactory.getLogger(JdbcBatchSource.class);
+
+    /** How many units a source with a {@code shardColumn} is cut into. */
+    public static final int UNITS = 64;
 
     private final JdbcOptions options;
     private final List<JdbcColumn> columns;
@@ -135,6 +142,33 @@ public final class JdbcBatchSource implements BatchSource {
     }
 
     /**
+     * The non-empty buckets of the shard column (see the class comment), counted with the spec's
+     * predicate in one query; none without {@code shardColumn}.
+     */
+    @Override
+    public List<ScanUnit> units(ScanSpec spec) {
+        requireNonNull(spec, "spec is null");
+        project(spec);
+        if (options.shardColumn().isEmpty()) {
+            return List.of();
+        }
+        try (Connection connection = connect(options)) {
+            try {
+                List<ScanUnit> units = new ArrayList<>();
+                for (long[] count : JdbcBatchReader.unitCounts(connection, schema, spec, options)) {
+                    units.add(ScanUnit.of((int) count[0], count[1], spec.batchRows()));
+                }
+                units.sort(Comparator.comparingInt(ScanUnit::index));
+                return List.copyOf(units);
+            } finally {
+                rollback(connection);
+            }
+        } catch (SQLException e) {
+            throw failure(options, "cannot be counted by unit", e);
+        }
+    }
+
+    /**
      * Starts a scan on a new connection: checks the fingerprint inside the scan's transaction, then
      * streams the projected columns with a cursor.
      *
@@ -147,6 +181,16 @@ public final class JdbcBatchSource implements BatchSource {
     public BatchReader open(ScanSpec spec, BufferAllocator allocator) {
         requireNonNull(spec, "spec is null");
         requireNonNull(allocator, "allocator is null");
+        List<JdbcColumn> projected = project(spec);
+        if ((spec.shards() > 1 || spec.units().isPresent()) && options.shardColumn().isEmpty()) {
+            throw JdbcOptions.invalid(options.what() + " cannot be read in " + (spec.units().isPresent() ? "units"
+                    : spec.shards() + " shards") + " without the option 'shardColumn'");
+        }
+        return JdbcBatchReader.open(this, projected, spec, allocator);
+    }
+
+    /** The spec's columns, checked, with its predicate checked against the schema. */
+    private List<JdbcColumn> project(ScanSpec spec) {
         if (closed) {
             throw new IllegalStateException("source " + options.target().display() + " is closed");
         }
@@ -161,11 +205,7 @@ public final class JdbcBatchSource implements BatchSource {
             projected.add(columns.get(index));
         }
         spec.predicate().ifPresent(predicate -> predicate.checkAgainst(schema, options.what()));
-        if (spec.shards() > 1 && options.shardColumn().isEmpty()) {
-            throw JdbcOptions.invalid(options.what() + " cannot be read in " + spec.shards()
-                    + " shards without the option 'shardColumn'");
-        }
-        return JdbcBatchReader.open(this, projected, spec, allocator);
+        return projected;
     }
 
     JdbcOptions options() {

@@ -105,20 +105,10 @@ final class ParquetBatchReader implements BatchReader {
             fields.put(field.getName(), field);
         }
         Schema schema = new Schema(spec.columns().stream().map(fields::get).toList());
-        List<Unit> shard = dataset.shard(spec.shard(), spec.shards());
-        List<Unit> kept = shard;
-        Optional<Predicate> predicate = spec.predicate().map(Predicate::withoutNot);
-        if (predicate.isPresent()) {
-            kept = new ArrayList<>();
-            for (Unit unit : shard) {
-                if (StatisticsPruning.mightMatch(predicate.get(), column -> dataset.range(unit, column),
-                        column -> fields.get(column).getType())) {
-                    kept.add(unit);
-                }
-            }
-            LOG.debug("scan of {}: predicate {} keeps {} of {} row groups", dataset.name(),
-                    spec.predicate().get().describe(), kept.size(), shard.size());
-        }
+        List<Unit> shard = spec.units().isPresent() ? named(dataset, spec.units().get())
+                : dataset.shard(spec.shard(), spec.shards());
+        // Named units are read whole: their caller counted on their batches.
+        List<Unit> kept = spec.units().isPresent() ? shard : mightMatch(dataset, spec, shard);
         int lastChecked = -1;
         for (Unit unit : kept) {
             if (unit.file() != lastChecked) {
@@ -140,6 +130,41 @@ final class ParquetBatchReader implements BatchReader {
             allocator.close();
             throw e;
         }
+    }
+
+    /** The units {@code spec}'s predicate cannot rule out by the footers' statistics, in order. */
+    static List<Unit> mightMatch(ParquetDataset dataset, ScanSpec spec, List<Unit> units) {
+        Optional<Predicate> predicate = spec.predicate().map(Predicate::withoutNot);
+        if (predicate.isEmpty()) {
+            return units;
+        }
+        Map<String, Field> fields = new HashMap<>();
+        for (Field field : dataset.schema().getFields()) {
+            fields.put(field.getName(), field);
+        }
+        List<Unit> kept = new ArrayList<>();
+        for (Unit unit : units) {
+            if (StatisticsPruning.mightMatch(predicate.get(), column -> dataset.range(unit, column),
+                    column -> fields.get(column).getType())) {
+                kept.add(unit);
+            }
+        }
+        LOG.debug("scan of {}: predicate {} keeps {} of {} row groups", dataset.name(),
+                spec.predicate().get().describe(), kept.size(), units.size());
+        return kept;
+    }
+
+    private static List<Unit> named(ParquetDataset dataset, List<Integer> indexes) {
+        List<Unit> all = dataset.units();
+        List<Unit> named = new ArrayList<>(indexes.size());
+        for (int index : indexes) {
+            if (index >= all.size()) {
+                throw new ConnectorException(ConnectorErrorCode.INVALID_SOURCE_CONFIG, "unit " + index + " of "
+                        + dataset.name() + " does not exist: it has " + all.size() + " row groups");
+            }
+            named.add(all.get(index));
+        }
+        return named;
     }
 
     @Override

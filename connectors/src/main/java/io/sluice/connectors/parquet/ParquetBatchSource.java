@@ -7,8 +7,12 @@ import io.sluice.connectors.BatchSource;
 import io.sluice.connectors.ConnectorErrorCode;
 import io.sluice.connectors.ConnectorException;
 import io.sluice.connectors.ScanSpec;
+import io.sluice.connectors.ScanUnit;
 import io.sluice.connectors.SourceOptions;
 import java.nio.file.Path;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.stream.Collectors;
@@ -124,6 +128,25 @@ public final class ParquetBatchSource implements BatchSource {
     }
 
     /**
+     * The row groups over all files, in file order then row-group order, less those the spec's
+     * predicate rules out by the footers' statistics; each read in batches of
+     * {@code spec.batchRows()} that never span row groups.
+     */
+    @Override
+    public List<ScanUnit> units(ScanSpec spec) {
+        requireNonNull(spec, "spec is null");
+        checkSpec(spec);
+        List<ParquetDataset.Unit> all = dataset.units();
+        Map<ParquetDataset.Unit, Integer> index = new IdentityHashMap<>();
+        for (int i = 0; i < all.size(); i++) {
+            index.put(all.get(i), i);
+        }
+        return ParquetBatchReader.mightMatch(dataset, spec, all).stream()
+                .map(unit -> ScanUnit.of(index.get(unit), unit.rows(), spec.batchRows()))
+                .toList();
+    }
+
+    /**
      * Starts a scan of {@code spec.columns()} in that order, over the row groups of
      * {@code spec.shard()}, skipping those the predicate rules out.
      *
@@ -137,6 +160,11 @@ public final class ParquetBatchSource implements BatchSource {
     public BatchReader open(ScanSpec spec, BufferAllocator allocator) {
         requireNonNull(spec, "spec is null");
         requireNonNull(allocator, "allocator is null");
+        checkSpec(spec);
+        return ParquetBatchReader.open(dataset, spec, allocator, maxBatchBytes);
+    }
+
+    private void checkSpec(ScanSpec spec) {
         if (closed) {
             throw new IllegalStateException("source " + dataset.name() + " is closed");
         }
@@ -148,7 +176,6 @@ public final class ParquetBatchSource implements BatchSource {
             }
         }
         spec.predicate().ifPresent(predicate -> predicate.checkAgainst(dataset.schema(), dataset.name()));
-        return ParquetBatchReader.open(dataset, spec, allocator, maxBatchBytes);
     }
 
     /** Forbids further scans; readers already open stay valid. Idempotent. */
