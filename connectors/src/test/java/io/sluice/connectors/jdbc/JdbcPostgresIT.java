@@ -221,6 +221,35 @@ class JdbcPostgresIT {
     }
 
     @Test
+    void unitsOfTheShardColumnTogetherHoldEveryRowOnceInAnyOrder() {
+        Map<String, String> options = options();
+        options.put("shardColumn", "id");
+        try (BufferAllocator allocator = new RootAllocator(); BatchSource source = open(options)) {
+            ScanSpec spec = new ScanSpec(List.of("id"), 20);
+            List<io.sluice.connectors.ScanUnit> units = source.units(spec);
+            assertThat(units).hasSize(JdbcBatchSource.UNITS);
+            List<Integer> reversed = new ArrayList<>(units.stream().map(io.sluice.connectors.ScanUnit::index).toList());
+            java.util.Collections.reverse(reversed);
+            List<Long> ids = new ArrayList<>();
+            long batches = 0;
+            try (BatchReader reader = source.open(spec.withUnits(reversed), allocator)) {
+                while (reader.loadNextBatch()) {
+                    BigIntVector id = (BigIntVector) reader.root().getVector("id");
+                    for (int i = 0; i < reader.root().getRowCount(); i++) {
+                        ids.add(id.get(i));
+                    }
+                    batches++;
+                }
+            }
+            assertThat(batches).isEqualTo(units.stream().mapToLong(io.sluice.connectors.ScanUnit::batches).sum());
+            assertThat(ids).doesNotHaveDuplicates().hasSize(ROWS);
+            // The last unit comes first, each unit in the order of the column.
+            assertThat(ids.subList(0, 3)).isEqualTo(ids.stream().filter(v -> Math.floorMod(v, 64) == 63).limit(3).toList());
+            assertThat(ids.subList(0, 3)).isSorted();
+        }
+    }
+
+    @Test
     void streamsWithACursorInsteadOfLoadingTheWholeResult() {
         Map<String, String> options = options();
         options.remove("table");
