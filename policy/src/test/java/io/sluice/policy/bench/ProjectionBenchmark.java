@@ -28,7 +28,9 @@ import org.openjdk.jmh.annotations.TearDown;
  * {@link EnforcementPipeline#apply} on a batch of 1M rows of the five {@link Data} columns when
  * the grant only drops one of them ({@code consent}): no row filter, no duty, so the four columns
  * that leave are plain pass-throughs. {@code apply} may empty the vectors it passes through, so
- * every invocation gets a fresh copy of the batch, made outside the measured time.
+ * every invocation gets a fresh copy of the batch, made outside the measured time. As in
+ * {@link FilterBenchmark#filterAndProject}, closing the result (releasing its buffers) is measured
+ * too.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
