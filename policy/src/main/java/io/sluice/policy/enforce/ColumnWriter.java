@@ -38,7 +38,8 @@ import org.apache.arrow.vector.types.pojo.Field;
  * Produces one output column of a batch from one input column and the selection: a plain copy of
  * the selected rows, or a copy that a duty changes on the way. Each {@link #write} returns a new
  * vector allocated from the given allocator, which the caller owns; on failure it releases what it
- * allocated. Not thread-safe (scratch state); one per pipeline.
+ * allocated. A writer that {@link #passesThrough()} may instead {@link #move} the whole input
+ * vector when every row is selected. Not thread-safe (scratch state); one per pipeline.
  */
 abstract sealed class ColumnWriter {
     final Field input;
@@ -63,12 +64,38 @@ abstract sealed class ColumnWriter {
 
     abstract void fill(FieldVector in, Selection selection, FieldVector out);
 
+    /** Whether the output is the input unchanged (no duty), so that a batch keeping every row may {@link #move} it. */
+    boolean passesThrough() {
+        return false;
+    }
+
+    /**
+     * Moves every buffer of {@code in} into a new vector of {@link #output} whose buffers then
+     * count against {@code allocator} (Arrow's transfer: no copy). {@code in} is left empty: no
+     * buffers, value count 0. {@code allocator} must share {@code in}'s root allocator.
+     */
+    final FieldVector move(FieldVector in, BufferAllocator allocator) {
+        FieldVector out = output.createVector(allocator);
+        try {
+            in.makeTransferPair(out).transfer();
+            return out;
+        } catch (RuntimeException | Error e) {
+            out.close();
+            throw e;
+        }
+    }
+
     // ---- plain copy ------------------------------------------------------------------------------
 
     /** Copies the selected rows unchanged. */
     static final class Copy extends ColumnWriter {
         Copy(Field field) {
             super(field, field);
+        }
+
+        @Override
+        boolean passesThrough() {
+            return true;
         }
 
         @Override

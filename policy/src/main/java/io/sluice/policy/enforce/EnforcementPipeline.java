@@ -10,6 +10,7 @@ import io.sluice.policy.internal.filter.Bitmaps;
 import io.sluice.policy.internal.filter.ColumnType;
 import io.sluice.policy.internal.filter.VectorFilter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -38,15 +39,20 @@ import org.apache.arrow.vector.types.pojo.Schema;
  *       decide which rows stay;
  *   <li><b>column transforms</b>: each permitted column is copied for the selected rows, through
  *       its duty if it has one ({@code pseudonymise}, {@code generalise}, {@code mask}), in permit
- *       order, giving exactly {@link #outputSchema()}.
+ *       order, giving exactly {@link #outputSchema()}. When a batch keeps every row (no row filter
+ *       and no opt-outs, or they happen to keep the whole batch), a column without a duty is not
+ *       copied but <em>moved</em>: its buffers are transferred from the input vector to the output
+ *       (Arrow's {@link org.apache.arrow.vector.util.TransferPair}).
  * </ol>
  *
- * <p><b>Ownership.</b> {@link #apply} never changes or keeps the input batch, which stays the
- * caller's (the connector's) to close. It returns a <em>new</em> {@link VectorSchemaRoot} whose
- * buffers come from the allocator passed in: the caller owns it and must close it (typically right
- * after writing it to the wire). If {@code apply} fails, everything it allocated is released
- * before the exception leaves. The pipeline itself holds no Arrow memory, only heap scratch, so it
- * needs no closing.
+ * <p><b>Ownership.</b> {@link #apply} keeps nothing of the input batch and never closes it; it
+ * stays the caller's (the connector's) to close. It may however <em>empty</em> some of its
+ * vectors, those it moved (see {@link #apply}). It returns a <em>new</em> {@link VectorSchemaRoot}
+ * whose buffers belong to the allocator passed in, whether allocated there or moved there: the
+ * caller owns it and must close it (typically right after writing it to the wire). If
+ * {@code apply} fails, everything it allocated is released before the exception leaves, and the
+ * input is as it was (columns are moved only after every allocation succeeded). The pipeline
+ * itself holds no Arrow memory, only heap scratch, so it needs no closing.
  *
  * <p><b>Threading.</b> Not thread-safe: one pipeline per stream, applied by one thread at a time.
  * The counters may be read from any thread.
@@ -159,13 +165,25 @@ public final class EnforcementPipeline {
     /**
      * Enforces the grant on one batch.
      *
-     * @param in the connector's batch; read, never changed or closed; must have
-     *     {@link #inputColumns()} with the schema's types
-     * @param allocator where the result's buffers come from (the stream's child allocator)
+     * <p>When every row of {@code in} is selected, each output column that is a plain
+     * pass-through of an input column (no duty) is moved rather than copied: its buffers are
+     * transferred to the result, and that input vector is left <b>empty</b> (value count 0, no
+     * buffers) while {@code in}'s row count stays as it was. After {@code apply} the caller must
+     * not read those vectors of {@code in} (they are the result's now); it may still close
+     * {@code in}, or load the next batch into it, as usual: a {@link VectorSchemaRoot} reused by a
+     * connector allocates the emptied vectors again. A vector is moved only if it holds exactly
+     * the batch's rows, if {@code allocator} shares its root allocator, if its child fields are
+     * the output field's, and if no other output column reads it; otherwise it is copied, as are
+     * all columns of a batch that loses rows.
+     *
+     * @param in the connector's batch; read, never closed, possibly with some vectors emptied
+     *     (above); must have {@link #inputColumns()} with the schema's types
+     * @param allocator where the result's buffers come from, or are moved to (the stream's child
+     *     allocator); a moved buffer counts against it from then on
      * @return a new batch of {@link #outputSchema()} holding only the selected rows, possibly none;
      *     the caller owns it and must close it
      * @throws IllegalArgumentException if {@code in} lacks a needed column or has it with another
-     *     type; nothing is allocated then
+     *     type; nothing is allocated or moved then
      */
     public VectorSchemaRoot apply(VectorSchemaRoot in, BufferAllocator allocator) {
         requireNonNull(in, "in is null");
@@ -176,12 +194,24 @@ public final class EnforcementPipeline {
             inputs.add(vector(in, writer.input, rows));
         }
         select(in, rows);
+        boolean[] moves = moves(inputs, rows, allocator);
+        FieldVector[] columns = new FieldVector[writers.size()];
         List<FieldVector> outputs = new ArrayList<>(writers.size());
         try {
+            // Copies and transforms first: if one fails (the allocator's limit), nothing was moved yet.
             for (int i = 0; i < writers.size(); i++) {
-                outputs.add(writers.get(i).write(inputs.get(i), selection, allocator));
+                if (!moves[i]) {
+                    columns[i] = writers.get(i).write(inputs.get(i), selection, allocator);
+                    outputs.add(columns[i]);
+                }
             }
-            VectorSchemaRoot out = new VectorSchemaRoot(outputSchema, outputs, selection.count);
+            for (int i = 0; i < writers.size(); i++) {
+                if (moves[i]) {
+                    columns[i] = writers.get(i).move(inputs.get(i), allocator);
+                    outputs.add(columns[i]);
+                }
+            }
+            VectorSchemaRoot out = new VectorSchemaRoot(outputSchema, Arrays.asList(columns), selection.count);
             rowsIn += rows;
             rowsOut += selection.count;
             batches++;
@@ -242,6 +272,39 @@ public final class EnforcementPipeline {
             }
         }
         selection.of(selected, rows);
+    }
+
+    /**
+     * Which output columns are moved rather than copied: with every row selected, the pass-through
+     * columns whose input vector holds exactly the batch's rows, can be transferred to
+     * {@code allocator} (same root allocator), has the output field's children, and feeds no other
+     * output column.
+     */
+    private boolean[] moves(List<FieldVector> inputs, int rows, BufferAllocator allocator) {
+        boolean[] moves = new boolean[writers.size()];
+        if (!selection.all) {
+            return moves;
+        }
+        for (int i = 0; i < writers.size(); i++) {
+            ColumnWriter writer = writers.get(i);
+            FieldVector vector = inputs.get(i);
+            moves[i] = writer.passesThrough()
+                    && vector.getValueCount() == rows
+                    && vector.getAllocator().getRoot() == allocator.getRoot()
+                    && vector.getField().getChildren().equals(writer.output.getChildren())
+                    && readOnce(inputs, vector);
+        }
+        return moves;
+    }
+
+    private static boolean readOnce(List<FieldVector> inputs, FieldVector vector) {
+        int readers = 0;
+        for (FieldVector input : inputs) {
+            if (input == vector) {
+                readers++;
+            }
+        }
+        return readers == 1;
     }
 
     private FieldVector vector(VectorSchemaRoot in, Field expected, int rows) {

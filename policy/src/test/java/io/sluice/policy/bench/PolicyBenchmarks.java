@@ -52,7 +52,7 @@ public final class PolicyBenchmarks {
         }
         System.out.println();
         System.out.println("== Sluice policy benchmarks (one thread, one core; ratios against the same run's baseline)");
-        Double sixP50 = null, sixP99 = null, noneP50 = null, noneP99 = null, filter = null, copy = null;
+        Double sixP50 = null, sixP99 = null, noneP50 = null, noneP99 = null, filter = null, copy = null, projection = null;
         Double pseudo = null, pseudoCopy = null, bareHmac = null, jdkHmac = null;
         for (RunResult result : results) {
             String name = result.getParams().getBenchmark();
@@ -63,6 +63,7 @@ public final class PolicyBenchmarks {
                 case "baselineNoConstraints@truefalse" -> { noneP50 = statistics.getPercentile(50); noneP99 = statistics.getPercentile(99); }
                 case "filterAndProject@falsetrue" -> filter = score;
                 case "baselineCopy@falsetrue" -> copy = score;
+                case "projectionOnly@falsefalse" -> projection = score;
                 case "pseudonymise@falsefalse" -> pseudo = score;
                 case "baselineCopy@falsefalse" -> pseudoCopy = score;
                 case "baselineBareHmac@falsefalse" -> bareHmac = score;
@@ -81,6 +82,14 @@ public final class PolicyBenchmarks {
                     inputBytes / 1e6, filter, inputBytes / (filter / 1e3) / 1e9);
             System.out.printf(Locale.ROOT, "  baseline, copying the same vectors: %.2f ms = %.2f GB/s; ratio %.2f of the copy's speed%n",
                     copy, inputBytes / (copy / 1e3) / 1e9, copy / filter);
+        }
+        if (projection != null) {
+            System.out.printf(Locale.ROOT, "projection only (drop 1 of 5 columns, no filter), 1M rows: %.3f ms/batch%n",
+                    projection);
+            if (copy != null) {
+                System.out.printf(Locale.ROOT, "  baseline, copying all 5 vectors: %.2f ms; projection / copy %.2f%n",
+                        copy, projection / copy);
+            }
         }
         if (pseudo != null) {
             System.out.printf(Locale.ROOT, "pseudonymisation, 1M int64 ids: %.1f ms = %.2f M ids/s (goal >= 3)%n",
