@@ -30,10 +30,12 @@ import java.util.concurrent.locks.ReentrantLock;
  *
  * <p><b>Slices.</b> A message goes out as Vert.x writes of at most {@link #MESSAGE_BYTES}, each a
  * view of the message's parts (a slice, or a composite of slices of consecutive direct parts),
- * never a copy. Bounding each write matters because Vert.x 5 bounds a connection's outbound queue in
- * messages, not bytes, when the connection's context is not an event-loop context; on an
- * event-loop context it is Netty's byte watermark, and small writes keep it close to
- * {@code writeQueueBytes}. See decision 0004.
+ * never a copy. Bounding each write matters because of how Vert.x 5.0.7 queues: writes pass to
+ * Netty while its channel is writable ({@code setWriteQueueMaxSize} sets Netty's byte watermark);
+ * beyond it they wait in Vert.x's own outbound queue, which (without
+ * {@code HttpServerOptions.setStrictThreadMode}) counts messages: {@code writeQueueFull()} turns
+ * true at 16 of them. So the response holds up to {@code writeQueueBytes} in Netty plus 16 writes
+ * in Vert.x, plus the rest of the message being written. See decision 0004.
  *
  * <p><b>Ownership</b> (verified against Vert.x 5.0.7 and Netty 4.2.9):
  * <ul>
