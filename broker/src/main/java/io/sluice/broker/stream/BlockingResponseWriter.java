@@ -122,7 +122,8 @@ public final class BlockingResponseWriter {
     /**
      * Takes {@code message} over, hands it to the response on its event loop, and waits until the
      * response's write queue has room again. The message is released exactly once, whatever
-     * happens: after its last slice is written or has failed, or at once if it was never handed on.
+     * happens: after its last slice is written or has failed; before this returns when the client
+     * is known to be gone already; on the event loop when the response turns out to be closed there.
      *
      * @throws ClientGoneException when the client has gone (or took nothing for the stall
      *     timeout); the message may have been sent in part
@@ -134,6 +135,10 @@ public final class BlockingResponseWriter {
         if (message.length() == 0) {
             message.release();
             return;
+        }
+        if (clientGone.get()) {
+            message.release();
+            throw new ClientGoneException();
         }
         CompletableFuture<Void> ready = new CompletableFuture<>();
         writable = ready;
