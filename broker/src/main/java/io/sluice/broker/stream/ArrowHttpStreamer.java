@@ -33,8 +33,8 @@ import org.slf4j.LoggerFactory;
  * that disconnects stops it before the next batch.
  *
  * <p>Memory: at most {@link DecodeAhead#AHEAD} source batches decoded ahead, the batch being
- * enforced and encoded, and what the response holds: its write queue ({@link #WRITE_QUEUE_BYTES})
- * plus the message being written. Sent batches are not copied: the response writes from the Arrow
+ * enforced and encoded, and what the response holds: its write queue ({@link #WRITE_QUEUE_BYTES}
+ * in Netty, up to 16 writes of 64 KiB in Vert.x) plus the rest of the message being written. Sent batches are not copied: the response writes from the Arrow
  * buffers themselves and the writer releases each batch when its last byte is written or dropped.
  *
  * <p>End: the outcome (rows, batches, bytes, SHA-256 of exactly the bytes sent) is recorded through
