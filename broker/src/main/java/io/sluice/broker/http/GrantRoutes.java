@@ -62,7 +62,8 @@ final class GrantRoutes {
                     .putHeader("Content-Type", ARROW_STREAM)
                     .putHeader("Sluice-Stream-Id", opened.streamId())
                     .putHeader("Sluice-Stream-Scheme", opened.batches().scheme().wireName());
-            ArrowHttpStreamer streamer = new ArrowHttpStreamer(opened, c.response(), c.vertx().getOrCreateContext(),
+            ArrowHttpStreamer streamer = new ArrowHttpStreamer(opened.streamId(), opened.batches(), opened.pipeline(),
+                    opened.allocator(), opened, c.response(), c.vertx().getOrCreateContext(),
                     streams.revocationWatch(opened), outcome -> streams.finish(holder, opened, outcome));
             try {
                 streamThreads.execute(streamer);

@@ -2,50 +2,67 @@ package io.sluice.broker.stream;
 
 import static java.util.Objects.requireNonNull;
 
-import io.netty.buffer.ByteBuf;
-import io.sluice.broker.service.StreamService.OpenedStream;
 import io.sluice.broker.service.StreamService.Outcome;
 import io.sluice.broker.store.StreamRecord;
+import io.sluice.policy.enforce.EnforcementPipeline;
 import io.vertx.core.Context;
 import io.vertx.core.http.HttpServerResponse;
-import io.vertx.core.internal.buffer.BufferInternal;
-import java.io.IOException;
+import java.time.Duration;
 import java.util.Optional;
-import java.util.function.Consumer;
-import io.sluice.policy.enforce.EnforcementPipeline;
 import java.util.function.BooleanSupplier;
+import java.util.function.Consumer;
+import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
-import org.apache.arrow.vector.VectorUnloader;
-import org.apache.arrow.vector.ipc.ArrowStreamWriter;
-import org.apache.arrow.vector.ipc.WriteChannel;
-import org.apache.arrow.vector.ipc.message.ArrowRecordBatch;
-import org.apache.arrow.vector.ipc.message.IpcOption;
-import org.apache.arrow.vector.ipc.message.MessageSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Sends one opened stream as an Arrow IPC stream over an HTTP response, on its own (virtual)
- * thread, respecting back-pressure. Every source batch goes through the grant's enforcement
- * pipeline (projection, row filter and opt-outs, column transforms) before it is encoded; a grant
- * revoked while the stream runs stops it before the next batch. {@link ShareScan} decides which
- * source batches the stream reads, in which order, and where a resumed stream starts.
+ * Sends one opened stream as an Arrow IPC stream over an HTTP response, in four stages:
  *
- * <p>Each batch is encoded into a buffer, handed to the response on its event loop, and the next
- * batch is read only once the response's write queue has room again (the drain handler), so a
- * slow reader holds at most {@link #WRITE_QUEUE_BYTES} plus one batch in memory. A client that
- * disconnects stops the stream before the next batch. The outcome is recorded (through
- * {@code onEnd}, which blocks) before the response ends, so a client that has read to the end can
- * immediately look the stream up.
+ * <pre>
+ * decode  {@link DecodeAhead} over the stream's {@link ShareBatches}   its own thread, up to 2 batches ahead
+ * enforce {@link EnforcementPipeline#apply}                           this streamer's thread
+ * encode  {@link IpcEncoder#recordBatch}, hashed by {@link WireDigest}  this streamer's thread, no body copy
+ * send    {@link BlockingResponseWriter#send}                         the response's event loop, back-pressure
+ * </pre>
+ *
+ * <p>Every source batch becomes exactly one IPC record batch on the wire, also one the policy
+ * empties (zero rows), so a position in the stream counts source batches and a resumed stream can
+ * start from it. A grant revoked while the stream runs stops it before the next batch; a client
+ * that disconnects stops it before the next batch.
+ *
+ * <p>Memory: at most {@link DecodeAhead#AHEAD} source batches decoded ahead, the batch being
+ * enforced and encoded, and what the response holds: its write queue ({@link #WRITE_QUEUE_BYTES}
+ * in Netty, up to 16 writes of 64 KiB in Vert.x) plus the rest of the message being written. Sent batches are not copied: the response writes from the Arrow
+ * buffers themselves and the writer releases each batch when its last byte is written or dropped.
+ *
+ * <p>End: the outcome (rows, batches, bytes, SHA-256 of exactly the bytes sent) is recorded through
+ * {@code onEnd}, which blocks, <em>before</em> the response ends, so a client that has read to the
+ * end can look the stream up at once. A stream that does not complete (revoked, failed, client
+ * gone, broker shutting down) is reset, never ended cleanly. Once every buffer handed to the
+ * response is released, {@code resources} are closed.
+ *
+ * <p><b>Ownership.</b> The streamer takes over {@code batches} and {@code resources} when it is
+ * {@link #run() run}: the decode stage and its thread end before {@code run} returns, and
+ * {@code resources} are closed after the last sent buffer is released (before {@code run} returns,
+ * unless a client that stopped reading still holds buffers; then when it lets go). If {@code run}
+ * is never called, the caller still owns both.
  */
 public final class ArrowHttpStreamer implements Runnable {
     /** How much encoded data may wait in the response's queue before the producer pauses. */
     public static final int WRITE_QUEUE_BYTES = 8 * 1024 * 1024;
+    /** How long the end of a stream waits for the response to let go of the buffers it was given. */
+    static final Duration RELEASE_WAIT = Duration.ofSeconds(30);
     private static final int CLOSE_ATTEMPTS = 3;
 
     private static final Logger LOG = LoggerFactory.getLogger(ArrowHttpStreamer.class);
 
-    private final OpenedStream stream;
+    private final String streamId;
+    private final ShareBatches batches;
+    private final EnforcementPipeline pipeline;
+    private final BufferAllocator allocator;
+    private final AutoCloseable resources;
+    private final IpcEncoder encoder;
     private final BlockingResponseWriter out;
     private final BooleanSupplier revoked;
     private final Consumer<Outcome> onEnd;
@@ -53,61 +70,97 @@ public final class ArrowHttpStreamer implements Runnable {
     /**
      * Must be called on the response's event loop, after the response's headers are set; then run
      * the streamer on a thread that may block.
+     *
+     * @param batches the stream's source batches, in the order they leave (decode stage)
+     * @param pipeline the grant's enforcement pipeline, applied to each source batch
+     * @param allocator the stream's allocator: where enforced batches are allocated
+     * @param resources closed last, once nothing reads the stream's buffers (e.g. the opened
+     *     stream: its reader, then its allocator)
+     * @param revoked asked before each batch; true stops the stream
+     * @param onEnd records the outcome; called once, before the response ends; may block
      */
-    public ArrowHttpStreamer(OpenedStream stream, HttpServerResponse response, Context context, BooleanSupplier revoked,
-            Consumer<Outcome> onEnd) {
-        this.stream = requireNonNull(stream, "stream is null");
-        this.out = new BlockingResponseWriter(response, context, WRITE_QUEUE_BYTES);
+    public ArrowHttpStreamer(String streamId, ShareBatches batches, EnforcementPipeline pipeline,
+            BufferAllocator allocator, AutoCloseable resources, HttpServerResponse response, Context context,
+            BooleanSupplier revoked, Consumer<Outcome> onEnd) {
+        this(streamId, batches, pipeline, allocator, resources, new BlockingResponseWriter(response, context,
+                WRITE_QUEUE_BYTES), revoked, onEnd);
+    }
+
+    ArrowHttpStreamer(String streamId, ShareBatches batches, EnforcementPipeline pipeline, BufferAllocator allocator,
+            AutoCloseable resources, BlockingResponseWriter out, BooleanSupplier revoked, Consumer<Outcome> onEnd) {
+        this.streamId = requireNonNull(streamId, "streamId is null");
+        this.batches = requireNonNull(batches, "batches is null");
+        this.pipeline = requireNonNull(pipeline, "pipeline is null");
+        this.allocator = requireNonNull(allocator, "allocator is null");
+        this.resources = requireNonNull(resources, "resources is null");
+        this.out = requireNonNull(out, "out is null");
         this.revoked = requireNonNull(revoked, "revoked is null");
         this.onEnd = requireNonNull(onEnd, "onEnd is null");
+        this.encoder = new IpcEncoder(pipeline.outputSchema());
     }
 
     @Override
     public void run() {
-        ResponseChannel channel = new ResponseChannel();
-        WriteChannel out = new WriteChannel(channel);
-        EnforcementPipeline pipeline = stream.pipeline();
+        Progress sent = new Progress();
         Outcome outcome;
-        BatchCounts counts = new BatchCounts();
-        try (stream) {
-            MessageSerializer.serialize(out, pipeline.outputSchema(), IpcOption.DEFAULT);
-            send(channel);
-            Optional<String> stopped = Optional.empty();
-            Optional<VectorSchemaRoot> batch;
-            while (!this.out.clientGone() && (batch = stream.batches().next()).isPresent()) {
-                try (VectorSchemaRoot source = batch.get()) {
-                    if (revoked.getAsBoolean()) {
-                        stopped = Optional.of("the grant was revoked by a change of the dataset's policy");
-                        break;
-                    }
-                    // Every source batch of the share is sent, also when the policy keeps none of its rows:
-                    // a client's position counts source batches, so a resume can seek.
-                    write(pipeline.apply(source, stream.allocator()), channel, out, counts);
-                }
-            }
-            if (stopped.isPresent()) {
-                outcome = aborted(counts.rows, pipeline.rowsIn(), counts.batches, channel, stopped.get());
-            } else if (this.out.clientGone()) {
-                outcome = aborted(counts.rows, pipeline.rowsIn(), counts.batches, channel, "the client disconnected");
-            } else {
-                ArrowStreamWriter.writeEndOfStream(out, IpcOption.DEFAULT);
-                send(channel);
-                outcome = new Outcome(StreamRecord.Status.COMPLETED, counts.rows, pipeline.rowsIn(), counts.batches,
-                        channel.bytes(), channel.sha256Hex(), Optional.empty());
-            }
+        try {
+            outcome = stream(sent);
         } catch (BlockingResponseWriter.ClientGoneException e) {
-            outcome = aborted(counts.rows, pipeline.rowsIn(), counts.batches, channel, "the client disconnected");
-        } catch (StreamInterrupted e) {
-            Thread.currentThread().interrupt();
-            outcome = aborted(counts.rows, pipeline.rowsIn(), counts.batches, channel, "the broker is shutting down");
-        } catch (IOException | RuntimeException e) {
-            LOG.warn("stream {} failed after {} batches", stream.streamId(), counts.batches, e);
-            outcome = aborted(counts.rows, pipeline.rowsIn(), counts.batches, channel, "the stream failed: " + e.getMessage());
+            outcome = sent.aborted(pipeline, "the client disconnected");
+        } catch (DecodeAhead.Interrupted e) {
+            outcome = sent.aborted(pipeline, "the broker is shutting down");
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            outcome = aborted(counts.rows, pipeline.rowsIn(), counts.batches, channel, "the broker is shutting down");
+            outcome = sent.aborted(pipeline, "the broker is shutting down");
+        } catch (RuntimeException e) {
+            LOG.warn("stream {} failed after {} batches", streamId, sent.batches, e);
+            outcome = sent.aborted(pipeline, "the stream failed: " + e.getMessage());
         }
         finish(outcome);
+    }
+
+    /** Decode -> enforce -> encode -> send, batch by batch; the decode stage is closed before this returns. */
+    private Outcome stream(Progress sent) throws InterruptedException {
+        try (DecodeAhead decode = DecodeAhead.start(batches, streamId)) {
+            send(encoder.schemaMessage(), sent);
+            while (true) {
+                if (out.clientGone()) {
+                    return sent.aborted(pipeline, "the client disconnected");
+                }
+                if (revoked.getAsBoolean()) {
+                    return sent.aborted(pipeline, "the grant was revoked by a change of the dataset's policy");
+                }
+                Optional<VectorSchemaRoot> next = decode.next();
+                if (next.isEmpty()) {
+                    break;
+                }
+                VectorSchemaRoot enforced;
+                try (VectorSchemaRoot source = next.get()) {
+                    enforced = pipeline.apply(source, allocator);
+                }
+                // Counted when handed over, like the bytes: a client that leaves may not get all of it.
+                sent.rows += enforced.getRowCount();
+                sent.batches++;
+                send(encoder.recordBatch(enforced), sent);
+            }
+        }
+        send(encoder.endOfStream(), sent);
+        // Every byte in the socket before the stream counts as complete: a client that leaves now did not get it all.
+        if (!out.awaitReleased(BlockingResponseWriter.STALL_TIMEOUT) || out.clientGone()) {
+            return sent.aborted(pipeline, "the client disconnected");
+        }
+        return sent.completed(pipeline);
+    }
+
+    /** Hashes the message (it cannot be read once handed over) and hands it to the response. */
+    private void send(WireMessage message, Progress sent) throws InterruptedException {
+        try {
+            sent.digest.add(message);
+        } catch (RuntimeException | Error e) {
+            message.release();
+            throw e;
+        }
+        out.send(message);
     }
 
     private void finish(Outcome outcome) {
@@ -120,7 +173,7 @@ public final class ArrowHttpStreamer implements Runnable {
                 recorded = true;
             } catch (RuntimeException e) {
                 LOG.error("stream {} ended ({}) but its close record could not be written (attempt {} of {})",
-                        stream.streamId(), outcome.status(), attempt, CLOSE_ATTEMPTS, e);
+                        streamId, outcome.status(), attempt, CLOSE_ATTEMPTS, e);
                 if (attempt < CLOSE_ATTEMPTS && !pause(attempt)) {
                     break;
                 }
@@ -130,6 +183,41 @@ public final class ArrowHttpStreamer implements Runnable {
             out.end();
         } else {
             out.reset();
+        }
+        closeResources();
+    }
+
+    /** Closes the resources once the response has let go of every buffer sent from them. */
+    private void closeResources() {
+        boolean released = false;
+        boolean interrupted = false;
+        long deadline = System.nanoTime() + RELEASE_WAIT.toNanos();
+        // Uninterruptibly: a broker shutting down interrupts the stream, and a reset connection lets go at once.
+        while (true) {
+            try {
+                released = out.awaitReleased(Duration.ofNanos(Math.max(0, deadline - System.nanoTime())));
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+        if (released) {
+            closeQuietly();
+        } else {
+            LOG.warn("stream {}: the connection still holds sent buffers after {}; its resources are released when it"
+                    + " lets go", streamId, RELEASE_WAIT);
+            out.whenReleased(this::closeQuietly);
+        }
+    }
+
+    private void closeQuietly() {
+        try {
+            resources.close();
+        } catch (Exception e) {
+            LOG.error("stream {}: releasing its resources failed", streamId, e);
         }
     }
 
@@ -143,46 +231,20 @@ public final class ArrowHttpStreamer implements Runnable {
         }
     }
 
-    private Outcome aborted(long rows, long rowsIn, long batches, ResponseChannel channel, String message) {
-        return new Outcome(StreamRecord.Status.ABORTED, rows, rowsIn, batches, channel.bytes(), channel.sha256Hex(),
-                Optional.of(message));
-    }
-
-    /** What has been sent so far. */
-    private static final class BatchCounts {
+    /** What has been handed to the response so far. */
+    private static final class Progress {
+        final WireDigest digest = new WireDigest();
         long rows;
         long batches;
-    }
 
-    /** An interrupt met while a batch was being sent from inside the batch order's callback. */
-    private static final class StreamInterrupted extends RuntimeException {
-        private static final long serialVersionUID = 1L;
-
-        StreamInterrupted() {
-            super("interrupted", null, false, false);
+        Outcome aborted(EnforcementPipeline pipeline, String message) {
+            return new Outcome(StreamRecord.Status.ABORTED, rows, pipeline.rowsIn(), batches, digest.bytes(),
+                    digest.sha256Hex(), Optional.of(message));
         }
-    }
 
-    /** Encodes and sends one batch, which it closes. */
-    private void write(VectorSchemaRoot batch, ResponseChannel channel, WriteChannel out, BatchCounts counts) {
-        try (batch; ArrowRecordBatch message = new VectorUnloader(batch).getRecordBatch()) {
-            channel.reserve(message.computeBodyLength() + 4096);
-            MessageSerializer.serialize(out, message, IpcOption.DEFAULT);
-            counts.rows += batch.getRowCount();
-            counts.batches++;
-            send(channel);
-        } catch (IOException e) {
-            throw new java.io.UncheckedIOException(e);
-        } catch (InterruptedException e) {
-            throw new StreamInterrupted();
-        }
-    }
-
-    /** Hands the pending bytes to the response and waits until its write queue has room. */
-    private void send(ResponseChannel channel) throws InterruptedException {
-        ByteBuf bytes = channel.takePending();
-        if (bytes.readableBytes() > 0) {
-            out.write(BufferInternal.buffer(bytes));
+        Outcome completed(EnforcementPipeline pipeline) {
+            return new Outcome(StreamRecord.Status.COMPLETED, rows, pipeline.rowsIn(), batches, digest.bytes(),
+                    digest.sha256Hex(), Optional.empty());
         }
     }
 }
