@@ -47,9 +47,9 @@ final class PyArrowStream {
         requireNonNull(python, "python is null");
         Optional<String> version = pyarrowVersion(python);
         if (version.isEmpty()) {
-            return new Result(Optional.empty(), "'" + python + "' cannot import pyarrow: the pyarrow contender is skipped."
-                    + " Install it with `pip install pyarrow` (offline here: `pip install --no-index --find-links"
-                    + " /opt/pypi/files pyarrow`) or pass --python PATH");
+            return new Result(Optional.empty(), "'" + python + "' cannot import pyarrow, so the pyarrow contender is"
+                    + " skipped. Install it with `" + python + " -m pip install pyarrow` (from a directory of wheels:"
+                    + " `pip install --no-index --find-links DIR pyarrow`), or name another Python with --python PATH");
         }
         Path script = workDirectory.resolve(SCRIPT);
         try (InputStream resource = PyArrowStream.class.getResourceAsStream(SCRIPT)) {

@@ -187,6 +187,8 @@ public final class StreamThroughputBench implements Callable<Integer> {
     String python;
 
     private final PrintStream out = System.out;
+    /** Why contenders that were asked for did not run; repeated under the results. */
+    private final List<String> skipped = new ArrayList<>();
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new StreamThroughputBench()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
@@ -379,6 +381,9 @@ public final class StreamThroughputBench implements Callable<Integer> {
         if (contenders.contains(Contender.PYARROW)) {
             PyArrowStream.Result pyarrow = PyArrowStream.prepare(python, work, streamUri, lab);
             out.println("pyarrow: " + pyarrow.note());
+            if (pyarrow.stream().isEmpty()) {
+                skipped.add(pyarrow.note());
+            }
             pyarrow.stream().ifPresent(stream -> rounds.add(new Round(Contender.PYARROW, stream::run, brokerServer, "broker")));
         }
         rounds.sort(Comparator.comparing(Round::contender));
@@ -547,6 +552,7 @@ public final class StreamThroughputBench implements Callable<Integer> {
                     + " runs, each level starting after a full GC; RSS includes heap the JVM keeps committed)%n",
                     consumerSeconds);
         }
+        skipped.forEach(reason -> out.println("skipped: " + reason));
         rounds.stream().filter(round -> round.contender() == Contender.FLIGHT).findFirst()
                 .flatMap(Round::server).ifPresent(this::reportFlightWaits);
         out.printf("%n== goals ==%n");
