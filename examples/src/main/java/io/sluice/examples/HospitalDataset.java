@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.OptionalInt;
 import java.util.SplittableRandom;
 import java.util.function.LongConsumer;
 import org.apache.parquet.conf.PlainParquetConfiguration;
@@ -47,6 +48,12 @@ public final class HospitalDataset {
     public static final java.util.List<String> FEATURES =
             java.util.List.of("age", "systolic_bp", "cholesterol", "glucose", "bmi");
 
+    /**
+     * The largest row group {@link #write(Path, long, long, int, LongConsumer)} cuts: the writer
+     * buffers a whole row group in memory (about 60 bytes a row before compression).
+     */
+    public static final int MAX_ROW_GROUP_ROWS = 16 * 1024 * 1024;
+
     private static final String[] FIRST = {"Anna", "Jonas", "Marie", "Lukas", "Sofia", "Elias", "Lea", "Noah",
         "Emma", "Ben", "Mia", "Paul", "Hanna", "Finn", "Lina", "Felix"};
     private static final String[] LAST = {"Müller", "Schmidt", "Dubois", "Rossi", "García", "Novak", "Jansen",
@@ -60,16 +67,39 @@ public final class HospitalDataset {
      * @param progress called with the number of rows written so far, every 100 000 rows and at the end
      */
     public static void write(Path file, long rows, long seed, LongConsumer progress) {
+        write(file, rows, seed, OptionalInt.empty(), progress);
+    }
+
+    /**
+     * Writes {@code rows} patients as {@link #write(Path, long, long, LongConsumer)} does, cutting a
+     * row group every {@code rowGroupRows} rows (the last one may be shorter), so that large files
+     * have as many row groups as a test or benchmark needs. The same seed gives the same rows,
+     * whatever the row group size.
+     *
+     * @param rowGroupRows rows per row group, at least 1; at most {@link #MAX_ROW_GROUP_ROWS}
+     */
+    public static void write(Path file, long rows, long seed, int rowGroupRows, LongConsumer progress) {
+        if (rowGroupRows < 1 || rowGroupRows > MAX_ROW_GROUP_ROWS) {
+            throw new IllegalArgumentException("rowGroupRows must be in 1.." + MAX_ROW_GROUP_ROWS + ", was " + rowGroupRows);
+        }
+        write(file, rows, seed, OptionalInt.of(rowGroupRows), progress);
+    }
+
+    private static void write(Path file, long rows, long seed, OptionalInt rowGroupRows, LongConsumer progress) {
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
             SimpleGroupFactory groups = new SimpleGroupFactory(SCHEMA);
             SplittableRandom random = new SplittableRandom(seed);
-            try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(new LocalOutputFile(file))
+            ExampleParquetWriter.Builder builder = ExampleParquetWriter.builder(new LocalOutputFile(file))
                     .withConf(new PlainParquetConfiguration())
                     .withType(SCHEMA)
                     .withCompressionCodec(CompressionCodecName.SNAPPY)
-                    .withWriteMode(ParquetFileWriter.Mode.OVERWRITE)
-                    .build()) {
+                    .withWriteMode(ParquetFileWriter.Mode.OVERWRITE);
+            if (rowGroupRows.isPresent()) {
+                // The row count decides alone: the byte limit is set above what MAX_ROW_GROUP_ROWS rows take.
+                builder = builder.withRowGroupRowCountLimit(rowGroupRows.getAsInt()).withRowGroupSize(2L << 30);
+            }
+            try (ParquetWriter<Group> writer = builder.build()) {
                 for (long i = 0; i < rows; i++) {
                     writer.write(patient(groups, random, i));
                     if ((i + 1) % 100_000 == 0) {

@@ -1,0 +1,48 @@
+package io.sluice.examples.bench;
+
+import static java.util.Objects.requireNonNull;
+
+import io.sluice.connectors.BatchReader;
+import io.sluice.connectors.BatchSource;
+import io.sluice.connectors.Connectors;
+import io.sluice.connectors.ScanSpec;
+import io.sluice.connectors.SourceConfig;
+import java.nio.file.Path;
+import java.util.List;
+import org.apache.arrow.memory.BufferAllocator;
+
+/**
+ * The Parquet scan alone, in the bench's JVM, on one thread: Sluice's connector
+ * ({@link Connectors} -> {@link BatchSource} -> {@link BatchReader}) reading every granted column
+ * in batches of {@link ScanSpec#DEFAULT_BATCH_ROWS}, as the broker's stream does, and nothing else
+ * (no enforcement, no encoding). Its MB/s are those of the broker's enforced payload for the same
+ * rows, so that it compares with the other contenders: the ceiling the decode stage sets.
+ */
+final class ParquetScan {
+    private final Path file;
+    private final List<String> columns;
+    private final long payloadBytes;
+    private final BufferAllocator allocator;
+    private final Connectors connectors = Connectors.discover();
+
+    ParquetScan(Path file, List<String> columns, long payloadBytes, BufferAllocator allocator) {
+        this.file = requireNonNull(file, "file is null");
+        this.columns = List.copyOf(columns);
+        this.payloadBytes = payloadBytes;
+        this.allocator = requireNonNull(allocator, "allocator is null");
+    }
+
+    Transfer run() throws Exception {
+        return Transfer.timed(() -> {
+            long rows = 0;
+            try (BufferAllocator scanning = allocator.newChildAllocator("parquet-scan", 0, Long.MAX_VALUE);
+                    BatchSource source = connectors.open(SourceConfig.ofFile("parquet", file));
+                    BatchReader reader = source.open(ScanSpec.of(columns), scanning)) {
+                while (reader.loadNextBatch()) {
+                    rows += reader.root().getRowCount();
+                }
+            }
+            return new long[] {payloadBytes, rows};
+        });
+    }
+}
