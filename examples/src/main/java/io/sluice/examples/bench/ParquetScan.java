@@ -6,6 +6,10 @@ import io.sluice.connectors.BatchReader;
 import io.sluice.connectors.BatchSource;
 import io.sluice.connectors.Connectors;
 import io.sluice.connectors.ScanSpec;
+import java.util.ArrayList;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.ValueVector;
+import org.apache.arrow.vector.util.TransferPair;
 import io.sluice.connectors.SourceConfig;
 import java.nio.file.Path;
 import java.util.List;
@@ -30,6 +34,38 @@ final class ParquetScan {
         this.columns = List.copyOf(columns);
         this.payloadBytes = payloadBytes;
         this.allocator = requireNonNull(allocator, "allocator is null");
+    }
+
+    /**
+     * What one stream's decode stage holds, measured through the same connector: the most memory
+     * a batch takes once moved out of the reader (allocations round up, so more than its IPC
+     * bytes), and the most the reader keeps for itself meanwhile (page buffers and other scratch).
+     *
+     * @param batchBytes the largest batch's allocated memory
+     * @param scratchBytes the reader's own memory, at most
+     */
+    record Footprint(long batchBytes, long scratchBytes) {}
+
+    Footprint footprint() {
+        long batch = 0;
+        long scratch = 0;
+        try (BufferAllocator scanning = allocator.newChildAllocator("parquet-scan-footprint", 0, Long.MAX_VALUE);
+                BufferAllocator taken = allocator.newChildAllocator("taken", 0, Long.MAX_VALUE);
+                BatchSource source = connectors.open(SourceConfig.ofFile("parquet", file));
+                BatchReader reader = source.open(ScanSpec.of(columns), scanning)) {
+            while (reader.loadNextBatch()) {
+                List<ValueVector> moved = new ArrayList<>();
+                for (FieldVector vector : reader.root().getFieldVectors()) {
+                    TransferPair transfer = vector.getTransferPair(taken);
+                    transfer.transfer();
+                    moved.add(transfer.getTo());
+                }
+                batch = Math.max(batch, taken.getAllocatedMemory());
+                scratch = Math.max(scratch, scanning.getAllocatedMemory());
+                moved.forEach(ValueVector::close);
+            }
+        }
+        return new Footprint(batch, scratch);
     }
 
     Transfer run() throws Exception {

@@ -3,6 +3,7 @@ package io.sluice.examples.bench;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.broker.stream.ArrowHttpStreamer;
+import io.sluice.broker.stream.DecodeAhead;
 import io.sluice.examples.BrokerClient;
 import io.sluice.examples.Demo;
 import io.sluice.loader.GpuLoader;
@@ -108,8 +109,6 @@ public final class StreamThroughputBench implements Callable<Integer> {
     private static final List<Contender> ROUND_CONTENDERS = List.of(Contender.IPC, Contender.SCAN, Contender.FLIGHT,
             Contender.LOADER, Contender.PYARROW, Contender.RANKS);
     private static final int RANKS = 4;
-    /** Batches a slow stream may hold besides its write queue, read from the broker's stream code (see {@link #slowPhase}). */
-    private static final int BATCHES_IN_FLIGHT = 4;
     private static final Duration START_TIMEOUT = Duration.ofMinutes(2);
 
     @Spec
@@ -328,7 +327,8 @@ public final class StreamThroughputBench implements Callable<Integer> {
                         crowds = consumersPhase(crowd, broker, probe);
                     }
                     if (contenders.contains(Contender.SLOW)) {
-                        slow = Optional.of(slowPhase(crowd, broker, probe, payload / Math.max(1, counted[1])));
+                        ParquetScan.Footprint footprint = new ParquetScan(source.file(), columns, payload, allocator).footprint();
+                        slow = Optional.of(slowPhase(crowd, broker, probe, footprint));
                     }
                 }
                 report(rounds, measured, crowds, slow, payload);
@@ -468,24 +468,26 @@ public final class StreamThroughputBench implements Callable<Integer> {
      *
      * @param idle the broker's memory before, after a full GC: {rss, live heap, off-heap or -1}
      * @param held the same with every slow stream open, at the end of the time bound
-     * @param perStreamBound WRITE_QUEUE_BYTES plus {@link #BATCHES_IN_FLIGHT} mean batches
+     * @param perStreamBound the batches a stream may pin plus the reader's scratch (see {@code slowPhase})
      */
     private record SlowResult(int consumers, long[] idle, long[] held, MemorySampler.Peaks peaks, long perStreamBound,
-            long meanBatchBytes, long bytesRead, double seconds) {}
+            long batchBytes, long readerScratchBytes, long bytesRead, double seconds) {}
 
     /**
      * Slow consumers: each stream stalls on its write queue. What one stream may hold, from the
-     * broker's code ({@code ArrowHttpStreamer}, {@code BlockingResponseWriter}, {@code ResponseChannel}):
-     * the response's write queue ({@link ArrowHttpStreamer#WRITE_QUEUE_BYTES}), which a batch written
-     * in 64 KiB slices may overshoot by one encoded batch; the encoded batch's heap copy until
-     * Netty has written it, the next encode buffer (allocated at the size of the last one), the
-     * enforced Arrow batch (closed once the send returns) and the connector's batch. Counted here as
-     * the queue plus {@link #BATCHES_IN_FLIGHT} mean batches; the Parquet reader's page buffers
-     * (a page per column) come on top.
+     * broker's code (decision 0004, revised): {@link DecodeAhead#AHEAD} decoded batches, the batch
+     * being enforced and encoded, and the batches the response still reads from: its write queue
+     * ({@link ArrowHttpStreamer#WRITE_QUEUE_BYTES} in Netty plus 16 writes of 64 KiB in Vert.x)
+     * pins the batches those bytes lie in, at most one more than they fill; plus the reader's own
+     * scratch (page buffers). Batch and scratch sizes are measured through the same connector;
+     * the largest batch counts for each (allocated memory, which rounds up).
      */
-    private SlowResult slowPhase(ConsumerCrowd crowd, ChildJvm broker, Optional<JvmMemoryProbe> probe, long meanBatch)
-            throws Exception {
-        long bound = ArrowHttpStreamer.WRITE_QUEUE_BYTES + BATCHES_IN_FLIGHT * meanBatch;
+    private SlowResult slowPhase(ConsumerCrowd crowd, ChildJvm broker, Optional<JvmMemoryProbe> probe,
+            ParquetScan.Footprint footprint) throws Exception {
+        long batch = footprint.batchBytes();
+        long queued = ArrowHttpStreamer.WRITE_QUEUE_BYTES + 16 * 64 * 1024;
+        long pinned = DecodeAhead.AHEAD + 1 + (queued + batch - 1) / batch + 1;
+        long bound = pinned * batch + footprint.scratchBytes();
         out.printf("%nslow consumers: %d streams, each reading %d bytes every %d ms (socket receive buffer 64 KiB) for %d s%n",
                 slowConsumers, slowReadBytes, slowIntervalMs, slowSeconds);
         long[] idle = settledMemory(broker, probe);
@@ -499,7 +501,8 @@ public final class StreamThroughputBench implements Callable<Integer> {
             sampler.close();
         }
         MemorySampler.Peaks peaks = sampler.stop();
-        return new SlowResult(slowConsumers, idle, held[0], peaks, bound, meanBatch, outcome.bodyBytes(), outcome.seconds());
+        return new SlowResult(slowConsumers, idle, held[0], peaks, bound, batch, footprint.scratchBytes(),
+                outcome.bodyBytes(), outcome.seconds());
     }
 
     /** The broker's memory after a full GC: {RSS, live heap, off-heap committed}, -1 for what cannot be read. */
@@ -605,9 +608,11 @@ public final class StreamThroughputBench implements Callable<Integer> {
         long bound = slow.perStreamBound() * slow.consumers();
         out.printf("slow consumers: %d streams read %,d bytes in %.1f s (%.1f MB/s in all)%n", slow.consumers(),
                 slow.bytesRead(), slow.seconds(), slow.bytesRead() / 1e6 / slow.seconds());
-        out.printf("  per-stream bound from the broker's code: write queue %s + %d batches of %s (mean) = %s;"
-                        + " %d streams: %s%n", mib(ArrowHttpStreamer.WRITE_QUEUE_BYTES), BATCHES_IN_FLIGHT,
-                mib(slow.meanBatchBytes()), mib(slow.perStreamBound()), slow.consumers(), mib(bound));
+        out.printf("  per-stream bound from the broker's code: %d batches of at most %s allocated (decoded ahead, being"
+                        + " encoded, pinned by the write queue) + the reader's scratch of %s = %s; %d streams: %s%n",
+                (slow.perStreamBound() - slow.readerScratchBytes()) / Math.max(1, slow.batchBytes()),
+                mib(slow.batchBytes()), mib(slow.readerScratchBytes()), mib(slow.perStreamBound()), slow.consumers(),
+                mib(bound));
         out.printf("  broker RSS: %s idle (after a full GC), peak %s while the streams ran%s%n", mib(slow.idle()[0]),
                 mib(slow.peaks().rssBytes()), slow.peaks().rssFromKernel() ? " (VmHWM)" : " (sampled every 100 ms)");
         if (slow.idle()[1] < 0 || slow.held()[1] < 0) {
