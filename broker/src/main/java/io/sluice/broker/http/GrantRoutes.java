@@ -9,6 +9,7 @@ import io.sluice.broker.service.StreamService;
 import io.sluice.broker.stream.ShardRequest;
 import io.sluice.broker.store.StreamRecord;
 import io.sluice.broker.stream.ArrowHttpStreamer;
+import io.sluice.broker.stream.StreamOutcome;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.concurrent.ExecutorService;
@@ -72,7 +73,7 @@ final class GrantRoutes {
                 opened.close();
                 c.response().reset();
                 c.vertx().executeBlocking(() -> {
-                    streams.finish(holder, opened, new StreamService.Outcome(StreamRecord.Status.ABORTED, 0, 0, 0, 0,
+                    streams.finish(holder, opened, new StreamOutcome(StreamRecord.Status.ABORTED, 0, 0, 0, 0,
                             EMPTY_SHA256, java.util.Optional.of("the broker is shutting down")));
                     return null;
                 }, false);

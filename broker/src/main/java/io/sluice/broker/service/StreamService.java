@@ -15,6 +15,7 @@ import io.sluice.broker.store.StreamRecord;
 import io.sluice.broker.store.StreamStore;
 import io.sluice.broker.stream.ShardRequest;
 import io.sluice.broker.stream.ShareScan;
+import io.sluice.broker.stream.StreamOutcome;
 import io.sluice.connectors.BatchSource;
 import io.sluice.connectors.Connectors;
 import io.sluice.connectors.ScanSpec;
@@ -55,20 +56,6 @@ public final class StreamService {
             } finally {
                 allocator.close();
             }
-        }
-    }
-
-    /**
-     * How a stream ended.
-     *
-     * @param rows rows sent; {@code rowsIn} rows read from the source before the row filter and opt-outs
-     */
-    public record Outcome(StreamRecord.Status status, long rows, long rowsIn, long batches, long bytes, String sha256,
-            Optional<String> message) {
-        public Outcome {
-            requireNonNull(status, "status is null");
-            requireNonNull(sha256, "sha256 is null");
-            requireNonNull(message, "message is null");
         }
     }
 
@@ -270,7 +257,7 @@ public final class StreamService {
     }
 
     /** Records how the stream ended, in the streams table and the audit log, in one transaction. */
-    public void finish(Identity holder, OpenedStream stream, Outcome outcome) {
+    public void finish(Identity holder, OpenedStream stream, StreamOutcome outcome) {
         Instant now = clock.instant();
         AuditAction action = outcome.status() == StreamRecord.Status.COMPLETED
                 ? AuditAction.STREAM_CLOSED : AuditAction.STREAM_ABORTED;

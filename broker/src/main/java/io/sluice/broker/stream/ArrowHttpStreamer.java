@@ -2,7 +2,6 @@ package io.sluice.broker.stream;
 
 import static java.util.Objects.requireNonNull;
 
-import io.sluice.broker.service.StreamService.Outcome;
 import io.sluice.broker.store.StreamRecord;
 import io.sluice.policy.enforce.EnforcementPipeline;
 import io.vertx.core.Context;
@@ -65,7 +64,7 @@ public final class ArrowHttpStreamer implements Runnable {
     private final IpcEncoder encoder;
     private final BlockingResponseWriter out;
     private final BooleanSupplier revoked;
-    private final Consumer<Outcome> onEnd;
+    private final Consumer<StreamOutcome> onEnd;
 
     /**
      * Must be called on the response's event loop, after the response's headers are set; then run
@@ -81,13 +80,13 @@ public final class ArrowHttpStreamer implements Runnable {
      */
     public ArrowHttpStreamer(String streamId, ShareBatches batches, EnforcementPipeline pipeline,
             BufferAllocator allocator, AutoCloseable resources, HttpServerResponse response, Context context,
-            BooleanSupplier revoked, Consumer<Outcome> onEnd) {
+            BooleanSupplier revoked, Consumer<StreamOutcome> onEnd) {
         this(streamId, batches, pipeline, allocator, resources, new BlockingResponseWriter(response, context,
                 WRITE_QUEUE_BYTES), revoked, onEnd);
     }
 
     ArrowHttpStreamer(String streamId, ShareBatches batches, EnforcementPipeline pipeline, BufferAllocator allocator,
-            AutoCloseable resources, BlockingResponseWriter out, BooleanSupplier revoked, Consumer<Outcome> onEnd) {
+            AutoCloseable resources, BlockingResponseWriter out, BooleanSupplier revoked, Consumer<StreamOutcome> onEnd) {
         this.streamId = requireNonNull(streamId, "streamId is null");
         this.batches = requireNonNull(batches, "batches is null");
         this.pipeline = requireNonNull(pipeline, "pipeline is null");
@@ -102,7 +101,7 @@ public final class ArrowHttpStreamer implements Runnable {
     @Override
     public void run() {
         Progress sent = new Progress();
-        Outcome outcome;
+        StreamOutcome outcome;
         try {
             outcome = stream(sent);
         } catch (BlockingResponseWriter.ClientGoneException e) {
@@ -120,7 +119,7 @@ public final class ArrowHttpStreamer implements Runnable {
     }
 
     /** Decode -> enforce -> encode -> send, batch by batch; the decode stage is closed before this returns. */
-    private Outcome stream(Progress sent) throws InterruptedException {
+    private StreamOutcome stream(Progress sent) throws InterruptedException {
         try (DecodeAhead decode = DecodeAhead.start(batches, streamId)) {
             send(encoder.schemaMessage(), sent);
             while (true) {
@@ -163,7 +162,7 @@ public final class ArrowHttpStreamer implements Runnable {
         out.send(message);
     }
 
-    private void finish(Outcome outcome) {
+    private void finish(StreamOutcome outcome) {
         boolean recorded = false;
         // The close record is what proves the stream's bytes: a store that is briefly unavailable
         // (failover, a full pool) gets a few tries before the stream is left without one.
@@ -237,13 +236,13 @@ public final class ArrowHttpStreamer implements Runnable {
         long rows;
         long batches;
 
-        Outcome aborted(EnforcementPipeline pipeline, String message) {
-            return new Outcome(StreamRecord.Status.ABORTED, rows, pipeline.rowsIn(), batches, digest.bytes(),
+        StreamOutcome aborted(EnforcementPipeline pipeline, String message) {
+            return new StreamOutcome(StreamRecord.Status.ABORTED, rows, pipeline.rowsIn(), batches, digest.bytes(),
                     digest.sha256Hex(), Optional.of(message));
         }
 
-        Outcome completed(EnforcementPipeline pipeline) {
-            return new Outcome(StreamRecord.Status.COMPLETED, rows, pipeline.rowsIn(), batches, digest.bytes(),
+        StreamOutcome completed(EnforcementPipeline pipeline) {
+            return new StreamOutcome(StreamRecord.Status.COMPLETED, rows, pipeline.rowsIn(), batches, digest.bytes(),
                     digest.sha256Hex(), Optional.empty());
         }
     }

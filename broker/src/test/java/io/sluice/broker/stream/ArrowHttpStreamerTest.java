@@ -3,7 +3,6 @@ package io.sluice.broker.stream;
 import static io.sluice.broker.stream.DecodeAheadTest.awaitCondition;
 import static org.assertj.core.api.Assertions.assertThat;
 
-import io.sluice.broker.service.StreamService.Outcome;
 import io.sluice.broker.store.StreamRecord;
 import io.sluice.connectors.ConnectorErrorCode;
 import io.sluice.connectors.ConnectorException;
@@ -70,7 +69,7 @@ class ArrowHttpStreamerTest {
     void sendsEverySourceBatchAsOneRecordBatchAndRecordsTheHashOfTheBytesReceived() throws Exception {
         IntFunction<Boolean> emptied = b -> b == 2 || b == 7 || b == 11;
         served = new Served(12, 5_000, emptied, ArrowHttpStreamer.WRITE_QUEUE_BYTES);
-        AtomicReference<Outcome> recordedBeforeTheEnd = new AtomicReference<>();
+        AtomicReference<StreamOutcome> recordedBeforeTheEnd = new AtomicReference<>();
 
         byte[] body;
         try (RawHttpClient client = new RawHttpClient(server.actualPort(), "/stream", 0)) {
@@ -81,7 +80,7 @@ class ArrowHttpStreamerTest {
         }
         served.awaitEnd();
 
-        Outcome outcome = served.outcome.get();
+        StreamOutcome outcome = served.outcome.get();
         assertThat(recordedBeforeTheEnd.get()).as("recorded before the response ended").isEqualTo(outcome);
         List<List<String>> expected = served.source.expectedRows();
         assertThat(outcome.status()).isEqualTo(StreamRecord.Status.COMPLETED);
@@ -140,7 +139,7 @@ class ArrowHttpStreamerTest {
         }
         served.awaitEnd();
 
-        Outcome outcome = served.outcome.get();
+        StreamOutcome outcome = served.outcome.get();
         assertThat(outcome.status()).isEqualTo(StreamRecord.Status.ABORTED);
         assertThat(outcome.message()).contains("the client disconnected");
         assertThat(outcome.batches()).isLessThan(batches);
@@ -158,7 +157,7 @@ class ArrowHttpStreamerTest {
         }
         served.awaitEnd();
 
-        Outcome outcome = served.outcome.get();
+        StreamOutcome outcome = served.outcome.get();
         assertThat(outcome.status()).isEqualTo(StreamRecord.Status.ABORTED);
         assertThat(outcome.message()).contains("the client disconnected");
         assertThat(outcome.batches()).isLessThan(50);
@@ -178,7 +177,7 @@ class ArrowHttpStreamerTest {
         }
         served.awaitEnd();
 
-        Outcome outcome = served.outcome.get();
+        StreamOutcome outcome = served.outcome.get();
         assertThat(outcome.status()).isEqualTo(StreamRecord.Status.ABORTED);
         assertThat(outcome.message()).contains("the grant was revoked by a change of the dataset's policy");
         assertThat(outcome.batches()).isEqualTo(3);
@@ -199,7 +198,7 @@ class ArrowHttpStreamerTest {
         }
         served.awaitEnd();
 
-        Outcome outcome = served.outcome.get();
+        StreamOutcome outcome = served.outcome.get();
         assertThat(outcome.status()).isEqualTo(StreamRecord.Status.ABORTED);
         assertThat(outcome.message()).contains("the stream failed: row group 4 of part-0.parquet is truncated");
         assertThat(outcome.batches()).isEqualTo(4);
@@ -211,7 +210,7 @@ class ArrowHttpStreamerTest {
         final BufferAllocator streamAllocator = root.newChildAllocator("stream:test", 0, Long.MAX_VALUE);
         final GeneratedBatches source;
         final int writeQueueBytes;
-        final AtomicReference<Outcome> outcome = new AtomicReference<>();
+        final AtomicReference<StreamOutcome> outcome = new AtomicReference<>();
         final AtomicReference<Exception> resourcesFailure = new AtomicReference<>();
         final AtomicBoolean resourcesClosed = new AtomicBoolean();
         final List<Integer> writes = Collections.synchronizedList(new ArrayList<>());
