@@ -73,6 +73,25 @@ public final class AuditCheckpoints implements AutoCloseable {
         if (current != null && current.size() >= size) {
             return current;
         }
+        return signAt(size);
+    }
+
+    /**
+     * A checkpoint at exactly {@code size}, signed now unless one is stored: what an export of the
+     * first {@code size} records ships with, so that its checkpoint covers every record in it and
+     * no more. Signing a smaller size than the newest is a true statement about a prefix of the log
+     * and harmless: a verifier checks every checkpoint it sees against the same tree.
+     *
+     * @param size at most the tree size this broker has seen
+     */
+    public Signed signAt(long size) {
+        if (size < 0 || size > log.size()) {
+            throw new IllegalArgumentException("size must be in 0.." + log.size() + ", was " + size);
+        }
+        Optional<Signed> stored = find(size);
+        if (stored.isPresent()) {
+            return remember(stored.get());
+        }
         byte[] root = log.tree().root(size);
         String note = signer.sign(new Checkpoint(origin, size, root).body());
         Signed signed = new Signed(size, HEX.formatHex(root), note);
@@ -87,7 +106,15 @@ public final class AuditCheckpoints implements AutoCloseable {
             // Another broker may have stored this size a moment ago; either way, the note is valid.
             LOG.debug("checkpoint {} not stored", size, e);
         }
-        latest = signed;
+        return remember(signed);
+    }
+
+    /** Keeps the newest checkpoint as {@link #latest}; never moves it back to a smaller size. */
+    private synchronized Signed remember(Signed signed) {
+        Signed current = latest;
+        if (current == null || current.size() < signed.size()) {
+            latest = signed;
+        }
         return signed;
     }
 

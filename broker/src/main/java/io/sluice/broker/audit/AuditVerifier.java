@@ -43,12 +43,22 @@ public final class AuditVerifier {
     /**
      * The outcome.
      *
+     * @param records how many records were given
+     * @param covered how many of them, from the first, a verified checkpoint commits to (the largest
+     *     signed one given, or the trusted one when it is larger): only these are verified; the
+     *     records after them are checked for their index and {@code prev} links alone, which
+     *     anyone can recompute, so they are not verified
      * @param problem empty when everything verified; otherwise the first problem, naming the record
      * @param latest the largest verified checkpoint, to remember for next time
      */
-    public record Result(long records, int checkpoints, Optional<String> problem, Optional<Checkpoint> latest) {
+    public record Result(long records, long covered, int checkpoints, Optional<String> problem, Optional<Checkpoint> latest) {
         public boolean ok() {
             return problem.isEmpty();
+        }
+
+        /** The records after the last one a verified checkpoint covers. */
+        public long unsigned() {
+            return records - covered;
         }
     }
 
@@ -84,6 +94,7 @@ public final class AuditVerifier {
         }
         Optional<String> structural = checkRecords(records, leaves);
 
+        long covered = 0;
         if (trusted.isPresent()) {
             Trusted before = trusted.get();
             if (before.size() > tree.size()) {
@@ -94,12 +105,13 @@ public final class AuditVerifier {
                 return failed(records.size(), checkpoints.size(), structural.orElse("the first " + before.size()
                         + " records, verified before, no longer match their checkpoint: history was rewritten"));
             }
+            covered = before.size();
         }
         long previousSize = 0;
         for (Checkpoint checkpoint : checkpoints) {
             if (checkpoint.size() > tree.size()) {
                 return failed(records.size(), checkpoints.size(), structural.orElse("checkpoint at size "
-                        + checkpoint.size() + " is signed, but only " + tree.size() + " records were served:"
+                        + checkpoint.size() + " is signed, but only " + tree.size() + " records are there:"
                         + " records " + tree.size() + ".." + (checkpoint.size() - 1) + " were deleted"));
             }
             if (!Arrays.equals(tree.root(checkpoint.size()), checkpoint.rootHash())) {
@@ -109,11 +121,12 @@ public final class AuditVerifier {
                         + (checkpoint.size() - 1) + " are suspect)"));
             }
             previousSize = checkpoint.size();
+            covered = Math.max(covered, checkpoint.size());
         }
         if (structural.isPresent()) {
             return failed(records.size(), checkpoints.size(), structural.get());
         }
-        return new Result(records.size(), checkpoints.size(), Optional.empty(),
+        return new Result(records.size(), covered, checkpoints.size(), Optional.empty(),
                 checkpoints.isEmpty() ? Optional.empty() : Optional.of(checkpoints.getLast()));
     }
 
@@ -183,6 +196,6 @@ public final class AuditVerifier {
     }
 
     private static Result failed(long records, int checkpoints, String problem) {
-        return new Result(records, checkpoints, Optional.of(problem), Optional.empty());
+        return new Result(records, 0, checkpoints, Optional.of(problem), Optional.empty());
     }
 }

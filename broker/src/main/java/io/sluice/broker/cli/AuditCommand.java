@@ -16,6 +16,7 @@ import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.net.URI;
 import java.net.URLEncoder;
+import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -89,8 +90,11 @@ public final class AuditCommand implements Runnable {
 
     @Command(name = "export", mixinStandardHelpOptions = true,
             description = {"Downloads the audit log as JSON lines (the records' exact bytes) or CSV.",
-                "A JSON-lines export is written with the latest signed checkpoint beside it (FILE.checkpoint),",
-                "so that `sluice audit verify --file FILE` can check it offline."})
+                "The broker records the export (audit.exported) and ends it at that record: a JSON-lines export",
+                "of the whole log is written with the checkpoint signed at exactly its size beside it",
+                "(FILE.checkpoint), so that `sluice audit verify --file FILE` checks every record in it offline.",
+                "A --dataset export is a subset of the log and gets no checkpoint file: recomputing the tree",
+                "needs every record; check a dataset's records with `sluice audit report`."})
     static final class Export implements Callable<Integer> {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
@@ -110,24 +114,60 @@ public final class AuditCommand implements Runnable {
         @Override
         public Integer call() throws IOException {
             BrokerHttp http = options.http();
-            String checkpoint = http.text("/v1/audit/checkpoint");
             String query = "/v1/audit/export?format=" + enc(format) + (dataset == null ? "" : "&dataset=" + enc(dataset));
+            HttpResponse<InputStream> response = http.response(query);
             long bytes;
-            try (InputStream in = http.stream(query); OutputStream file = Files.newOutputStream(out)) {
+            try (InputStream in = response.body(); OutputStream file = Files.newOutputStream(out)) {
                 bytes = in.transferTo(file);
             }
-            if (format.equals("jsonl") && dataset == null) {
-                Files.writeString(Path.of(out + ".checkpoint"), checkpoint);
+            PrintWriter err = spec.commandLine().getErr();
+            err.printf("wrote %,d bytes to %s%n", bytes, out);
+            if (!format.equals("jsonl")) {
+                return 0;
             }
-            spec.commandLine().getErr().printf("wrote %,d bytes to %s%n", bytes, out);
+            long treeSize = response.headers().firstValueAsLong("Sluice-Tree-Size").orElseThrow(() -> new CliException(
+                    http.uri(query) + " did not say which tree size the export ends at (header Sluice-Tree-Size):"
+                            + " the broker is older than this CLI; no checkpoint written"));
+            if (dataset != null) {
+                err.printf("records of dataset %s with an index below %,d; a filtered export has no checkpoint file"
+                        + " (verify --file needs every record): check them with `sluice audit report --dataset %s`%n",
+                        dataset, treeSize, dataset);
+                return 0;
+            }
+            long lines;
+            try (var all = Files.lines(out, StandardCharsets.UTF_8)) {
+                lines = all.filter(line -> !line.isEmpty()).count();
+            }
+            if (lines != treeSize) {
+                throw new CliException("the export holds " + lines + " records but the broker ended it at tree size "
+                        + treeSize + ": the download was cut short; export again");
+            }
+            Path checkpoint = Path.of(out + ".checkpoint");
+            Files.writeString(checkpoint, checkpointAt(http, treeSize));
+            err.printf("wrote the checkpoint signed at size %,d, covering every record in the export, to %s%n",
+                    treeSize, checkpoint);
             return 0;
+        }
+
+        /** The stored checkpoint at exactly {@code size}, which the broker signed when the export began. */
+        private static String checkpointAt(BrokerHttp http, long size) {
+            JsonNode first = http.json("/v1/audit/checkpoints?limit=1&after=" + (size - 1)).path("checkpoints").path(0);
+            if (first.path("size").asLong(-1) != size) {
+                throw new CliException("the broker has no checkpoint at size " + size + ", where the export ends");
+            }
+            return first.path("note").asText();
         }
     }
 
     @Command(name = "verify", mixinStandardHelpOptions = true,
             description = {"Recomputes the audit log's Merkle tree from the records' exact bytes, checks every signed",
-                "checkpoint and the consistency with the checkpoint verified last time (kept in --state),",
-                "and names the first record that was modified, deleted, inserted or reordered.",
+                "checkpoint and the consistency with the checkpoint verified last time, and names the first",
+                "record that was modified, deleted, inserted or reordered.",
+                "Records after the last signed checkpoint are not verified (their links can be recomputed by",
+                "anyone): verify fails on them unless --accept-unsigned-tail is given, and then counts them.",
+                "The largest checkpoint verified is remembered in DIR/" + AuditVerifyState.FILE_NAME + ", where DIR is",
+                "--state, else $XDG_STATE_HOME/sluice, else $HOME/.local/state/sluice; it never moves back:",
+                "an older export is verified against its own checkpoint and leaves the remembered one as it is.",
                 "Exit code 0: verified; 1: the log does not verify; 2: could not check."})
     static final class Verify implements Callable<Integer> {
         @picocli.CommandLine.Spec
@@ -142,27 +182,40 @@ public final class AuditCommand implements Runnable {
         @Option(names = "--file", description = "verify a JSON-lines export instead of a broker (with FILE.checkpoint beside it)")
         Path file;
 
-        @Option(names = "--state", description = "where the last verified checkpoint is kept (default: ~/.sluice/audit-verify-state.json)")
+        @Option(names = "--state", paramLabel = "DIR", description = "directory keeping the last verified checkpoint"
+                + " (default: $XDG_STATE_HOME/sluice, else $HOME/.local/state/sluice)")
         Path state;
+
+        @Option(names = "--accept-unsigned-tail", description = "exit 0 although records after the last signed"
+                + " checkpoint are present; they are counted as NOT verified")
+        boolean acceptUnsignedTail;
 
         @Override
         public Integer call() throws IOException {
             NoteVerifier verifier = NoteVerifier.parse(Files.readString(publicKey).trim());
-            Path statePath = state != null ? state : Path.of(System.getProperty("user.home"), ".sluice", "audit-verify-state.json");
-            Optional<AuditVerifier.Trusted> trusted = readState(statePath, verifier.name());
+            AuditVerifyState remembered = new AuditVerifyState(
+                    AuditVerifyState.directory(Optional.ofNullable(state), System.getenv()));
+            Optional<AuditVerifier.Trusted> trusted = remembered.read(verifier.name());
             List<byte[]> records;
-            List<String> notes;
+            List<String> notes = new ArrayList<>();
             BrokerHttp http = null;
             if (file != null) {
                 records = readLines(file);
                 Path checkpoint = Path.of(file + ".checkpoint");
-                notes = Files.exists(checkpoint) ? List.of(Files.readString(checkpoint)) : List.of();
+                if (Files.exists(checkpoint)) {
+                    notes.add(Files.readString(checkpoint));
+                }
             } else {
                 http = options.http();
-                notes = fetchCheckpoints(http);
-                records = fetchRecords(http);
+                // Sign the head now and fetch no record past the largest checkpoint: nothing unsigned.
+                http.text("/v1/audit/checkpoint");
+                records = fetchRecords(http, fetchCheckpoints(http, notes));
             }
-            AuditVerifier.Result result = new AuditVerifier(verifier).verify(records, notes, trusted);
+            // An export smaller than the checkpoint verified before is an older export, not a log with
+            // records deleted; with no consistency proof in it, it is checked against its own checkpoint.
+            boolean older = file != null && trusted.isPresent() && trusted.get().size() > records.size();
+            AuditVerifier.Result result = new AuditVerifier(verifier).verify(records, notes,
+                    older ? Optional.empty() : trusted);
             PrintWriter out = spec.commandLine().getOut();
             if (result.ok() && http != null && trusted.isPresent() && result.latest().isPresent()) {
                 Optional<String> fork = checkConsistency(http, trusted.get(), result.latest().get());
@@ -179,30 +232,61 @@ public final class AuditCommand implements Runnable {
                 out.printf("FAILED: no signed checkpoint to verify %,d records against%n", result.records());
                 return 1;
             }
+            if (result.unsigned() > 0 && !acceptUnsignedTail) {
+                boolean one = result.unsigned() == 1;
+                out.printf("FAILED: %s %s not covered by a signed checkpoint, which covers records 0..%d: %s may have"
+                        + " been altered or appended; pass --accept-unsigned-tail to accept %s unverified%n",
+                        tail(result), one ? "is" : "are", result.covered() - 1, one ? "it" : "they", one ? "it" : "them");
+                return 1;
+            }
             Checkpoint latest = result.latest().get();
-            writeState(statePath, verifier.name(), latest);
-            out.printf("OK: %,d records; %d signed checkpoints verified, the latest at size %,d (root %s) by %s%n",
-                    result.records(), result.checkpoints(), latest.size(),
-                    HexFormat.of().formatHex(latest.rootHash()), verifier.name());
+            boolean moved = remembered.remember(latest);
+            String checked = String.format("%d signed checkpoints verified, the latest at size %,d (root %s) by %s",
+                    result.checkpoints(), latest.size(), HexFormat.of().formatHex(latest.rootHash()), verifier.name());
+            if (result.unsigned() > 0) {
+                out.printf("OK: %,d of %,d records verified; %s after the last signed checkpoint NOT verified"
+                        + " (--accept-unsigned-tail); %s%n", result.covered(), result.records(), tail(result), checked);
+            } else {
+                out.printf("OK: %,d records; %s%n", result.records(), checked);
+            }
+            if (older) {
+                out.printf("this export is older than the checkpoint verified before (size %,d): it was checked against"
+                        + " its own checkpoint only; the remembered checkpoint stays at size %,d%n",
+                        trusted.get().size(), trusted.get().size());
+            } else if (!moved && trusted.isPresent() && trusted.get().size() > latest.size()) {
+                out.printf("the remembered checkpoint stays at size %,d%n", trusted.get().size());
+            }
             return 0;
         }
 
-        private static List<String> fetchCheckpoints(BrokerHttp http) {
-            List<String> notes = new ArrayList<>();
+        /** "1 record (index 12)" or "3 records (index 12..14)": the records no verified checkpoint covers. */
+        private static String tail(AuditVerifier.Result result) {
+            long first = result.covered();
+            long last = result.records() - 1;
+            return first == last ? "1 record (index " + first + ")"
+                    : String.format("%,d records (index %d..%d)", result.unsigned(), first, last);
+        }
+
+        /** Fills {@code notes} with every stored checkpoint and returns the largest size among them. */
+        private static long fetchCheckpoints(BrokerHttp http, List<String> notes) {
             long after = -1;
+            long largest = 0;
             while (true) {
                 JsonNode page = http.json("/v1/audit/checkpoints?limit=" + PAGE + "&after=" + after).path("checkpoints");
-                page.forEach(c -> notes.add(c.path("note").asText()));
+                for (JsonNode checkpoint : page) {
+                    notes.add(checkpoint.path("note").asText());
+                    largest = Math.max(largest, checkpoint.path("size").asLong());
+                }
                 if (page.size() < PAGE) {
-                    return notes;
+                    return largest;
                 }
                 after = page.get(page.size() - 1).path("size").asLong();
             }
         }
 
-        private static List<byte[]> fetchRecords(BrokerHttp http) {
+        /** Records 0 to {@code size} - 1, or fewer if the broker serves fewer (the verifier then says which are missing). */
+        private static List<byte[]> fetchRecords(BrokerHttp http, long size) {
             List<byte[]> records = new ArrayList<>();
-            long size = http.json("/v1/audit/entries?start=0&end=0").path("treeSize").asLong();
             for (long start = 0; start < size; start += PAGE) {
                 JsonNode entries = http.json("/v1/audit/entries?start=" + start + "&end=" + Math.min(size, start + PAGE))
                         .path("entries");
@@ -240,25 +324,6 @@ public final class AuditCommand implements Runnable {
                 }
             }
             return records;
-        }
-
-        private static Optional<AuditVerifier.Trusted> readState(Path path, String origin) throws IOException {
-            if (!Files.exists(path)) {
-                return Optional.empty();
-            }
-            JsonNode entry = JSON.readTree(path.toFile()).path(origin);
-            if (entry.isMissingNode()) {
-                return Optional.empty();
-            }
-            return Optional.of(new AuditVerifier.Trusted(entry.path("size").asLong(),
-                    HexFormat.of().parseHex(entry.path("rootHash").asText())));
-        }
-
-        private static void writeState(Path path, String origin, Checkpoint latest) throws IOException {
-            ObjectNode all = Files.exists(path) ? (ObjectNode) JSON.readTree(path.toFile()) : JSON.createObjectNode();
-            all.putObject(origin).put("size", latest.size()).put("rootHash", HexFormat.of().formatHex(latest.rootHash()));
-            Files.createDirectories(path.toAbsolutePath().getParent());
-            Files.writeString(path, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(all));
         }
     }
 

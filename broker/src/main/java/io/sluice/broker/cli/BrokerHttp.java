@@ -60,6 +60,16 @@ final class BrokerHttp {
         return send(pathAndQuery).body();
     }
 
+    /** A 200 response, for its headers and its body as a stream; the caller closes the body. */
+    HttpResponse<InputStream> response(String pathAndQuery) {
+        return send(pathAndQuery);
+    }
+
+    /** This broker's URL for {@code pathAndQuery}, for messages. */
+    URI uri(String pathAndQuery) {
+        return broker.resolve(pathAndQuery);
+    }
+
     private HttpResponse<InputStream> send(String pathAndQuery) {
         URI uri = broker.resolve(pathAndQuery);
         HttpRequest.Builder request = HttpRequest.newBuilder(uri).timeout(Duration.ofMinutes(10)).GET();

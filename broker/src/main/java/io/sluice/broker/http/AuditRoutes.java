@@ -55,6 +55,12 @@ final class AuditRoutes {
         Blocking.run(ctx, () -> page(auditLog.query(query), query.limit()), (c, json) -> Blocking.json(c, 200, json));
     }
 
+    /**
+     * Appends the {@code audit.exported} record, signs a checkpoint at exactly the tree size that
+     * includes it ({@code Sluice-Tree-Size}), and streams the matching records below that size. An
+     * unfiltered JSON-lines export is therefore the whole log up to a signed checkpoint, its own
+     * export record last; records appended while it streams belong to the next export.
+     */
     void export(RoutingContext ctx) {
         Identity caller = AuthenticationHandler.identity(ctx);
         AuditExportFormat format = AuditExportFormat.parse(Optional.ofNullable(ctx.request().getParam("format")).orElse("jsonl"));
@@ -63,14 +69,15 @@ final class AuditRoutes {
                 .with("format", format.name().toLowerCase(java.util.Locale.ROOT))
                 .with("requestId", RequestIds.of(ctx))
                 .with("message", "filters " + ctx.request().query());
-        Blocking.run(ctx, () -> auditLog.append(exported), (c, ignored) -> {
+        Blocking.run(ctx, () -> checkpoints.signAt(auditLog.append(exported).index() + 1), (c, signed) -> {
             c.response().setStatusCode(200)
                     .putHeader("Content-Type", format.contentType())
-                    .putHeader("Content-Disposition", "attachment; filename=\"sluice-audit." + format.extension() + "\"");
+                    .putHeader("Content-Disposition", "attachment; filename=\"sluice-audit." + format.extension() + "\"")
+                    .putHeader("Sluice-Tree-Size", Long.toString(signed.size()));
             BlockingResponseWriter out = new BlockingResponseWriter(c.response(), c.vertx().getOrCreateContext(),
                     4 * EXPORT_CHUNK_BYTES);
             try {
-                exportThreads.execute(() -> writeExport(out, format, query));
+                exportThreads.execute(() -> writeExport(out, format, query, signed.size()));
             } catch (RejectedExecutionException e) {
                 c.response().reset();
             }
@@ -146,11 +153,15 @@ final class AuditRoutes {
         }, (c, json) -> Blocking.json(c, 200, json));
     }
 
-    private void writeExport(BlockingResponseWriter out, AuditExportFormat format, AuditQuery query) {
+    /** Writes the records matching {@code query} with an index below {@code treeSize}. */
+    private void writeExport(BlockingResponseWriter out, AuditExportFormat format, AuditQuery query, long treeSize) {
         StringBuilder chunk = new StringBuilder(EXPORT_CHUNK_BYTES + 4096);
         try {
             write(out, chunk.append(format.header()));
             auditLog.stream(query, entry -> {
+                if (entry.index() >= treeSize) {
+                    return;
+                }
                 chunk.append(format.line(entry));
                 if (chunk.length() >= EXPORT_CHUNK_BYTES) {
                     write(out, chunk);

@@ -1,0 +1,109 @@
+package io.sluice.broker.cli;
+
+import static java.util.Objects.requireNonNull;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.broker.audit.AuditVerifier;
+import io.sluice.broker.audit.tlog.Checkpoint;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.HexFormat;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * What {@code sluice audit verify} remembers between runs: per log (the checkpoint origin), the
+ * largest checkpoint it has verified. The remembered checkpoint only moves forward: verifying an
+ * older export leaves it as it was.
+ *
+ * <p>Kept in {@code audit-verify-state.json} inside the directory given with {@code --state}, else
+ * {@code $XDG_STATE_HOME/sluice}, else {@code $HOME/.local/state/sluice}. Not thread-safe; one CLI
+ * run uses one instance.
+ */
+final class AuditVerifyState {
+    static final String FILE_NAME = "audit-verify-state.json";
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static final HexFormat HEX = HexFormat.of();
+
+    private final Path file;
+
+    AuditVerifyState(Path directory) {
+        this.file = requireNonNull(directory, "directory is null").resolve(FILE_NAME);
+    }
+
+    /**
+     * The state directory: {@code option} when given, else {@code $XDG_STATE_HOME/sluice} (when set
+     * to an absolute path, as the XDG base-directory rules ask), else {@code $HOME/.local/state/sluice}.
+     * Reads the environment, never the {@code user.home} property, so that {@code HOME=... sluice}
+     * means what it says.
+     */
+    static Path directory(Optional<Path> option, Map<String, String> env) {
+        if (option.isPresent()) {
+            return option.get();
+        }
+        String xdg = env.get("XDG_STATE_HOME");
+        if (xdg != null && !xdg.isBlank() && Path.of(xdg).isAbsolute()) {
+            return Path.of(xdg, "sluice");
+        }
+        String home = env.get("HOME");
+        if (home != null && !home.isBlank()) {
+            return Path.of(home, ".local", "state", "sluice");
+        }
+        throw new CliException("cannot tell where to keep the verified checkpoint: neither XDG_STATE_HOME nor HOME"
+                + " is set; give a directory with --state DIR");
+    }
+
+    Path file() {
+        return file;
+    }
+
+    /** The checkpoint verified last for this log, if any. */
+    Optional<AuditVerifier.Trusted> read(String origin) {
+        JsonNode entry = all().path(origin);
+        if (entry.isMissingNode()) {
+            return Optional.empty();
+        }
+        return Optional.of(new AuditVerifier.Trusted(entry.path("size").asLong(), HEX.parseHex(entry.path("rootHash").asText())));
+    }
+
+    /**
+     * Remembers {@code verified} for its log unless a checkpoint at least as large is remembered.
+     *
+     * @return true when the state moved forward (or was empty)
+     */
+    boolean remember(Checkpoint verified) {
+        ObjectNode all = all();
+        JsonNode before = all.path(verified.origin());
+        if (!before.isMissingNode() && before.path("size").asLong() >= verified.size()) {
+            return false;
+        }
+        all.putObject(verified.origin()).put("size", verified.size()).put("rootHash", HEX.formatHex(verified.rootHash()));
+        try {
+            Files.createDirectories(file.toAbsolutePath().getParent());
+            Path temporary = file.resolveSibling(FILE_NAME + ".tmp");
+            Files.writeString(temporary, JSON.writerWithDefaultPrettyPrinter().writeValueAsString(all));
+            Files.move(temporary, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new CliException("cannot write the verify state " + file + ": " + e.getMessage());
+        }
+        return true;
+    }
+
+    private ObjectNode all() {
+        if (!Files.exists(file)) {
+            return JSON.createObjectNode();
+        }
+        try {
+            if (JSON.readTree(file.toFile()) instanceof ObjectNode object) {
+                return object;
+            }
+            throw new CliException("the verify state " + file + " is not a JSON object; move it away to start afresh");
+        } catch (IOException e) {
+            throw new CliException("cannot read the verify state " + file + ": " + e.getMessage());
+        }
+    }
+}
