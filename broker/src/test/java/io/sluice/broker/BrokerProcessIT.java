@@ -83,8 +83,9 @@ class BrokerProcessIT {
             assertThat(recorded(restarted.uri(), auditor, "grant.issued", "grant")).containsAll(grants);
             assertThat(recorded(restarted.uri(), auditor, "stream.opened", "stream")).containsAll(streams);
 
-            Path state = dir.resolve("state.json");
-            Files.writeString(state, trustedState);
+            Path state = dir.resolve("verify-state");
+            Files.createDirectories(state);
+            Files.writeString(state.resolve("audit-verify-state.json"), trustedState);
             Path key = data.resolve(AuditSigningKey.PUBLIC_KEY_FILE);
             Cli verified = cli("audit", "verify", "--broker", restarted.uri().toString(), "--token", auditor,
                     "--public-key", key.toString(), "--state", state.toString());
@@ -128,7 +129,7 @@ class BrokerProcessIT {
                     String auditor = TestHttp.devToken(broker.uri(), "ines", "authority", "compliance-officer");
                     Cli verified = cli("audit", "verify", "--broker", broker.uri().toString(), "--token", auditor,
                             "--public-key", dataA.resolve(AuditSigningKey.PUBLIC_KEY_FILE).toString(),
-                            "--state", dir.resolve("state-" + broker.uri().getPort() + ".json").toString());
+                            "--state", dir.resolve("verify-state-" + broker.uri().getPort()).toString());
                     assertThat(verified.output()).startsWith("OK: 800 records");
                 }
             }

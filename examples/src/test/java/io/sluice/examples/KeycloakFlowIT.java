@@ -85,7 +85,7 @@ class KeycloakFlowIT {
             cli.setErr(new PrintWriter(out, true));
             int exit = cli.execute("audit", "verify", "--broker", broker.uri().toString(), "--oidc-issuer", realm.toString(),
                     "--client-id", "auditor", "--client-secret-file", secret.toString(), "--public-key", key.toString(),
-                    "--state", dir.resolve("state.json").toString());
+                    "--state", dir.resolve("verify-state").toString());
             assertThat(out.toString()).startsWith("OK: ");
             assertThat(exit).isZero();
         }

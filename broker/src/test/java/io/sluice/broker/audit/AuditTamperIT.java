@@ -61,7 +61,7 @@ class AuditTamperIT {
         BrokerConfig config = BrokerConfig.embedded(dir);
         try (Broker broker = Broker.start(config)) {
             String auditor = logWithRecords(broker);
-            Path state = dir.resolve("verify-state.json");
+            Path state = dir.resolve("verify-state");
             assertThat(verify(broker, auditor, state)).startsWith("OK: " + RECORDS + " records");
 
             try (Connection connection = DriverManager.getConnection(config.jdbcUrl());
@@ -84,12 +84,12 @@ class AuditTamperIT {
             assertThat(run("audit", "export", "--broker", broker.uri().toString(), "--token", auditor,
                     "--out", export.toString()).exitCode()).isZero();
             assertThat(run("audit", "verify", "--file", export.toString(), "--public-key", key.toString(),
-                    "--state", dir.resolve("offline-state.json").toString()).output()).startsWith("OK: ");
+                    "--state", dir.resolve("offline-state").toString()).output()).startsWith("OK: ");
 
             List<String> lines = Files.readAllLines(export);
             Files.write(export, lines.subList(1, lines.size()));
             Cli altered = run("audit", "verify", "--file", export.toString(), "--public-key", key.toString(),
-                    "--state", dir.resolve("other-state.json").toString());
+                    "--state", dir.resolve("other-state").toString());
             assertThat(altered.exitCode()).isEqualTo(1);
             assertThat(altered.output()).startsWith("FAILED: record 0 was deleted");
         }
