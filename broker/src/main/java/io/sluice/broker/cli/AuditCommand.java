@@ -90,11 +90,11 @@ public final class AuditCommand implements Runnable {
 
     @Command(name = "export", mixinStandardHelpOptions = true,
             description = {"Downloads the audit log as JSON lines (the records' exact bytes) or CSV.",
-                "The broker records the export (audit.exported) and ends it at that record: a JSON-lines export",
-                "of the whole log is written with the checkpoint signed at exactly its size beside it",
-                "(FILE.checkpoint), so that `sluice audit verify --file FILE` checks every record in it offline.",
-                "A --dataset export is a subset of the log and gets no checkpoint file: recomputing the tree",
-                "needs every record; check a dataset's records with `sluice audit report`."})
+                "The broker records the export (audit.exported) and ends it there. A JSON-lines",
+                "export of the whole log is written with the checkpoint signed at exactly its",
+                "size beside it (FILE.checkpoint): `sluice audit verify --file FILE` checks",
+                "every record in it offline. A --dataset export is a subset and gets no",
+                "checkpoint file (the tree needs every record): use `sluice audit report`."})
     static final class Export implements Callable<Integer> {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
@@ -160,14 +160,16 @@ public final class AuditCommand implements Runnable {
     }
 
     @Command(name = "verify", mixinStandardHelpOptions = true,
-            description = {"Recomputes the audit log's Merkle tree from the records' exact bytes, checks every signed",
-                "checkpoint and the consistency with the checkpoint verified last time, and names the first",
-                "record that was modified, deleted, inserted or reordered.",
-                "Records after the last signed checkpoint are not verified (their links can be recomputed by",
-                "anyone): verify fails on them unless --accept-unsigned-tail is given, and then counts them.",
-                "The largest checkpoint verified is remembered in DIR/" + AuditVerifyState.FILE_NAME + ", where DIR is",
-                "--state, else $XDG_STATE_HOME/sluice, else $HOME/.local/state/sluice; it never moves back:",
-                "an older export is verified against its own checkpoint and leaves the remembered one as it is.",
+            description = {"Recomputes the audit log's Merkle tree from the records' exact bytes,",
+                "checks every signed checkpoint and the consistency with the checkpoint",
+                "verified last time, and names the first record that was modified, deleted,",
+                "inserted or reordered.",
+                "Records after the last signed checkpoint are not verified (anyone can",
+                "recompute their links): verify fails on them unless --accept-unsigned-tail",
+                "is given, and then says how many it did not verify.",
+                "The largest checkpoint verified is kept in DIR/" + AuditVerifyState.FILE_NAME + ";",
+                "DIR is --state, else $XDG_STATE_HOME/sluice, else $HOME/.local/state/sluice.",
+                "It never moves back: an older export is checked against its own checkpoint.",
                 "Exit code 0: verified; 1: the log does not verify; 2: could not check."})
     static final class Verify implements Callable<Integer> {
         @picocli.CommandLine.Spec
