@@ -117,7 +117,7 @@ public final class ServeCommand implements Callable<Integer> {
         if (clientCa != null && tlsCert == null) {
             throw new IllegalArgumentException("--client-ca needs HTTPS: give --tls-cert and --tls-key too");
         }
-        BrokerConfig config = new BrokerConfig(host, port, dataDir,
+        return new BrokerConfig(host, port, dataDir,
                 sources != null ? sources : dataDir.resolve("sources"), Optional.ofNullable(database),
                 Optional.ofNullable(oidcIssuer).map(issuer -> new BrokerConfig.Oidc(issuer, oidcAudience, oidcClockSkew)),
                 Optional.ofNullable(tlsCert).map(cert -> new BrokerConfig.Tls(cert, tlsKey, Optional.ofNullable(clientCa))),
