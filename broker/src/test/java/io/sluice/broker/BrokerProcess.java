@@ -54,7 +54,7 @@ public final class BrokerProcess implements AutoCloseable {
             return new BrokerProcess(process, listening.get(60, TimeUnit.SECONDS));
         } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
             process.destroyForcibly();
-            throw new IOException("broker process did not start within 60 s; see " + log, e);
+            throw new IOException("broker process did not start within 60 s; its output ends with:\n" + tail(log), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             process.destroyForcibly();
@@ -88,6 +88,15 @@ public final class BrokerProcess implements AutoCloseable {
         process.destroy();
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             kill();
+        }
+    }
+
+    private static String tail(Path log) {
+        try {
+            List<String> lines = java.nio.file.Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+        } catch (IOException e) {
+            return "(" + log + " unreadable: " + e.getMessage() + ")";
         }
     }
 

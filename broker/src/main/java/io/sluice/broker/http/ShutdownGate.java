@@ -34,7 +34,6 @@ final class ShutdownGate implements Handler<RoutingContext> {
     @Override
     public void handle(RoutingContext ctx) {
         if (running.draining()) {
-            ctx.response().putHeader("Connection", "close");
             ctx.fail(refusal());
         } else {
             ctx.next();

@@ -300,15 +300,14 @@ public final class StreamService {
                                 .with("shard", left.shard())
                                 .with("shards", left.shards())
                                 .with("epoch", left.epoch())
-                                .with("openedAt", left.openedAt().toString())
                                 .with("rows", left.rows())
                                 .with("rowsIn", left.rowsIn())
                                 .with("batches", left.batches())
                                 .with("bytes", left.bytes())
-                                .with("broker", streams.brokerId())
                                 .with("outcome", "interrupted")
-                                .with("message", "the broker serving the stream stopped without recording its end;"
-                                        + " the counts are the last recorded, not what was sent"),
+                                .with("message", "broker " + streams.brokerId() + " stopped without recording the end"
+                                        + " of the stream opened at " + left.openedAt() + "; the counts are the last"
+                                        + " recorded, not what was sent"),
                         connection -> {
                             if (!streams.interrupt(connection, left.id(), now)) {
                                 throw new IllegalStateException("stream '" + left.id() + "' is no longer running");
