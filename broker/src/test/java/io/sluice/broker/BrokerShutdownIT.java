@@ -70,7 +70,12 @@ class BrokerShutdownIT {
                 long signalled = System.nanoTime();
                 broker.terminate();
                 // Draining: a new request is refused with 503 while the running stream still has its grace.
+                // (The signal is handled asynchronously: poll until the gate is shut.)
                 var refused = TestHttp.get(broker.uri(), "/v1/catalog", lab);
+                while (refused.statusCode() == 200 && System.nanoTime() - signalled < grace.toNanos()) {
+                    Thread.sleep(20);
+                    refused = TestHttp.get(broker.uri(), "/v1/catalog", lab);
+                }
                 assertThat(refused.statusCode()).isEqualTo(503);
                 assertThat(refused.body()).contains("\"error\":\"shutting_down\"").contains(
                         "\"message\":\"the broker is shutting down and accepts no new requests;"
