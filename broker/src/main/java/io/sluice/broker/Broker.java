@@ -19,6 +19,7 @@ import io.sluice.broker.store.Database;
 import io.sluice.broker.store.DatasetStore;
 import io.sluice.broker.store.GrantStore;
 import io.sluice.broker.store.StreamStore;
+import io.sluice.broker.stream.RunningStreams;
 import io.sluice.connectors.Connectors;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
@@ -43,14 +44,29 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A running broker: owns Vert.x, the HTTP server, the store, the audit log, the one Arrow root
- * allocator and the stream threads, and closes them in reverse order.
+ * allocator, the stream threads and its identity (see {@link BrokerIdentity}).
+ *
+ * <p>Start-up closes the streams an earlier, killed process of this identity left running
+ * ({@code stream.interrupted}) before it serves. {@link #close()} shuts down gracefully, in an
+ * order that puts every stream's end on record before the log is sealed: refuse new requests,
+ * let running streams finish within {@link BrokerConfig#shutdownGrace()}, stop the rest (each
+ * records {@code stream.aborted} with what it sent), close the connections, join the stream
+ * threads, close Vert.x, sign a final checkpoint, close the audit log, the store and the
+ * allocator. No thread the broker started outlives {@code close()}.
  */
 public final class Broker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
     /** The largest batch a connector may build for one stream: bounds the memory a hostile source can claim. */
     private static final long MAX_BATCH_BYTES = 256L * 1024 * 1024;
 
+    /** After a stop, how long the stopped streams get to record their end. */
+    private static final Duration STOP_WAIT = Duration.ofSeconds(10);
+    /** How long close waits for stream and export threads after the connections are closed. */
+    private static final Duration THREAD_WAIT = Duration.ofSeconds(10);
+
     private final BrokerConfig config;
+    private final BrokerIdentity identity;
+    private final RunningStreams running;
     private final Vertx vertx;
     private final Database database;
     private final AuditLog auditLog;
@@ -58,10 +74,14 @@ public final class Broker implements AutoCloseable {
     private final BufferAllocator allocator;
     private final ExecutorService streamThreads;
     private final HttpServer server;
+    private boolean closed;
 
-    private Broker(BrokerConfig config, Vertx vertx, Database database, AuditLog auditLog,
-            AuditCheckpoints checkpoints, BufferAllocator allocator, ExecutorService streamThreads, HttpServer server) {
+    private Broker(BrokerConfig config, BrokerIdentity identity, RunningStreams running, Vertx vertx, Database database,
+            AuditLog auditLog, AuditCheckpoints checkpoints, BufferAllocator allocator, ExecutorService streamThreads,
+            HttpServer server) {
         this.config = config;
+        this.identity = identity;
+        this.running = running;
         this.vertx = vertx;
         this.database = database;
         this.auditLog = auditLog;
@@ -76,6 +96,7 @@ public final class Broker implements AutoCloseable {
         requireNonNull(config, "config is null");
         createDirectories(config);
         Clock clock = Clock.systemUTC();
+        BrokerIdentity identity = BrokerIdentity.acquire(config.dataDir());
         Vertx vertx = Vertx.vertx();
         Database database = null;
         BufferAllocator allocator = null;
@@ -98,7 +119,14 @@ public final class Broker implements AutoCloseable {
                     sources, config.purposes(), revocations, clock);
             GrantService grants = new GrantService(datasets, grantStore, auditLog, clock, config.grantTtl());
             StreamService streams = new StreamService(grants, datasets, revocations, pseudonymMasterKey(config),
-                    new StreamStore(database), auditLog, connectors, allocator, clock);
+                    new StreamStore(database, identity.id()), auditLog, connectors, allocator, clock);
+            // The embedded H2 store is held by this one process, so streams from before owners were recorded are ours too.
+            int interrupted = streams.interruptLeftRunning(config.database().isEmpty());
+            if (interrupted > 0) {
+                LOG.warn("closed {} stream(s) an earlier run of broker {} left running as interrupted", interrupted,
+                        identity.id());
+            }
+            RunningStreams running = new RunningStreams();
             Optional<DevTokenIssuer> devIssuer = Optional.empty();
             TokenVerifier verifier;
             if (config.oidc().isPresent()) {
@@ -112,14 +140,16 @@ public final class Broker implements AutoCloseable {
             }
             Optional<NodeCertificateValidator> nodes = nodeValidator(config);
             var services = new ApiRouter.Services(datasets, grants, streams, auditLog, checkpoints, database, verifier,
-                    devIssuer, nodes, streamThreads, config.maxRequestBytes());
+                    devIssuer, nodes, streamThreads, running, config.maxRequestBytes());
             HttpServer server = vertx.createHttpServer(serverOptions(config, nodes))
                     .requestHandler(ApiRouter.create(vertx, services))
                     .listen()
                     .toCompletionStage().toCompletableFuture().join();
-            return new Broker(config, vertx, database, auditLog, checkpoints, allocator, streamThreads, server);
+            return new Broker(config, identity, running, vertx, database, auditLog, checkpoints, allocator, streamThreads,
+                    server);
         } catch (RuntimeException e) {
             closeQuietly(vertx, streamThreads, checkpoints, auditLog, database, allocator);
+            identity.close();
             throw e;
         }
     }
@@ -180,22 +210,66 @@ public final class Broker implements AutoCloseable {
         return config;
     }
 
+    /** This broker's identity in the stream rows it writes. */
+    public String brokerId() {
+        return identity.id();
+    }
+
+    /**
+     * Shuts down gracefully (see the class comment for the order); blocks up to the shutdown grace
+     * plus a few seconds. Idempotent: a second call returns once the first has finished.
+     */
     @Override
-    public void close() {
-        server.close().toCompletionStage().toCompletableFuture().join();
-        streamThreads.shutdownNow();
+    public synchronized void close() {
+        if (closed) {
+            return;
+        }
+        closed = true;
+        boolean interrupted = false;
+        // 1. New requests get 503 shutting_down; running streams go on.
+        running.drain();
         try {
-            if (!streamThreads.awaitTermination(10, TimeUnit.SECONDS)) {
-                LOG.warn("streams still running after 10 s; closing anyway");
+            // 2. Running streams may finish within the grace, recording stream.closed.
+            if (!running.awaitIdle(config.shutdownGrace())) {
+                // 3. The rest stop before their next batch and record stream.aborted with what they sent.
+                int stopped = running.stopAll();
+                LOG.warn("{} stream(s) still running after the shutdown grace of {} s: stopped", stopped,
+                        config.shutdownGrace().toMillis() / 1000.0);
+                if (!running.awaitIdle(STOP_WAIT)) {
+                    LOG.error("{} stopped stream(s) did not record their end within {} s", running.size(),
+                            STOP_WAIT.toSeconds());
+                }
             }
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
+            interrupted = true;
+            running.stopAll();
         }
+        // 4. Close the connections (a client that stopped reading lets go of the stream's buffers).
+        server.close().toCompletionStage().toCompletableFuture().join();
+        // 5. Join every stream and export thread.
+        streamThreads.shutdown();
+        try {
+            if (!streamThreads.awaitTermination(THREAD_WAIT.toSeconds(), TimeUnit.SECONDS)) {
+                LOG.warn("stream threads still running {} s after the connections closed: interrupting them",
+                        THREAD_WAIT.toSeconds());
+                streamThreads.shutdownNow();
+                streamThreads.awaitTermination(THREAD_WAIT.toSeconds(), TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            interrupted = true;
+            streamThreads.shutdownNow();
+        }
+        // 6. Vert.x: event loops and the worker pool (requests that were past the gate end here).
         vertx.close().toCompletionStage().toCompletableFuture().join();
+        // 7. A last signed checkpoint over every record, then the log, the store and the memory.
         checkpoints.close();
         auditLog.close();
         database.close();
         allocator.close();
+        identity.close();
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     private static void createDirectories(BrokerConfig config) {

@@ -25,6 +25,8 @@ import java.util.Optional;
  * @param purposes which purposes count as narrower cases of which (a permission for
  *     {@code scientific-research} also covers {@code model-training} under it)
  * @param jdbcAllowedHosts the database hosts JDBC sources may reach; empty = JDBC sources off
+ * @param shutdownGrace on shutdown, how long running streams may take to finish before they are
+ *     ended as aborted; 0 ends them at once
  */
 public record BrokerConfig(
         String host,
@@ -38,9 +40,13 @@ public record BrokerConfig(
         long maxRequestBytes,
         String auditOrigin,
         PurposeHierarchy purposes,
-        List<String> jdbcAllowedHosts) {
+        List<String> jdbcAllowedHosts,
+        Duration shutdownGrace) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
+    public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
+    /** A grace longer than this is a mistake: orchestrators kill a process long before. */
+    public static final Duration MAX_SHUTDOWN_GRACE = Duration.ofHours(1);
     public static final String DEFAULT_AUDIT_ORIGIN = "sluice.local/audit";
 
     /**
@@ -108,12 +114,17 @@ public record BrokerConfig(
         }
         requireNonNull(purposes, "purposes is null");
         jdbcAllowedHosts = List.copyOf(requireNonNull(jdbcAllowedHosts, "jdbcAllowedHosts is null"));
+        requireNonNull(shutdownGrace, "shutdownGrace is null");
+        if (shutdownGrace.isNegative() || shutdownGrace.compareTo(MAX_SHUTDOWN_GRACE) > 0) {
+            throw new IllegalArgumentException("shutdownGrace must be in 0..3600 s, was " + shutdownGrace.toMillis() + " ms");
+        }
     }
 
     /** Embedded defaults: loopback, any free port, H2 and sources under {@code dataDir}, dev issuer on. */
     public static BrokerConfig embedded(Path dataDir) {
         return new BrokerConfig(DEFAULT_HOST, 0, dataDir, dataDir.resolve("sources"), Optional.empty(), Optional.empty(),
-                Optional.empty(), Duration.ofHours(24), 1024 * 1024, DEFAULT_AUDIT_ORIGIN, PurposeHierarchy.DEFAULT, List.of());
+                Optional.empty(), Duration.ofHours(24), 1024 * 1024, DEFAULT_AUDIT_ORIGIN, PurposeHierarchy.DEFAULT, List.of(),
+                DEFAULT_SHUTDOWN_GRACE);
     }
 
     /** Whether the embedded development token issuer is on: only when no real issuer is configured. */
@@ -123,36 +134,42 @@ public record BrokerConfig(
 
     public BrokerConfig withPort(int newPort) {
         return new BrokerConfig(host, newPort, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace);
     }
 
     public BrokerConfig withSourcesDir(Path newSourcesDir) {
         return new BrokerConfig(host, port, dataDir, newSourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace);
     }
 
     /** The same configuration on an external database (PostgreSQL). */
     public BrokerConfig withDatabase(String jdbcUrl) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, Optional.of(jdbcUrl), oidc, tls, grantTtl,
-                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace);
     }
 
     /** The same configuration accepting tokens of an OIDC issuer instead of the development issuer. */
     public BrokerConfig withOidc(Oidc issuer) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, Optional.of(issuer), tls, grantTtl,
-                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace);
     }
 
     /** The same configuration serving HTTPS. */
     public BrokerConfig withTls(Tls newTls) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, Optional.of(newTls), grantTtl,
-                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace);
     }
 
     /** The same configuration letting JDBC sources reach these hosts. */
     public BrokerConfig withJdbcAllowedHosts(List<String> hosts) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, hosts);
+                auditOrigin, purposes, hosts, shutdownGrace);
+    }
+
+    /** The same configuration with another shutdown grace. */
+    public BrokerConfig withShutdownGrace(Duration grace) {
+        return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
+                auditOrigin, purposes, jdbcAllowedHosts, grace);
     }
 
     /** The JDBC URL the store uses. */

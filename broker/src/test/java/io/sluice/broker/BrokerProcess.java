@@ -27,6 +27,12 @@ public final class BrokerProcess implements AutoCloseable {
     }
 
     public static BrokerProcess start(Path dataDir, Path sourcesDir, String jdbcUrl) throws IOException {
+        return start(dataDir, sourcesDir, jdbcUrl, List.of());
+    }
+
+    /** With more {@code sluice serve} options, e.g. {@code --shutdown-grace PT2S}. */
+    public static BrokerProcess start(Path dataDir, Path sourcesDir, String jdbcUrl, List<String> options)
+            throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
         // The same JVM flags this test JVM got from the parent pom's sluice.jvm.flags, not a second copy.
@@ -39,6 +45,7 @@ public final class BrokerProcess implements AutoCloseable {
         command.add("io.sluice.broker.cli.SluiceCommand");
         command.addAll(List.of("serve", "--port", "0", "--data-dir", dataDir.toString(), "--sources",
                 sourcesDir.toString(), "--db", jdbcUrl));
+        command.addAll(options);
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         CompletableFuture<URI> listening = new CompletableFuture<>();
         Path log = dataDir.resolve("broker-" + process.pid() + ".log");
@@ -47,7 +54,7 @@ public final class BrokerProcess implements AutoCloseable {
             return new BrokerProcess(process, listening.get(60, TimeUnit.SECONDS));
         } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
             process.destroyForcibly();
-            throw new IOException("broker process did not start within 60 s; see " + log, e);
+            throw new IOException("broker process did not start within 60 s; its output ends with:\n" + tail(log), e);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             process.destroyForcibly();
@@ -57,6 +64,17 @@ public final class BrokerProcess implements AutoCloseable {
 
     public URI uri() {
         return uri;
+    }
+
+    /** SIGTERM: the broker shuts down gracefully. Returns at once; see {@link #awaitExit}. */
+    public void terminate() {
+        process.destroy();
+    }
+
+    /** The exit code, once the process has ended within {@code timeout}; empty if it still runs. */
+    public java.util.OptionalInt awaitExit(java.time.Duration timeout) throws InterruptedException {
+        return process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)
+                ? java.util.OptionalInt.of(process.exitValue()) : java.util.OptionalInt.empty();
     }
 
     /** SIGKILL: no shutdown hook runs, nothing is flushed. */
@@ -70,6 +88,15 @@ public final class BrokerProcess implements AutoCloseable {
         process.destroy();
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             kill();
+        }
+    }
+
+    private static String tail(Path log) {
+        try {
+            List<String> lines = java.nio.file.Files.readAllLines(log);
+            return String.join("\n", lines.subList(Math.max(0, lines.size() - 15), lines.size()));
+        } catch (IOException e) {
+            return "(" + log + " unreadable: " + e.getMessage() + ")";
         }
     }
 

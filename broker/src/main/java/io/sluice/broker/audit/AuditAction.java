@@ -12,6 +12,7 @@ public enum AuditAction {
     STREAM_OPENED("stream.opened"),
     STREAM_CLOSED("stream.closed"),
     STREAM_ABORTED("stream.aborted"),
+    STREAM_INTERRUPTED("stream.interrupted"),
     AUTH_FAILED("auth.failed"),
     AUDIT_EXPORTED("audit.exported");
 

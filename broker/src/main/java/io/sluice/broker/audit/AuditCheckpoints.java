@@ -147,8 +147,32 @@ public final class AuditCheckpoints implements AutoCloseable {
         return list(size - 1, 1).stream().filter(s -> s.size() == size).findFirst();
     }
 
+    /**
+     * Stops the timer and waits for its thread to end, then signs a last checkpoint over every
+     * record the log holds, so the records of a shutdown are covered. Call before the log closes.
+     */
     @Override
     public void close() {
-        timer.shutdownNow();
+        timer.shutdown();
+        boolean interrupted = false;
+        try {
+            if (!timer.awaitTermination(10, TimeUnit.SECONDS)) {
+                LOG.warn("the checkpoint timer did not end within 10 s; interrupting it");
+                timer.shutdownNow();
+                timer.awaitTermination(10, TimeUnit.SECONDS);
+            }
+        } catch (InterruptedException e) {
+            interrupted = true;
+            timer.shutdownNow();
+        }
+        try {
+            Signed last = signIfGrown();
+            LOG.info("final audit checkpoint: {} records, root {}", last.size(), last.rootHex());
+        } catch (RuntimeException e) {
+            LOG.error("the final audit checkpoint could not be signed; the next start signs one", e);
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
     }
 }

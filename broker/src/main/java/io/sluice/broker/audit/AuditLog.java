@@ -72,6 +72,11 @@ public final class AuditLog implements AutoCloseable {
     /** One queued append; {@code event == null} asks the writer only to catch up with the database. */
     private record Pending(AuditEvent event, Effect effect, CompletableFuture<AuditEntry> done) {}
 
+    /** Queued by {@link #close()}: the writer commits everything queued before it, then ends. */
+    private static final Pending END = new Pending(null, Effect.NONE, new CompletableFuture<>());
+    /** How long {@link #close()} lets the writer commit what is queued before it interrupts it. */
+    private static final long CLOSE_WAIT_MILLIS = TimeUnit.SECONDS.toMillis(30);
+
     public AuditLog(Database database, Clock clock) {
         this.database = requireNonNull(database, "database is null");
         this.clock = requireNonNull(clock, "clock is null");
@@ -168,14 +173,37 @@ public final class AuditLog implements AutoCloseable {
         }
     }
 
-    /** Stops the writer; appends queued after this fail with {@link AuditUnavailableException}. */
+    /**
+     * Commits what is queued, then stops the writer and waits for it to end; appends made after
+     * this fail with {@link AuditUnavailableException}. The writer is not interrupted while it
+     * commits (an interrupt can close the H2 file it writes), unless it is still busy after 30 s.
+     */
     @Override
     public void close() {
+        if (closed) {
+            return;
+        }
         closed = true;
-        writer.interrupt();
+        boolean interrupted = false;
+        while (true) {
+            try {
+                queue.put(END);
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
         try {
-            writer.join(TimeUnit.SECONDS.toMillis(10));
+            writer.join(CLOSE_WAIT_MILLIS);
+            if (writer.isAlive()) {
+                LOG.warn("the audit writer is still committing after {} ms; interrupting it", CLOSE_WAIT_MILLIS);
+                writer.interrupt();
+                writer.join();
+            }
         } catch (InterruptedException e) {
+            interrupted = true;
+        }
+        if (interrupted) {
             Thread.currentThread().interrupt();
         }
         List<Pending> left = new ArrayList<>();
@@ -220,14 +248,18 @@ public final class AuditLog implements AutoCloseable {
 
     private void writeLoop() {
         List<Pending> batch = new ArrayList<>(MAX_BATCH);
-        while (!closed) {
+        boolean end = false;
+        while (!end) {
             try {
                 batch.add(queue.take());
             } catch (InterruptedException e) {
                 break;
             }
             queue.drainTo(batch, MAX_BATCH - 1);
-            commit(batch);
+            end = batch.remove(END);
+            if (!batch.isEmpty()) {
+                commit(batch);
+            }
             batch.clear();
         }
     }

@@ -16,7 +16,10 @@ import java.util.concurrent.CountDownLatch;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
-/** {@code sluice serve}: runs a broker until interrupted. */
+/**
+ * {@code sluice serve}: runs a broker until SIGTERM or SIGINT, then shuts it down gracefully
+ * (running streams get {@code --shutdown-grace} to finish; see {@link Broker#close()}) and exits 0.
+ */
 @Command(name = "serve",
         mixinStandardHelpOptions = true,
         description = {"Runs a broker.",
@@ -76,30 +79,49 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--jdbc-allowed-hosts", split = ",", description = "database hosts JDBC sources may reach (default: none: JDBC sources off)")
     List<String> jdbcAllowedHosts = List.of();
 
+    @Option(names = "--shutdown-grace", defaultValue = "PT30S", description = {"on SIGTERM, how long running streams may"
+        + " take to finish before they are ended as aborted, ISO-8601 (default: ${DEFAULT-VALUE})",
+        "New requests are refused with 503 meanwhile."})
+    Duration shutdownGrace;
+
     @Override
     public Integer call() throws InterruptedException, java.io.IOException {
+        BrokerConfig config = config();
+        Broker broker = Broker.start(config);
+        CountDownLatch stopRequested = new CountDownLatch(1);
+        // SIGTERM and SIGINT end the wait below, and the broker closes on this thread, so the process
+        // exits 0 after a clean shutdown (a JVM ended by the signal itself exits 143).
+        for (String name : List.of("TERM", "INT")) {
+            sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> stopRequested.countDown());
+        }
+        // Any other way out (System.exit elsewhere, SIGHUP) still closes the broker; close is idempotent.
+        Thread hook = Thread.ofPlatform().name("sluice-shutdown").unstarted(broker::close);
+        Runtime.getRuntime().addShutdownHook(hook);
+        System.out.println("listening on " + broker.uri());
+        System.out.println("sources: " + config.sourcesDir() + "/<organisation>/   data: " + config.dataDir());
+        System.out.flush();
+        stopRequested.await();
+        System.out.println("shutting down (grace " + config.shutdownGrace() + ")");
+        System.out.flush();
+        broker.close();
+        System.out.println("stopped");
+        System.out.flush();
+        return 0;
+    }
+
+    /** The broker configuration the options describe. */
+    BrokerConfig config() throws java.io.IOException {
         if ((tlsCert == null) != (tlsKey == null)) {
             throw new IllegalArgumentException("--tls-cert and --tls-key go together");
         }
         if (clientCa != null && tlsCert == null) {
             throw new IllegalArgumentException("--client-ca needs HTTPS: give --tls-cert and --tls-key too");
         }
-        BrokerConfig config = new BrokerConfig(host, port, dataDir,
+        return new BrokerConfig(host, port, dataDir,
                 sources != null ? sources : dataDir.resolve("sources"), Optional.ofNullable(database),
                 Optional.ofNullable(oidcIssuer).map(issuer -> new BrokerConfig.Oidc(issuer, oidcAudience, oidcClockSkew)),
                 Optional.ofNullable(tlsCert).map(cert -> new BrokerConfig.Tls(cert, tlsKey, Optional.ofNullable(clientCa))),
-                grantTtl, maxRequestBytes, auditOrigin, purposeHierarchy(), jdbcAllowedHosts);
-        Broker broker = Broker.start(config);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(() -> {
-            broker.close();
-            stopped.countDown();
-        }));
-        System.out.println("listening on " + broker.uri());
-        System.out.println("sources: " + config.sourcesDir() + "/<organisation>/   data: " + config.dataDir());
-        System.out.flush();
-        stopped.await();
-        return 0;
+                grantTtl, maxRequestBytes, auditOrigin, purposeHierarchy(), jdbcAllowedHosts, shutdownGrace);
     }
 
     private PurposeHierarchy purposeHierarchy() throws java.io.IOException {

@@ -12,6 +12,7 @@ import io.sluice.broker.service.DatasetService;
 import io.sluice.broker.service.GrantService;
 import io.sluice.broker.service.StreamService;
 import io.sluice.broker.store.Database;
+import io.sluice.broker.stream.RunningStreams;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
@@ -31,7 +32,8 @@ public final class ApiRouter {
     /** The collaborators the routes act through. */
     public record Services(DatasetService datasets, GrantService grants, StreamService streams, AuditLog auditLog,
             AuditCheckpoints checkpoints, Database database, TokenVerifier verifier, Optional<DevTokenIssuer> devIssuer,
-            Optional<NodeCertificateValidator> nodes, ExecutorService streamThreads, long maxRequestBytes) {
+            Optional<NodeCertificateValidator> nodes, ExecutorService streamThreads, RunningStreams running,
+            long maxRequestBytes) {
         public Services {
             requireNonNull(datasets, "datasets is null");
             requireNonNull(grants, "grants is null");
@@ -43,12 +45,14 @@ public final class ApiRouter {
             requireNonNull(devIssuer, "devIssuer is null");
             requireNonNull(nodes, "nodes is null");
             requireNonNull(streamThreads, "streamThreads is null");
+            requireNonNull(running, "running is null");
         }
     }
 
     public static Router create(Vertx vertx, Services services) {
         Router router = Router.router(vertx);
         router.route().handler(RequestIds.create());
+        router.route().handler(ShutdownGate.create(services.running()));
         router.route().handler(BodyHandler.create(false).setBodyLimit(services.maxRequestBytes()));
         router.route().failureHandler(ErrorHandler.create());
 
@@ -67,7 +71,8 @@ public final class ApiRouter {
         AuthenticationHandler authenticate = AuthenticationHandler.create(services.verifier(), services.auditLog());
         AuditLog log = services.auditLog();
         DatasetRoutes datasets = new DatasetRoutes(services.datasets());
-        GrantRoutes grants = new GrantRoutes(services.grants(), services.streams(), services.streamThreads());
+        GrantRoutes grants = new GrantRoutes(services.grants(), services.streams(), services.streamThreads(),
+                services.running());
         AuditRoutes audit = new AuditRoutes(services.auditLog(), services.checkpoints(), services.streamThreads());
 
         router.post("/v1/datasets").handler(authenticate)

@@ -9,6 +9,7 @@ import io.sluice.broker.service.StreamService;
 import io.sluice.broker.stream.ShardRequest;
 import io.sluice.broker.store.StreamRecord;
 import io.sluice.broker.stream.ArrowHttpStreamer;
+import io.sluice.broker.stream.RunningStreams;
 import io.sluice.broker.stream.StreamOutcome;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -24,12 +25,17 @@ final class GrantRoutes {
     private final GrantService grants;
     private final StreamService streams;
     private final ExecutorService streamThreads;
+    private final RunningStreams running;
 
-    GrantRoutes(GrantService grants, StreamService streams, ExecutorService streamThreads) {
+    GrantRoutes(GrantService grants, StreamService streams, ExecutorService streamThreads, RunningStreams running) {
         this.grants = requireNonNull(grants, "grants is null");
         this.streams = requireNonNull(streams, "streams is null");
         this.streamThreads = requireNonNull(streamThreads, "streamThreads is null");
+        this.running = requireNonNull(running, "running is null");
     }
+
+    /** An opened stream and its place among the running ones, held until its streamer has ended. */
+    private record Admitted(RunningStreams.Ticket ticket, StreamService.OpenedStream opened) {}
 
     void request(RoutingContext ctx) {
         JsonObject body = JsonBodies.object(ctx);
@@ -57,7 +63,18 @@ final class GrantRoutes {
                 JsonBodies.longParam(ctx, "from", 0));
         String remote = String.valueOf(ctx.request().remoteAddress());
         var node = NodeHandler.node(ctx);
-        Blocking.run(ctx, () -> streams.open(holder, grantId, shard, node, RequestIds.of(ctx), remote), (c, opened) -> {
+        Blocking.run(ctx, () -> {
+            // Admitted before it opens, so a shutdown either refuses it or waits for its end to be on record.
+            RunningStreams.Ticket ticket = running.admit().orElseThrow(ShutdownGate::refusal);
+            try {
+                return new Admitted(ticket, streams.open(holder, grantId, shard, node, RequestIds.of(ctx), remote));
+            } catch (RuntimeException e) {
+                ticket.close();
+                throw e;
+            }
+        }, (c, admitted) -> {
+            RunningStreams.Ticket ticket = admitted.ticket();
+            StreamService.OpenedStream opened = admitted.opened();
             c.response()
                     .setStatusCode(200)
                     .putHeader("Content-Type", ARROW_STREAM)
@@ -66,15 +83,26 @@ final class GrantRoutes {
             ArrowHttpStreamer streamer = new ArrowHttpStreamer(opened.streamId(), opened.batches(), opened.pipeline(),
                     opened.allocator(), opened, c.response(), c.vertx().getOrCreateContext(),
                     streams.revocationWatch(opened), outcome -> streams.finish(holder, opened, outcome));
+            ticket.attach(streamer);
             try {
-                streamThreads.execute(streamer);
+                streamThreads.execute(() -> {
+                    try {
+                        streamer.run();
+                    } finally {
+                        ticket.close();
+                    }
+                });
             } catch (RejectedExecutionException e) {
                 // The broker is shutting down: nothing was sent; give the buffers back and record why.
                 opened.close();
                 c.response().reset();
                 c.vertx().executeBlocking(() -> {
-                    streams.finish(holder, opened, new StreamOutcome(StreamRecord.Status.ABORTED, 0, 0, 0, 0,
-                            EMPTY_SHA256, java.util.Optional.of("the broker is shutting down")));
+                    try {
+                        streams.finish(holder, opened, new StreamOutcome(StreamRecord.Status.ABORTED, 0, 0, 0, 0,
+                                EMPTY_SHA256, java.util.Optional.of("the broker is shutting down")));
+                    } finally {
+                        ticket.close();
+                    }
                     return null;
                 }, false);
             }

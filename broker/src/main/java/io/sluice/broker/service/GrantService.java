@@ -110,6 +110,11 @@ public final class GrantService {
         };
     }
 
+    /** The grant with this id, whoever holds it; for the broker's own bookkeeping, not for callers. */
+    public Optional<Grant> find(String grantId) {
+        return grants.find(grantId);
+    }
+
     /** The grant, if the caller holds it; an attempt on someone else's grant is audited. */
     public Grant held(Identity holder, String grantId, String requestId) {
         Grant grant = grants.find(grantId).orElseThrow(() ->

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.sluice.broker.BrokerErrorCode;
 import io.sluice.broker.BrokerException;
+import io.sluice.broker.audit.Actor;
 import io.sluice.broker.audit.AuditAction;
 import io.sluice.broker.audit.AuditEvent;
 import io.sluice.broker.audit.AuditLog;
@@ -272,6 +273,52 @@ public final class StreamService {
                         .with("message", outcome.message().orElse(null)),
                 connection -> streams.finish(connection, stream.streamId(), outcome.status(), outcome.rows(),
                         outcome.rowsIn(), outcome.batches(), outcome.bytes(), outcome.sha256(), now));
+    }
+
+    /**
+     * Closes every stream this broker identity left {@code RUNNING} (its previous process was
+     * killed before it could record their end): each gets a {@code stream.interrupted} record with
+     * what the store knows of it and the status {@code INTERRUPTED}. Call once at start-up, before
+     * the broker serves; blocking. Returns how many were closed.
+     *
+     * @param includeUnowned also streams opened before streams named their broker: only safe when
+     *     no other broker can be serving them (the embedded H2 store, which one process holds)
+     */
+    public int interruptLeftRunning(boolean includeUnowned) {
+        int closed = 0;
+        for (StreamRecord left : streams.leftRunning(includeUnowned)) {
+            Optional<Grant> grant = grants.find(left.grantId());
+            Actor holder = new Actor(left.subject(), left.organisation(), grant.map(Grant::roles).orElse(List.of()));
+            Instant now = clock.instant();
+            try {
+                auditLog.append(AuditEvent.of(AuditAction.STREAM_INTERRUPTED, holder)
+                                .with("dataset", grant.map(Grant::datasetId).orElse(null))
+                                .with("policyVersion", grant.map(Grant::policyVersion).orElse(null))
+                                .with("purpose", grant.map(Grant::purpose).orElse(null))
+                                .with("grant", left.grantId())
+                                .with("stream", left.id())
+                                .with("shard", left.shard())
+                                .with("shards", left.shards())
+                                .with("epoch", left.epoch())
+                                .with("rows", left.rows())
+                                .with("rowsIn", left.rowsIn())
+                                .with("batches", left.batches())
+                                .with("bytes", left.bytes())
+                                .with("outcome", "interrupted")
+                                .with("message", "broker " + streams.brokerId() + " stopped without recording the end"
+                                        + " of the stream opened at " + left.openedAt() + "; the counts are the last"
+                                        + " recorded, not what was sent"),
+                        connection -> {
+                            if (!streams.interrupt(connection, left.id(), now)) {
+                                throw new IllegalStateException("stream '" + left.id() + "' is no longer running");
+                            }
+                        });
+                closed++;
+            } catch (IllegalStateException e) {
+                // Closed meanwhile (another start on the same identity); nothing to record.
+            }
+        }
+        return closed;
     }
 
     /** How an audit record names the training node: its id, region and certificate. */

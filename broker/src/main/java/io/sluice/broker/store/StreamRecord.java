@@ -29,8 +29,11 @@ public record StreamRecord(
         Instant openedAt,
         Optional<Instant> closedAt) {
 
-    /** Where a stream stands. */
-    public enum Status { RUNNING, COMPLETED, ABORTED }
+    /**
+     * Where a stream stands. {@code INTERRUPTED}: the broker serving it stopped without recording
+     * its end (killed); its counts are those last recorded, not what was sent.
+     */
+    public enum Status { RUNNING, COMPLETED, ABORTED, INTERRUPTED }
 
     public StreamRecord {
         requireNonNull(id, "id is null");

@@ -6,24 +6,36 @@ import java.sql.Connection;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Instant;
+import java.util.List;
 import java.util.Optional;
 
-/** Streams and their final counts. Blocking; call from worker threads. */
+/**
+ * Streams and their final counts. Each stream row names the broker that opened it (see
+ * {@link #brokerId()}). Blocking; call from worker threads.
+ */
 public final class StreamStore {
     private static final String COLUMNS = "id, grant_id, subject, organisation, shard, shards, epoch, status,"
             + " row_count, rows_in, batch_count, byte_count, sha256, opened_at, closed_at";
 
     private final Database database;
+    private final String brokerId;
 
-    public StreamStore(Database database) {
+    /** @param brokerId the broker identity written into every stream this store inserts */
+    public StreamStore(Database database, String brokerId) {
         this.database = requireNonNull(database, "database is null");
+        this.brokerId = requireNonNull(brokerId, "brokerId is null");
+    }
+
+    public String brokerId() {
+        return brokerId;
     }
 
     public void insert(Connection connection, StreamRecord stream) throws SQLException {
-        Sql.update(connection, "INSERT INTO streams (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        Sql.update(connection, "INSERT INTO streams (" + COLUMNS + ", broker_id)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 stream.id(), stream.grantId(), stream.subject(), stream.organisation(), stream.shard(),
                 stream.shards(), stream.epoch(), stream.status().name(), stream.rows(), stream.rowsIn(), stream.batches(),
-                stream.bytes(), stream.sha256().orElse(null), stream.openedAt(), stream.closedAt().orElse(null));
+                stream.bytes(), stream.sha256().orElse(null), stream.openedAt(), stream.closedAt().orElse(null), brokerId);
     }
 
     /** Streams opened under a grant, read inside the caller's transaction. */
@@ -42,6 +54,27 @@ public final class StreamStore {
         if (updated != 1) {
             throw new SQLException("stream " + id + " does not exist");
         }
+    }
+
+    /**
+     * Streams this broker identity opened that are still {@code RUNNING}, i.e. left running by an
+     * earlier process of this broker that was killed; with {@code includeUnowned}, also those
+     * opened before streams named their broker.
+     */
+    public List<StreamRecord> leftRunning(boolean includeUnowned) {
+        try (Connection connection = database.connection()) {
+            return Sql.query(connection, "SELECT " + COLUMNS + " FROM streams WHERE status = ? AND (broker_id = ?"
+                            + (includeUnowned ? " OR broker_id IS NULL" : "") + ") ORDER BY opened_at, id",
+                    StreamStore::map, StreamRecord.Status.RUNNING.name(), brokerId);
+        } catch (SQLException e) {
+            throw new StoreException("cannot read the streams left running", e);
+        }
+    }
+
+    /** Marks a stream left running as {@code INTERRUPTED}; false when it is no longer running. */
+    public boolean interrupt(Connection connection, String id, Instant closedAt) throws SQLException {
+        return Sql.update(connection, "UPDATE streams SET status = ?, closed_at = ? WHERE id = ? AND status = ?",
+                StreamRecord.Status.INTERRUPTED.name(), closedAt, id, StreamRecord.Status.RUNNING.name()) == 1;
     }
 
     public Optional<StreamRecord> find(String id) {

@@ -53,6 +53,9 @@ public final class ArrowHttpStreamer implements Runnable {
     /** How long the end of a stream waits for the response to let go of the buffers it was given. */
     static final Duration RELEASE_WAIT = Duration.ofSeconds(30);
     private static final int CLOSE_ATTEMPTS = 3;
+    /** After a shutdown's stop, how long the end waits for the response to let go before leaving it to the connection's close. */
+    static final Duration STOPPED_RELEASE_WAIT = Duration.ofSeconds(1);
+    static final String SHUTTING_DOWN = "the broker is shutting down";
 
     private static final Logger LOG = LoggerFactory.getLogger(ArrowHttpStreamer.class);
 
@@ -65,6 +68,11 @@ public final class ArrowHttpStreamer implements Runnable {
     private final BlockingResponseWriter out;
     private final BooleanSupplier revoked;
     private final Consumer<StreamOutcome> onEnd;
+    /** Guards {@link #runner} and {@link #recording}: a stop interrupts only a thread that is not recording the end. */
+    private final Object phase = new Object();
+    private Thread runner;
+    private boolean recording;
+    private volatile boolean stopped;
 
     /**
      * Must be called on the response's event loop, after the response's headers are set; then run
@@ -98,24 +106,58 @@ public final class ArrowHttpStreamer implements Runnable {
         this.encoder = new IpcEncoder(pipeline.outputSchema());
     }
 
+    /**
+     * Asks the stream to stop (the broker is shutting down): it stops before its next batch, or at
+     * once when it waits for the client or the decoder, and records {@code stream.aborted} with what
+     * it sent. Its thread is interrupted only while it streams, never while it records its end, so
+     * the record is not lost to the interrupt. Any thread; idempotent.
+     */
+    public void stop() {
+        synchronized (phase) {
+            stopped = true;
+            if (runner != null && !recording) {
+                runner.interrupt();
+            }
+        }
+    }
+
     @Override
     public void run() {
+        synchronized (phase) {
+            runner = Thread.currentThread();
+        }
         Progress sent = new Progress();
         StreamOutcome outcome;
+        boolean interrupted = false;
         try {
             outcome = stream(sent);
         } catch (BlockingResponseWriter.ClientGoneException e) {
             outcome = sent.aborted(pipeline, "the client disconnected");
         } catch (DecodeAhead.Interrupted e) {
-            outcome = sent.aborted(pipeline, "the broker is shutting down");
+            interrupted = true;
+            outcome = sent.aborted(pipeline, SHUTTING_DOWN);
         } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-            outcome = sent.aborted(pipeline, "the broker is shutting down");
+            interrupted = true;
+            outcome = sent.aborted(pipeline, SHUTTING_DOWN);
         } catch (RuntimeException e) {
             LOG.warn("stream {} failed after {} batches", streamId, sent.batches, e);
             outcome = sent.aborted(pipeline, "the stream failed: " + e.getMessage());
         }
-        finish(outcome);
+        synchronized (phase) {
+            recording = true;
+        }
+        // A stop's interrupt has done its work (woken a wait); cleared so that recording the end can block.
+        interrupted |= Thread.interrupted();
+        try {
+            finish(outcome);
+        } finally {
+            synchronized (phase) {
+                runner = null;
+            }
+            if (interrupted && !stopped) {
+                Thread.currentThread().interrupt(); // an interrupt from elsewhere: keep it for the owner of the thread
+            }
+        }
     }
 
     /** Decode -> enforce -> encode -> send, batch by batch; the decode stage is closed before this returns. */
@@ -125,6 +167,9 @@ public final class ArrowHttpStreamer implements Runnable {
             while (true) {
                 if (out.clientGone()) {
                     return sent.aborted(pipeline, "the client disconnected");
+                }
+                if (stopped) {
+                    return sent.aborted(pipeline, SHUTTING_DOWN);
                 }
                 if (revoked.getAsBoolean()) {
                     return sent.aborted(pipeline, "the grant was revoked by a change of the dataset's policy");
@@ -190,7 +235,8 @@ public final class ArrowHttpStreamer implements Runnable {
     private void closeResources() {
         boolean released = false;
         boolean interrupted = false;
-        long deadline = System.nanoTime() + RELEASE_WAIT.toNanos();
+        // Stopped by a shutdown: the connections close next, which lets go of the buffers; do not hold the shutdown up.
+        long deadline = System.nanoTime() + (stopped ? STOPPED_RELEASE_WAIT : RELEASE_WAIT).toNanos();
         // Uninterruptibly: a broker shutting down interrupts the stream, and a reset connection lets go at once.
         while (true) {
             try {

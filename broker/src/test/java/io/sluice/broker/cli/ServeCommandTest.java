@@ -1,0 +1,45 @@
+package io.sluice.broker.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import io.sluice.broker.BrokerConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** {@code sluice serve}'s options mapped to the broker configuration. */
+class ServeCommandTest {
+
+    private static BrokerConfig parse(String... args) throws Exception {
+        ServeCommand command = new ServeCommand();
+        new CommandLine(command).parseArgs(args);
+        return command.config();
+    }
+
+    @Test
+    void shutdownGraceDefaultsToThirtySeconds() throws Exception {
+        BrokerConfig config = parse();
+        assertThat(config.shutdownGrace()).isEqualTo(Duration.ofSeconds(30)).isEqualTo(BrokerConfig.DEFAULT_SHUTDOWN_GRACE);
+        assertThat(BrokerConfig.embedded(Path.of("data")).shutdownGrace()).isEqualTo(Duration.ofSeconds(30));
+    }
+
+    @Test
+    void mapsAnExplicitShutdownGrace() throws Exception {
+        assertThat(parse("--shutdown-grace", "PT2S").shutdownGrace()).isEqualTo(Duration.ofSeconds(2));
+        assertThat(parse("--shutdown-grace", "PT0S").shutdownGrace()).isZero();
+        assertThat(BrokerConfig.embedded(Path.of("data")).withShutdownGrace(Duration.ofMillis(1500)).shutdownGrace())
+                .isEqualTo(Duration.ofMillis(1500));
+    }
+
+    @Test
+    void refusesANegativeOrHugeShutdownGrace() {
+        assertThatThrownBy(() -> parse("--shutdown-grace", "PT-1S"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("shutdownGrace must be in 0..3600 s, was -1000 ms");
+        assertThatThrownBy(() -> BrokerConfig.embedded(Path.of("data")).withShutdownGrace(Duration.ofHours(2)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("shutdownGrace must be in 0..3600 s, was 7200000 ms");
+    }
+}
