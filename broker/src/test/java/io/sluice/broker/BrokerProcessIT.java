@@ -66,10 +66,14 @@ class BrokerProcessIT {
             for (int c = 0; c < 20; c++) {
                 clients.execute(() -> grantAndStreamUntil(stop, broker.uri(), lab, datasetId, grants, streams));
             }
-            Thread.sleep(2000);
+            Poll.until(() -> grants.size() >= 5 && streams.size() >= 5, Duration.ofSeconds(60),
+                    "five grants and five streams acknowledged");
             String note = TestHttp.getText(broker.uri(), "/v1/audit/checkpoint", auditor);
             trustedState = trustedState(note);
-            Thread.sleep(500);
+            // Killed while records after the trusted checkpoint are being appended.
+            int grantsAtCheckpoint = grants.size();
+            Poll.until(() -> grants.size() > grantsAtCheckpoint + 2, Duration.ofSeconds(60),
+                    "more grants after the checkpoint");
             broker.kill();
             stop.set(true);
             clients.shutdown();

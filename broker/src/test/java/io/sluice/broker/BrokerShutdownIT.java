@@ -24,7 +24,6 @@ import java.util.OptionalInt;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
-import java.util.function.BooleanSupplier;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.io.TempDir;
@@ -65,7 +64,7 @@ class BrokerShutdownIT {
             try (SlowClient client = SlowClient.open(broker.uri(), "/v1/grants/" + grantId + "/stream", lab,
                     Duration.ofMillis(50))) {
                 streamId = client.streamId();
-                poll(() -> client.received() > 1_000_000, Duration.ofSeconds(30), "the client received 1 MB");
+                Poll.until(() -> client.received() > 1_000_000, Duration.ofSeconds(30), "the client received 1 MB");
 
                 long signalled = System.nanoTime();
                 broker.terminate();
@@ -113,7 +112,7 @@ class BrokerShutdownIT {
             try (SlowClient client = SlowClient.open(broker.uri(), "/v1/grants/" + grantId + "/stream", lab,
                     Duration.ofMillis(3))) {
                 streamId = client.streamId();
-                poll(() -> client.received() > 1_000_000, Duration.ofSeconds(30), "the client received 1 MB");
+                Poll.until(() -> client.received() > 1_000_000, Duration.ofSeconds(30), "the client received 1 MB");
                 broker.terminate();
                 assertThat(client.awaitEnd(Duration.ofSeconds(60))).as("the stream ended cleanly").isTrue();
                 body = client.body();
@@ -141,7 +140,7 @@ class BrokerShutdownIT {
             try (SlowClient client = SlowClient.open(broker.uri(), "/v1/grants/" + grantId + "/stream", lab,
                     Duration.ofMillis(50))) {
                 streamId = client.streamId();
-                poll(() -> client.received() > 1_000_000, Duration.ofSeconds(30), "the client received 1 MB");
+                Poll.until(() -> client.received() > 1_000_000, Duration.ofSeconds(30), "the client received 1 MB");
                 broker.kill();
             }
         }
@@ -220,16 +219,6 @@ class BrokerShutdownIT {
 
     private static String sha256(byte[] bytes) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
-    }
-
-    private static void poll(BooleanSupplier condition, Duration timeout, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + timeout.toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("not within " + timeout + ": " + what);
-            }
-            Thread.sleep(20);
-        }
     }
 
     /**
