@@ -95,6 +95,8 @@ final class Views {
                 .put("openedAt", stream.openedAt().toString());
         stream.sha256().ifPresent(sha -> json.put("sha256", sha));
         stream.closedAt().ifPresent(closed -> json.put("closedAt", closed.toString()));
+        stream.message().ifPresent(message -> json.put("message", message));
+        stream.failure().ifPresent(failure -> json.put("failure", failure.wireName()));
         return json;
     }
 
