@@ -121,7 +121,8 @@ public final class ServeCommand implements Callable<Integer> {
                 sources != null ? sources : dataDir.resolve("sources"), Optional.ofNullable(database),
                 Optional.ofNullable(oidcIssuer).map(issuer -> new BrokerConfig.Oidc(issuer, oidcAudience, oidcClockSkew)),
                 Optional.ofNullable(tlsCert).map(cert -> new BrokerConfig.Tls(cert, tlsKey, Optional.ofNullable(clientCa))),
-                grantTtl, maxRequestBytes, auditOrigin, purposeHierarchy(), jdbcAllowedHosts, shutdownGrace);
+                grantTtl, maxRequestBytes, auditOrigin, purposeHierarchy(), jdbcAllowedHosts, shutdownGrace,
+                BrokerConfig.DEFAULT_CSV_CHECK_BYTES);
     }
 
     private PurposeHierarchy purposeHierarchy() throws java.io.IOException {
