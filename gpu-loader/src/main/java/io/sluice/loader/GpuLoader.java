@@ -32,6 +32,7 @@ import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 import io.sluice.loader.internal.BrokerError;
+import io.sluice.loader.internal.BrokerStreamStatus;
 import io.sluice.loader.internal.CudaDevice;
 import io.sluice.loader.internal.CudaDriver;
 import io.sluice.loader.internal.CudaDriverProbe;
@@ -256,7 +257,7 @@ public final class GpuLoader implements AutoCloseable {
         }
         AtomicReference<GrantStream> opened = new AtomicReference<>();
         GrantStream stream = GrantStream.start(grantId, streamId.get(), uri.toString(), allocator, streamAllocator, body,
-                at.position(), () -> openStreams.remove(opened.get()));
+                at.position(), () -> openStreams.remove(opened.get()), () -> streamStatus(streamId.get(), bearerToken));
         opened.set(stream);
         openStreams.add(stream);
         LOG.info("opened stream {} of grant {} (shard {} of {}, epoch {}{}{})", streamId.get(), grantId, at.shard(),
@@ -453,6 +454,41 @@ public final class GpuLoader implements AutoCloseable {
      * The stream URI: {@code shard}, {@code shards}, {@code epoch}, then {@code seed} when the
      * checkpoint has one and {@code from} when it is past the first batch.
      */
+    /**
+     * Asks the broker about stream {@code streamId} ({@code GET /v1/streams/{id}}); empty when it
+     * cannot answer (unreachable, refused, not a stream view). Never throws.
+     */
+    private Optional<BrokerStreamStatus> streamStatus(String streamId, Supplier<String> bearerToken) {
+        String base = config.broker().toString();
+        while (base.endsWith("/")) {
+            base = base.substring(0, base.length() - 1);
+        }
+        URI uri = URI.create(base + "/v1/streams/" + URLEncoder.encode(streamId, StandardCharsets.UTF_8).replace("+", "%20"));
+        try {
+            Map<String, String> headers = new LinkedHashMap<>();
+            headers.put("Authorization", "Bearer " + bearerToken.get());
+            headers.put("Accept", "application/json");
+            headers.put("User-Agent", "sluice-gpu-loader");
+            SocketHttpGet.Response response = send(uri, headers);
+            byte[] bytes;
+            try (ReadableByteChannel in = response.body()) {
+                ByteBuffer buffer = ByteBuffer.allocate(BrokerError.MAX_BODY_BYTES);
+                while (buffer.hasRemaining() && in.read(buffer) >= 0) {
+                    // read up to the limit
+                }
+                bytes = Arrays.copyOf(buffer.array(), buffer.position());
+            }
+            if (response.status() != 200) {
+                LOG.debug("GET {} answered {}; the stream's end is not known", uri, response.status());
+                return Optional.empty();
+            }
+            return BrokerStreamStatus.parse(bytes);
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("GET {} failed; the stream's end is not known", uri, e);
+            return Optional.empty();
+        }
+    }
+
     private URI streamUri(String grantId, Checkpoint at) {
         String base = config.broker().toString();
         while (base.endsWith("/")) {
