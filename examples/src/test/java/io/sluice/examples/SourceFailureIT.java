@@ -13,6 +13,11 @@ import io.sluice.loader.LoadedBatch;
 import io.sluice.loader.LoaderConfig;
 import io.sluice.loader.LoaderException;
 import io.sluice.loader.TrainingStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -79,6 +84,15 @@ class SourceFailureIT {
             assertThat(view.path("failure").asText()).isEqualTo("source");
             assertThat(view.path("message").asText())
                     .isEqualTo("the stream failed: visits.csv line 30001, column 'age': the value is not an int64");
+
+            // Any HTTP client: the body is reset, never ended, so it never carries the end-of-stream marker.
+            HttpResponse<InputStream> raw = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                            broker.uri().resolve("/v1/grants/" + grantId + "/stream"))
+                    .header("Authorization", "Bearer " + lab).build(), HttpResponse.BodyHandlers.ofInputStream());
+            assertThat(raw.statusCode()).isEqualTo(200);
+            try (InputStream body = raw.body()) {
+                assertThatThrownBy(body::readAllBytes).isInstanceOf(IOException.class);
+            }
         }
     }
 
