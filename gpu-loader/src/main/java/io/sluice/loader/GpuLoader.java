@@ -92,6 +92,8 @@ public final class GpuLoader implements AutoCloseable {
     private final Optional<Device> device;
     private final boolean ownsDevice;
     private final AtomicReference<HttpClient> https = new AtomicReference<>();
+    /** How long a broken stream waits for the broker to say why it ended. */
+    private static final java.time.Duration STATUS_TIMEOUT = java.time.Duration.ofSeconds(5);
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Set<GrantStream> openStreams = ConcurrentHashMap.newKeySet();
     private final Set<TrainingStream> openTrainingStreams = ConcurrentHashMap.newKeySet();
@@ -464,27 +466,22 @@ public final class GpuLoader implements AutoCloseable {
             base = base.substring(0, base.length() - 1);
         }
         URI uri = URI.create(base + "/v1/streams/" + URLEncoder.encode(streamId, StandardCharsets.UTF_8).replace("+", "%20"));
+        // java.net.http for both schemes: unlike the stream's socket client it bounds the wait for the answer.
+        HttpClient client = https.updateAndGet(existing -> existing != null ? existing : httpsClient());
         try {
-            Map<String, String> headers = new LinkedHashMap<>();
-            headers.put("Authorization", "Bearer " + bearerToken.get());
-            headers.put("Accept", "application/json");
-            headers.put("User-Agent", "sluice-gpu-loader");
-            SocketHttpGet.Response response = send(uri, headers);
-            byte[] bytes;
-            try (ReadableByteChannel in = response.body()) {
-                ByteBuffer buffer = ByteBuffer.allocate(BrokerError.MAX_BODY_BYTES);
-                while (buffer.hasRemaining() && in.read(buffer) >= 0) {
-                    // read up to the limit
-                }
-                bytes = Arrays.copyOf(buffer.array(), buffer.position());
-            }
-            if (response.status() != 200) {
-                LOG.debug("GET {} answered {}; the stream's end is not known", uri, response.status());
+            HttpResponse<byte[]> response = client.send(HttpRequest.newBuilder(uri).GET().timeout(STATUS_TIMEOUT)
+                    .header("Authorization", "Bearer " + bearerToken.get())
+                    .header("Accept", "application/json").build(), HttpResponse.BodyHandlers.ofByteArray());
+            if (response.statusCode() != 200) {
+                LOG.debug("GET {} answered {}; why the stream ended is not known", uri, response.statusCode());
                 return Optional.empty();
             }
-            return BrokerStreamStatus.parse(bytes);
+            return BrokerStreamStatus.parse(response.body());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
         } catch (IOException | RuntimeException e) {
-            LOG.debug("GET {} failed; the stream's end is not known", uri, e);
+            LOG.debug("GET {} failed; why the stream ended is not known", uri, e);
             return Optional.empty();
         }
     }
