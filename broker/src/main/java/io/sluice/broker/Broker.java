@@ -116,7 +116,7 @@ public final class Broker implements AutoCloseable {
             GrantRevocations revocations = new GrantRevocations();
             SourceLocator sources = new SourceLocator(config.sourcesDir(), config.jdbcAllowedHosts(), MAX_BATCH_BYTES);
             DatasetService datasets = new DatasetService(new DatasetStore(database), grantStore, auditLog, connectors,
-                    sources, config.purposes(), revocations, clock);
+                    sources, config.purposes(), revocations, allocator, config.csvCheckBytes(), clock);
             GrantService grants = new GrantService(datasets, grantStore, auditLog, clock, config.grantTtl());
             StreamService streams = new StreamService(grants, datasets, revocations, pseudonymMasterKey(config),
                     new StreamStore(database, identity.id()), auditLog, connectors, allocator, clock);

@@ -27,6 +27,8 @@ import java.util.Optional;
  * @param jdbcAllowedHosts the database hosts JDBC sources may reach; empty = JDBC sources off
  * @param shutdownGrace on shutdown, how long running streams may take to finish before they are
  *     ended as aborted; 0 ends them at once
+ * @param csvCheckBytes how much of a CSV source registration converts to find malformed rows
+ *     (the whole file up to this size, else its leading blocks up to it)
  */
 public record BrokerConfig(
         String host,
@@ -41,13 +43,16 @@ public record BrokerConfig(
         String auditOrigin,
         PurposeHierarchy purposes,
         List<String> jdbcAllowedHosts,
-        Duration shutdownGrace) {
+        Duration shutdownGrace,
+        long csvCheckBytes) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
     /** A grace longer than this is a mistake: orchestrators kill a process long before. */
     public static final Duration MAX_SHUTDOWN_GRACE = Duration.ofHours(1);
     public static final String DEFAULT_AUDIT_ORIGIN = "sluice.local/audit";
+    /** Registration converts a CSV file whole up to 64 MiB, and its first 64 MiB beyond. */
+    public static final long DEFAULT_CSV_CHECK_BYTES = 64L * 1024 * 1024;
 
     /**
      * A Keycloak realm (or any OIDC issuer) whose tokens the broker accepts.
@@ -118,13 +123,16 @@ public record BrokerConfig(
         if (shutdownGrace.isNegative() || shutdownGrace.compareTo(MAX_SHUTDOWN_GRACE) > 0) {
             throw new IllegalArgumentException("shutdownGrace must be in 0..3600 s, was " + shutdownGrace.toMillis() + " ms");
         }
+        if (csvCheckBytes < 1) {
+            throw new IllegalArgumentException("csvCheckBytes must be >= 1, was " + csvCheckBytes);
+        }
     }
 
     /** Embedded defaults: loopback, any free port, H2 and sources under {@code dataDir}, dev issuer on. */
     public static BrokerConfig embedded(Path dataDir) {
         return new BrokerConfig(DEFAULT_HOST, 0, dataDir, dataDir.resolve("sources"), Optional.empty(), Optional.empty(),
                 Optional.empty(), Duration.ofHours(24), 1024 * 1024, DEFAULT_AUDIT_ORIGIN, PurposeHierarchy.DEFAULT, List.of(),
-                DEFAULT_SHUTDOWN_GRACE);
+                DEFAULT_SHUTDOWN_GRACE, DEFAULT_CSV_CHECK_BYTES);
     }
 
     /** Whether the embedded development token issuer is on: only when no real issuer is configured. */
@@ -134,42 +142,48 @@ public record BrokerConfig(
 
     public BrokerConfig withPort(int newPort) {
         return new BrokerConfig(host, newPort, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes);
     }
 
     public BrokerConfig withSourcesDir(Path newSourcesDir) {
         return new BrokerConfig(host, port, dataDir, newSourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes);
     }
 
     /** The same configuration on an external database (PostgreSQL). */
     public BrokerConfig withDatabase(String jdbcUrl) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, Optional.of(jdbcUrl), oidc, tls, grantTtl,
-                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes);
     }
 
     /** The same configuration accepting tokens of an OIDC issuer instead of the development issuer. */
     public BrokerConfig withOidc(Oidc issuer) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, Optional.of(issuer), tls, grantTtl,
-                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes);
     }
 
     /** The same configuration serving HTTPS. */
     public BrokerConfig withTls(Tls newTls) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, Optional.of(newTls), grantTtl,
-                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes);
     }
 
     /** The same configuration letting JDBC sources reach these hosts. */
     public BrokerConfig withJdbcAllowedHosts(List<String> hosts) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, hosts, shutdownGrace);
+                auditOrigin, purposes, hosts, shutdownGrace, csvCheckBytes);
     }
 
     /** The same configuration with another shutdown grace. */
     public BrokerConfig withShutdownGrace(Duration grace) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, grace);
+                auditOrigin, purposes, jdbcAllowedHosts, grace, csvCheckBytes);
+    }
+
+    /** The same configuration checking this much of a CSV source at registration. */
+    public BrokerConfig withCsvCheckBytes(long bytes) {
+        return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, bytes);
     }
 
     /** The JDBC URL the store uses. */

@@ -32,6 +32,7 @@ import java.util.function.Supplier;
 import java.util.stream.Collectors;
 
 import io.sluice.loader.internal.BrokerError;
+import io.sluice.loader.internal.BrokerStreamStatus;
 import io.sluice.loader.internal.CudaDevice;
 import io.sluice.loader.internal.CudaDriver;
 import io.sluice.loader.internal.CudaDriverProbe;
@@ -91,6 +92,8 @@ public final class GpuLoader implements AutoCloseable {
     private final Optional<Device> device;
     private final boolean ownsDevice;
     private final AtomicReference<HttpClient> https = new AtomicReference<>();
+    /** How long a broken stream waits for the broker to say why it ended. */
+    private static final java.time.Duration STATUS_TIMEOUT = java.time.Duration.ofSeconds(5);
     private final AtomicBoolean closed = new AtomicBoolean();
     private final Set<GrantStream> openStreams = ConcurrentHashMap.newKeySet();
     private final Set<TrainingStream> openTrainingStreams = ConcurrentHashMap.newKeySet();
@@ -256,7 +259,7 @@ public final class GpuLoader implements AutoCloseable {
         }
         AtomicReference<GrantStream> opened = new AtomicReference<>();
         GrantStream stream = GrantStream.start(grantId, streamId.get(), uri.toString(), allocator, streamAllocator, body,
-                at.position(), () -> openStreams.remove(opened.get()));
+                at.position(), () -> openStreams.remove(opened.get()), () -> streamStatus(streamId.get(), bearerToken));
         opened.set(stream);
         openStreams.add(stream);
         LOG.info("opened stream {} of grant {} (shard {} of {}, epoch {}{}{})", streamId.get(), grantId, at.shard(),
@@ -453,6 +456,36 @@ public final class GpuLoader implements AutoCloseable {
      * The stream URI: {@code shard}, {@code shards}, {@code epoch}, then {@code seed} when the
      * checkpoint has one and {@code from} when it is past the first batch.
      */
+    /**
+     * Asks the broker about stream {@code streamId} ({@code GET /v1/streams/{id}}); empty when it
+     * cannot answer (unreachable, refused, not a stream view). Never throws.
+     */
+    private Optional<BrokerStreamStatus> streamStatus(String streamId, Supplier<String> bearerToken) {
+        String base = config.broker().toString();
+        while (base.endsWith("/")) {
+            base = base.substring(0, base.length() - 1);
+        }
+        URI uri = URI.create(base + "/v1/streams/" + URLEncoder.encode(streamId, StandardCharsets.UTF_8).replace("+", "%20"));
+        // java.net.http for both schemes: unlike the stream's socket client it bounds the wait for the answer.
+        HttpClient client = https.updateAndGet(existing -> existing != null ? existing : httpsClient());
+        try {
+            HttpResponse<byte[]> response = client.send(HttpRequest.newBuilder(uri).GET().timeout(STATUS_TIMEOUT)
+                    .header("Authorization", "Bearer " + bearerToken.get())
+                    .header("Accept", "application/json").build(), HttpResponse.BodyHandlers.ofByteArray());
+            if (response.statusCode() != 200) {
+                LOG.debug("GET {} answered {}; why the stream ended is not known", uri, response.statusCode());
+                return Optional.empty();
+            }
+            return BrokerStreamStatus.parse(response.body());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return Optional.empty();
+        } catch (IOException | RuntimeException e) {
+            LOG.debug("GET {} failed; why the stream ended is not known", uri, e);
+            return Optional.empty();
+        }
+    }
+
     private URI streamUri(String grantId, Checkpoint at) {
         String base = config.broker().toString();
         while (base.endsWith("/")) {

@@ -6,7 +6,9 @@ import java.util.Iterator;
 import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Objects;
+import io.sluice.loader.internal.BrokerStreamStatus;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 import io.sluice.loader.internal.MeteredChannel;
 import org.apache.arrow.memory.BufferAllocator;
@@ -53,6 +55,7 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
     private final Schema schema;
     private final long firstPosition;
     private final Runnable onClose;
+    private final Supplier<Optional<BrokerStreamStatus>> brokerStatus;
 
     private boolean batchLoaded;
     private boolean ended;
@@ -72,7 +75,8 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
             ArrowStreamReader reader,
             Schema schema,
             long firstPosition,
-            Runnable onClose) {
+            Runnable onClose,
+            Supplier<Optional<BrokerStreamStatus>> brokerStatus) {
         this.grantId = grantId;
         this.streamId = streamId;
         this.url = url;
@@ -83,12 +87,14 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
         this.schema = schema;
         this.firstPosition = firstPosition;
         this.onClose = onClose;
+        this.brokerStatus = brokerStatus;
     }
 
     /**
      * Reads the schema from {@code body} and returns the stream. Takes ownership of
      * {@code allocator} and {@code body}: both are closed here if this throws. {@code onClose} runs
      * once, when the stream is closed. The first batch has position {@code firstPosition}.
+     * {@code brokerStatus} asks the broker about this stream when its body breaks off (never throws).
      */
     static GrantStream start(
             String grantId,
@@ -98,13 +104,16 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
             BufferAllocator allocator,
             MeteredChannel body,
             long firstPosition,
-            Runnable onClose) {
+            Runnable onClose,
+            Supplier<Optional<BrokerStreamStatus>> brokerStatus) {
         ArrowStreamReader reader = new ArrowStreamReader(body, allocator);
         try {
             Schema schema = reader.getVectorSchemaRoot().getSchema();
-            return new GrantStream(grantId, streamId, url, root, allocator, body, reader, schema, firstPosition, onClose);
+            return new GrantStream(grantId, streamId, url, root, allocator, body, reader, schema, firstPosition, onClose,
+                    brokerStatus);
         } catch (IOException | RuntimeException e) {
-            LoaderException failure = readFailure(e, body, streamId, url, "the schema");
+            LoaderException failure = explain(readFailure(e, body, streamId, url, "the schema"), grantId, streamId,
+                    brokerStatus);
             closeQuietly(body, reader, allocator, failure);
             throw failure;
         }
@@ -279,7 +288,8 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
                 body.bytesRead());
     }
 
-    private LoaderException fail(LoaderException failure) {
+    private LoaderException fail(LoaderException cause) {
+        LoaderException failure = explain(cause, grantId, streamId, brokerStatus);
         failed = true;
         batchLoaded = false;
         closeResources(failure);
@@ -319,6 +329,28 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
         } catch (RuntimeException e) {
             failure.addSuppressed(e);
         }
+    }
+
+    /**
+     * A body that broke off (reset, or ended without the end-of-stream marker) is asked about: the
+     * broker records why it aborted a stream before it resets the connection. Its reason becomes
+     * the message (the read failure the cause); a bad source becomes {@link LoaderErrorCode#SOURCE_FAILED},
+     * which is not retried. Any other failure, or no answer, leaves {@code failure} as it is.
+     */
+    private static LoaderException explain(LoaderException failure, String grantId, String streamId,
+            Supplier<Optional<BrokerStreamStatus>> brokerStatus) {
+        if (!failure.error().equals(LoaderErrorCode.STREAM_BROKEN.errorName())
+                && !failure.error().equals(LoaderErrorCode.STREAM_TRUNCATED.errorName())) {
+            return failure;
+        }
+        Optional<BrokerStreamStatus> status = brokerStatus.get();
+        if (status.isEmpty() || !status.get().status().equals("aborted") || status.get().message().isEmpty()) {
+            return failure;
+        }
+        LoaderErrorCode code = status.get().sourceFailed() ? LoaderErrorCode.SOURCE_FAILED
+                : LoaderErrorCode.valueOf(failure.error().toUpperCase(java.util.Locale.ROOT));
+        return new LoaderException(code, "stream " + streamId + " of grant " + grantId + " was aborted by the broker: "
+                + status.get().message().get(), failure);
     }
 
     /** Classifies a failure to read {@code what}: broken connection, truncated body, pinned limit or bad IPC. */

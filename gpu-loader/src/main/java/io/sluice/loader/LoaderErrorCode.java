@@ -21,6 +21,12 @@ public enum LoaderErrorCode {
     STREAM_INVALID(4105, Category.EXTERNAL),
     /** A training stream failed again after its {@link RetryPolicy#maxRetries()} reconnects. */
     RETRIES_EXHAUSTED(4106, Category.EXTERNAL),
+    /**
+     * The broker aborted the stream because its source is bad (a malformed row, a file that changed
+     * since registration): every stream of it fails the same way, so it is not retried; the message
+     * is the broker's reason. Its owner must fix or register the source again.
+     */
+    SOURCE_FAILED(4107, Category.EXTERNAL),
     /** A batch would take the loader past {@link LoaderConfig#pinnedLimitBytes()}. */
     PINNED_LIMIT_EXCEEDED(4201, Category.RESOURCES),
     /** A device call failed (a CUDA driver error, named in the message). */

@@ -39,13 +39,22 @@ final class DroppingBroker implements AutoCloseable {
     private final List<String> queries = new CopyOnWriteArrayList<>();
 
     DroppingBroker(String streamId, byte[] bytes, long sent) throws IOException {
-        server = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
+        server = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
         acceptor = Thread.ofVirtual().start(() -> {
-            try (Socket socket = server.accept()) {
-                queries.add(readQuery(socket.getInputStream()));
-                send(socket.getOutputStream(), streamId, bytes, sent);
-            } catch (IOException e) {
-                // the test sees the outcome on the client side
+            boolean served = false;
+            while (!server.isClosed()) {
+                try (Socket socket = server.accept()) {
+                    String target = readTarget(socket.getInputStream());
+                    if (served || !target.contains("/stream?") && !target.endsWith("/stream")) {
+                        notFound(socket.getOutputStream());
+                        continue;
+                    }
+                    served = true;
+                    queries.add(query(target));
+                    send(socket.getOutputStream(), streamId, bytes, sent);
+                } catch (IOException e) {
+                    // closed, or the client went away: the test sees the outcome on the client side
+                }
             }
         });
     }
@@ -56,7 +65,13 @@ final class DroppingBroker implements AutoCloseable {
         acceptor = Thread.ofVirtual().start(() -> {
             for (int k = 0; !server.isClosed(); k++) {
                 try (Socket socket = server.accept()) {
-                    String query = readQuery(socket.getInputStream());
+                    String target = readTarget(socket.getInputStream());
+                    if (target.startsWith("/v1/streams/")) {
+                        notFound(socket.getOutputStream()); // the loader asking why a stream broke: this stand-in does not know
+                        k--;
+                        continue;
+                    }
+                    String query = query(target);
                     queries.add(query);
                     TestStreams.Written written = TestStreams.write(FakeBroker.order(batches, query));
                     long sent = k < cuts.size() ? cuts.get(k).applyAsLong(written) : written.bytes().length;
@@ -77,8 +92,19 @@ final class DroppingBroker implements AutoCloseable {
         return List.copyOf(queries);
     }
 
-    /** Reads the request head up to the blank line; returns the query of the request line. */
-    private static String readQuery(InputStream in) throws IOException {
+    private static String query(String target) {
+        int question = target.indexOf('?');
+        return question < 0 ? "" : target.substring(question + 1);
+    }
+
+    private static void notFound(OutputStream out) throws IOException {
+        out.write("HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                .getBytes(StandardCharsets.US_ASCII));
+        out.flush();
+    }
+
+    /** Reads the request head up to the blank line; returns the target of the request line. */
+    private static String readTarget(InputStream in) throws IOException {
         StringBuilder head = new StringBuilder();
         int matched = 0;
         while (matched < 4) {
@@ -89,9 +115,7 @@ final class DroppingBroker implements AutoCloseable {
             head.append((char) b);
             matched = (b == "\r\n\r\n".charAt(matched)) ? matched + 1 : (b == '\r' ? 1 : 0);
         }
-        String target = head.substring(head.indexOf(" ") + 1, head.indexOf(" HTTP/"));
-        int question = target.indexOf('?');
-        return question < 0 ? "" : target.substring(question + 1);
+        return head.substring(head.indexOf(" ") + 1, head.indexOf(" HTTP/"));
     }
 
     private static void send(OutputStream out, String streamId, byte[] bytes, long sent) throws IOException {

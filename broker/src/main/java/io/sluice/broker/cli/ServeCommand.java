@@ -84,6 +84,11 @@ public final class ServeCommand implements Callable<Integer> {
         "New requests are refused with 503 meanwhile."})
     Duration shutdownGrace;
 
+    @Option(names = "--csv-check-bytes", defaultValue = "67108864", description = {"how much of a CSV source"
+        + " registration converts to find malformed rows: the whole file up to this size, else its leading blocks up"
+        + " to it (default: ${DEFAULT-VALUE}, 64 MiB)"})
+    long csvCheckBytes;
+
     @Override
     public Integer call() throws InterruptedException, java.io.IOException {
         BrokerConfig config = config();
@@ -121,7 +126,8 @@ public final class ServeCommand implements Callable<Integer> {
                 sources != null ? sources : dataDir.resolve("sources"), Optional.ofNullable(database),
                 Optional.ofNullable(oidcIssuer).map(issuer -> new BrokerConfig.Oidc(issuer, oidcAudience, oidcClockSkew)),
                 Optional.ofNullable(tlsCert).map(cert -> new BrokerConfig.Tls(cert, tlsKey, Optional.ofNullable(clientCa))),
-                grantTtl, maxRequestBytes, auditOrigin, purposeHierarchy(), jdbcAllowedHosts, shutdownGrace);
+                grantTtl, maxRequestBytes, auditOrigin, purposeHierarchy(), jdbcAllowedHosts, shutdownGrace,
+                csvCheckBytes);
     }
 
     private PurposeHierarchy purposeHierarchy() throws java.io.IOException {

@@ -32,7 +32,7 @@ final class DatasetRoutes {
                 JsonBodies.optionalString(body, "subjectColumn", 200));
         Identity owner = AuthenticationHandler.identity(ctx);
         Blocking.run(ctx, () -> datasets.register(owner, registration, RequestIds.of(ctx)),
-                (c, dataset) -> Blocking.json(c, 201, Views.dataset(dataset)));
+                (c, registered) -> Blocking.json(c, 201, Views.registered(registered)));
     }
 
     /** Every field of {@code source} but type and path, as the connector's options (scalars as text). */

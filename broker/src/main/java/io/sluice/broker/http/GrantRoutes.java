@@ -99,7 +99,8 @@ final class GrantRoutes {
                 c.vertx().executeBlocking(() -> {
                     try {
                         streams.finish(holder, opened, new StreamOutcome(StreamRecord.Status.ABORTED, 0, 0, 0, 0,
-                                EMPTY_SHA256, java.util.Optional.of("the broker is shutting down")));
+                                EMPTY_SHA256, java.util.Optional.of("the broker is shutting down"),
+                                java.util.Optional.of(StreamRecord.Failure.SHUTDOWN)));
                     } finally {
                         ticket.close();
                     }

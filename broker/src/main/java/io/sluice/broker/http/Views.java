@@ -2,6 +2,7 @@ package io.sluice.broker.http;
 
 import io.sluice.broker.store.Dataset;
 import io.sluice.broker.store.Grant;
+import io.sluice.broker.service.DatasetService;
 import io.sluice.broker.store.StreamRecord;
 import io.sluice.connectors.SourceConfig;
 import io.sluice.policy.PolicyOffer;
@@ -17,6 +18,18 @@ final class Views {
     private Views() {}
 
     /** A dataset as its owner sees it, with where its data comes from (credentials redacted). */
+    /** A registered dataset; for a CSV source also {@code check}: what registration converted and skipped. */
+    static JsonObject registered(DatasetService.Registered registered) {
+        JsonObject json = dataset(registered.dataset());
+        registered.check().ifPresent(check -> json.put("check", new JsonObject()
+                .put("bytes", check.bytesChecked())
+                .put("wholeFile", check.whole())
+                .put("rows", check.rows())
+                .put("skippedRows", check.skippedRows())
+                .put("skippedLines", new JsonArray(check.skippedLines()))));
+        return json;
+    }
+
     static JsonObject dataset(Dataset dataset) {
         return dataset(dataset, true);
     }
@@ -95,6 +108,8 @@ final class Views {
                 .put("openedAt", stream.openedAt().toString());
         stream.sha256().ifPresent(sha -> json.put("sha256", sha));
         stream.closedAt().ifPresent(closed -> json.put("closedAt", closed.toString()));
+        stream.message().ifPresent(message -> json.put("message", message));
+        stream.failure().ifPresent(failure -> json.put("failure", failure.wireName()));
         return json;
     }
 

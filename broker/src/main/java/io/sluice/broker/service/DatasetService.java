@@ -15,6 +15,8 @@ import io.sluice.broker.store.GrantStore;
 import io.sluice.connectors.BatchSource;
 import io.sluice.connectors.ConnectorException;
 import io.sluice.connectors.Connectors;
+import io.sluice.connectors.csv.CsvBatchSource;
+import io.sluice.connectors.csv.CsvCheck;
 import io.sluice.connectors.SourceConfig;
 import io.sluice.policy.AccessRequest;
 import io.sluice.policy.DenialReason;
@@ -32,6 +34,7 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.apache.arrow.memory.BufferAllocator;
 
 /**
  * Registration, policy versions and opt-outs of datasets. Registration confines the source path,
@@ -69,10 +72,29 @@ public final class DatasetService {
     private final SourceLocator sources;
     private final PurposeHierarchy purposes;
     private final GrantRevocations revocations;
+    private final BufferAllocator allocator;
+    private final long csvCheckBytes;
     private final Clock clock;
 
+    /**
+     * What a registration created, and for a CSV source what checking it found.
+     *
+     * @param check how much of a CSV file was converted, and the malformed rows skipped in it
+     */
+    public record Registered(Dataset dataset, Optional<CsvCheck> check) {
+        public Registered {
+            requireNonNull(dataset, "dataset is null");
+            requireNonNull(check, "check is null");
+        }
+    }
+
+    /**
+     * @param allocator a CSV source's registration check takes a child of it for its scan
+     * @param csvCheckBytes how much of a CSV source registration converts ({@link CsvBatchSource#check})
+     */
     public DatasetService(DatasetStore datasets, GrantStore grants, AuditLog auditLog, Connectors connectors,
-            SourceLocator sources, PurposeHierarchy purposes, GrantRevocations revocations, Clock clock) {
+            SourceLocator sources, PurposeHierarchy purposes, GrantRevocations revocations, BufferAllocator allocator,
+            long csvCheckBytes, Clock clock) {
         this.datasets = requireNonNull(datasets, "datasets is null");
         this.grants = requireNonNull(grants, "grants is null");
         this.auditLog = requireNonNull(auditLog, "auditLog is null");
@@ -80,19 +102,32 @@ public final class DatasetService {
         this.sources = requireNonNull(sources, "sources is null");
         this.purposes = requireNonNull(purposes, "purposes is null");
         this.revocations = requireNonNull(revocations, "revocations is null");
+        this.allocator = requireNonNull(allocator, "allocator is null");
+        if (csvCheckBytes < 1) {
+            throw new IllegalArgumentException("csvCheckBytes must be >= 1, was " + csvCheckBytes);
+        }
+        this.csvCheckBytes = csvCheckBytes;
         this.clock = requireNonNull(clock, "clock is null");
     }
 
-    public Dataset register(Identity owner, Registration registration, String requestId) {
+    /**
+     * Registers a dataset. A CSV source is converted first, as far as {@code csvCheckBytes} allows:
+     * with {@code onError=reject} a malformed row there refuses the registration (400 naming its
+     * line and column), with {@code onError=skip} the result says which rows a stream will skip.
+     */
+    public Registered register(Identity owner, Registration registration, String requestId) {
         AuditEvent rejected = AuditEvent.of(AuditAction.DATASET_REJECTED, owner.actor())
                 .with("requestId", requestId).with("outcome", "rejected");
         Dataset dataset;
+        Optional<CsvCheck> check;
         try {
             SourceConfig config = sources.locate(owner.organisation(), registration.sourceType(),
                     registration.sourcePath(), registration.sourceOptions());
             try (BatchSource source = connectors.open(config)) {
                 Policies.parse(registration.policyJson(), source.schema(), purposes);
                 registration.subjectColumn().ifPresent(column -> OptOuts.checkSubjectColumn(source.schema(), column));
+                check = source instanceof CsvBatchSource csv ? Optional.of(csv.check(csvCheckBytes, allocator))
+                        : Optional.empty();
                 dataset = new Dataset(Ids.next("ds"), registration.name(), registration.description(),
                         owner.organisation(), registration.sourceType(), registration.sourcePath(),
                         registration.sourceOptions(), source.fingerprint(), source.schema(), source.rowCount(), registration.policyJson(), 1,
@@ -107,9 +142,18 @@ public final class DatasetService {
                         .with("datasetVersion", dataset.version())
                         .with("policyVersion", dataset.policyVersion())
                         .with("requestId", requestId)
-                        .with("outcome", "registered"),
+                        .with("outcome", "registered")
+                        .with("message", check.filter(c -> c.skippedRows() > 0).map(DatasetService::skippedMessage)
+                                .orElse(null)),
                 connection -> datasets.insert(connection, dataset));
-        return dataset;
+        return new Registered(dataset, check);
+    }
+
+    /** E.g. "checked 1048576 bytes (the whole file): 2 malformed rows skipped, lines [19, 40]". */
+    static String skippedMessage(CsvCheck check) {
+        return "checked " + check.bytesChecked() + " bytes (" + (check.whole() ? "the whole file" : "the start of the file")
+                + "): " + check.skippedRows() + " malformed row" + (check.skippedRows() == 1 ? "" : "s")
+                + " skipped, lines " + check.skippedLines();
     }
 
     /**

@@ -125,7 +125,7 @@ public final class StreamService {
             }
             StreamRecord record = new StreamRecord(streamId, grant.id(), holder.subject(), holder.organisation(),
                     shard.shard(), shard.shards(), shard.epoch(), StreamRecord.Status.RUNNING, 0, 0, 0, 0,
-                    Optional.empty(), now, Optional.empty());
+                    Optional.empty(), now, Optional.empty(), Optional.empty(), Optional.empty());
             auditLog.append(streamEvent(AuditAction.STREAM_OPENED, holder, grant, dataset, streamId, shard, node)
                             .with("requestId", requestId).with("remote", remote)
                             .with("columns", permit.columns()).with("scheme", batches.scheme().wireName())
@@ -272,7 +272,8 @@ public final class StreamService {
                         .with("outcome", outcome.status().name().toLowerCase(java.util.Locale.ROOT))
                         .with("message", outcome.message().orElse(null)),
                 connection -> streams.finish(connection, stream.streamId(), outcome.status(), outcome.rows(),
-                        outcome.rowsIn(), outcome.batches(), outcome.bytes(), outcome.sha256(), now));
+                        outcome.rowsIn(), outcome.batches(), outcome.bytes(), outcome.sha256(), now, outcome.message(),
+                        outcome.failure()));
     }
 
     /**

@@ -11,6 +11,8 @@ import java.util.Optional;
  * @param rows rows sent, after the policy's row filter and opt-outs
  * @param rowsIn rows read from the source for this stream, before them
  * @param sha256 lower-case hex SHA-256 of every byte sent; present once the stream has ended
+ * @param message why a stream that did not complete stopped (the {@code stream.aborted} record's message)
+ * @param failure what kind of cause stopped it, so a client can tell a failure that recurs from one that does not
  */
 public record StreamRecord(
         String id,
@@ -27,13 +29,31 @@ public record StreamRecord(
         long bytes,
         Optional<String> sha256,
         Instant openedAt,
-        Optional<Instant> closedAt) {
+        Optional<Instant> closedAt,
+        Optional<String> message,
+        Optional<Failure> failure) {
 
     /**
      * Where a stream stands. {@code INTERRUPTED}: the broker serving it stopped without recording
      * its end (killed); its counts are those last recorded, not what was sent.
      */
     public enum Status { RUNNING, COMPLETED, ABORTED, INTERRUPTED }
+
+    /**
+     * Why an aborted stream stopped, as a client acts on it. {@code SOURCE}: the source itself is
+     * bad (corrupt, unreadable as configured, changed since registration): every later stream of
+     * the same share fails the same way, so retrying cannot help. The others may succeed on retry:
+     * {@code CLIENT} the client went away, {@code REVOKED} the grant was revoked (a new stream is
+     * refused with 403), {@code SHUTDOWN} the broker stopped, {@code ERROR} any other failure (an
+     * I/O error, a memory bound, a bug). The wire name is the lower-case name.
+     */
+    public enum Failure {
+        SOURCE, CLIENT, REVOKED, SHUTDOWN, ERROR;
+
+        public String wireName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     public StreamRecord {
         requireNonNull(id, "id is null");
@@ -44,5 +64,7 @@ public record StreamRecord(
         requireNonNull(sha256, "sha256 is null");
         requireNonNull(openedAt, "openedAt is null");
         requireNonNull(closedAt, "closedAt is null");
+        requireNonNull(message, "message is null");
+        requireNonNull(failure, "failure is null");
     }
 }

@@ -15,7 +15,9 @@ import java.util.Optional;
  */
 public final class StreamStore {
     private static final String COLUMNS = "id, grant_id, subject, organisation, shard, shards, epoch, status,"
-            + " row_count, rows_in, batch_count, byte_count, sha256, opened_at, closed_at";
+            + " row_count, rows_in, batch_count, byte_count, sha256, opened_at, closed_at, message, failure";
+    /** The length of the {@code message} column; a longer message is cut to it. */
+    static final int MAX_MESSAGE_CHARS = 2000;
 
     private final Database database;
     private final String brokerId;
@@ -32,10 +34,12 @@ public final class StreamStore {
 
     public void insert(Connection connection, StreamRecord stream) throws SQLException {
         Sql.update(connection, "INSERT INTO streams (" + COLUMNS + ", broker_id)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 stream.id(), stream.grantId(), stream.subject(), stream.organisation(), stream.shard(),
                 stream.shards(), stream.epoch(), stream.status().name(), stream.rows(), stream.rowsIn(), stream.batches(),
-                stream.bytes(), stream.sha256().orElse(null), stream.openedAt(), stream.closedAt().orElse(null), brokerId);
+                stream.bytes(), stream.sha256().orElse(null), stream.openedAt(), stream.closedAt().orElse(null),
+                stream.message().map(StreamStore::fit).orElse(null), stream.failure().map(Enum::name).orElse(null),
+                brokerId);
     }
 
     /** Streams opened under a grant, read inside the caller's transaction. */
@@ -44,13 +48,15 @@ public final class StreamStore {
                 .orElse(0L);
     }
 
-    /** Records how a stream ended. */
+    /** Records how a stream ended; {@code message} and {@code failure} say why one that did not complete stopped. */
     public void finish(Connection connection, String id, StreamRecord.Status status, long rows, long rowsIn,
-            long batches, long bytes, String sha256, Instant closedAt) throws SQLException {
+            long batches, long bytes, String sha256, Instant closedAt, Optional<String> message,
+            Optional<StreamRecord.Failure> failure) throws SQLException {
         int updated = Sql.update(connection,
                 "UPDATE streams SET status = ?, row_count = ?, rows_in = ?, batch_count = ?, byte_count = ?, sha256 = ?,"
-                        + " closed_at = ? WHERE id = ?",
-                status.name(), rows, rowsIn, batches, bytes, sha256, closedAt, id);
+                        + " closed_at = ?, message = ?, failure = ? WHERE id = ?",
+                status.name(), rows, rowsIn, batches, bytes, sha256, closedAt, message.map(StreamStore::fit).orElse(null),
+                failure.map(Enum::name).orElse(null), id);
         if (updated != 1) {
             throw new SQLException("stream " + id + " does not exist");
         }
@@ -90,6 +96,12 @@ public final class StreamStore {
                 row.getString("organisation"), row.getInt("shard"), row.getInt("shards"), row.getInt("epoch"),
                 StreamRecord.Status.valueOf(row.getString("status")), row.getLong("row_count"), row.getLong("rows_in"),
                 row.getLong("batch_count"), row.getLong("byte_count"), Optional.ofNullable(row.getString("sha256")),
-                Sql.instant(row, "opened_at"), Optional.ofNullable(Sql.instant(row, "closed_at")));
+                Sql.instant(row, "opened_at"), Optional.ofNullable(Sql.instant(row, "closed_at")),
+                Optional.ofNullable(row.getString("message")),
+                Optional.ofNullable(row.getString("failure")).map(StreamRecord.Failure::valueOf));
+    }
+
+    private static String fit(String message) {
+        return message.length() <= MAX_MESSAGE_CHARS ? message : message.substring(0, MAX_MESSAGE_CHARS - 3) + "...";
     }
 }

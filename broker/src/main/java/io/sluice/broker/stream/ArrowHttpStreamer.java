@@ -3,6 +3,8 @@ package io.sluice.broker.stream;
 import static java.util.Objects.requireNonNull;
 
 import io.sluice.broker.store.StreamRecord;
+import io.sluice.connectors.ConnectorErrorCode;
+import io.sluice.connectors.ConnectorException;
 import io.sluice.policy.enforce.EnforcementPipeline;
 import io.vertx.core.Context;
 import io.vertx.core.http.HttpServerResponse;
@@ -132,16 +134,16 @@ public final class ArrowHttpStreamer implements Runnable {
         try {
             outcome = stream(sent);
         } catch (BlockingResponseWriter.ClientGoneException e) {
-            outcome = sent.aborted(pipeline, "the client disconnected");
+            outcome = sent.aborted(pipeline, StreamRecord.Failure.CLIENT, "the client disconnected");
         } catch (DecodeAhead.Interrupted e) {
             interrupted = true;
-            outcome = sent.aborted(pipeline, SHUTTING_DOWN);
+            outcome = sent.aborted(pipeline, StreamRecord.Failure.SHUTDOWN, SHUTTING_DOWN);
         } catch (InterruptedException e) {
             interrupted = true;
-            outcome = sent.aborted(pipeline, SHUTTING_DOWN);
+            outcome = sent.aborted(pipeline, StreamRecord.Failure.SHUTDOWN, SHUTTING_DOWN);
         } catch (RuntimeException e) {
             LOG.warn("stream {} failed after {} batches", streamId, sent.batches, e);
-            outcome = sent.aborted(pipeline, "the stream failed: " + e.getMessage());
+            outcome = sent.aborted(pipeline, failureOf(e), "the stream failed: " + e.getMessage());
         }
         synchronized (phase) {
             recording = true;
@@ -166,13 +168,13 @@ public final class ArrowHttpStreamer implements Runnable {
             send(encoder.schemaMessage(), sent);
             while (true) {
                 if (out.clientGone()) {
-                    return sent.aborted(pipeline, "the client disconnected");
+                    return sent.aborted(pipeline, StreamRecord.Failure.CLIENT, "the client disconnected");
                 }
                 if (stopped) {
-                    return sent.aborted(pipeline, SHUTTING_DOWN);
+                    return sent.aborted(pipeline, StreamRecord.Failure.SHUTDOWN, SHUTTING_DOWN);
                 }
                 if (revoked.getAsBoolean()) {
-                    return sent.aborted(pipeline, "the grant was revoked by a change of the dataset's policy");
+                    return sent.aborted(pipeline, StreamRecord.Failure.REVOKED, "the grant was revoked by a change of the dataset's policy");
                 }
                 Optional<VectorSchemaRoot> next = decode.next();
                 if (next.isEmpty()) {
@@ -191,7 +193,7 @@ public final class ArrowHttpStreamer implements Runnable {
         send(encoder.endOfStream(), sent);
         // Every byte in the socket before the stream counts as complete: a client that leaves now did not get it all.
         if (!out.awaitReleased(BlockingResponseWriter.STALL_TIMEOUT) || out.clientGone()) {
-            return sent.aborted(pipeline, "the client disconnected");
+            return sent.aborted(pipeline, StreamRecord.Failure.CLIENT, "the client disconnected");
         }
         return sent.completed(pipeline);
     }
@@ -229,6 +231,16 @@ public final class ArrowHttpStreamer implements Runnable {
             out.reset();
         }
         closeResources();
+    }
+
+    /**
+     * A connector's user error (a corrupt row, a source that changed or is misconfigured) recurs on
+     * every retry: {@code SOURCE}; anything else (I/O, memory, a bug) may not: {@code ERROR}.
+     */
+    static StreamRecord.Failure failureOf(RuntimeException e) {
+        return e instanceof ConnectorException connector
+                && connector.errorCode().category() == ConnectorErrorCode.Category.USER
+                ? StreamRecord.Failure.SOURCE : StreamRecord.Failure.ERROR;
     }
 
     /** Closes the resources once the response has let go of every buffer sent from them. */
@@ -282,14 +294,14 @@ public final class ArrowHttpStreamer implements Runnable {
         long rows;
         long batches;
 
-        StreamOutcome aborted(EnforcementPipeline pipeline, String message) {
+        StreamOutcome aborted(EnforcementPipeline pipeline, StreamRecord.Failure failure, String message) {
             return new StreamOutcome(StreamRecord.Status.ABORTED, rows, pipeline.rowsIn(), batches, digest.bytes(),
-                    digest.sha256Hex(), Optional.of(message));
+                    digest.sha256Hex(), Optional.of(message), Optional.of(failure));
         }
 
         StreamOutcome completed(EnforcementPipeline pipeline) {
             return new StreamOutcome(StreamRecord.Status.COMPLETED, rows, pipeline.rowsIn(), batches, digest.bytes(),
-                    digest.sha256Hex(), Optional.empty());
+                    digest.sha256Hex(), Optional.empty(), Optional.empty());
         }
     }
 }

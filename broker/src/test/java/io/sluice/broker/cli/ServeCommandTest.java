@@ -42,4 +42,19 @@ class ServeCommandTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("shutdownGrace must be in 0..3600 s, was 7200000 ms");
     }
+
+    @Test
+    void csvCheckBytesDefaultsTo64MiB() throws Exception {
+        assertThat(parse().csvCheckBytes()).isEqualTo(64L << 20).isEqualTo(BrokerConfig.DEFAULT_CSV_CHECK_BYTES);
+        assertThat(BrokerConfig.embedded(Path.of("data")).csvCheckBytes()).isEqualTo(64L << 20);
+    }
+
+    @Test
+    void mapsAnExplicitCsvCheckBytesAndRefusesZero() throws Exception {
+        assertThat(parse("--csv-check-bytes", "1024").csvCheckBytes()).isEqualTo(1024);
+        assertThat(BrokerConfig.embedded(Path.of("data")).withCsvCheckBytes(4096).csvCheckBytes()).isEqualTo(4096);
+        assertThatThrownBy(() -> parse("--csv-check-bytes", "0"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("csvCheckBytes must be >= 1, was 0");
+    }
 }

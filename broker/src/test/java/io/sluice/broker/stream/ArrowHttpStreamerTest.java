@@ -327,4 +327,18 @@ class ArrowHttpStreamerTest {
     private static String sha256(byte[] bytes) throws Exception {
         return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
     }
+
+    @Test
+    void aUserErrorOfTheSourceIsASourceFailureAndAnythingElseAnError() {
+        assertThat(ArrowHttpStreamer.failureOf(new io.sluice.connectors.ConnectorException(
+                io.sluice.connectors.ConnectorErrorCode.CORRUPT_SOURCE, "visits.csv line 19: expected 2 fields, found 1")))
+                .isEqualTo(StreamRecord.Failure.SOURCE);
+        assertThat(ArrowHttpStreamer.failureOf(new io.sluice.connectors.ConnectorException(
+                io.sluice.connectors.ConnectorErrorCode.SOURCE_CHANGED, "visits.csv changed")))
+                .isEqualTo(StreamRecord.Failure.SOURCE);
+        assertThat(ArrowHttpStreamer.failureOf(new io.sluice.connectors.ConnectorException(
+                io.sluice.connectors.ConnectorErrorCode.SOURCE_READ_FAILED, "visits.csv cannot be read: EIO")))
+                .isEqualTo(StreamRecord.Failure.ERROR);
+        assertThat(ArrowHttpStreamer.failureOf(new IllegalStateException("a bug"))).isEqualTo(StreamRecord.Failure.ERROR);
+    }
 }

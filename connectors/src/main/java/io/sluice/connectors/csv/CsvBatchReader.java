@@ -75,6 +75,8 @@ final class CsvBatchReader implements BatchReader {
     private long rows;
     private long batches;
     private long skipped;
+    /** The lines of the first {@link CsvCheck#MAX_LINES} rows skipped. */
+    private final List<Long> skippedLines = new java.util.ArrayList<>();
     private boolean exhausted;
     private boolean closed;
 
@@ -277,7 +279,19 @@ final class CsvBatchReader implements BatchReader {
             throw new ConnectorException(ConnectorErrorCode.CORRUPT_SOURCE, fileName + " line " + line + ": " + problem);
         }
         skipped++;
+        noteSkipped(line);
         LOG.debug("scan of {}: skipped line {}: {}", fileName, line, problem);
+    }
+
+    private void noteSkipped(long line) {
+        if (skippedLines.size() < CsvCheck.MAX_LINES) {
+            skippedLines.add(line);
+        }
+    }
+
+    /** The lines of the first {@link CsvCheck#MAX_LINES} malformed rows skipped so far, in the order found. */
+    List<Long> skippedLines() {
+        return List.copyOf(skippedLines);
     }
 
     /**
@@ -302,6 +316,7 @@ final class CsvBatchReader implements BatchReader {
                 keep[kept++] = r;
             } else {
                 skipped++;
+                noteSkipped(lines[r]);
             }
         }
         for (ArrowSink sink : sinks) {

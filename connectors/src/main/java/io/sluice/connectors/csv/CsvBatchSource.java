@@ -181,6 +181,45 @@ public final class CsvBatchSource implements BatchSource {
         return units;
     }
 
+    /**
+     * Converts every column of the file's records, as a scan does, up to about {@code maxBytes}:
+     * the whole file when it is no larger, else its leading units (blocks of
+     * {@link #SHARD_BLOCK_RECORDS} records) that start before {@code maxBytes}. Meant for
+     * registration, so that a bad row in the checked part is found before any stream is cut by it.
+     *
+     * @param allocator the scan takes a child of it and closes it before this returns
+     * @throws ConnectorException {@link ConnectorErrorCode#CORRUPT_SOURCE} naming the line (and
+     *     column) of the first malformed row with {@code onError=reject}; as {@link #open(ScanSpec, BufferAllocator)}
+     */
+    public CsvCheck check(long maxBytes, BufferAllocator allocator) {
+        if (maxBytes < 1) {
+            throw new IllegalArgumentException("maxBytes must be >= 1, was " + maxBytes);
+        }
+        requireNonNull(allocator, "allocator is null");
+        ScanSpec spec = ScanSpec.of(schema.getFields().stream().map(Field::getName).toList());
+        boolean whole = size <= maxBytes;
+        long bytesChecked = size;
+        if (!whole) {
+            List<Block> all = blocks();
+            List<Integer> leading = new ArrayList<>();
+            for (int unit = 0; unit < all.size() && (unit == 0 || all.get(unit).offset() < maxBytes); unit++) {
+                leading.add(unit);
+            }
+            whole = leading.size() == all.size();
+            bytesChecked = whole ? size : all.get(leading.size()).offset();
+            spec = spec.withUnits(leading);
+        }
+        try (BatchReader reader = open(spec, allocator)) {
+            while (reader.loadNextBatch()) {
+                // every batch converts every column; the values are not kept
+            }
+            List<Long> lines = new ArrayList<>(((CsvBatchReader) reader).skippedLines());
+            lines.sort(null);
+            return new CsvCheck(bytesChecked, whole, reader.metrics().rows(), reader.metrics().malformedRowsSkipped(),
+                    lines);
+        }
+    }
+
     private List<Block> blocks() {
         List<Block> found = blocks;
         if (found == null) {
