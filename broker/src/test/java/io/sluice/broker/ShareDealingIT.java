@@ -2,26 +2,18 @@ package io.sluice.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.InputStream;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.Statement;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
 import java.util.UUID;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
-import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
-import org.apache.arrow.vector.BigIntVector;
-import org.apache.arrow.vector.ipc.ArrowStreamReader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -130,10 +122,10 @@ class ShareDealingIT {
             Set<Long> seen = new HashSet<>();
             int emptyBatches = 0;
             for (int shard = 0; shard < shards; shard++) {
-                Stream stream = stream("seed=5&epoch=1&shard=" + shard + "&shards=" + shards);
+                TestStreams.Read stream = stream("seed=5&epoch=1&shard=" + shard + "&shards=" + shards);
                 // One rank can always be given the one row group.
-                assertThat(stream.scheme).isEqualTo(shards == 1 ? "units" : kind.scheme);
-                for (List<Long> batch : stream.batches) {
+                assertThat(stream.scheme()).isEqualTo(shards == 1 ? "units" : kind.scheme);
+                for (List<Long> batch : stream.batches()) {
                     emptyBatches += batch.isEmpty() ? 1 : 0;
                     for (long id : batch) {
                         assertThat(seen.add(id)).as("id %s sent twice with %s ranks", id, shards).isTrue();
@@ -153,10 +145,10 @@ class ShareDealingIT {
     void aResumeAtEveryPositionContinuesExactly(Kind kind) throws Exception {
         start(kind);
         String rank = "seed=11&epoch=2&shard=1&shards=3";
-        List<List<Long>> whole = stream(rank).batches;
+        List<List<Long>> whole = stream(rank).batches();
         assertThat(whole.size()).isGreaterThan(kind == Kind.ONE_ROW_GROUP ? 0 : 2);
         for (int from = 0; from <= whole.size() + 1; from++) {
-            assertThat(stream(rank + "&from=" + from).batches).as("from=%s", from)
+            assertThat(stream(rank + "&from=" + from).batches()).as("from=%s", from)
                     .isEqualTo(whole.subList(Math.min(from, whole.size()), whole.size()));
         }
     }
@@ -166,37 +158,19 @@ class ShareDealingIT {
     void theSameSeedEpochAndWorldSizeGiveTheSameOrderAfterARestart(Kind kind) throws Exception {
         start(kind);
         String rank = "seed=9&epoch=0&shard=0&shards=2";
-        List<List<Long>> before = stream(rank).batches;
+        List<List<Long>> before = stream(rank).batches();
         if (kind != Kind.ONE_ROW_GROUP) {
-            assertThat(stream("seed=9&epoch=1&shard=0&shards=2").batches).isNotEqualTo(before);
+            assertThat(stream("seed=9&epoch=1&shard=0&shards=2").batches()).isNotEqualTo(before);
         }
         broker.close();
         broker = Broker.start(config);
         // The development issuer has new keys after a restart.
         lab = TestHttp.devToken(broker, "lab", "ai-lab", "data-consumer");
-        assertThat(stream(rank).batches).isEqualTo(before);
-        assertThat(stream(rank + "&from=1").batches).isEqualTo(before.subList(1, before.size()));
+        assertThat(stream(rank).batches()).isEqualTo(before);
+        assertThat(stream(rank + "&from=1").batches()).isEqualTo(before.subList(1, before.size()));
     }
 
-    private record Stream(String scheme, List<List<Long>> batches) {}
-
-    private Stream stream(String query) throws Exception {
-        HttpResponse<InputStream> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                        broker.uri().resolve("/v1/grants/" + grantId + "/stream?" + query))
-                .header("Authorization", "Bearer " + lab).build(), HttpResponse.BodyHandlers.ofInputStream());
-        assertThat(response.statusCode()).isEqualTo(200);
-        List<List<Long>> batches = new ArrayList<>();
-        try (BufferAllocator allocator = new RootAllocator();
-                ArrowStreamReader reader = new ArrowStreamReader(response.body(), allocator)) {
-            while (reader.loadNextBatch()) {
-                BigIntVector ids = (BigIntVector) reader.getVectorSchemaRoot().getFieldVectors().getFirst();
-                List<Long> batch = new ArrayList<>();
-                for (int i = 0; i < reader.getVectorSchemaRoot().getRowCount(); i++) {
-                    batch.add(ids.get(i));
-                }
-                batches.add(batch);
-            }
-        }
-        return new Stream(response.headers().firstValue("Sluice-Stream-Scheme").orElse(""), batches);
+    private TestStreams.Read stream(String query) throws Exception {
+        return TestStreams.read(broker.uri(), grantId, lab, query);
     }
 }

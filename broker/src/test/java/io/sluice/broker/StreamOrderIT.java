@@ -2,19 +2,10 @@ package io.sluice.broker;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import java.io.InputStream;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import org.apache.arrow.memory.BufferAllocator;
-import org.apache.arrow.memory.RootAllocator;
-import org.apache.arrow.vector.BigIntVector;
-import org.apache.arrow.vector.ipc.ArrowStreamReader;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -84,23 +75,7 @@ class StreamOrderIT {
     }
 
     private static List<List<Long>> batches(String query) throws Exception {
-        HttpResponse<InputStream> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
-                        broker.uri().resolve("/v1/grants/" + grantId + "/stream?" + query))
-                .header("Authorization", "Bearer " + lab).build(), HttpResponse.BodyHandlers.ofInputStream());
-        assertThat(response.statusCode()).isEqualTo(200);
-        List<List<Long>> batches = new ArrayList<>();
-        try (BufferAllocator allocator = new RootAllocator();
-                ArrowStreamReader reader = new ArrowStreamReader(response.body(), allocator)) {
-            while (reader.loadNextBatch()) {
-                BigIntVector ids = (BigIntVector) reader.getVectorSchemaRoot().getVector("id");
-                List<Long> batch = new ArrayList<>();
-                for (int i = 0; i < ids.getValueCount(); i++) {
-                    batch.add(ids.get(i));
-                }
-                batches.add(batch);
-            }
-        }
-        return batches;
+        return TestStreams.read(broker.uri(), grantId, lab, query).batches();
     }
 
     private static List<Long> flatten(List<List<Long>> batches) {

@@ -81,4 +81,19 @@ public final class TestHttp {
         }
         return matcher.group(1);
     }
+
+    /** Waits until the broker's latest signed checkpoint covers at least {@code size} records. */
+    public static void awaitCheckpoint(Broker broker, String token, long size) throws InterruptedException {
+        Poll.until(() -> {
+            try {
+                return get(broker, "/v1/audit/checkpoint", token).headers().firstValue("Sluice-Tree-Size")
+                        .map(Long::parseLong).orElse(0L) >= size;
+            } catch (IOException e) {
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }, Duration.ofSeconds(30), "a signed checkpoint covering " + size + " records");
+    }
 }

@@ -114,7 +114,7 @@ class PyarrowClientIT {
     }
 
     /** ids 0..ROWS-1 and a reading, in row groups of about 2,500 rows. */
-    private static void writeParquet(Path file) throws IOException {
+    static void writeParquet(Path file) throws IOException {
         Files.createDirectories(file.getParent());
         MessageType schema = MessageTypeParser.parseMessageType(
                 "message readings { required int64 id; required double value; }");

@@ -96,6 +96,11 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
     private boolean finished;
     private boolean closed;
     private volatile long delivered;
+    /**
+     * The position after the last batch {@link #next()} returned. Not {@code start + delivered}:
+     * zero-row batches the loader passes over hold positions too.
+     */
+    private volatile long nextPosition;
     private volatile long rowsDelivered;
     private volatile long stallNanos;
     private volatile long copiedBatches;
@@ -113,6 +118,7 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
         this.schema = first.schema();
         this.current = first;
         this.received = start.position();
+        this.nextPosition = start.position();
         int depth = loader.config().prefetchDepth();
         this.queue = new ArrayBlockingQueue<>(depth + 1); // + 1: room for the end or failure after a full queue
         this.pool = device.map(d -> new DeviceBufferPool(d, depth)).orElse(null);
@@ -233,6 +239,7 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
         Ready ready = peeked;
         peeked = null;
         delivered = delivered + 1;
+        nextPosition = ready.host().position() + 1;
         rowsDelivered = rowsDelivered + ready.host().rowCount();
         if (ready.slot() == null) {
             return ready.host();
@@ -264,7 +271,7 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
 
     /** The position after the last batch {@link #next()} returned: give it back to resume there. */
     public Checkpoint checkpoint() {
-        return start.advance(delivered);
+        return start.advance(nextPosition - start.position());
     }
 
     /** The connections read so far, oldest first. */

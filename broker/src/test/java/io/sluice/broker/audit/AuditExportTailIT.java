@@ -6,14 +6,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.broker.Broker;
 import io.sluice.broker.BrokerConfig;
+import io.sluice.broker.TestCli;
 import io.sluice.broker.TestHttp;
 import io.sluice.broker.audit.tlog.CanonicalJson;
 import io.sluice.broker.audit.tlog.Checkpoint;
 import io.sluice.broker.audit.tlog.MerkleHash;
 import io.sluice.broker.audit.tlog.NoteVerifier;
-import io.sluice.broker.cli.SluiceCommand;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,7 +24,6 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
  * An export's end: the records after its checkpoint (the tail) are what a forger would touch, so an
@@ -65,7 +62,7 @@ class AuditExportTailIT {
 
         assertThat(checkpoint.size()).isEqualTo(lines.size());
         assertThat(JSON.readTree(lines.getLast()).path("action").asText()).isEqualTo("audit.exported");
-        Cli verified = verify(export, "state");
+        TestCli.Result verified = verify(export, "state");
         assertThat(verified.exitCode()).isZero();
         assertThat(verified.output()).isEqualTo("OK: " + lines.size() + " records; 1 signed checkpoints verified, the latest"
                 + " at size " + lines.size() + " (root " + HexFormat.of().formatHex(checkpoint.rootHash()) + ") by "
@@ -81,7 +78,7 @@ class AuditExportTailIT {
         lines.set(last, lines.get(last).replace("\"format\":\"jsonl\"", "\"format\":\"csv\""));
         Files.write(export, lines);
 
-        Cli verified = verify(export, "state");
+        TestCli.Result verified = verify(export, "state");
         assertThat(verified.exitCode()).isEqualTo(1);
         assertThat(verified.output()).isEqualTo("FAILED: record " + last + " was modified: the records up to it do not"
                 + " match the checkpoint signed at size " + lines.size() + " (records 0.." + last + " are suspect)\n");
@@ -95,13 +92,13 @@ class AuditExportTailIT {
         lines.add(forgedSuccessorOf(lines.getLast(), size));
         Files.write(export, lines);
 
-        Cli refused = verify(export, "state");
+        TestCli.Result refused = verify(export, "state");
         assertThat(refused.exitCode()).isEqualTo(1);
         assertThat(refused.output()).isEqualTo("FAILED: 1 record (index " + size + ") is not covered by a signed"
                 + " checkpoint, which covers records 0.." + (size - 1) + ": it may have been altered or appended;"
                 + " pass --accept-unsigned-tail to accept it unverified\n");
 
-        Cli accepted = verify(export, "state", "--accept-unsigned-tail");
+        TestCli.Result accepted = verify(export, "state", "--accept-unsigned-tail");
         assertThat(accepted.exitCode()).isZero();
         assertThat(accepted.output()).startsWith("OK: " + size + " of " + (size + 1) + " records verified; 1 record"
                 + " (index " + size + ") after the last signed checkpoint NOT verified (--accept-unsigned-tail);"
@@ -115,7 +112,7 @@ class AuditExportTailIT {
         int size = lines.size();
         Files.write(export, lines.subList(0, size - 2));
 
-        Cli verified = verify(export, "state", "--accept-unsigned-tail");
+        TestCli.Result verified = verify(export, "state", "--accept-unsigned-tail");
         assertThat(verified.exitCode()).isEqualTo(1);
         assertThat(verified.output()).isEqualTo("FAILED: checkpoint at size " + size + " is signed, but only "
                 + (size - 2) + " records are there: records " + (size - 2) + ".." + (size - 1) + " were deleted\n");
@@ -141,12 +138,12 @@ class AuditExportTailIT {
         String tail = unsigned == 1 ? "1 record (index " + covered + ")"
                 : unsigned + " records (index " + covered + ".." + (size - 1) + ")";
 
-        Cli refused = verify(export, "state");
+        TestCli.Result refused = verify(export, "state");
         assertThat(refused.exitCode()).isEqualTo(1);
         assertThat(refused.output()).startsWith("FAILED: " + tail + (unsigned == 1 ? " is" : " are")
                 + " not covered by a signed checkpoint, which covers records 0.." + (covered - 1) + ": ");
 
-        Cli accepted = verify(export, "state", "--accept-unsigned-tail");
+        TestCli.Result accepted = verify(export, "state", "--accept-unsigned-tail");
         assertThat(accepted.exitCode()).isZero();
         assertThat(accepted.output()).isEqualTo("OK: " + covered + " of " + size + " records verified; " + tail
                 + " after the last signed checkpoint NOT verified (--accept-unsigned-tail); 1 signed checkpoints"
@@ -168,7 +165,7 @@ class AuditExportTailIT {
         String remembered = Files.readString(stateFile);
         assertThat(JSON.readTree(remembered).path(origin()).path("size").asLong()).isEqualTo(secondSize);
 
-        Cli older = verify(first, "state");
+        TestCli.Result older = verify(first, "state");
         assertThat(older.exitCode()).isZero();
         assertThat(older.output()).startsWith("OK: " + firstSize + " records; ")
                 .endsWith("\nthis export is older than the checkpoint verified before (size " + secondSize + "): it was"
@@ -182,7 +179,7 @@ class AuditExportTailIT {
 
     @Test
     void verifyAgainstTheBrokerFetchesNoRecordPastTheCheckpointItSigned() throws Exception {
-        Cli verified = run("audit", "verify", "--broker", broker.uri().toString(), "--token", auditor,
+        TestCli.Result verified = TestCli.run("audit", "verify", "--broker", broker.uri().toString(), "--token", auditor,
                 "--public-key", key.toString(), "--state", dir.resolve("state").toString());
         assertThat(verified.exitCode()).isZero();
         assertThat(verified.output()).startsWith("OK: " + RECORDS + " records; ").doesNotContain("NOT verified");
@@ -201,7 +198,7 @@ class AuditExportTailIT {
 
     private Path export(String name) {
         Path export = dir.resolve(name);
-        Cli exported = run("audit", "export", "--broker", broker.uri().toString(), "--token", auditor,
+        TestCli.Result exported = TestCli.run("audit", "export", "--broker", broker.uri().toString(), "--token", auditor,
                 "--out", export.toString());
         assertThat(exported.exitCode()).as(exported.output()).isZero();
         return export;
@@ -216,11 +213,11 @@ class AuditExportTailIT {
         return NoteVerifier.parse(Files.readString(key).trim()).name();
     }
 
-    private Cli verify(Path export, String state, String... more) {
+    private TestCli.Result verify(Path export, String state, String... more) {
         List<String> args = new ArrayList<>(List.of("audit", "verify", "--file", export.toString(),
                 "--public-key", key.toString(), "--state", dir.resolve(state).toString()));
         args.addAll(List.of(more));
-        return run(args.toArray(String[]::new));
+        return TestCli.run(args.toArray(String[]::new));
     }
 
     /** Appends {@code count} refusals and waits until a checkpoint covers them; returns an auditor token. */
@@ -231,24 +228,7 @@ class AuditExportTailIT {
         String token = TestHttp.devToken(broker, "ines", "authority", "compliance-officer");
         long target = JSON.readTree(TestHttp.getText(broker, "/v1/audit/entries?start=0&end=0", token))
                 .path("treeSize").asLong();
-        for (int attempt = 0; attempt < 50; attempt++) {
-            var checkpoint = TestHttp.get(broker, "/v1/audit/checkpoint", token);
-            if (checkpoint.headers().firstValue("Sluice-Tree-Size").map(Long::parseLong).orElse(0L) >= target) {
-                return token;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("no checkpoint covered " + target + " records within 5 s");
-    }
-
-    record Cli(int exitCode, String output) {}
-
-    private static Cli run(String... args) {
-        StringWriter out = new StringWriter();
-        CommandLine commandLine = SluiceCommand.commandLine();
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(out, true));
-        int exitCode = commandLine.execute(args);
-        return new Cli(exitCode, out.toString());
+        TestHttp.awaitCheckpoint(broker, token, target);
+        return token;
     }
 }

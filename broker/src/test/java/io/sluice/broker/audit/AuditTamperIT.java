@@ -4,10 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import io.sluice.broker.Broker;
 import io.sluice.broker.BrokerConfig;
+import io.sluice.broker.TestCli;
 import io.sluice.broker.TestHttp;
-import io.sluice.broker.cli.SluiceCommand;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
@@ -18,7 +16,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
-import picocli.CommandLine;
 
 /**
  * Tampering done directly in the database, behind the broker's back, and {@code sluice audit
@@ -81,14 +78,14 @@ class AuditTamperIT {
             Path export = dir.resolve("audit.jsonl");
             Path key = dir.resolve("key.pub");
             Files.writeString(key, TestHttp.getText(broker, "/v1/audit/public-key", null));
-            assertThat(run("audit", "export", "--broker", broker.uri().toString(), "--token", auditor,
+            assertThat(TestCli.run("audit", "export", "--broker", broker.uri().toString(), "--token", auditor,
                     "--out", export.toString()).exitCode()).isZero();
-            assertThat(run("audit", "verify", "--file", export.toString(), "--public-key", key.toString(),
+            assertThat(TestCli.run("audit", "verify", "--file", export.toString(), "--public-key", key.toString(),
                     "--state", dir.resolve("offline-state").toString()).output()).startsWith("OK: ");
 
             List<String> lines = Files.readAllLines(export);
             Files.write(export, lines.subList(1, lines.size()));
-            Cli altered = run("audit", "verify", "--file", export.toString(), "--public-key", key.toString(),
+            TestCli.Result altered = TestCli.run("audit", "verify", "--file", export.toString(), "--public-key", key.toString(),
                     "--state", dir.resolve("other-state").toString());
             assertThat(altered.exitCode()).isEqualTo(1);
             assertThat(altered.output()).startsWith("FAILED: record 0 was deleted");
@@ -101,31 +98,14 @@ class AuditTamperIT {
             assertThat(TestHttp.get(broker, "/v1/catalog", null).statusCode()).isEqualTo(401);
         }
         String auditor = TestHttp.devToken(broker, "ines", "authority", "compliance-officer");
-        for (int attempt = 0; attempt < 50; attempt++) {
-            var checkpoint = TestHttp.get(broker, "/v1/audit/checkpoint", auditor);
-            if (checkpoint.headers().firstValue("Sluice-Tree-Size").map(Long::parseLong).orElse(0L) >= RECORDS) {
-                return auditor;
-            }
-            Thread.sleep(100);
-        }
-        throw new AssertionError("no checkpoint covered " + RECORDS + " records within 5 s");
+        TestHttp.awaitCheckpoint(broker, auditor, RECORDS);
+        return auditor;
     }
 
     private String verify(Broker broker, String auditor, Path state) throws Exception {
         Path key = dir.resolve("key.pub");
         Files.writeString(key, TestHttp.getText(broker, "/v1/audit/public-key", null));
-        return run("audit", "verify", "--broker", broker.uri().toString(), "--token", auditor,
+        return TestCli.run("audit", "verify", "--broker", broker.uri().toString(), "--token", auditor,
                 "--public-key", key.toString(), "--state", state.toString()).output();
-    }
-
-    record Cli(int exitCode, String output) {}
-
-    private static Cli run(String... args) {
-        StringWriter out = new StringWriter();
-        CommandLine commandLine = SluiceCommand.commandLine();
-        commandLine.setOut(new PrintWriter(out, true));
-        commandLine.setErr(new PrintWriter(out, true));
-        int exitCode = commandLine.execute(args);
-        return new Cli(exitCode, out.toString());
     }
 }
