@@ -253,22 +253,44 @@ public final class Broker implements AutoCloseable {
                 LOG.warn("stream threads still running {} s after the connections closed: interrupting them",
                         THREAD_WAIT.toSeconds());
                 streamThreads.shutdownNow();
-                streamThreads.awaitTermination(THREAD_WAIT.toSeconds(), TimeUnit.SECONDS);
+                if (!streamThreads.awaitTermination(THREAD_WAIT.toSeconds(), TimeUnit.SECONDS)) {
+                    LOG.error("stream threads still running after being interrupted; closing the store under them");
+                }
             }
         } catch (InterruptedException e) {
             interrupted = true;
             streamThreads.shutdownNow();
         }
         // 6. Vert.x: event loops and the worker pool (requests that were past the gate end here).
-        vertx.close().toCompletionStage().toCompletableFuture().join();
         // 7. A last signed checkpoint over every record, then the log, the store and the memory.
-        checkpoints.close();
-        auditLog.close();
-        database.close();
-        allocator.close();
-        identity.close();
-        if (interrupted) {
-            Thread.currentThread().interrupt();
+        // Each step runs even when one before it fails, and the data directory's lock is given back last.
+        try {
+            closeInTurn(() -> vertx.close().toCompletionStage().toCompletableFuture().join(), checkpoints::close,
+                    auditLog::close, database::close, allocator::close);
+        } finally {
+            identity.close();
+            if (interrupted) {
+                Thread.currentThread().interrupt();
+            }
+        }
+    }
+
+    /** Runs every step in order; the first failure is thrown after all have run, later ones suppressed. */
+    private static void closeInTurn(Runnable... steps) {
+        RuntimeException failure = null;
+        for (Runnable step : steps) {
+            try {
+                step.run();
+            } catch (RuntimeException e) {
+                if (failure == null) {
+                    failure = e;
+                } else {
+                    failure.addSuppressed(e);
+                }
+            }
+        }
+        if (failure != null) {
+            throw failure;
         }
     }
 

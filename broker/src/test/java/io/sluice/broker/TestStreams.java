@@ -16,6 +16,8 @@ import org.apache.arrow.vector.ipc.ArrowStreamReader;
 
 /** Reads a grant's stream as a plain Arrow client would, for tests of what a stream holds and in which order. */
 public final class TestStreams {
+    private static final HttpClient HTTP = HttpClient.newHttpClient();
+
     private TestStreams() {}
 
     /**
@@ -30,7 +32,7 @@ public final class TestStreams {
 
     /** {@code GET /v1/grants/{grantId}/stream?query}; asserts 200. */
     public static Read read(URI broker, String grantId, String token, String query) throws Exception {
-        HttpResponse<InputStream> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+        HttpResponse<InputStream> response = HTTP.send(HttpRequest.newBuilder(
                         broker.resolve("/v1/grants/" + grantId + "/stream?" + query))
                 .header("Authorization", "Bearer " + token).build(), HttpResponse.BodyHandlers.ofInputStream());
         assertThat(response.statusCode()).isEqualTo(200);

@@ -6,7 +6,8 @@ package io.sluice.connectors;
  * the same rows in the same batches, so a position inside it is stable across scans and brokers.
  *
  * @param index the unit's position in source order, as {@link ScanSpec#units()} names it
- * @param rows the rows a scan of the unit returns (before any filtering the caller does itself)
+ * @param rows the rows a scan of the unit returns before any filtering the caller does itself
+ *     (for CSV: its records, of which malformed ones may be skipped)
  * @param batches the batches a scan of the unit returns with the spec it was listed for; batches
  *     never span units
  */
@@ -26,6 +27,9 @@ public record ScanUnit(int index, long rows, long batches) {
 
     /** A unit of {@code rows} read in batches of at most {@code batchRows}. */
     public static ScanUnit of(int index, long rows, int batchRows) {
+        if (batchRows < 1) {
+            throw new IllegalArgumentException("batchRows must be >= 1, was " + batchRows);
+        }
         return new ScanUnit(index, rows, (rows + batchRows - 1) / batchRows);
     }
 }

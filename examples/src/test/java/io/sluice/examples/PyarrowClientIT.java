@@ -8,7 +8,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.broker.Broker;
 import io.sluice.broker.BrokerConfig;
 import java.io.IOException;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -105,12 +104,16 @@ class PyarrowClientIT {
     }
 
     private static JsonNode pyarrow(String url, String token) throws Exception {
-        Process process = new ProcessBuilder("python3", SCRIPT.toString(), url, token, "--column", "id").start();
-        byte[] out = process.getInputStream().readAllBytes();
-        String err = new String(process.getErrorStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(process.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        assertThat(process.exitValue()).as(err).isZero();
-        return BrokerClient.json().readTree(out);
+        Process process = new ProcessBuilder("python3", SCRIPT.toString(), url, token, "--column", "id")
+                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        try {
+            byte[] out = process.getInputStream().readAllBytes();
+            assertThat(process.waitFor(120, TimeUnit.SECONDS)).as("pyarrow finished").isTrue();
+            assertThat(process.exitValue()).as("pyarrow's exit code (its errors are above)").isZero();
+            return BrokerClient.json().readTree(out);
+        } finally {
+            process.destroyForcibly();
+        }
     }
 
     /** ids 0..ROWS-1 and a reading, in row groups of about 2,500 rows. */

@@ -453,10 +453,6 @@ public final class GpuLoader implements AutoCloseable {
     }
 
     /**
-     * The stream URI: {@code shard}, {@code shards}, {@code epoch}, then {@code seed} when the
-     * checkpoint has one and {@code from} when it is past the first batch.
-     */
-    /**
      * Asks the broker about stream {@code streamId} ({@code GET /v1/streams/{id}}); empty when it
      * cannot answer (unreachable, refused, not a stream view). Never throws.
      */
@@ -486,6 +482,10 @@ public final class GpuLoader implements AutoCloseable {
         }
     }
 
+    /**
+     * The stream URI: {@code shard}, {@code shards}, {@code epoch}, then {@code seed} when the
+     * checkpoint has one and {@code from} when it is past the first batch.
+     */
     private URI streamUri(String grantId, Checkpoint at) {
         String base = config.broker().toString();
         while (base.endsWith("/")) {

@@ -185,10 +185,12 @@ public final class AuditLog implements AutoCloseable {
         }
         closed = true;
         boolean interrupted = false;
-        while (true) {
+        // A full queue drains while the writer lives; a writer that died will never take the marker.
+        while (writer.isAlive()) {
             try {
-                queue.put(END);
-                break;
+                if (queue.offer(END, 100, TimeUnit.MILLISECONDS)) {
+                    break;
+                }
             } catch (InterruptedException e) {
                 interrupted = true;
             }

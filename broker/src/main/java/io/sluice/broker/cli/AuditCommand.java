@@ -195,8 +195,7 @@ public final class AuditCommand implements Runnable {
         @Override
         public Integer call() throws IOException {
             NoteVerifier verifier = NoteVerifier.parse(Files.readString(publicKey).trim());
-            AuditVerifyState remembered = new AuditVerifyState(
-                    AuditVerifyState.directory(Optional.ofNullable(state), System.getenv()));
+            AuditVerifyState remembered = AuditVerifyState.at(Optional.ofNullable(state), System.getenv());
             Optional<AuditVerifier.Trusted> trusted = remembered.read(verifier.name());
             List<byte[]> records;
             List<String> notes = new ArrayList<>();

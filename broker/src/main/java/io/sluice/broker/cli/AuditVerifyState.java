@@ -30,9 +30,27 @@ final class AuditVerifyState {
     private static final HexFormat HEX = HexFormat.of();
 
     private final Path file;
+    /** Where releases before 2026-12-01 kept the state; read until this file is first written. */
+    private final Optional<Path> legacy;
 
     AuditVerifyState(Path directory) {
+        this(directory, Optional.empty());
+    }
+
+    AuditVerifyState(Path directory, Optional<Path> legacy) {
         this.file = requireNonNull(directory, "directory is null").resolve(FILE_NAME);
+        this.legacy = requireNonNull(legacy, "legacy is null");
+    }
+
+    /**
+     * The state at its default place, also reading {@code $HOME/.sluice/audit-verify-state.json},
+     * where earlier releases kept it, so that an upgrade does not forget the trusted checkpoint.
+     */
+    static AuditVerifyState at(Optional<Path> option, Map<String, String> env) {
+        Optional<Path> legacy = option.isPresent() ? Optional.empty()
+                : Optional.ofNullable(env.get("HOME")).filter(home -> !home.isBlank())
+                        .map(home -> Path.of(home, ".sluice", FILE_NAME));
+        return new AuditVerifyState(directory(option, env), legacy);
     }
 
     /**
@@ -94,8 +112,12 @@ final class AuditVerifyState {
     }
 
     private ObjectNode all() {
+        Path file = this.file;
         if (!Files.exists(file)) {
-            return JSON.createObjectNode();
+            if (legacy.isEmpty() || !Files.exists(legacy.get())) {
+                return JSON.createObjectNode();
+            }
+            file = legacy.get();
         }
         try {
             if (JSON.readTree(file.toFile()) instanceof ObjectNode object) {

@@ -15,9 +15,13 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /** {@code POST /v1/grants}, {@code GET /v1/grants/{id}/stream}, {@code GET /v1/streams/{id}}. */
 final class GrantRoutes {
+    private static final Logger LOG = LoggerFactory.getLogger(GrantRoutes.class);
+
     static final String ARROW_STREAM = "application/vnd.apache.arrow.stream";
     /** SHA-256 of no bytes. */
     private static final String EMPTY_SHA256 = "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855";
@@ -93,11 +97,12 @@ final class GrantRoutes {
                     }
                 });
             } catch (RejectedExecutionException e) {
-                // The broker is shutting down: nothing was sent; give the buffers back and record why.
-                opened.close();
+                // The broker is shutting down: nothing was sent; give the buffers back (off the event loop:
+                // closing a scan closes files and connections) and record why.
                 c.response().reset();
                 c.vertx().executeBlocking(() -> {
                     try {
+                        opened.close();
                         streams.finish(holder, opened, new StreamOutcome(StreamRecord.Status.ABORTED, 0, 0, 0, 0,
                                 EMPTY_SHA256, java.util.Optional.of("the broker is shutting down"),
                                 java.util.Optional.of(StreamRecord.Failure.SHUTDOWN)));
@@ -105,7 +110,8 @@ final class GrantRoutes {
                         ticket.close();
                     }
                     return null;
-                }, false);
+                }, false).onFailure(failure -> LOG.error("stream {} was refused at shutdown but its end could not be"
+                        + " recorded", opened.streamId(), failure));
             }
         });
     }

@@ -17,7 +17,6 @@ import org.apache.arrow.vector.types.pojo.Schema;
 final class Views {
     private Views() {}
 
-    /** A dataset as its owner sees it, with where its data comes from (credentials redacted). */
     /** A registered dataset; for a CSV source also {@code check}: what registration converted and skipped. */
     static JsonObject registered(DatasetService.Registered registered) {
         JsonObject json = dataset(registered.dataset());
@@ -30,6 +29,7 @@ final class Views {
         return json;
     }
 
+    /** A dataset as its owner sees it, with where its data comes from (credentials redacted). */
     static JsonObject dataset(Dataset dataset) {
         return dataset(dataset, true);
     }

@@ -32,7 +32,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.function.BooleanSupplier;
 import org.apache.arrow.memory.BufferAllocator;
 
@@ -143,10 +142,14 @@ public final class StreamService {
                     });
             return new OpenedStream(streamId, grant, dataset, shard, node, pipeline, batches, streamAllocator);
         } catch (RuntimeException e) {
-            if (batches != null) {
-                batches.close();
+            try {
+                if (batches != null) {
+                    batches.close();
+                }
+                streamAllocator.close();
+            } catch (RuntimeException suppressed) {
+                e.addSuppressed(suppressed);
             }
-            streamAllocator.close();
             throw e;
         }
     }

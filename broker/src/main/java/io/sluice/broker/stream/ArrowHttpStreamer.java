@@ -32,10 +32,12 @@ import org.slf4j.LoggerFactory;
  * start from it. A grant revoked while the stream runs stops it before the next batch; a client
  * that disconnects stops it before the next batch.
  *
- * <p>Memory: at most {@link DecodeAhead#AHEAD} source batches decoded ahead, the batch being
- * enforced and encoded, and what the response holds: its write queue ({@link #WRITE_QUEUE_BYTES}
- * in Netty, up to 16 writes of 64 KiB in Vert.x) plus the rest of the message being written. Sent batches are not copied: the response writes from the Arrow
- * buffers themselves and the writer releases each batch when its last byte is written or dropped.
+ * <p>Memory: at most {@link DecodeAhead#AHEAD} source batches decoded ahead (with a seed, plus up
+ * to {@link ShareScan#WINDOW} in the decode stage's shuffle window), the batch being enforced and
+ * encoded, and what the response holds: its write queue ({@link #WRITE_QUEUE_BYTES} in Netty, up to
+ * 16 writes of 64 KiB in Vert.x) plus the rest of the message being written. Sent batches are not
+ * copied: the response writes from the Arrow buffers themselves and the writer releases each batch
+ * when its last byte is written or dropped.
  *
  * <p>End: the outcome (rows, batches, bytes, SHA-256 of exactly the bytes sent) is recorded through
  * {@code onEnd}, which blocks, <em>before</em> the response ends, so a client that has read to the
@@ -144,7 +146,18 @@ public final class ArrowHttpStreamer implements Runnable {
         } catch (RuntimeException e) {
             LOG.warn("stream {} failed after {} batches", streamId, sent.batches, e);
             outcome = sent.aborted(pipeline, failureOf(e), "the stream failed: " + e.getMessage());
+        } catch (Error e) {
+            // Recorded and cut like any failure (the client must not hang, the buffers must go back), then rethrown.
+            LOG.error("stream {} failed after {} batches", streamId, sent.batches, e);
+            finishAfter(sent.aborted(pipeline, StreamRecord.Failure.ERROR, "the stream failed: " + e), interrupted);
+            throw e;
         }
+        finishAfter(outcome, interrupted);
+    }
+
+    /** Records the outcome, ends or cuts the response and releases the stream's resources, however it ended. */
+    private void finishAfter(StreamOutcome outcome, boolean interruptedBefore) {
+        boolean interrupted = interruptedBefore;
         synchronized (phase) {
             recording = true;
         }
@@ -225,12 +238,15 @@ public final class ArrowHttpStreamer implements Runnable {
                 }
             }
         }
-        if (recorded && outcome.status() == StreamRecord.Status.COMPLETED) {
-            out.end();
-        } else {
-            out.reset();
+        try {
+            if (recorded && outcome.status() == StreamRecord.Status.COMPLETED) {
+                out.end();
+            } else {
+                out.reset();
+            }
+        } finally {
+            closeResources();
         }
-        closeResources();
     }
 
     /**

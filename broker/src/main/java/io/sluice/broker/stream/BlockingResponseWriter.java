@@ -20,6 +20,8 @@ import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.locks.Condition;
 import java.util.concurrent.locks.ReentrantLock;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * The send stage: lets a thread that may block (a virtual thread) write a long HTTP response with
@@ -65,6 +67,8 @@ import java.util.concurrent.locks.ReentrantLock;
  * <p>Create it on the response's event loop (it installs the close handlers); send from one thread.
  */
 public final class BlockingResponseWriter {
+    private static final Logger LOG = LoggerFactory.getLogger(BlockingResponseWriter.class);
+
     /** The largest single write handed to Vert.x. */
     static final int MESSAGE_BYTES = 64 * 1024;
 
@@ -282,7 +286,7 @@ public final class BlockingResponseWriter {
 
     /** Ends the response cleanly (on its event loop). */
     public void end() {
-        context.runOnContext(ignored -> {
+        onEventLoop(() -> {
             if (!response.closed() && !response.ended()) {
                 response.end();
             }
@@ -291,11 +295,20 @@ public final class BlockingResponseWriter {
 
     /** Cuts the connection, so that the client cannot take a partial response for a whole one. */
     public void reset() {
-        context.runOnContext(ignored -> {
+        onEventLoop(() -> {
             if (!response.closed()) {
                 response.reset();
             }
         });
+    }
+
+    /** Runs {@code action} on the response's event loop; once Vert.x is closed its connections are gone anyway. */
+    private void onEventLoop(Runnable action) {
+        try {
+            context.runOnContext(ignored -> action.run());
+        } catch (RuntimeException e) {
+            LOG.debug("the event loop is gone; the connection closed with it", e);
+        }
     }
 
     private void disconnected() {

@@ -71,7 +71,7 @@ public final class ShareScan implements ShareBatches {
     /**
      * Plans the rank's share of {@code source} and opens its scan.
      *
-     * @param spec the columns, batch size and pushdown predicate; its shard and units are replaced
+     * @param spec the columns, batch size and pushdown predicate (with units, the scan reads this rank's units)
      * @param allocator where the batches handed out live; the reader takes a child of it
      * @return a scan the caller owns and must close
      */
@@ -153,7 +153,7 @@ public final class ShareScan implements ShareBatches {
             return false;
         }
         while (reader.loadNextBatch()) {
-            // Dealt round-robin: the ranks are disjoint and together cover every batch once.
+            // Striped: batch i goes to rank i % shards, so the ranks are disjoint and together cover every batch once.
             if (sourceBatches++ % request.shards() == request.shard()) {
                 addToWindow(takeOut(reader.root(), allocator));
                 return true;

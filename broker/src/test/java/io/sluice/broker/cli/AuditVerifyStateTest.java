@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sluice.broker.audit.tlog.Checkpoint;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.Map;
@@ -66,6 +67,22 @@ class AuditVerifyStateTest {
         assertThat(state.remember(checkpoint(30, (byte) 3))).isTrue();
         assertThat(new AuditVerifyState(dir.resolve("state")).read("sluice.example/audit").orElseThrow().size()).isEqualTo(30);
         assertThat(state.file()).isEqualTo(dir.resolve("state").resolve("audit-verify-state.json"));
+    }
+
+    @Test
+    void anUpgradeKeepsTheCheckpointEarlierReleasesRememberedUnderDotSluice() throws Exception {
+        Path home = dir.resolve("home");
+        Files.createDirectories(home.resolve(".sluice"));
+        Files.writeString(home.resolve(".sluice/audit-verify-state.json"), "{\"sluice.example/audit\": {\"size\": 20,"
+                + " \"rootHash\": \"" + "02".repeat(32) + "\"}}");
+        AuditVerifyState state = AuditVerifyState.at(Optional.empty(), Map.of("HOME", home.toString()));
+        assertThat(state.read("sluice.example/audit").orElseThrow().size()).isEqualTo(20);
+        assertThat(state.remember(checkpoint(10, (byte) 1))).as("older than the legacy state").isFalse();
+        assertThat(state.remember(checkpoint(30, (byte) 3))).isTrue();
+        assertThat(state.file()).isEqualTo(home.resolve(".local/state/sluice/audit-verify-state.json")).exists();
+        // With --state, only that directory counts.
+        assertThat(AuditVerifyState.at(Optional.of(dir.resolve("fresh")), Map.of("HOME", home.toString()))
+                .read("sluice.example/audit")).isEmpty();
     }
 
     private static Checkpoint checkpoint(long size, byte fill) {

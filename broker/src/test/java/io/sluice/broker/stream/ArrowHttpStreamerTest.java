@@ -276,9 +276,15 @@ class ArrowHttpStreamerTest {
         /** Waits until the producer waits for the response and no batch is read for a while. */
         void awaitStalled() throws InterruptedException {
             awaitCondition(() -> streamer != null && source.calls() > 3, "the stream runs");
+            // Stalled: the source is not asked for more over 0.6 s while the streamer waits (a stability
+            // check, so it samples rather than polls), within 60 s.
+            long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();
             int calls = -1;
             int still = 0;
             while (still < 3) {
+                if (System.nanoTime() > deadline) {
+                    throw new AssertionError("the stream did not stall within 60 s; source calls: " + source.calls());
+                }
                 Thread.sleep(200);
                 boolean waiting = streamer.getState() == Thread.State.TIMED_WAITING;
                 still = waiting && source.calls() == calls ? still + 1 : 0;

@@ -8,6 +8,7 @@ import io.sluice.connectors.ConnectorException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
@@ -118,7 +119,9 @@ class DecodeAheadTest {
         Thread decoder = source.caller();
 
         CompletableFuture<Void> closing = CompletableFuture.runAsync(ahead::close);
-        awaitCondition(() -> decoder.isAlive() && !closing.isDone(), "close waits for the decode thread");
+        // While the decoder is held, close must not return.
+        assertThatThrownBy(() -> closing.get(300, TimeUnit.MILLISECONDS)).isInstanceOf(TimeoutException.class);
+        assertThat(decoder.isAlive()).isTrue();
         source.letGo();
         closing.get(10, TimeUnit.SECONDS);
 

@@ -158,7 +158,9 @@ final class GeneratedBatches implements ShareBatches {
     }
 
     void awaitHeld() throws InterruptedException {
-        held.await();
+        if (!held.await(30, java.util.concurrent.TimeUnit.SECONDS)) {
+            throw new AssertionError("the decoder did not reach the held batch within 30 s");
+        }
     }
 
     void letGo() {

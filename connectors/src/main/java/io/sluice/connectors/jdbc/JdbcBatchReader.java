@@ -83,7 +83,7 @@ final class JdbcBatchReader implements BatchReader {
         BufferAllocator allocator = parent.newChildAllocator("jdbc-scan", 0, bound);
         VectorSchemaRoot root = null;
         Connection connection = null;
-        PreparedStatement statement = null;
+        JdbcBatchReader reader;
         try {
             root = VectorSchemaRoot.create(new Schema(columns.stream().map(c -> field(source, c)).toList()), allocator);
             connection = JdbcBatchSource.connect(options);
@@ -96,13 +96,9 @@ final class JdbcBatchReader implements BatchReader {
             List<Literal> parameters = new ArrayList<>();
             List<ArrowType> parameterTypes = new ArrayList<>();
             String sql = select(source.fullSchema(), columns, spec, options, parameters, parameterTypes);
-            JdbcBatchReader reader = new JdbcBatchReader(options, columns, allocator, root, connection,
+            reader = new JdbcBatchReader(options, columns, allocator, root, connection,
                     new Query(sql, List.copyOf(parameters), List.copyOf(parameterTypes)),
                     spec.units().orElse(List.of()), spec.batchRows(), bound);
-            if (spec.units().isEmpty()) {
-                reader.execute(OptionalInt.empty());
-            }
-            return reader;
         } catch (SQLException e) {
             release(root, null, connection, allocator);
             throw JdbcBatchSource.failure(options, "cannot be scanned", e);
@@ -110,6 +106,19 @@ final class JdbcBatchReader implements BatchReader {
             release(root, null, connection, allocator);
             throw e;
         }
+        // From here the reader owns the connection, its statements and the buffers.
+        if (spec.units().isEmpty()) {
+            try {
+                reader.execute(OptionalInt.empty());
+            } catch (SQLException e) {
+                reader.close();
+                throw JdbcBatchSource.failure(options, "cannot be scanned", e);
+            } catch (RuntimeException | Error e) {
+                reader.close();
+                throw e;
+            }
+        }
+        return reader;
     }
 
     /** Runs the scan's query, for one unit when given; the cursor of the one before is closed. */

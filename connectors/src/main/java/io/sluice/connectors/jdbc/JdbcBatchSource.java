@@ -186,6 +186,12 @@ public final class JdbcBatchSource implements BatchSource {
             throw JdbcOptions.invalid(options.what() + " cannot be read in " + (spec.units().isPresent() ? "units"
                     : spec.shards() + " shards") + " without the option 'shardColumn'");
         }
+        for (int unit : spec.units().orElse(List.of())) {
+            if (unit >= UNITS) {
+                throw new ConnectorException(ConnectorErrorCode.INVALID_SOURCE_CONFIG, "unit " + unit + " of "
+                        + options.what() + " does not exist: it has " + UNITS + " units");
+            }
+        }
         return JdbcBatchReader.open(this, projected, spec, allocator);
     }
 

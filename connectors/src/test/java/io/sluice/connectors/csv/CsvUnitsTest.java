@@ -84,7 +84,7 @@ class CsvUnitsTest {
             assertThat(batches.get(1)).hasSize(9_999).startsWith((long) BLOCK);
             assertThat(batches.get(2)).hasSize(BLOCK - 10_000).endsWith(2L * BLOCK - 1);
             assertThat(batches.get(3)).hasSize(10_000).startsWith(0L);
-            assertThat(batches.get(4)).hasSize(BLOCK - 10_000);
+            assertThat(batches.get(4)).hasSize(BLOCK - 10_000).startsWith(10_000L).endsWith(BLOCK - 1L);
             assertThat(notes.get(3)).isEqualTo("line one\nline two, 0");
         }
     }
