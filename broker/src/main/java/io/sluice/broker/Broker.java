@@ -119,7 +119,8 @@ public final class Broker implements AutoCloseable {
                     sources, config.purposes(), revocations, allocator, config.csvCheckBytes(), clock);
             GrantService grants = new GrantService(datasets, grantStore, auditLog, clock, config.grantTtl());
             StreamService streams = new StreamService(grants, datasets, revocations, pseudonymMasterKey(config),
-                    new StreamStore(database, identity.id()), auditLog, connectors, allocator, clock);
+                    new StreamStore(database, identity.id()), auditLog, connectors, allocator, clock,
+                    config.decodeThreads());
             // The embedded H2 store is held by this one process, so streams from before owners were recorded are ours too.
             int interrupted = streams.interruptLeftRunning(config.database().isEmpty());
             if (interrupted > 0) {

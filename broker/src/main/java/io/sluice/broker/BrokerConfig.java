@@ -29,6 +29,8 @@ import java.util.Optional;
  *     ended as aborted; 0 ends them at once
  * @param csvCheckBytes how much of a CSV source registration converts to find malformed rows
  *     (the whole file up to this size, else its leading blocks up to it)
+ * @param decodeThreads how many threads one stream may decode a batch on (Parquet decodes a
+ *     batch's columns side by side); at least 1
  */
 public record BrokerConfig(
         String host,
@@ -44,7 +46,8 @@ public record BrokerConfig(
         PurposeHierarchy purposes,
         List<String> jdbcAllowedHosts,
         Duration shutdownGrace,
-        long csvCheckBytes) {
+        long csvCheckBytes,
+        int decodeThreads) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
@@ -53,6 +56,10 @@ public record BrokerConfig(
     public static final String DEFAULT_AUDIT_ORIGIN = "sluice.local/audit";
     /** Registration converts a CSV file whole up to 64 MiB, and its first 64 MiB beyond. */
     public static final long DEFAULT_CSV_CHECK_BYTES = 64L * 1024 * 1024;
+    /** One stream may decode on every core the JVM sees; concurrent streams share them. */
+    public static final int DEFAULT_DECODE_THREADS = Runtime.getRuntime().availableProcessors();
+    /** More decode threads than this per stream only add hand-offs: a batch has few columns to spread. */
+    public static final int MAX_DECODE_THREADS = 64;
 
     /**
      * A Keycloak realm (or any OIDC issuer) whose tokens the broker accepts.
@@ -126,13 +133,16 @@ public record BrokerConfig(
         if (csvCheckBytes < 1) {
             throw new IllegalArgumentException("csvCheckBytes must be >= 1, was " + csvCheckBytes);
         }
+        if (decodeThreads < 1 || decodeThreads > MAX_DECODE_THREADS) {
+            throw new IllegalArgumentException("decodeThreads must be in 1.." + MAX_DECODE_THREADS + ", was " + decodeThreads);
+        }
     }
 
     /** Embedded defaults: loopback, any free port, H2 and sources under {@code dataDir}, dev issuer on. */
     public static BrokerConfig embedded(Path dataDir) {
         return new BrokerConfig(DEFAULT_HOST, 0, dataDir, dataDir.resolve("sources"), Optional.empty(), Optional.empty(),
                 Optional.empty(), Duration.ofHours(24), 1024 * 1024, DEFAULT_AUDIT_ORIGIN, PurposeHierarchy.DEFAULT, List.of(),
-                DEFAULT_SHUTDOWN_GRACE, DEFAULT_CSV_CHECK_BYTES);
+                DEFAULT_SHUTDOWN_GRACE, DEFAULT_CSV_CHECK_BYTES, Math.min(DEFAULT_DECODE_THREADS, MAX_DECODE_THREADS));
     }
 
     /** Whether the embedded development token issuer is on: only when no real issuer is configured. */
@@ -142,48 +152,54 @@ public record BrokerConfig(
 
     public BrokerConfig withPort(int newPort) {
         return new BrokerConfig(host, newPort, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads);
     }
 
     public BrokerConfig withSourcesDir(Path newSourcesDir) {
         return new BrokerConfig(host, port, dataDir, newSourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads);
     }
 
     /** The same configuration on an external database (PostgreSQL). */
     public BrokerConfig withDatabase(String jdbcUrl) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, Optional.of(jdbcUrl), oidc, tls, grantTtl,
-                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads);
     }
 
     /** The same configuration accepting tokens of an OIDC issuer instead of the development issuer. */
     public BrokerConfig withOidc(Oidc issuer) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, Optional.of(issuer), tls, grantTtl,
-                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads);
     }
 
     /** The same configuration serving HTTPS. */
     public BrokerConfig withTls(Tls newTls) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, Optional.of(newTls), grantTtl,
-                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads);
     }
 
     /** The same configuration letting JDBC sources reach these hosts. */
     public BrokerConfig withJdbcAllowedHosts(List<String> hosts) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, hosts, shutdownGrace, csvCheckBytes);
+                auditOrigin, purposes, hosts, shutdownGrace, csvCheckBytes, decodeThreads);
     }
 
     /** The same configuration with another shutdown grace. */
     public BrokerConfig withShutdownGrace(Duration grace) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, grace, csvCheckBytes);
+                auditOrigin, purposes, jdbcAllowedHosts, grace, csvCheckBytes, decodeThreads);
     }
 
     /** The same configuration checking this much of a CSV source at registration. */
     public BrokerConfig withCsvCheckBytes(long bytes) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, bytes);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, bytes, decodeThreads);
+    }
+
+    /** The same configuration decoding each stream's batches on up to {@code threads} threads. */
+    public BrokerConfig withDecodeThreads(int threads) {
+        return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, threads);
     }
 
     /** The JDBC URL the store uses. */

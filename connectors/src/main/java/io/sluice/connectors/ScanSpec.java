@@ -23,9 +23,12 @@ import java.util.Optional;
  * @param units when present, the scan reads exactly these {@linkplain BatchSource#units units}, in
  *     this order, each in its own batches (the predicate is not used to skip any of them); only
  *     with one shard, no unit twice
+ * @param decodeThreads how many threads one batch may be decoded on, the scan's own included; at
+ *     least 1. A connector that decodes columns independently (Parquet) spreads a batch's columns
+ *     over them; the others ignore it. The batches are the same whatever the number.
  */
 public record ScanSpec(List<String> columns, int batchRows, Optional<Predicate> predicate, int shard, int shards,
-        Optional<List<Integer>> units) {
+        Optional<List<Integer>> units, int decodeThreads) {
 
     public static final int DEFAULT_BATCH_ROWS = 65_536;
 
@@ -56,6 +59,14 @@ public record ScanSpec(List<String> columns, int batchRows, Optional<Predicate> 
                 throw new IllegalArgumentException("units must be distinct and >= 0, were " + units.get());
             }
         }
+        if (decodeThreads < 1) {
+            throw new IllegalArgumentException("decodeThreads must be >= 1, was " + decodeThreads);
+        }
+    }
+
+    public ScanSpec(List<String> columns, int batchRows, Optional<Predicate> predicate, int shard, int shards,
+            Optional<List<Integer>> units) {
+        this(columns, batchRows, predicate, shard, shards, units, 1);
     }
 
     public ScanSpec(List<String> columns, int batchRows, Optional<Predicate> predicate, int shard, int shards) {
@@ -74,22 +85,27 @@ public record ScanSpec(List<String> columns, int batchRows, Optional<Predicate> 
 
     /** The same scan restricted to shard {@code shard} of {@code shards}. */
     public ScanSpec withShard(int shard, int shards) {
-        return new ScanSpec(columns, batchRows, predicate, shard, shards, Optional.empty());
+        return new ScanSpec(columns, batchRows, predicate, shard, shards, Optional.empty(), decodeThreads);
     }
 
     /** The same scan reading exactly {@code units}, in that order (and no shard). */
     public ScanSpec withUnits(List<Integer> units) {
-        return new ScanSpec(columns, batchRows, predicate, 0, 1, Optional.of(units));
+        return new ScanSpec(columns, batchRows, predicate, 0, 1, Optional.of(units), decodeThreads);
     }
 
     /** The same scan with {@code predicate} pushed down (replacing any earlier one). */
     public ScanSpec withPredicate(Predicate predicate) {
         return new ScanSpec(columns, batchRows, Optional.of(requireNonNull(predicate, "predicate is null")), shard,
-                shards, units);
+                shards, units, decodeThreads);
     }
 
     /** The same scan with at most {@code batchRows} rows per batch. */
     public ScanSpec withBatchRows(int batchRows) {
-        return new ScanSpec(columns, batchRows, predicate, shard, shards, units);
+        return new ScanSpec(columns, batchRows, predicate, shard, shards, units, decodeThreads);
+    }
+
+    /** The same scan decoding each batch on up to {@code decodeThreads} threads. */
+    public ScanSpec withDecodeThreads(int decodeThreads) {
+        return new ScanSpec(columns, batchRows, predicate, shard, shards, units, decodeThreads);
     }
 }

@@ -89,6 +89,11 @@ public final class ServeCommand implements Callable<Integer> {
         + " to it (default: ${DEFAULT-VALUE}, 64 MiB)"})
     long csvCheckBytes;
 
+    @Option(names = "--decode-threads", paramLabel = "N", description = {"how many threads one stream may decode a"
+        + " batch on: a Parquet batch's columns are decoded side by side (default: the cores the JVM sees, "
+        + "1 to 64)", "Concurrent streams share the cores; 1 decodes each stream on one thread."})
+    Integer decodeThreads;
+
     @Override
     public Integer call() throws InterruptedException, java.io.IOException {
         BrokerConfig config = config();
@@ -127,7 +132,8 @@ public final class ServeCommand implements Callable<Integer> {
                 Optional.ofNullable(oidcIssuer).map(issuer -> new BrokerConfig.Oidc(issuer, oidcAudience, oidcClockSkew)),
                 Optional.ofNullable(tlsCert).map(cert -> new BrokerConfig.Tls(cert, tlsKey, Optional.ofNullable(clientCa))),
                 grantTtl, maxRequestBytes, auditOrigin, purposeHierarchy(), jdbcAllowedHosts, shutdownGrace,
-                csvCheckBytes);
+                csvCheckBytes, decodeThreads != null ? decodeThreads
+                        : Math.min(BrokerConfig.DEFAULT_DECODE_THREADS, BrokerConfig.MAX_DECODE_THREADS));
     }
 
     private PurposeHierarchy purposeHierarchy() throws java.io.IOException {

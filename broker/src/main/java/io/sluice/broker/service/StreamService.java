@@ -74,10 +74,15 @@ public final class StreamService {
     private final Connectors connectors;
     private final BufferAllocator allocator;
     private final Clock clock;
+    private final int decodeThreads;
 
     public StreamService(GrantService grants, DatasetService datasets, GrantRevocations revocations,
             byte[] pseudonymMasterKey, StreamStore streams, AuditLog auditLog, Connectors connectors,
-            BufferAllocator allocator, Clock clock) {
+            BufferAllocator allocator, Clock clock, int decodeThreads) {
+        if (decodeThreads < 1) {
+            throw new IllegalArgumentException("decodeThreads must be >= 1, was " + decodeThreads);
+        }
+        this.decodeThreads = decodeThreads;
         this.grants = requireNonNull(grants, "grants is null");
         this.datasets = requireNonNull(datasets, "datasets is null");
         this.revocations = requireNonNull(revocations, "revocations is null");
@@ -176,9 +181,9 @@ public final class StreamService {
      * it can use it to skip data. The pipeline filters every row again, so a connector that cannot
      * use the predicate, or uses it only in part, changes nothing but speed.
      */
-    private static ShareScan openScan(BatchSource source, EnforcementPipeline pipeline, PolicyDecision.Permit permit,
+    private ShareScan openScan(BatchSource source, EnforcementPipeline pipeline, PolicyDecision.Permit permit,
             ShardRequest shard, BufferAllocator allocator) {
-        ScanSpec spec = ScanSpec.of(pipeline.inputColumns());
+        ScanSpec spec = ScanSpec.of(pipeline.inputColumns()).withDecodeThreads(decodeThreads);
         Optional<Predicate> pushdown = permit.rowPredicate().flatMap(PushdownPredicates::translate);
         if (pushdown.isPresent()) {
             try {

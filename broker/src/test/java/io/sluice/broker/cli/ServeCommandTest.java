@@ -57,4 +57,19 @@ class ServeCommandTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("csvCheckBytes must be >= 1, was 0");
     }
+
+    @Test
+    void decodeThreadsDefaultToTheCoresTheJvmSeesAndMustBeOneTo64() throws Exception {
+        int cores = Math.min(Runtime.getRuntime().availableProcessors(), 64);
+        assertThat(parse().decodeThreads()).isEqualTo(cores);
+        assertThat(BrokerConfig.embedded(Path.of("data")).decodeThreads()).isEqualTo(cores);
+        assertThat(parse("--decode-threads", "1").decodeThreads()).isEqualTo(1);
+        assertThat(BrokerConfig.embedded(Path.of("data")).withDecodeThreads(8).decodeThreads()).isEqualTo(8);
+        assertThatThrownBy(() -> parse("--decode-threads", "0"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("decodeThreads must be in 1..64, was 0");
+        assertThatThrownBy(() -> parse("--decode-threads", "65"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("decodeThreads must be in 1..64, was 65");
+    }
 }

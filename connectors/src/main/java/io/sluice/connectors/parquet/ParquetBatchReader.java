@@ -50,7 +50,9 @@ import org.slf4j.LoggerFactory;
  * while loading a batch releases everything at once (the exception is then the last thing the
  * reader produces; {@link #close()} stays safe to call).
  *
- * <p>Threading: one thread at a time. Loading a batch blocks on file I/O and decoding.
+ * <p>Threading: one thread at a time. Loading a batch blocks on file I/O and decoding; with
+ * {@link ScanSpec#decodeThreads()} above one, the batch's columns are decoded side by side
+ * ({@link BatchFills}) and the call returns once all are done.
  */
 final class ParquetBatchReader implements BatchReader {
     private static final Logger LOG = LoggerFactory.getLogger(ParquetBatchReader.class);
@@ -65,11 +67,11 @@ final class ParquetBatchReader implements BatchReader {
     private final long rowGroupsSkipped;
     /** Page buffers per projected leaf, by its position among the projection's leaves. */
     private final List<ColumnChunkPages.Buffers> buffers = new ArrayList<>();
+    private final BatchFills batchFills;
 
     private int unitIndex = -1;
     private int openFile = -1;
     private FileChannel channel;
-    private List<ColumnFill> fills = List.of();
     private List<LeafReader> leafReaders = List.of();
     private long rowsLeftInUnit;
     private long rows;
@@ -79,7 +81,8 @@ final class ParquetBatchReader implements BatchReader {
     private boolean closed;
 
     private ParquetBatchReader(ParquetDataset dataset, BufferAllocator allocator, VectorSchemaRoot root,
-            List<String> columns, List<Unit> units, int batchRows, long memoryBound, long rowGroupsSkipped) {
+            List<String> columns, List<Unit> units, int batchRows, long memoryBound, long rowGroupsSkipped,
+            int decodeThreads) {
         this.dataset = dataset;
         this.allocator = allocator;
         this.root = root;
@@ -88,6 +91,7 @@ final class ParquetBatchReader implements BatchReader {
         this.batchRows = batchRows;
         this.memoryBound = memoryBound;
         this.rowGroupsSkipped = rowGroupsSkipped;
+        this.batchFills = new BatchFills(decodeThreads);
     }
 
     /**
@@ -122,7 +126,7 @@ final class ParquetBatchReader implements BatchReader {
         try {
             root = VectorSchemaRoot.create(schema, allocator);
             return new ParquetBatchReader(dataset, allocator, root, List.copyOf(spec.columns()), List.copyOf(kept),
-                    spec.batchRows(), bound, shard.size() - kept.size());
+                    spec.batchRows(), bound, shard.size() - kept.size(), spec.decodeThreads());
         } catch (RuntimeException | Error e) {
             if (root != null) {
                 root.close();
@@ -201,15 +205,7 @@ final class ParquetBatchReader implements BatchReader {
                 }
             }
             int count = (int) Math.min(batchRows, rowsLeftInUnit);
-            for (ColumnFill fill : fills) {
-                fill.prepare(count);
-            }
-            for (ColumnFill fill : fills) {
-                fill.fill(count);
-            }
-            for (ColumnFill fill : fills) {
-                fill.finish(count);
-            }
+            batchFills.run(count);
             root.setRowCount(count);
             rowsLeftInUnit -= count;
             rows += count;
@@ -312,7 +308,7 @@ final class ParquetBatchReader implements BatchReader {
             }));
         }
         leafReaders = List.copyOf(readers);
-        fills = List.copyOf(newFills);
+        batchFills.use(newFills);
     }
 
     private int partitionIndex(String name) {
@@ -349,7 +345,7 @@ final class ParquetBatchReader implements BatchReader {
     }
 
     private void closeFile() throws IOException {
-        fills = List.of();
+        batchFills.use(List.of());
         leafReaders = List.of();
         openFile = -1;
         if (channel != null) {
@@ -366,6 +362,8 @@ final class ParquetBatchReader implements BatchReader {
             return;
         }
         closed = true;
+        // No fill runs now (a batch's threads end before it returns), so the workers end at once.
+        batchFills.close();
         RuntimeException failure = null;
         try {
             root.close();

@@ -70,6 +70,10 @@ public final class FlightDoGetServer implements Callable<Integer> {
             description = "let Flight send Arrow buffers without copying them into gRPC's (default: ${DEFAULT-VALUE})")
     boolean zeroCopy;
 
+    @Option(names = "--decode-threads", defaultValue = "1",
+            description = "threads the connector decodes each batch on, as the broker's --decode-threads (default: ${DEFAULT-VALUE})")
+    int decodeThreads;
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new FlightDoGetServer()).execute(args));
     }
@@ -78,7 +82,7 @@ public final class FlightDoGetServer implements Callable<Integer> {
     public Integer call() throws Exception {
         try (RootAllocator allocator = new RootAllocator();
                 FlightServer server = FlightServer.builder(allocator, Location.forGrpcInsecure("127.0.0.1", port),
-                        new EnforcedProducer(file, allocator, zeroCopy)).build()) {
+                        new EnforcedProducer(file, allocator, zeroCopy, decodeThreads)).build()) {
             server.start();
             Runtime.getRuntime().addShutdownHook(Thread.ofPlatform().unstarted(server::shutdown));
             System.out.println("listening on grpc+tcp://127.0.0.1:" + server.getPort());
@@ -120,9 +124,11 @@ public final class FlightDoGetServer implements Callable<Integer> {
         private final Path file;
         private final BufferAllocator allocator;
         private final boolean zeroCopy;
+        private final int decodeThreads;
         private final Connectors connectors = Connectors.discover();
 
-        EnforcedProducer(Path file, BufferAllocator allocator, boolean zeroCopy) {
+        EnforcedProducer(Path file, BufferAllocator allocator, boolean zeroCopy, int decodeThreads) {
+            this.decodeThreads = decodeThreads;
             this.file = requireNonNull(file, "file is null");
             this.allocator = requireNonNull(allocator, "allocator is null");
             this.zeroCopy = zeroCopy;
@@ -153,7 +159,7 @@ public final class FlightDoGetServer implements Callable<Integer> {
         private void stream(ServerStreamListener listener, BackpressureStrategy backpressure, BufferAllocator call) {
             try (BatchSource source = connectors.open(SourceConfig.ofFile("parquet", file))) {
                 EnforcementPipeline pipeline = compilePipeline(source.schema());
-                try (BatchReader reader = source.open(ScanSpec.of(pipeline.inputColumns()), call);
+                try (BatchReader reader = source.open(ScanSpec.of(pipeline.inputColumns()).withDecodeThreads(decodeThreads), call);
                         VectorSchemaRoot out = VectorSchemaRoot.create(pipeline.outputSchema(), call)) {
                     listener.setUseZeroCopy(zeroCopy);
                     listener.start(out);

@@ -16,7 +16,8 @@ import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
 
 /**
- * The Parquet scan alone, in the bench's JVM, on one thread: Sluice's connector
+ * The Parquet scan alone, in the bench's JVM, on one thread (or a batch's columns decoded on
+ * {@code decodeThreads}, as the broker's streams do): Sluice's connector
  * ({@link Connectors} -> {@link BatchSource} -> {@link BatchReader}) reading every granted column
  * in batches of {@link ScanSpec#DEFAULT_BATCH_ROWS}, as the broker's stream does, and nothing else
  * (no enforcement, no encoding). Its MB/s are those of the broker's enforced payload for the same
@@ -27,9 +28,15 @@ final class ParquetScan {
     private final List<String> columns;
     private final long payloadBytes;
     private final BufferAllocator allocator;
+    private final int decodeThreads;
     private final Connectors connectors = Connectors.discover();
 
     ParquetScan(Path file, List<String> columns, long payloadBytes, BufferAllocator allocator) {
+        this(file, columns, payloadBytes, allocator, 1);
+    }
+
+    ParquetScan(Path file, List<String> columns, long payloadBytes, BufferAllocator allocator, int decodeThreads) {
+        this.decodeThreads = decodeThreads;
         this.file = requireNonNull(file, "file is null");
         this.columns = List.copyOf(columns);
         this.payloadBytes = payloadBytes;
@@ -73,7 +80,7 @@ final class ParquetScan {
             long rows = 0;
             try (BufferAllocator scanning = allocator.newChildAllocator("parquet-scan", 0, Long.MAX_VALUE);
                     BatchSource source = connectors.open(SourceConfig.ofFile("parquet", file));
-                    BatchReader reader = source.open(ScanSpec.of(columns), scanning)) {
+                    BatchReader reader = source.open(ScanSpec.of(columns).withDecodeThreads(decodeThreads), scanning)) {
                 while (reader.loadNextBatch()) {
                     rows += reader.root().getRowCount();
                 }

@@ -70,6 +70,7 @@ import picocli.CommandLine.Spec;
             "  ipc        the broker's enforced Arrow IPC bytes, captured once to a file, over a plain loopback socket",
             "             into a plain ArrowStreamReader (the baseline)",
             "  scan       Sluice's Parquet connector alone, one thread, every granted column",
+            "  scan_threads  the same scan, each batch's columns decoded on --decode-threads threads",
             "  flight     Arrow Flight DoGet of the same enforced batches (connector + the same EnforcementPipeline)",
             "             from a FlightServer in its own JVM, read by a FlightClient",
             "  loader     broker -> GPU loader (GrantStream), one whole-dataset stream",
@@ -91,6 +92,7 @@ public final class StreamThroughputBench implements Callable<Integer> {
     enum Contender {
         IPC("plain IPC socket"),
         SCAN("Parquet scan alone"),
+        SCAN_THREADS("Parquet scan, N threads"),
         FLIGHT("Flight DoGet"),
         LOADER("Sluice -> loader"),
         PYARROW("Sluice -> pyarrow"),
@@ -106,8 +108,8 @@ public final class StreamThroughputBench implements Callable<Integer> {
     }
 
     /** The contenders measured in rounds (the others have phases of their own). */
-    private static final List<Contender> ROUND_CONTENDERS = List.of(Contender.IPC, Contender.SCAN, Contender.FLIGHT,
-            Contender.LOADER, Contender.PYARROW, Contender.RANKS);
+    private static final List<Contender> ROUND_CONTENDERS = List.of(Contender.IPC, Contender.SCAN,
+            Contender.SCAN_THREADS, Contender.FLIGHT, Contender.LOADER, Contender.PYARROW, Contender.RANKS);
     private static final int RANKS = 4;
     private static final Duration START_TIMEOUT = Duration.ofMinutes(2);
 
@@ -182,12 +184,21 @@ public final class StreamThroughputBench implements Callable<Integer> {
             description = "run the broker with -XX:NativeMemoryTracking=summary, to report its off-heap (Arrow, Netty) memory (default: ${DEFAULT-VALUE})")
     boolean brokerNmt;
 
+    @Option(names = "--decode-threads", paramLabel = "N",
+            description = "decode threads of a stream: the broker's --decode-threads, the Flight server's and scan-threads'"
+                    + " (default: the cores the JVM sees)")
+    Integer decodeThreads;
+
     @Option(names = "--python", defaultValue = "python3", description = "the Python with pyarrow (default: ${DEFAULT-VALUE})")
     String python;
 
     private final PrintStream out = System.out;
     /** Why contenders that were asked for did not run; repeated under the results. */
     private final List<String> skipped = new ArrayList<>();
+
+    private int decodeThreads() {
+        return decodeThreads != null ? decodeThreads : Runtime.getRuntime().availableProcessors();
+    }
 
     public static void main(String[] args) {
         System.exit(new CommandLine(new StreamThroughputBench()).setCaseInsensitiveEnumValuesAllowed(true).execute(args));
@@ -281,7 +292,7 @@ public final class StreamThroughputBench implements Callable<Integer> {
         List<String> brokerFlags = brokerNmt ? List.of("-XX:NativeMemoryTracking=summary") : List.of();
         try (ChildJvm broker = ChildJvm.start("broker", "io.sluice.broker.cli.SluiceCommand", brokerFlags,
                 List.of("serve", "--port", "0", "--data-dir", work.resolve("broker").toString(),
-                        "--sources", sourcesRoot.toString()),
+                        "--sources", sourcesRoot.toString(), "--decode-threads", Integer.toString(decodeThreads())),
                 work.resolve("broker.log"), Pattern.compile("listening on (http://\\S+)"), START_TIMEOUT)) {
             URI brokerUri = URI.create(broker.readyGroup(1));
             out.printf("broker: pid %d at %s, JVM flags %s, log %s%n", broker.pid(), brokerUri,
@@ -353,9 +364,14 @@ public final class StreamThroughputBench implements Callable<Integer> {
             ParquetScan scan = new ParquetScan(source.file(), columns, payload, allocator);
             rounds.add(new Round(Contender.SCAN, scan::run, Optional.empty(), "-"));
         }
+        if (contenders.contains(Contender.SCAN_THREADS)) {
+            ParquetScan scan = new ParquetScan(source.file(), columns, payload, allocator, decodeThreads());
+            rounds.add(new Round(Contender.SCAN_THREADS, scan::run, Optional.empty(), "-"));
+        }
         if (contenders.contains(Contender.FLIGHT)) {
             ChildJvm flight = ChildJvm.start("flight", FlightDoGetServer.class.getName(), List.of(),
-                    List.of("--file", source.file().toString(), "--zero-copy", Boolean.toString(flightZeroCopy)),
+                    List.of("--file", source.file().toString(), "--zero-copy", Boolean.toString(flightZeroCopy),
+                            "--decode-threads", Integer.toString(decodeThreads())),
                     work.resolve("flight.log"), Pattern.compile("listening on grpc\\+tcp://127\\.0\\.0\\.1:(\\d+)"),
                     START_TIMEOUT);
             resources.add(flight);

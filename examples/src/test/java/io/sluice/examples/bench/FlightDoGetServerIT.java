@@ -35,7 +35,7 @@ class FlightDoGetServerIT {
         for (boolean zeroCopy : new boolean[] {true, false}) {
             try (BufferAllocator allocator = new RootAllocator();
                     FlightServer server = FlightServer.builder(allocator, Location.forGrpcInsecure("127.0.0.1", 0),
-                            new FlightDoGetServer.EnforcedProducer(file, allocator, zeroCopy)).build().start();
+                            new FlightDoGetServer.EnforcedProducer(file, allocator, zeroCopy, 2)).build().start();
                     FlightClient client = FlightClient.builder(allocator,
                             Location.forGrpcInsecure("127.0.0.1", server.getPort())).build()) {
                 for (int call = 0; call < 2; call++) {
