@@ -130,6 +130,45 @@ public abstract sealed class ArrowSink permits ArrowSink.Fixed, ArrowSink.Bits, 
          * {@code levels[levelOffset + i] == present}), zeroing the others. Works backwards in place.
          */
         public void spread(int index, int slots, int dense, byte[] levels, int levelOffset, int present) {
+            // Most columns are 8 or 4 bytes wide: one load and store per value instead of a copy call.
+            switch (width) {
+                case 8 -> spreadLongs(index, slots, dense, levels, levelOffset, present);
+                case 4 -> spreadInts(index, slots, dense, levels, levelOffset, present);
+                default -> spreadAnyWidth(index, slots, dense, levels, levelOffset, present);
+            }
+        }
+
+        private void spreadLongs(int index, int slots, int dense, byte[] levels, int levelOffset, int present) {
+            MemorySegment segment = data;
+            int j = dense - 1;
+            for (int i = slots - 1; i >= 0; i--) {
+                long to = (long) (index + i) << 3;
+                if (levels[levelOffset + i] == present) {
+                    segment.set(ValueLayout.JAVA_LONG_UNALIGNED, to,
+                            segment.get(ValueLayout.JAVA_LONG_UNALIGNED, (long) (index + j) << 3));
+                    j--;
+                } else {
+                    segment.set(ValueLayout.JAVA_LONG_UNALIGNED, to, 0L);
+                }
+            }
+        }
+
+        private void spreadInts(int index, int slots, int dense, byte[] levels, int levelOffset, int present) {
+            MemorySegment segment = data;
+            int j = dense - 1;
+            for (int i = slots - 1; i >= 0; i--) {
+                long to = (long) (index + i) << 2;
+                if (levels[levelOffset + i] == present) {
+                    segment.set(ValueLayout.JAVA_INT_UNALIGNED, to,
+                            segment.get(ValueLayout.JAVA_INT_UNALIGNED, (long) (index + j) << 2));
+                    j--;
+                } else {
+                    segment.set(ValueLayout.JAVA_INT_UNALIGNED, to, 0);
+                }
+            }
+        }
+
+        private void spreadAnyWidth(int index, int slots, int dense, byte[] levels, int levelOffset, int present) {
             MemorySegment segment = data;
             int j = dense - 1;
             for (int i = slots - 1; i >= 0; i--) {
