@@ -16,7 +16,8 @@ public record AuditEvent(AuditAction action, Actor actor, Map<String, Object> de
 
     private static final Set<String> FIELDS = Set.of("dataset", "datasetVersion", "policyVersion", "purpose",
             "grant", "stream", "outcome", "reasons", "columns", "scheme", "rows", "batches", "bytes", "sha256", "requestId",
-            "remote", "message", "shard", "shards", "epoch", "format", "records", "node", "project", "rowsIn", "seed", "from");
+            "remote", "message", "failure", "shard", "shards", "epoch", "format", "records", "node", "project", "rowsIn", "seed",
+            "from");
 
     public AuditEvent {
         requireNonNull(action, "action is null");

@@ -86,7 +86,7 @@ final class GrantRoutes {
                     .putHeader("Sluice-Stream-Scheme", opened.batches().scheme().wireName());
             ArrowHttpStreamer streamer = new ArrowHttpStreamer(opened.streamId(), opened.batches(), opened.pipeline(),
                     opened.allocator(), opened, c.response(), c.vertx().getOrCreateContext(),
-                    streams.revocationWatch(opened), outcome -> streams.finish(holder, opened, outcome));
+                    streams.stopCheck(opened), outcome -> streams.finish(holder, opened, outcome));
             ticket.attach(streamer);
             try {
                 streamThreads.execute(() -> {

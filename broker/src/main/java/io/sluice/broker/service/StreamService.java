@@ -16,6 +16,7 @@ import io.sluice.broker.store.StreamRecord;
 import io.sluice.broker.store.StreamStore;
 import io.sluice.broker.stream.ShardRequest;
 import io.sluice.broker.stream.ShareScan;
+import io.sluice.broker.stream.StopCheck;
 import io.sluice.broker.stream.StreamOutcome;
 import io.sluice.connectors.BatchSource;
 import io.sluice.connectors.Connectors;
@@ -32,7 +33,6 @@ import java.time.Clock;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
-import java.util.function.BooleanSupplier;
 import org.apache.arrow.memory.BufferAllocator;
 
 /**
@@ -218,27 +218,35 @@ public final class StreamService {
     }
 
     /**
-     * Whether a running stream must stop because its grant was revoked: at once when this broker
-     * revoked it, and within {@link #REVOCATION_POLL} when another broker sharing the store did.
-     * Called before each batch; the store is asked at most once per interval per stream.
+     * What stops a running stream before its next batch: its grant revoked (at once when this
+     * broker revoked it, within {@link #REVOCATION_POLL} when another broker sharing the store
+     * did; the store is asked at most once per interval per stream), or its grant expired (the
+     * grant's end is the policy's time limit where it has one).
      */
-    public BooleanSupplier revocationWatch(OpenedStream stream) {
-        String grantId = stream.grant().id();
+    public StopCheck stopCheck(OpenedStream stream) {
+        Grant grant = stream.grant();
+        String grantId = grant.id();
         long[] nextPoll = {System.nanoTime() + REVOCATION_POLL.toNanos()};
+        StopCheck.Stop revoked = new StopCheck.Stop(StreamRecord.Failure.REVOKED,
+                "the grant was revoked by a change of the dataset's policy");
         return () -> {
             if (revocations.isRevoked(grantId)) {
-                return true;
+                return Optional.of(revoked);
+            }
+            if (!clock.instant().isBefore(grant.expiresAt())) {
+                return Optional.of(new StopCheck.Stop(StreamRecord.Failure.EXPIRED,
+                        "the grant expired at " + grant.expiresAt()));
             }
             long now = System.nanoTime();
             if (now < nextPoll[0]) {
-                return false;
+                return Optional.empty();
             }
             nextPoll[0] = now + REVOCATION_POLL.toNanos();
             if (grants.isRevoked(grantId)) {
                 revocations.revoke(grantId);
-                return true;
+                return Optional.of(revoked);
             }
-            return false;
+            return Optional.empty();
         };
     }
 
@@ -278,7 +286,8 @@ public final class StreamService {
                         .with("bytes", outcome.bytes())
                         .with("sha256", outcome.sha256())
                         .with("outcome", outcome.status().name().toLowerCase(java.util.Locale.ROOT))
-                        .with("message", outcome.message().orElse(null)),
+                        .with("message", outcome.message().orElse(null))
+                        .with("failure", outcome.failure().map(StreamRecord.Failure::wireName).orElse(null)),
                 connection -> streams.finish(connection, stream.streamId(), outcome.status(), outcome.rows(),
                         outcome.rowsIn(), outcome.batches(), outcome.bytes(), outcome.sha256(), now, outcome.message(),
                         outcome.failure()));

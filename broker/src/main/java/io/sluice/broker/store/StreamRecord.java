@@ -43,12 +43,12 @@ public record StreamRecord(
      * Why an aborted stream stopped, as a client acts on it. {@code SOURCE}: the source itself is
      * bad (corrupt, unreadable as configured, changed since registration): every later stream of
      * the same share fails the same way, so retrying cannot help. The others may succeed on retry:
-     * {@code CLIENT} the client went away, {@code REVOKED} the grant was revoked (a new stream is
-     * refused with 403), {@code SHUTDOWN} the broker stopped, {@code ERROR} any other failure (an
+     * {@code CLIENT} the client went away, {@code REVOKED} the grant was revoked and
+     * {@code EXPIRED} it expired (a new stream is refused with 403 either way), {@code SHUTDOWN} the broker stopped, {@code ERROR} any other failure (an
      * I/O error, a memory bound, a bug). The wire name is the lower-case name.
      */
     public enum Failure {
-        SOURCE, CLIENT, REVOKED, SHUTDOWN, ERROR;
+        SOURCE, CLIENT, REVOKED, EXPIRED, SHUTDOWN, ERROR;
 
         public String wireName() {
             return name().toLowerCase(java.util.Locale.ROOT);

@@ -10,7 +10,6 @@ import io.vertx.core.Context;
 import io.vertx.core.http.HttpServerResponse;
 import java.time.Duration;
 import java.util.Optional;
-import java.util.function.BooleanSupplier;
 import java.util.function.Consumer;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -29,7 +28,8 @@ import org.slf4j.LoggerFactory;
  *
  * <p>Every source batch becomes exactly one IPC record batch on the wire, also one the policy
  * empties (zero rows), so a position in the stream counts source batches and a resumed stream can
- * start from it. A grant revoked while the stream runs stops it before the next batch; a client
+ * start from it. A grant revoked or expired while the stream runs stops it before the next batch
+ * ({@link StopCheck}); a client
  * that disconnects stops it before the next batch.
  *
  * <p>Memory: at most {@link DecodeAhead#AHEAD} source batches decoded ahead (with a seed, plus up
@@ -70,7 +70,7 @@ public final class ArrowHttpStreamer implements Runnable {
     private final AutoCloseable resources;
     private final IpcEncoder encoder;
     private final BlockingResponseWriter out;
-    private final BooleanSupplier revoked;
+    private final StopCheck stops;
     private final Consumer<StreamOutcome> onEnd;
     /** Guards {@link #runner} and {@link #recording}: a stop interrupts only a thread that is not recording the end. */
     private final Object phase = new Object();
@@ -87,25 +87,25 @@ public final class ArrowHttpStreamer implements Runnable {
      * @param allocator the stream's allocator: where enforced batches are allocated
      * @param resources closed last, once nothing reads the stream's buffers (e.g. the opened
      *     stream: its reader, then its allocator)
-     * @param revoked asked before each batch; true stops the stream
+     * @param stops asked before each batch; a stop ends the stream as aborted, with its reason
      * @param onEnd records the outcome; called once, before the response ends; may block
      */
     public ArrowHttpStreamer(String streamId, ShareBatches batches, EnforcementPipeline pipeline,
             BufferAllocator allocator, AutoCloseable resources, HttpServerResponse response, Context context,
-            BooleanSupplier revoked, Consumer<StreamOutcome> onEnd) {
+            StopCheck stops, Consumer<StreamOutcome> onEnd) {
         this(streamId, batches, pipeline, allocator, resources, new BlockingResponseWriter(response, context,
-                WRITE_QUEUE_BYTES), revoked, onEnd);
+                WRITE_QUEUE_BYTES), stops, onEnd);
     }
 
     ArrowHttpStreamer(String streamId, ShareBatches batches, EnforcementPipeline pipeline, BufferAllocator allocator,
-            AutoCloseable resources, BlockingResponseWriter out, BooleanSupplier revoked, Consumer<StreamOutcome> onEnd) {
+            AutoCloseable resources, BlockingResponseWriter out, StopCheck stops, Consumer<StreamOutcome> onEnd) {
         this.streamId = requireNonNull(streamId, "streamId is null");
         this.batches = requireNonNull(batches, "batches is null");
         this.pipeline = requireNonNull(pipeline, "pipeline is null");
         this.allocator = requireNonNull(allocator, "allocator is null");
         this.resources = requireNonNull(resources, "resources is null");
         this.out = requireNonNull(out, "out is null");
-        this.revoked = requireNonNull(revoked, "revoked is null");
+        this.stops = requireNonNull(stops, "stops is null");
         this.onEnd = requireNonNull(onEnd, "onEnd is null");
         this.encoder = new IpcEncoder(pipeline.outputSchema());
     }
@@ -186,8 +186,9 @@ public final class ArrowHttpStreamer implements Runnable {
                 if (stopped) {
                     return sent.aborted(pipeline, StreamRecord.Failure.SHUTDOWN, SHUTTING_DOWN);
                 }
-                if (revoked.getAsBoolean()) {
-                    return sent.aborted(pipeline, StreamRecord.Failure.REVOKED, "the grant was revoked by a change of the dataset's policy");
+                Optional<StopCheck.Stop> stop = stops.check();
+                if (stop.isPresent()) {
+                    return sent.aborted(pipeline, stop.get().failure(), stop.get().message());
                 }
                 Optional<VectorSchemaRoot> next = decode.next();
                 if (next.isEmpty()) {

@@ -21,6 +21,7 @@ import java.util.ArrayList;
 import java.util.Collections;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -214,7 +215,7 @@ class ArrowHttpStreamerTest {
         final AtomicReference<Exception> resourcesFailure = new AtomicReference<>();
         final AtomicBoolean resourcesClosed = new AtomicBoolean();
         final List<Integer> writes = Collections.synchronizedList(new ArrayList<>());
-        BooleanSupplier revoked = () -> false;
+        StopCheck stops = StopCheck.NEVER;
         volatile Thread streamer;
 
         Served(int batches, int rows, IntFunction<Boolean> emptied, int writeQueueBytes) {
@@ -223,7 +224,8 @@ class ArrowHttpStreamerTest {
         }
 
         Served revokedWhen(BooleanSupplier revoked) {
-            this.revoked = revoked;
+            this.stops = () -> revoked.getAsBoolean() ? Optional.of(new StopCheck.Stop(StreamRecord.Failure.REVOKED,
+                    "the grant was revoked by a change of the dataset's policy")) : Optional.empty();
             return this;
         }
 
@@ -243,7 +245,7 @@ class ArrowHttpStreamerTest {
                 }
             };
             streamer = Thread.ofVirtual().name("stream:test").start(new ArrowHttpStreamer("st-test", source,
-                    GeneratedBatches.pipeline(), streamAllocator, resources, out, revoked, outcome::set));
+                    GeneratedBatches.pipeline(), streamAllocator, resources, out, stops, outcome::set));
         }
 
         /** The response, recording the length of every buffer written to it. */
