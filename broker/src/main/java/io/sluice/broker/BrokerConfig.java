@@ -29,6 +29,9 @@ import java.util.Optional;
  *     ended as aborted; 0 ends them at once
  * @param csvCheckBytes how much of a CSV source registration converts to find malformed rows
  *     (the whole file up to this size, else its leading blocks up to it)
+ * @param peerTimeout on a shared store, how long another broker's heartbeat may be silent before
+ *     this broker closes that broker's running streams as interrupted; the broker itself beats every
+ *     {@link #heartbeatInterval()}
  */
 public record BrokerConfig(
         String host,
@@ -44,7 +47,8 @@ public record BrokerConfig(
         PurposeHierarchy purposes,
         List<String> jdbcAllowedHosts,
         Duration shutdownGrace,
-        long csvCheckBytes) {
+        long csvCheckBytes,
+        Duration peerTimeout) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
@@ -53,6 +57,14 @@ public record BrokerConfig(
     public static final String DEFAULT_AUDIT_ORIGIN = "sluice.local/audit";
     /** Registration converts a CSV file whole up to 64 MiB, and its first 64 MiB beyond. */
     public static final long DEFAULT_CSV_CHECK_BYTES = 64L * 1024 * 1024;
+    /** Six heartbeats (every 5 s) missed: long against a GC pause or a slow commit, short against a training job's patience. */
+    public static final Duration DEFAULT_PEER_TIMEOUT = Duration.ofSeconds(30);
+    /** The shortest peer timeout: below it a busy store's commit latency reads as death. */
+    public static final Duration MIN_PEER_TIMEOUT = Duration.ofSeconds(1);
+    /** The longest peer timeout: an hour without an end record is long enough to leave a stream open. */
+    public static final Duration MAX_PEER_TIMEOUT = Duration.ofHours(1);
+    /** The longest wait between two heartbeats. */
+    public static final Duration MAX_HEARTBEAT_INTERVAL = Duration.ofSeconds(5);
 
     /**
      * A Keycloak realm (or any OIDC issuer) whose tokens the broker accepts.
@@ -126,13 +138,17 @@ public record BrokerConfig(
         if (csvCheckBytes < 1) {
             throw new IllegalArgumentException("csvCheckBytes must be >= 1, was " + csvCheckBytes);
         }
+        requireNonNull(peerTimeout, "peerTimeout is null");
+        if (peerTimeout.compareTo(MIN_PEER_TIMEOUT) < 0 || peerTimeout.compareTo(MAX_PEER_TIMEOUT) > 0) {
+            throw new IllegalArgumentException("peerTimeout must be in 1..3600 s, was " + peerTimeout.toMillis() + " ms");
+        }
     }
 
     /** Embedded defaults: loopback, any free port, H2 and sources under {@code dataDir}, dev issuer on. */
     public static BrokerConfig embedded(Path dataDir) {
         return new BrokerConfig(DEFAULT_HOST, 0, dataDir, dataDir.resolve("sources"), Optional.empty(), Optional.empty(),
                 Optional.empty(), Duration.ofHours(24), 1024 * 1024, DEFAULT_AUDIT_ORIGIN, PurposeHierarchy.DEFAULT, List.of(),
-                DEFAULT_SHUTDOWN_GRACE, DEFAULT_CSV_CHECK_BYTES);
+                DEFAULT_SHUTDOWN_GRACE, DEFAULT_CSV_CHECK_BYTES, DEFAULT_PEER_TIMEOUT);
     }
 
     /** Whether the embedded development token issuer is on: only when no real issuer is configured. */
@@ -142,48 +158,63 @@ public record BrokerConfig(
 
     public BrokerConfig withPort(int newPort) {
         return new BrokerConfig(host, newPort, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, peerTimeout);
     }
 
     public BrokerConfig withSourcesDir(Path newSourcesDir) {
         return new BrokerConfig(host, port, dataDir, newSourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, peerTimeout);
     }
 
     /** The same configuration on an external database (PostgreSQL). */
     public BrokerConfig withDatabase(String jdbcUrl) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, Optional.of(jdbcUrl), oidc, tls, grantTtl,
-                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, peerTimeout);
     }
 
     /** The same configuration accepting tokens of an OIDC issuer instead of the development issuer. */
     public BrokerConfig withOidc(Oidc issuer) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, Optional.of(issuer), tls, grantTtl,
-                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, peerTimeout);
     }
 
     /** The same configuration serving HTTPS. */
     public BrokerConfig withTls(Tls newTls) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, Optional.of(newTls), grantTtl,
-                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, peerTimeout);
     }
 
     /** The same configuration letting JDBC sources reach these hosts. */
     public BrokerConfig withJdbcAllowedHosts(List<String> hosts) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, hosts, shutdownGrace, csvCheckBytes);
+                auditOrigin, purposes, hosts, shutdownGrace, csvCheckBytes, peerTimeout);
     }
 
     /** The same configuration with another shutdown grace. */
     public BrokerConfig withShutdownGrace(Duration grace) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, grace, csvCheckBytes);
+                auditOrigin, purposes, jdbcAllowedHosts, grace, csvCheckBytes, peerTimeout);
     }
 
     /** The same configuration checking this much of a CSV source at registration. */
     public BrokerConfig withCsvCheckBytes(long bytes) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, bytes);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, bytes, peerTimeout);
+    }
+
+    /** The same configuration with another peer timeout. */
+    public BrokerConfig withPeerTimeout(Duration timeout) {
+        return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, timeout);
+    }
+
+    /**
+     * How often the broker writes its heartbeat and looks for silent peers: a third of the peer
+     * timeout, so that two missed beats never make a live broker look dead, and at most 5 s.
+     */
+    public Duration heartbeatInterval() {
+        Duration third = peerTimeout.dividedBy(3);
+        return third.compareTo(MAX_HEARTBEAT_INTERVAL) < 0 ? third : MAX_HEARTBEAT_INTERVAL;
     }
 
     /** The JDBC URL the store uses. */

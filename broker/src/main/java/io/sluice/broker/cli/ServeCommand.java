@@ -89,6 +89,12 @@ public final class ServeCommand implements Callable<Integer> {
         + " to it (default: ${DEFAULT-VALUE}, 64 MiB)"})
     long csvCheckBytes;
 
+    @Option(names = "--peer-timeout", defaultValue = "PT30S", description = {"on a shared database (--db), how long"
+        + " another broker may miss its heartbeats before this one closes that broker's running streams as"
+        + " interrupted, ISO-8601, 1 s to 1 h (default: ${DEFAULT-VALUE})",
+        "Each broker writes its heartbeat every third of this, at most every 5 s."})
+    Duration peerTimeout;
+
     @Override
     public Integer call() throws InterruptedException, java.io.IOException {
         BrokerConfig config = config();
@@ -127,7 +133,7 @@ public final class ServeCommand implements Callable<Integer> {
                 Optional.ofNullable(oidcIssuer).map(issuer -> new BrokerConfig.Oidc(issuer, oidcAudience, oidcClockSkew)),
                 Optional.ofNullable(tlsCert).map(cert -> new BrokerConfig.Tls(cert, tlsKey, Optional.ofNullable(clientCa))),
                 grantTtl, maxRequestBytes, auditOrigin, purposeHierarchy(), jdbcAllowedHosts, shutdownGrace,
-                csvCheckBytes);
+                csvCheckBytes, peerTimeout);
     }
 
     private PurposeHierarchy purposeHierarchy() throws java.io.IOException {
