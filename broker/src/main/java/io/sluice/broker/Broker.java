@@ -51,12 +51,14 @@ import org.slf4j.LoggerFactory;
  * <p>Start-up closes the streams an earlier, killed process of this identity left running
  * ({@code stream.interrupted}) and writes the broker's first heartbeat before it serves; while it
  * runs, {@link BrokerLiveness} keeps beating and closes the running streams of brokers on the same
- * store whose heartbeat fell silent for {@link BrokerConfig#peerTimeout()}. {@link #close()} shuts down gracefully, in an
- * order that puts every stream's end on record before the log is sealed: refuse new requests,
- * let running streams finish within {@link BrokerConfig#shutdownGrace()}, stop the rest (each
- * records {@code stream.aborted} with what it sent), close the connections, join the stream
- * threads, close Vert.x, sign a final checkpoint, close the audit log, the store and the
- * allocator. No thread the broker started outlives {@code close()}.
+ * store whose heartbeat fell silent for {@link BrokerConfig#peerTimeout()}.
+ *
+ * <p>{@link #close()} shuts down gracefully, in an order that puts every stream's end on record
+ * before the log is sealed: refuse new requests, let running streams finish within
+ * {@link BrokerConfig#shutdownGrace()}, stop the rest (each records {@code stream.aborted} with
+ * what it sent), close the connections, join the stream threads, close Vert.x, stop the heartbeat,
+ * sign a final checkpoint, close the audit log, the store and the allocator. No thread the broker
+ * started outlives {@code close()}.
  */
 public final class Broker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Broker.class);

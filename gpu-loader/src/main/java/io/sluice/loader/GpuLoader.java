@@ -267,8 +267,8 @@ public final class GpuLoader implements AutoCloseable {
             throw e;
         }
         AtomicReference<GrantStream> opened = new AtomicReference<>();
-        GrantStream stream = GrantStream.start(grantId, streamId.get(), broker, uri.toString(), allocator, streamAllocator, body,
-                at.position(), () -> openStreams.remove(opened.get()),
+        GrantStream stream = GrantStream.start(grantId, streamId.get(), broker, uri.toString(), allocator,
+                streamAllocator, body, at.position(), () -> openStreams.remove(opened.get()),
                 () -> streamStatus(broker, streamId.get(), bearerToken));
         opened.set(stream);
         openStreams.add(stream);
