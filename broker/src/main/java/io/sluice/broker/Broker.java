@@ -10,6 +10,7 @@ import io.sluice.broker.auth.OidcDiscovery;
 import io.sluice.broker.auth.TokenVerifier;
 import io.sluice.broker.ca.NodeCertificateValidator;
 import io.sluice.broker.http.ApiRouter;
+import io.sluice.broker.service.BrokerLiveness;
 import io.sluice.broker.service.DatasetService;
 import io.sluice.broker.service.GrantRevocations;
 import io.sluice.broker.service.GrantService;
@@ -18,6 +19,7 @@ import io.sluice.broker.service.StreamService;
 import io.sluice.broker.store.Database;
 import io.sluice.broker.store.DatasetStore;
 import io.sluice.broker.store.GrantStore;
+import io.sluice.broker.store.HeartbeatStore;
 import io.sluice.broker.store.StreamStore;
 import io.sluice.broker.stream.RunningStreams;
 import io.sluice.connectors.Connectors;
@@ -47,12 +49,16 @@ import org.slf4j.LoggerFactory;
  * allocator, the stream threads and its identity (see {@link BrokerIdentity}).
  *
  * <p>Start-up closes the streams an earlier, killed process of this identity left running
- * ({@code stream.interrupted}) before it serves. {@link #close()} shuts down gracefully, in an
- * order that puts every stream's end on record before the log is sealed: refuse new requests,
- * let running streams finish within {@link BrokerConfig#shutdownGrace()}, stop the rest (each
- * records {@code stream.aborted} with what it sent), close the connections, join the stream
- * threads, close Vert.x, sign a final checkpoint, close the audit log, the store and the
- * allocator. No thread the broker started outlives {@code close()}.
+ * ({@code stream.interrupted}) and writes the broker's first heartbeat before it serves; while it
+ * runs, {@link BrokerLiveness} keeps beating and closes the running streams of brokers on the same
+ * store whose heartbeat fell silent for {@link BrokerConfig#peerTimeout()}.
+ *
+ * <p>{@link #close()} shuts down gracefully, in an order that puts every stream's end on record
+ * before the log is sealed: refuse new requests, let running streams finish within
+ * {@link BrokerConfig#shutdownGrace()}, stop the rest (each records {@code stream.aborted} with
+ * what it sent), close the connections, join the stream threads, close Vert.x, stop the heartbeat,
+ * sign a final checkpoint, close the audit log, the store and the allocator. No thread the broker
+ * started outlives {@code close()}.
  */
 public final class Broker implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(Broker.class);
@@ -71,14 +77,15 @@ public final class Broker implements AutoCloseable {
     private final Database database;
     private final AuditLog auditLog;
     private final AuditCheckpoints checkpoints;
+    private final BrokerLiveness liveness;
     private final BufferAllocator allocator;
     private final ExecutorService streamThreads;
     private final HttpServer server;
     private boolean closed;
 
     private Broker(BrokerConfig config, BrokerIdentity identity, RunningStreams running, Vertx vertx, Database database,
-            AuditLog auditLog, AuditCheckpoints checkpoints, BufferAllocator allocator, ExecutorService streamThreads,
-            HttpServer server) {
+            AuditLog auditLog, AuditCheckpoints checkpoints, BrokerLiveness liveness, BufferAllocator allocator,
+            ExecutorService streamThreads, HttpServer server) {
         this.config = config;
         this.identity = identity;
         this.running = running;
@@ -86,6 +93,7 @@ public final class Broker implements AutoCloseable {
         this.database = database;
         this.auditLog = auditLog;
         this.checkpoints = checkpoints;
+        this.liveness = liveness;
         this.allocator = allocator;
         this.streamThreads = streamThreads;
         this.server = server;
@@ -103,6 +111,7 @@ public final class Broker implements AutoCloseable {
         ExecutorService streamThreads = null;
         AuditLog auditLog = null;
         AuditCheckpoints checkpoints = null;
+        BrokerLiveness liveness = null;
         try {
             database = Database.open(config.jdbcUrl());
             allocator = new RootAllocator();
@@ -127,6 +136,9 @@ public final class Broker implements AutoCloseable {
                 LOG.warn("closed {} stream(s) an earlier run of broker {} left running as interrupted", interrupted,
                         identity.id());
             }
+            liveness = new BrokerLiveness(new HeartbeatStore(database), streams, identity.id(), config.peerTimeout(),
+                    config.heartbeatInterval());
+            liveness.start();
             RunningStreams running = new RunningStreams();
             Optional<DevTokenIssuer> devIssuer = Optional.empty();
             TokenVerifier verifier;
@@ -146,10 +158,10 @@ public final class Broker implements AutoCloseable {
                     .requestHandler(ApiRouter.create(vertx, services))
                     .listen()
                     .toCompletionStage().toCompletableFuture().join();
-            return new Broker(config, identity, running, vertx, database, auditLog, checkpoints, allocator, streamThreads,
-                    server);
+            return new Broker(config, identity, running, vertx, database, auditLog, checkpoints, liveness, allocator,
+                    streamThreads, server);
         } catch (RuntimeException e) {
-            closeQuietly(vertx, streamThreads, checkpoints, auditLog, database, allocator);
+            closeQuietly(vertx, streamThreads, liveness, checkpoints, auditLog, database, allocator);
             identity.close();
             throw e;
         }
@@ -263,11 +275,12 @@ public final class Broker implements AutoCloseable {
             streamThreads.shutdownNow();
         }
         // 6. Vert.x: event loops and the worker pool (requests that were past the gate end here).
-        // 7. A last signed checkpoint over every record, then the log, the store and the memory.
+        // 7. The heartbeat stops only now: peers must not take a broker that drains its streams for dead.
+        // 8. A last signed checkpoint over every record, then the log, the store and the memory.
         // Each step runs even when one before it fails, and the data directory's lock is given back last.
         try {
-            closeInTurn(() -> vertx.close().toCompletionStage().toCompletableFuture().join(), checkpoints::close,
-                    auditLog::close, database::close, allocator::close);
+            closeInTurn(() -> vertx.close().toCompletionStage().toCompletableFuture().join(), liveness::close,
+                    checkpoints::close, auditLog::close, database::close, allocator::close);
         } finally {
             identity.close();
             if (interrupted) {
@@ -304,12 +317,15 @@ public final class Broker implements AutoCloseable {
         }
     }
 
-    private static void closeQuietly(Vertx vertx, ExecutorService streamThreads, AuditCheckpoints checkpoints,
-            AuditLog auditLog, Database database, BufferAllocator allocator) {
+    private static void closeQuietly(Vertx vertx, ExecutorService streamThreads, BrokerLiveness liveness,
+            AuditCheckpoints checkpoints, AuditLog auditLog, Database database, BufferAllocator allocator) {
         if (streamThreads != null) {
             streamThreads.shutdownNow();
         }
         vertx.close();
+        if (liveness != null) {
+            liveness.close();
+        }
         if (checkpoints != null) {
             checkpoints.close();
         }

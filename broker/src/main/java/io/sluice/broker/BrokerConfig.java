@@ -31,6 +31,9 @@ import java.util.Optional;
  *     (the whole file up to this size, else its leading blocks up to it)
  * @param decodeThreads how many threads one stream may decode a batch on (Parquet decodes a
  *     batch's columns side by side); at least 1
+ * @param peerTimeout on a shared store, how long another broker's heartbeat may be silent before
+ *     this broker closes that broker's running streams as interrupted; the broker itself beats every
+ *     {@link #heartbeatInterval()}
  */
 public record BrokerConfig(
         String host,
@@ -47,7 +50,8 @@ public record BrokerConfig(
         List<String> jdbcAllowedHosts,
         Duration shutdownGrace,
         long csvCheckBytes,
-        int decodeThreads) {
+        int decodeThreads,
+        Duration peerTimeout) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
@@ -60,6 +64,14 @@ public record BrokerConfig(
     public static final int DEFAULT_DECODE_THREADS = Runtime.getRuntime().availableProcessors();
     /** More decode threads than this per stream only add hand-offs: a batch has few columns to spread. */
     public static final int MAX_DECODE_THREADS = 64;
+    /** Six heartbeats (every 5 s) missed: long against a GC pause or a slow commit, short against a training job's patience. */
+    public static final Duration DEFAULT_PEER_TIMEOUT = Duration.ofSeconds(30);
+    /** The shortest peer timeout: below it a busy store's commit latency reads as death. */
+    public static final Duration MIN_PEER_TIMEOUT = Duration.ofSeconds(1);
+    /** The longest peer timeout: an hour without an end record is long enough to leave a stream open. */
+    public static final Duration MAX_PEER_TIMEOUT = Duration.ofHours(1);
+    /** The longest wait between two heartbeats. */
+    public static final Duration MAX_HEARTBEAT_INTERVAL = Duration.ofSeconds(5);
 
     /**
      * A Keycloak realm (or any OIDC issuer) whose tokens the broker accepts.
@@ -136,13 +148,18 @@ public record BrokerConfig(
         if (decodeThreads < 1 || decodeThreads > MAX_DECODE_THREADS) {
             throw new IllegalArgumentException("decodeThreads must be in 1.." + MAX_DECODE_THREADS + ", was " + decodeThreads);
         }
+        requireNonNull(peerTimeout, "peerTimeout is null");
+        if (peerTimeout.compareTo(MIN_PEER_TIMEOUT) < 0 || peerTimeout.compareTo(MAX_PEER_TIMEOUT) > 0) {
+            throw new IllegalArgumentException("peerTimeout must be in 1..3600 s, was " + peerTimeout.toMillis() + " ms");
+        }
     }
 
     /** Embedded defaults: loopback, any free port, H2 and sources under {@code dataDir}, dev issuer on. */
     public static BrokerConfig embedded(Path dataDir) {
         return new BrokerConfig(DEFAULT_HOST, 0, dataDir, dataDir.resolve("sources"), Optional.empty(), Optional.empty(),
                 Optional.empty(), Duration.ofHours(24), 1024 * 1024, DEFAULT_AUDIT_ORIGIN, PurposeHierarchy.DEFAULT, List.of(),
-                DEFAULT_SHUTDOWN_GRACE, DEFAULT_CSV_CHECK_BYTES, Math.min(DEFAULT_DECODE_THREADS, MAX_DECODE_THREADS));
+                DEFAULT_SHUTDOWN_GRACE, DEFAULT_CSV_CHECK_BYTES, Math.min(DEFAULT_DECODE_THREADS, MAX_DECODE_THREADS),
+                DEFAULT_PEER_TIMEOUT);
     }
 
     /** Whether the embedded development token issuer is on: only when no real issuer is configured. */
@@ -152,54 +169,69 @@ public record BrokerConfig(
 
     public BrokerConfig withPort(int newPort) {
         return new BrokerConfig(host, newPort, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout);
     }
 
     public BrokerConfig withSourcesDir(Path newSourcesDir) {
         return new BrokerConfig(host, port, dataDir, newSourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout);
     }
 
     /** The same configuration on an external database (PostgreSQL). */
     public BrokerConfig withDatabase(String jdbcUrl) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, Optional.of(jdbcUrl), oidc, tls, grantTtl,
-                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout);
     }
 
     /** The same configuration accepting tokens of an OIDC issuer instead of the development issuer. */
     public BrokerConfig withOidc(Oidc issuer) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, Optional.of(issuer), tls, grantTtl,
-                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout);
     }
 
     /** The same configuration serving HTTPS. */
     public BrokerConfig withTls(Tls newTls) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, Optional.of(newTls), grantTtl,
-                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout);
     }
 
     /** The same configuration letting JDBC sources reach these hosts. */
     public BrokerConfig withJdbcAllowedHosts(List<String> hosts) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, hosts, shutdownGrace, csvCheckBytes, decodeThreads);
+                auditOrigin, purposes, hosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout);
     }
 
     /** The same configuration with another shutdown grace. */
     public BrokerConfig withShutdownGrace(Duration grace) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, grace, csvCheckBytes, decodeThreads);
+                auditOrigin, purposes, jdbcAllowedHosts, grace, csvCheckBytes, decodeThreads, peerTimeout);
     }
 
     /** The same configuration checking this much of a CSV source at registration. */
     public BrokerConfig withCsvCheckBytes(long bytes) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, bytes, decodeThreads);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, bytes, decodeThreads, peerTimeout);
     }
 
     /** The same configuration decoding each stream's batches on up to {@code threads} threads. */
     public BrokerConfig withDecodeThreads(int threads) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, threads);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, threads, peerTimeout);
+    }
+
+    /** The same configuration with another peer timeout. */
+    public BrokerConfig withPeerTimeout(Duration timeout) {
+        return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, timeout);
+    }
+
+    /**
+     * How often the broker writes its heartbeat and looks for silent peers: a third of the peer
+     * timeout, so that two missed beats never make a live broker look dead, and at most 5 s.
+     */
+    public Duration heartbeatInterval() {
+        Duration third = peerTimeout.dividedBy(3);
+        return third.compareTo(MAX_HEARTBEAT_INTERVAL) < 0 ? third : MAX_HEARTBEAT_INTERVAL;
     }
 
     /** The JDBC URL the store uses. */

@@ -68,6 +68,12 @@ public final class BrokerClient {
                 .POST(HttpRequest.BodyPublishers.ofString(body.toString())));
     }
 
+    public Response put(String path, Optional<String> token, JsonNode body) {
+        return send(request(path, token)
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(body.toString())));
+    }
+
     public Response postRaw(String path, Optional<String> token, String body) {
         return send(request(path, token)
                 .header("Content-Type", "application/json")

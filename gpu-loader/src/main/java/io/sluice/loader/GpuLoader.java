@@ -165,7 +165,7 @@ public final class GpuLoader implements AutoCloseable {
                     + device.map(Device::name).orElse("the device") + ": " + e.getMessage(), e);
         }
         RootAllocator allocator = arena.newRootAllocator(config.pinnedLimitBytes());
-        LOG.info("gpu-loader for broker {}: pinned arena of {} bytes ({} slabs) in {} ms, {}; {}", config.broker(),
+        LOG.info("gpu-loader for broker {}: pinned arena of {} bytes ({} slabs) in {} ms, {}; {}", brokerNames(config),
                 arena.budgetBytes(), arena.slabs(), arena.creation().elapsed().toMillis(),
                 arena.locked() ? "locked" : "not locked",
                 device.map(d -> "training batches are copied to " + d.name())
@@ -205,13 +205,22 @@ public final class GpuLoader implements AutoCloseable {
 
     /**
      * Requests the stream at checkpoint {@code at}: its shard and epoch, shuffled by its seed,
-     * starting after its {@link Checkpoint#position()} batches. One connection, no retry; see
-     * {@link #openTraining} for a stream that reconnects and prefetches.
+     * starting after its {@link Checkpoint#position()} batches, from the broker its shard starts on
+     * (shard {@code r} on broker {@code r mod n} of {@link LoaderConfig#brokers()}). One connection,
+     * no retry; see {@link #openTraining} for a stream that reconnects, moves to another broker and
+     * prefetches.
      *
      * @return the stream, which the caller owns and must close
      * @throws LoaderException as {@link #open}
      */
     public GrantStream openAt(String grantId, Checkpoint at, Supplier<String> bearerToken) {
+        Objects.requireNonNull(at, "at is null");
+        return openAt(new BrokerRotation(config.brokers(), at.shard()).current(), grantId, at, bearerToken);
+    }
+
+    /** {@link #openAt(String, Checkpoint, Supplier)} on the given broker, one of {@link LoaderConfig#brokers()}. */
+    GrantStream openAt(URI broker, String grantId, Checkpoint at, Supplier<String> bearerToken) {
+        Objects.requireNonNull(broker, "broker is null");
         Objects.requireNonNull(grantId, "grantId is null");
         Objects.requireNonNull(at, "at is null");
         Objects.requireNonNull(bearerToken, "bearerToken is null");
@@ -224,12 +233,12 @@ public final class GpuLoader implements AutoCloseable {
             throw new IllegalArgumentException("bearerToken must supply a non-blank token");
         }
 
-        URI uri = streamUri(grantId, at);
+        URI uri = streamUri(broker, grantId, at);
         Map<String, String> headers = new LinkedHashMap<>();
         headers.put("Authorization", "Bearer " + token);
         headers.put("Accept", ARROW_STREAM_MEDIA_TYPE + ", application/json");
         headers.put("User-Agent", "sluice-gpu-loader");
-        SocketHttpGet.Response response = send(uri, headers);
+        SocketHttpGet.Response response = send(broker, uri, headers);
         int status = response.status();
         if (status != 200) {
             throw refused(uri, grantId, status, response.body());
@@ -258,12 +267,13 @@ public final class GpuLoader implements AutoCloseable {
             throw e;
         }
         AtomicReference<GrantStream> opened = new AtomicReference<>();
-        GrantStream stream = GrantStream.start(grantId, streamId.get(), uri.toString(), allocator, streamAllocator, body,
-                at.position(), () -> openStreams.remove(opened.get()), () -> streamStatus(streamId.get(), bearerToken));
+        GrantStream stream = GrantStream.start(grantId, streamId.get(), broker, uri.toString(), allocator,
+                streamAllocator, body, at.position(), () -> openStreams.remove(opened.get()),
+                () -> streamStatus(broker, streamId.get(), bearerToken));
         opened.set(stream);
         openStreams.add(stream);
-        LOG.info("opened stream {} of grant {} (shard {} of {}, epoch {}{}{})", streamId.get(), grantId, at.shard(),
-                at.shards(), at.epoch(), at.seed().isPresent() ? ", seed " + at.seed().getAsLong() : "",
+        LOG.info("opened stream {} of grant {} on {} (shard {} of {}, epoch {}{}{})", streamId.get(), grantId, broker,
+                at.shard(), at.shards(), at.epoch(), at.seed().isPresent() ? ", seed " + at.seed().getAsLong() : "",
                 at.position() > 0 ? ", from batch " + at.position() : "");
         return stream;
     }
@@ -376,7 +386,7 @@ public final class GpuLoader implements AutoCloseable {
 
     private void checkOpen() {
         if (closed.get()) {
-            throw new IllegalStateException("GpuLoader for " + config.broker() + " is closed");
+            throw new IllegalStateException("GpuLoader for " + brokerNames(config) + " is closed");
         }
     }
 
@@ -390,8 +400,13 @@ public final class GpuLoader implements AutoCloseable {
         return builder.build();
     }
 
+    /** The broker's URL, or the brokers' URLs separated by commas. */
+    private static String brokerNames(LoaderConfig config) {
+        return config.brokers().stream().map(URI::toString).collect(Collectors.joining(", "));
+    }
+
     /** GET over a plain socket for {@code http} (bodies land straight in pinned memory), java.net.http for {@code https}. */
-    private SocketHttpGet.Response send(URI uri, Map<String, String> headers) {
+    private SocketHttpGet.Response send(URI broker, URI uri, Map<String, String> headers) {
         try {
             if (uri.getScheme().equalsIgnoreCase("http")) {
                 return SocketHttpGet.get(uri, headers, config.connectTimeout());
@@ -400,7 +415,7 @@ public final class GpuLoader implements AutoCloseable {
         } catch (InterruptedException | java.nio.channels.ClosedByInterruptException e) {
             Thread.currentThread().interrupt();
             throw new LoaderException(LoaderErrorCode.INTERRUPTED, "interrupted while waiting for the broker at "
-                    + config.broker() + " to answer GET " + uri, e);
+                    + broker + " to answer GET " + uri, e);
         } catch (IOException | UnresolvedAddressException e) {
             String reason = switch (e) {
                 case HttpConnectTimeoutException _ -> "no connection within " + config.connectTimeout();
@@ -411,7 +426,7 @@ public final class GpuLoader implements AutoCloseable {
                 default -> Objects.requireNonNullElse(e.getMessage(), e.getClass().getSimpleName());
             };
             throw new LoaderException(LoaderErrorCode.BROKER_UNREACHABLE, "cannot reach the broker at "
-                    + config.broker() + " (GET " + uri + "): " + reason, e);
+                    + broker + " (GET " + uri + "): " + reason, e);
         }
     }
 
@@ -453,11 +468,12 @@ public final class GpuLoader implements AutoCloseable {
     }
 
     /**
-     * Asks the broker about stream {@code streamId} ({@code GET /v1/streams/{id}}); empty when it
-     * cannot answer (unreachable, refused, not a stream view). Never throws.
+     * Asks {@code broker} about stream {@code streamId} ({@code GET /v1/streams/{id}}): silent when
+     * no answer came (no connection, nothing within the timeout), answered without a status when it
+     * answered something else (refused, not a stream view). Never throws.
      */
-    private Optional<BrokerStreamStatus> streamStatus(String streamId, Supplier<String> bearerToken) {
-        String base = config.broker().toString();
+    private StatusLookup streamStatus(URI broker, String streamId, Supplier<String> bearerToken) {
+        String base = broker.toString();
         while (base.endsWith("/")) {
             base = base.substring(0, base.length() - 1);
         }
@@ -470,15 +486,19 @@ public final class GpuLoader implements AutoCloseable {
                     .header("Accept", "application/json").build(), HttpResponse.BodyHandlers.ofByteArray());
             if (response.statusCode() != 200) {
                 LOG.debug("GET {} answered {}; why the stream ended is not known", uri, response.statusCode());
-                return Optional.empty();
+                return StatusLookup.answered(Optional.empty());
             }
-            return BrokerStreamStatus.parse(response.body());
+            return StatusLookup.answered(BrokerStreamStatus.parse(response.body()));
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            return Optional.empty();
-        } catch (IOException | RuntimeException e) {
+            return StatusLookup.answered(Optional.empty()); // not the broker's silence: this thread is stopping
+        } catch (IOException e) {
+            // Refused, timed out, reset before an answer: the broker is likely gone.
+            LOG.debug("GET {} got no answer; why the stream ended is not known", uri, e);
+            return StatusLookup.silent();
+        } catch (RuntimeException e) {
             LOG.debug("GET {} failed; why the stream ended is not known", uri, e);
-            return Optional.empty();
+            return StatusLookup.answered(Optional.empty());
         }
     }
 
@@ -486,8 +506,8 @@ public final class GpuLoader implements AutoCloseable {
      * The stream URI: {@code shard}, {@code shards}, {@code epoch}, then {@code seed} when the
      * checkpoint has one and {@code from} when it is past the first batch.
      */
-    private URI streamUri(String grantId, Checkpoint at) {
-        String base = config.broker().toString();
+    private URI streamUri(URI broker, String grantId, Checkpoint at) {
+        String base = broker.toString();
         while (base.endsWith("/")) {
             base = base.substring(0, base.length() - 1);
         }

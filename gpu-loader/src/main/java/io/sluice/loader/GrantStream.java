@@ -1,6 +1,7 @@
 package io.sluice.loader;
 
 import java.io.IOException;
+import java.net.URI;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -47,6 +48,7 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
 
     private final String grantId;
     private final String streamId;
+    private final URI broker;
     private final String url;
     private final BufferAllocator root;
     private final BufferAllocator allocator;
@@ -55,7 +57,7 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
     private final Schema schema;
     private final long firstPosition;
     private final Runnable onClose;
-    private final Supplier<Optional<BrokerStreamStatus>> brokerStatus;
+    private final Supplier<StatusLookup> brokerStatus;
 
     private boolean batchLoaded;
     private boolean ended;
@@ -68,6 +70,7 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
     private GrantStream(
             String grantId,
             String streamId,
+            URI broker,
             String url,
             BufferAllocator root,
             BufferAllocator allocator,
@@ -76,9 +79,10 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
             Schema schema,
             long firstPosition,
             Runnable onClose,
-            Supplier<Optional<BrokerStreamStatus>> brokerStatus) {
+            Supplier<StatusLookup> brokerStatus) {
         this.grantId = grantId;
         this.streamId = streamId;
+        this.broker = broker;
         this.url = url;
         this.root = root;
         this.allocator = allocator;
@@ -99,17 +103,18 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
     static GrantStream start(
             String grantId,
             String streamId,
+            URI broker,
             String url,
             BufferAllocator root,
             BufferAllocator allocator,
             MeteredChannel body,
             long firstPosition,
             Runnable onClose,
-            Supplier<Optional<BrokerStreamStatus>> brokerStatus) {
+            Supplier<StatusLookup> brokerStatus) {
         ArrowStreamReader reader = new ArrowStreamReader(body, allocator);
         try {
             Schema schema = reader.getVectorSchemaRoot().getSchema();
-            return new GrantStream(grantId, streamId, url, root, allocator, body, reader, schema, firstPosition, onClose,
+            return new GrantStream(grantId, streamId, broker, url, root, allocator, body, reader, schema, firstPosition, onClose,
                     brokerStatus);
         } catch (IOException | RuntimeException e) {
             LoaderException failure = explain(readFailure(e, body, streamId, url, "the schema"), grantId, streamId,
@@ -137,6 +142,11 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
     /** The broker's id of this stream, from the {@code Sluice-Stream-Id} header. */
     public String streamId() {
         return streamId;
+    }
+
+    /** The broker this stream came from: one of {@link LoaderConfig#brokers()}. */
+    public URI broker() {
+        return broker;
     }
 
     /** The grant this stream serves. */
@@ -334,20 +344,26 @@ public final class GrantStream implements Iterator<HostBatch>, AutoCloseable {
     /**
      * A body that broke off (reset, or ended without the end-of-stream marker) is asked about: the
      * broker records why it aborted a stream before it resets the connection. Its reason becomes
-     * the message (the read failure the cause); a bad source becomes {@link LoaderErrorCode#SOURCE_FAILED},
-     * which is not retried. Any other failure, or no answer, leaves {@code failure} as it is.
+     * the message (the read failure the cause); a bad source becomes {@link LoaderErrorCode#SOURCE_FAILED}
+     * and a revoked or expired grant {@link LoaderErrorCode#GRANT_ENDED}, neither of which is retried. A broker that does not answer at all marks the failure
+     * {@link LoaderException#brokerSilent()}. Any other failure or answer leaves {@code failure} as it is.
      */
     private static LoaderException explain(LoaderException failure, String grantId, String streamId,
-            Supplier<Optional<BrokerStreamStatus>> brokerStatus) {
+            Supplier<StatusLookup> brokerStatus) {
         if (!failure.error().equals(LoaderErrorCode.STREAM_BROKEN.errorName())
                 && !failure.error().equals(LoaderErrorCode.STREAM_TRUNCATED.errorName())) {
             return failure;
         }
-        Optional<BrokerStreamStatus> status = brokerStatus.get();
+        StatusLookup lookup = brokerStatus.get();
+        if (!lookup.answered()) {
+            return LoaderException.brokerSilent(failure, streamId);
+        }
+        Optional<BrokerStreamStatus> status = lookup.status();
         if (status.isEmpty() || !status.get().status().equals("aborted") || status.get().message().isEmpty()) {
             return failure;
         }
         LoaderErrorCode code = status.get().sourceFailed() ? LoaderErrorCode.SOURCE_FAILED
+                : status.get().grantEnded() ? LoaderErrorCode.GRANT_ENDED
                 : LoaderErrorCode.valueOf(failure.error().toUpperCase(java.util.Locale.ROOT));
         return new LoaderException(code, "stream " + streamId + " of grant " + grantId + " was aborted by the broker: "
                 + status.get().message().get(), failure);

@@ -8,6 +8,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.GeneralSecurityException;
 import java.security.KeyStore;
+import java.util.HashSet;
+import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import javax.net.ssl.KeyManagerFactory;
@@ -16,13 +18,16 @@ import javax.net.ssl.TrustManagerFactory;
 import java.util.Objects;
 
 /**
- * How a {@link GpuLoader} reaches its broker, how much pinned host memory it holds, and how its
+ * How a {@link GpuLoader} reaches its brokers, how much pinned host memory it holds, and how its
  * training streams prefetch and retry.
  *
- * @param broker the broker's base URI, {@code http} or {@code https}, e.g.
+ * @param brokers the base URIs of the brokers, {@code http} or {@code https}, e.g.
  *     {@code https://broker.example:8443}; a path (reverse proxy prefix) is kept. Over {@code http}
  *     batch bodies are read from the socket straight into pinned memory; {@code https} goes through
- *     {@code java.net.http} and costs one more copy
+ *     {@code java.net.http} and costs one more copy. Several brokers must share one store (and so
+ *     one token issuer): a stream of shard {@code r} starts on broker {@code r mod n}, and a
+ *     {@link TrainingStream} whose broker stops answering resumes at its exact position on the next
+ *     one, round robin (see {@link TrainingStream})
  * @param pinnedLimitBytes the most page-locked host memory the loader holds at once, over all of
  *     its streams and undelivered batches; a batch that would exceed it fails its stream with
  *     {@code pinned_limit_exceeded}. The pinned arena is this limit rounded up to whole slabs, made
@@ -41,7 +46,7 @@ import java.util.Objects;
  *     when the broker requires one (see {@link #withNodeCertificate}); empty = the JDK's defaults
  */
 public record LoaderConfig(
-        URI broker,
+        List<URI> brokers,
         long pinnedLimitBytes,
         Duration connectTimeout,
         long slabBytes,
@@ -64,16 +69,17 @@ public record LoaderConfig(
     public static final int DEFAULT_PREFETCH_DEPTH = 2;
 
     public LoaderConfig {
-        Objects.requireNonNull(broker, "broker is null");
+        Objects.requireNonNull(brokers, "brokers is null");
+        brokers = List.copyOf(brokers);
         Objects.requireNonNull(connectTimeout, "connectTimeout is null");
         Objects.requireNonNull(retry, "retry is null");
         Objects.requireNonNull(tls, "tls is null");
-        String scheme = broker.getScheme() == null ? "" : broker.getScheme().toLowerCase(Locale.ROOT);
-        if (!broker.isAbsolute() || !(scheme.equals("http") || scheme.equals("https")) || broker.getHost() == null) {
-            throw new IllegalArgumentException("broker must be an absolute http or https URI with a host, was " + broker);
+        if (brokers.isEmpty()) {
+            throw new IllegalArgumentException("brokers must name at least one broker");
         }
-        if (broker.getRawQuery() != null || broker.getRawFragment() != null) {
-            throw new IllegalArgumentException("broker must not have a query or fragment, was " + broker);
+        brokers.forEach(LoaderConfig::checkBroker);
+        if (new HashSet<>(brokers).size() != brokers.size()) {
+            throw new IllegalArgumentException("brokers must be distinct, was " + brokers);
         }
         if (pinnedLimitBytes <= 0) {
             throw new IllegalArgumentException("pinnedLimitBytes must be > 0, was " + pinnedLimitBytes);
@@ -92,9 +98,16 @@ public record LoaderConfig(
         }
     }
 
+    /** One broker, and everything else as given. */
+    public LoaderConfig(URI broker, long pinnedLimitBytes, Duration connectTimeout, long slabBytes, int prefetchDepth,
+            RetryPolicy retry, int deviceOrdinal, boolean digestBodies, Optional<SSLContext> tls) {
+        this(one(broker), pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal,
+                digestBodies, tls);
+    }
+
     /** The broker with the given limit and timeout, and defaults for everything else. */
     public LoaderConfig(URI broker, long pinnedLimitBytes, Duration connectTimeout) {
-        this(broker, pinnedLimitBytes, connectTimeout, DEFAULT_SLAB_BYTES, DEFAULT_PREFETCH_DEPTH,
+        this(one(broker), pinnedLimitBytes, connectTimeout, DEFAULT_SLAB_BYTES, DEFAULT_PREFETCH_DEPTH,
                 RetryPolicy.defaults(), 0, true, Optional.empty());
     }
 
@@ -103,32 +116,47 @@ public record LoaderConfig(
         return new LoaderConfig(broker, DEFAULT_PINNED_LIMIT_BYTES, DEFAULT_CONNECT_TIMEOUT);
     }
 
+    /** The first broker: the only one, or the one shard 0 starts on. */
+    public URI broker() {
+        return brokers.getFirst();
+    }
+
+    /**
+     * The same configuration with several brokers on one store, in the order streams take them:
+     * shard {@code r} starts on {@code brokers.get(r % n)} and moves on to the next when that one
+     * stops answering.
+     */
+    public LoaderConfig withBrokers(List<URI> list) {
+        return new LoaderConfig(list, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal,
+                digestBodies, tls);
+    }
+
     public LoaderConfig withPinnedLimitBytes(long bytes) {
-        return new LoaderConfig(broker, bytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal, digestBodies, tls);
+        return new LoaderConfig(brokers, bytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal, digestBodies, tls);
     }
 
     public LoaderConfig withSlabBytes(long bytes) {
-        return new LoaderConfig(broker, pinnedLimitBytes, connectTimeout, bytes, prefetchDepth, retry, deviceOrdinal, digestBodies, tls);
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, bytes, prefetchDepth, retry, deviceOrdinal, digestBodies, tls);
     }
 
     public LoaderConfig withPrefetchDepth(int depth) {
-        return new LoaderConfig(broker, pinnedLimitBytes, connectTimeout, slabBytes, depth, retry, deviceOrdinal, digestBodies, tls);
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, depth, retry, deviceOrdinal, digestBodies, tls);
     }
 
     public LoaderConfig withRetry(RetryPolicy policy) {
-        return new LoaderConfig(broker, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, policy, deviceOrdinal, digestBodies, tls);
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, policy, deviceOrdinal, digestBodies, tls);
     }
 
     public LoaderConfig withDeviceOrdinal(int ordinal) {
-        return new LoaderConfig(broker, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, ordinal, digestBodies, tls);
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, ordinal, digestBodies, tls);
     }
 
     public LoaderConfig withDigestBodies(boolean digest) {
-        return new LoaderConfig(broker, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal, digest, tls);
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal, digest, tls);
     }
 
     public LoaderConfig withTls(SSLContext context) {
-        return new LoaderConfig(broker, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal,
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal,
                 digestBodies, Optional.of(context));
     }
 
@@ -150,6 +178,21 @@ public record LoaderConfig(
             return withTls(context);
         } catch (IOException | GeneralSecurityException e) {
             throw new IllegalArgumentException("cannot use " + keyStore + " as a node certificate: " + e.getMessage(), e);
+        }
+    }
+
+    private static List<URI> one(URI broker) {
+        return List.of(Objects.requireNonNull(broker, "broker is null"));
+    }
+
+    private static void checkBroker(URI broker) {
+        Objects.requireNonNull(broker, "broker is null");
+        String scheme = broker.getScheme() == null ? "" : broker.getScheme().toLowerCase(Locale.ROOT);
+        if (!broker.isAbsolute() || !(scheme.equals("http") || scheme.equals("https")) || broker.getHost() == null) {
+            throw new IllegalArgumentException("broker must be an absolute http or https URI with a host, was " + broker);
+        }
+        if (broker.getRawQuery() != null || broker.getRawFragment() != null) {
+            throw new IllegalArgumentException("broker must not have a query or fragment, was " + broker);
         }
     }
 

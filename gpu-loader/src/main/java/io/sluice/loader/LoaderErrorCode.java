@@ -27,6 +27,11 @@ public enum LoaderErrorCode {
      * is the broker's reason. Its owner must fix or register the source again.
      */
     SOURCE_FAILED(4107, Category.EXTERNAL),
+    /**
+     * The broker stopped the stream because its grant was revoked or expired: a new stream would be
+     * refused, so it is not retried; the message is the broker's reason. Ask for a new grant.
+     */
+    GRANT_ENDED(4108, Category.USER),
     /** A batch would take the loader past {@link LoaderConfig#pinnedLimitBytes()}. */
     PINNED_LIMIT_EXCEEDED(4201, Category.RESOURCES),
     /** A device call failed (a CUDA driver error, named in the message). */

@@ -16,6 +16,7 @@ public class LoaderException extends RuntimeException {
     private final String error;
     private final String requestId; // null when absent
     private final List<String> reasons;
+    private final boolean brokerSilent;
 
     LoaderException(LoaderErrorCode code, String message, Throwable cause) {
         this(code, 0, message, cause);
@@ -28,6 +29,18 @@ public class LoaderException extends RuntimeException {
         this.error = code.errorName();
         this.requestId = null;
         this.reasons = List.of();
+        this.brokerSilent = false;
+    }
+
+    /** {@code failure} (a loader-detected one) again, noting that its broker did not answer the status lookup either. */
+    private LoaderException(LoaderException failure, String message) {
+        super(message, failure);
+        this.httpStatus = failure.httpStatus;
+        this.code = failure.code;
+        this.error = failure.error;
+        this.requestId = failure.requestId;
+        this.reasons = failure.reasons;
+        this.brokerSilent = true;
     }
 
     LoaderException(int httpStatus, BrokerError brokerError, String message) {
@@ -37,6 +50,21 @@ public class LoaderException extends RuntimeException {
         this.error = brokerError.error();
         this.requestId = brokerError.requestId().orElse(null);
         this.reasons = brokerError.reasons();
+        this.brokerSilent = false;
+    }
+
+    /**
+     * A broken stream whose broker did not answer when asked why ({@code GET /v1/streams/{id}}):
+     * the same error, with the lookup's silence in the message and {@link #brokerSilent()} set.
+     */
+    static LoaderException brokerSilent(LoaderException failure, String streamId) {
+        return new LoaderException(failure, failure.getMessage() + "; the broker did not answer GET /v1/streams/"
+                + streamId + " either");
+    }
+
+    /** Whether the broker of a broken stream did not answer the status lookup after the break: it is likely gone. */
+    boolean brokerSilent() {
+        return brokerSilent;
     }
 
     /**

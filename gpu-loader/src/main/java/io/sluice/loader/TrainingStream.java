@@ -1,5 +1,6 @@
 package io.sluice.loader;
 
+import java.net.URI;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.IdentityHashMap;
@@ -40,6 +41,13 @@ import org.slf4j.LoggerFactory;
  * ({@code from=} that position), so no row is repeated or skipped; then the stream fails with
  * {@code retries_exhausted}, naming the checkpoint to resume from later.
  *
+ * <p><b>Failover:</b> with several brokers ({@link LoaderConfig#brokers()}), shard {@code r} starts
+ * on broker {@code r mod n}. When the broker in use stops answering (no connection to it, or a body
+ * that broke off after which it did not answer {@code GET /v1/streams/{id}} either), the next
+ * reconnect goes to the next broker, round robin, with {@code from=} the same position, within the
+ * same retry bounds; the move is logged. Any broker of the store serves the same batches in the same
+ * order for the same seed, epoch and shard count, so the resume is exact there too.
+ *
  * <p><b>Ownership:</b> the caller owns the stream and every batch it returns, and closes each.
  * Closing the stream stops the loader thread and releases what it prefetched; batches already
  * returned stay valid until closed.
@@ -76,6 +84,7 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
     private final Optional<Device> device;
     private final Runnable onClose;
     private final RetryPolicy retry;
+    private final BrokerRotation brokers;
     private final Schema schema;
     private final ArrayBlockingQueue<Item> queue;
     private final DeviceBufferPool pool; // null without a device
@@ -107,7 +116,7 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
     private volatile long copyNanos;
 
     private TrainingStream(GpuLoader loader, String grantId, Checkpoint start, Supplier<String> token,
-            Optional<Device> device, Runnable onClose, GrantStream first, int failures) {
+            Optional<Device> device, Runnable onClose, BrokerRotation brokers, GrantStream first, int failures) {
         this.loader = loader;
         this.grantId = grantId;
         this.start = start;
@@ -115,6 +124,7 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
         this.device = device;
         this.onClose = onClose;
         this.retry = loader.config().retry();
+        this.brokers = brokers;
         this.schema = first.schema();
         this.current = first;
         this.received = start.position();
@@ -130,13 +140,14 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
     static TrainingStream open(GpuLoader loader, String grantId, Checkpoint start, Supplier<String> token,
             Optional<Device> device, Runnable onClose) {
         RetryPolicy retry = loader.config().retry();
+        BrokerRotation brokers = new BrokerRotation(loader.config().brokers(), start.shard());
         int failures = 0;
         while (true) {
             try {
-                GrantStream first = loader.openAt(grantId, start, token);
+                GrantStream first = loader.openAt(brokers.current(), grantId, start, token);
                 TrainingStream stream;
                 try {
-                    stream = new TrainingStream(loader, grantId, start, token, device, onClose, first, failures);
+                    stream = new TrainingStream(loader, grantId, start, token, device, onClose, brokers, first, failures);
                 } catch (RuntimeException e) {
                     first.close();
                     throw e;
@@ -150,8 +161,10 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
                 if (giveUp != null) {
                     throw giveUp;
                 }
-                LOG.warn("opening the stream of grant {} at {} failed ({}); retry {} of {} in {} ms", grantId, start.token(),
-                        e.getMessage(), failures, retry.maxRetries(), retry.backoff(failures).toMillis());
+                moveIfLost(brokers, e, grantId, start, start.position());
+                LOG.warn("opening the stream of grant {} at {} failed ({}); retry {} of {} on {} in {} ms", grantId,
+                        start.token(), e.getMessage(), failures, retry.maxRetries(), brokers.current(),
+                        retry.backoff(failures).toMillis());
                 try {
                     Thread.sleep(retry.backoff(failures));
                 } catch (InterruptedException interrupted) {
@@ -388,10 +401,11 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
                         return;
                     }
                     retries = retries + 1;
+                    moveIfLost(brokers, e, grantId, start, received);
                     Duration backoff = retry.backoff(failures);
-                    LOG.warn("stream of grant {} failed before batch {} ({}); reconnecting from batch {} in {} ms "
-                            + "(retry {} of {})", grantId, received, e.getMessage(), received, backoff.toMillis(),
-                            failures, retry.maxRetries());
+                    LOG.warn("stream of grant {} failed before batch {} ({}); reconnecting from batch {} on {} in {} ms "
+                            + "(retry {} of {})", grantId, received, e.getMessage(), received, brokers.current(),
+                            backoff.toMillis(), failures, retry.maxRetries());
                     Thread.sleep(backoff);
                 }
             }
@@ -408,15 +422,16 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
     }
 
     private GrantStream connect() {
-        GrantStream next = loader.openAt(grantId, new Checkpoint(start.epoch(), start.shard(), start.shards(),
-                start.seed(), received), token);
+        GrantStream next = loader.openAt(brokers.current(), grantId, new Checkpoint(start.epoch(), start.shard(),
+                start.shards(), start.seed(), received), token);
         if (!next.schema().equals(schema)) {
             next.close();
             throw new LoaderException(LoaderErrorCode.STREAM_INVALID, "the broker resumed the stream of grant "
                     + grantId + " at batch " + received + " with a different schema: " + next.schema()
                     + ", expected " + schema, null);
         }
-        LOG.info("resumed the stream of grant {} at batch {} as stream {}", grantId, received, next.streamId());
+        LOG.info("resumed the stream of grant {} at batch {} as stream {} on {}", grantId, received, next.streamId(),
+                next.broker());
         return next;
     }
 
@@ -446,7 +461,7 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
     }
 
     private static StreamSummary summary(GrantStream stream, Optional<String> failure) {
-        return new StreamSummary(stream.streamId(), stream.firstPosition(), stream.batches(), stream.bytesReceived(),
+        return new StreamSummary(stream.streamId(), stream.broker(), stream.firstPosition(), stream.batches(), stream.bytesReceived(),
                 stream.sha256(), failure);
     }
 
@@ -553,6 +568,23 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
         if (!queue.offer(item)) {
             LOG.warn("training stream of grant {} could not report its failure: {}", grantId, item);
         }
+    }
+
+    /**
+     * Moves {@code brokers} on when {@code failure} says the broker in use is gone (see
+     * {@link BrokerRotation#brokerLost}), and says so: the next connection resumes at
+     * {@code position} there.
+     */
+    private static void moveIfLost(BrokerRotation brokers, LoaderException failure, String grantId, Checkpoint start,
+            long position) {
+        if (!brokers.canMove() || !BrokerRotation.brokerLost(failure)) {
+            return;
+        }
+        URI lost = brokers.current();
+        URI next = brokers.moveOn();
+        LOG.warn("broker {} does not answer; the stream of grant {} (shard {} of {}, epoch {}) moves to broker {}"
+                + " and resumes there at batch {}", lost, grantId, start.shard(), start.shards(), start.epoch(), next,
+                position);
     }
 
     /** Null to retry; else the exception to fail with. */

@@ -61,6 +61,21 @@ final class DroppingBroker implements AutoCloseable {
 
     DroppingBroker(String prefix, List<List<TestStreams.Row>> batches, List<ToLongFunction<TestStreams.Written>> cuts)
             throws IOException {
+        this(prefix, batches, cuts, false);
+    }
+
+    /**
+     * A broker killed mid-stream: serves its first stream connection cut where {@code cut} says,
+     * and stops listening before it lets go of that connection, so the loader's status lookup and
+     * reconnects to it are refused.
+     */
+    static DroppingBroker dying(String prefix, List<List<TestStreams.Row>> batches, ToLongFunction<TestStreams.Written> cut)
+            throws IOException {
+        return new DroppingBroker(prefix, batches, List.of(cut), true);
+    }
+
+    private DroppingBroker(String prefix, List<List<TestStreams.Row>> batches,
+            List<ToLongFunction<TestStreams.Written>> cuts, boolean dieAfterFirst) throws IOException {
         server = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
         acceptor = Thread.ofVirtual().start(() -> {
             for (int k = 0; !server.isClosed(); k++) {
@@ -76,6 +91,9 @@ final class DroppingBroker implements AutoCloseable {
                     TestStreams.Written written = TestStreams.write(FakeBroker.order(batches, query));
                     long sent = k < cuts.size() ? cuts.get(k).applyAsLong(written) : written.bytes().length;
                     send(socket.getOutputStream(), prefix + "-" + (k + 1), written.bytes(), Math.min(sent, written.bytes().length));
+                    if (dieAfterFirst) {
+                        server.close(); // before the connection closes: the loader sees the break with nobody listening
+                    }
                 } catch (IOException e) {
                     // closed, or the client went away: the test sees the outcome on the client side
                 }

@@ -7,12 +7,14 @@ import java.io.OutputStream;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.net.InetSocketAddress;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.regex.Pattern;
 
 import com.sun.net.httpserver.HttpServer;
 import io.sluice.loader.cli.LoaderCommand;
@@ -64,7 +66,8 @@ class LoaderCommandIT {
                 "pinned        0 bytes in use now",
                 "retries       0",
                 "checkpoint    v1.e3.s1of2.seed11.p4");
-        assertThat(lines).anyMatch(line -> line.matches("stream        d-1 from batch 0: 4 batches, [0-9,]+ bytes, sha256 [0-9a-f]{64}"));
+        assertThat(lines).anyMatch(line -> line.matches("stream        d-1 on " + Pattern.quote(broker.uri().toString())
+                + " from batch 0: 4 batches, [0-9,]+ bytes, sha256 [0-9a-f]{64}"));
         assertThat(broker.queries()).containsExactly("shard=1&shards=2&epoch=3&seed=11");
     }
 
@@ -80,9 +83,27 @@ class LoaderCommandIT {
         Run second = run(concat(common, "--resume", "v1.e0.s0of1.seed5.p3"));
         assertThat(second.status()).isZero();
         assertThat(second.out()).contains("batches       5\n", "rows          125\n", "checkpoint    v1.e0.s0of1.seed5.p8\n",
-                "stream        d-2 from batch 3: 5 batches");
+                "stream        d-2 on " + broker.uri() + " from batch 3: 5 batches");
         assertThat(broker.queries()).containsExactly("shard=0&shards=1&epoch=0&seed=5",
                 "shard=0&shards=1&epoch=0&seed=5&from=3");
+    }
+
+    @Test
+    void takesSeveralBrokersAndMovesOnFromOneThatDoesNotAnswer() throws IOException {
+        URI nowhere;
+        try (java.net.ServerSocket closed = new java.net.ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
+            nowhere = URI.create("http://127.0.0.1:" + closed.getLocalPort());
+        }
+        // Rank 2 of 3 starts on the third URL (2 mod 3): the one nobody listens on. Comma-separated and repeated mix.
+        Run run = run("--broker", broker.uri() + ",http://127.0.0.2:1", "--broker", nowhere.toString(), "--grant", "g-1",
+                "--shard", "2", "--shards", "3", "--token", FakeBroker.TOKEN, "--pinned-mib", "16", "--no-gpu",
+                "--no-progress");
+
+        assertThat(run.status()).as(run.err()).isZero();
+        // Reconnects after a dropped connection count as retries; a first connection that moved on does not.
+        assertThat(run.out()).contains("retries       0\n", "checkpoint    v1.e0.s2of3.noseed.p",
+                "stream        d-1 on " + broker.uri() + " from batch 0: ");
+        assertThat(broker.queries()).containsExactly("shard=2&shards=3&epoch=0");
     }
 
     @Test

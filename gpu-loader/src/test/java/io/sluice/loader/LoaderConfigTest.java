@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.net.URI;
 import java.time.Duration;
+import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
@@ -79,6 +80,28 @@ class LoaderConfigTest {
         assertThatThrownBy(() -> LoaderConfig.of(URI.create("http://broker.example/?x=1")))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("broker must not have a query or fragment, was http://broker.example/?x=1");
+    }
+
+    @Test
+    void takesSeveralBrokersInOrder() {
+        List<URI> brokers = List.of(URI.create("http://a:1"), URI.create("http://b:1"), URI.create("https://c:1/sluice"));
+
+        LoaderConfig config = LoaderConfig.of(URI.create("http://a:1")).withPinnedLimitBytes(1 << 20).withBrokers(brokers);
+
+        assertThat(config.brokers()).isEqualTo(brokers);
+        assertThat(config.broker()).isEqualTo(URI.create("http://a:1"));
+        assertThat(config.pinnedLimitBytes()).isEqualTo(1 << 20);
+        assertThat(LoaderConfig.of(URI.create("http://a:1")).brokers()).containsExactly(URI.create("http://a:1"));
+    }
+
+    @Test
+    void rejectsNoBrokersADuplicateOrABadOne() {
+        LoaderConfig config = LoaderConfig.of(URI.create("http://a:1"));
+        assertThatThrownBy(() -> config.withBrokers(List.of())).hasMessage("brokers must name at least one broker");
+        assertThatThrownBy(() -> config.withBrokers(List.of(URI.create("http://a:1"), URI.create("http://a:1"))))
+                .hasMessage("brokers must be distinct, was [http://a:1, http://a:1]");
+        assertThatThrownBy(() -> config.withBrokers(List.of(URI.create("http://a:1"), URI.create("ftp://b"))))
+                .hasMessage("broker must be an absolute http or https URI with a host, was ftp://b");
     }
 
     @Test

@@ -260,6 +260,40 @@ class TrainingStreamIT {
     }
 
     @Test
+    void resumesExactlyOnTheNextBrokerWhenItsBrokerStopsAnswering() throws IOException {
+        List<Row> rows = new ArrayList<>();
+        try (DroppingBroker dying = DroppingBroker.dying("a", DATASET, DroppingBroker.MID_SECOND_BATCH);
+                DroppingBroker other = new DroppingBroker("b", DATASET, List.of());
+                DroppingBroker third = new DroppingBroker("c", DATASET, List.of());
+                GpuLoader loader = GpuLoader.create(TestStreams.config(other.uri())
+                        .withBrokers(List.of(third.uri(), dying.uri(), other.uri())), device)) {
+            // Shard 1 of 2 starts on the second broker (1 mod 3), the one that dies; the next is the third.
+            try (TrainingStream stream = loader.openTraining("g-1", Checkpoint.start(1, 2, 0, 7), () -> FakeBroker.TOKEN)) {
+                while (stream.hasNext()) {
+                    try (DeviceBatch batch = (DeviceBatch) stream.next()) {
+                        rows.addAll(rowsOnDevice(batch));
+                    }
+                }
+                // One retry: the silent status lookup moved the stream on at once, with no reconnect to the dead broker.
+                assertThat(stream.metrics().retries()).isEqualTo(1);
+                List<StreamSummary> streams = stream.streams();
+                assertThat(streams).extracting(StreamSummary::streamId).containsExactly("a-1", "b-1");
+                assertThat(streams).extracting(StreamSummary::broker).containsExactly(dying.uri(), other.uri());
+                assertThat(streams).extracting(StreamSummary::from).containsExactly(0L, 1L);
+                assertThat(streams.get(0).failure()).get().asString()
+                        .startsWith("connection to " + dying.uri())
+                        .endsWith("; the broker did not answer GET /v1/streams/a-1 either");
+                assertThat(streams.get(1).sha256Hex()).isPresent();
+            }
+            assertThat(dying.queries()).containsExactly("shard=1&shards=2&epoch=0&seed=7");
+            assertThat(other.queries()).containsExactly("shard=1&shards=2&epoch=0&seed=7&from=1");
+            assertThat(third.queries()).isEmpty();
+            assertThat(loader.allocatedBytes()).isZero();
+        }
+        assertThat(rows).isEqualTo(TestStreams.flatten(FakeBroker.order(DATASET, "shard=1&shards=2&epoch=0&seed=7")));
+    }
+
+    @Test
     void givesUpAfterTheAllowedRetriesNamingTheCheckpointToResumeFrom() throws IOException {
         List<Long> delivered = new ArrayList<>();
         try (DroppingBroker dropping = new DroppingBroker("d", DATASET, List.of(DroppingBroker.MID_SECOND_BATCH,

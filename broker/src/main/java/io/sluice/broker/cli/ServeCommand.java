@@ -94,6 +94,12 @@ public final class ServeCommand implements Callable<Integer> {
         + "1 to 64)", "Concurrent streams share the cores; 1 decodes each stream on one thread."})
     Integer decodeThreads;
 
+    @Option(names = "--peer-timeout", defaultValue = "PT30S", description = {"on a shared database (--db), how long"
+        + " another broker may miss its heartbeats before this one closes that broker's running streams as"
+        + " interrupted, ISO-8601, 1 s to 1 h (default: ${DEFAULT-VALUE})",
+        "Each broker writes its heartbeat every third of this, at most every 5 s."})
+    Duration peerTimeout;
+
     @Override
     public Integer call() throws InterruptedException, java.io.IOException {
         BrokerConfig config = config();
@@ -133,7 +139,7 @@ public final class ServeCommand implements Callable<Integer> {
                 Optional.ofNullable(tlsCert).map(cert -> new BrokerConfig.Tls(cert, tlsKey, Optional.ofNullable(clientCa))),
                 grantTtl, maxRequestBytes, auditOrigin, purposeHierarchy(), jdbcAllowedHosts, shutdownGrace,
                 csvCheckBytes, decodeThreads != null ? decodeThreads
-                        : Math.min(BrokerConfig.DEFAULT_DECODE_THREADS, BrokerConfig.MAX_DECODE_THREADS));
+                        : Math.min(BrokerConfig.DEFAULT_DECODE_THREADS, BrokerConfig.MAX_DECODE_THREADS), peerTimeout);
     }
 
     private PurposeHierarchy purposeHierarchy() throws java.io.IOException {

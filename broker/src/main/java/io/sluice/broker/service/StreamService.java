@@ -12,6 +12,7 @@ import io.sluice.broker.auth.Identity;
 import io.sluice.broker.ca.NodeIdentity;
 import io.sluice.broker.store.Dataset;
 import io.sluice.broker.store.Grant;
+import io.sluice.broker.store.HeartbeatStore;
 import io.sluice.broker.store.StreamRecord;
 import io.sluice.broker.store.StreamStore;
 import io.sluice.broker.stream.ShardRequest;
@@ -30,9 +31,11 @@ import io.sluice.policy.PolicyDecision;
 import io.sluice.policy.enforce.EnforcementPipeline;
 import io.sluice.policy.enforce.PseudonymKey;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.function.Function;
 import org.apache.arrow.memory.BufferAllocator;
 
 /**
@@ -303,8 +306,32 @@ public final class StreamService {
      *     no other broker can be serving them (the embedded H2 store, which one process holds)
      */
     public int interruptLeftRunning(boolean includeUnowned) {
+        return interrupt(streams.leftRunning(includeUnowned), left -> "broker " + streams.brokerId()
+                + " stopped without recording the end of the stream opened at " + left.openedAt()
+                + "; the counts are the last recorded, not what was sent");
+    }
+
+    /**
+     * Closes the {@code RUNNING} streams of another broker whose heartbeat fell silent (see
+     * {@link io.sluice.broker.store.HeartbeatStore}) as {@code stream.interrupted}, like
+     * {@link #interruptLeftRunning}. Safe when several brokers do it at once: each stream's record
+     * and status change commit together under the audit log's lock, only while the stream is
+     * still running, so each stream gets one end. Blocking. Returns how many this call closed.
+     */
+    public int interruptStreamsOf(HeartbeatStore.SilentBroker silent, Duration peerTimeout) {
+        requireNonNull(silent, "silent is null");
+        requireNonNull(peerTimeout, "peerTimeout is null");
+        return interrupt(streams.runningOf(silent.brokerId()), left -> "broker " + silent.brokerId()
+                + " fell silent (its last heartbeat at " + silent.lastBeat() + ", more than the peer timeout of "
+                + peerTimeout.toMillis() / 1000.0 + " s before broker " + streams.brokerId() + " looked) without"
+                + " recording the end of the stream opened at " + left.openedAt()
+                + "; the counts are the last recorded, not what was sent");
+    }
+
+    /** One {@code stream.interrupted} per stream still running when its record commits; returns how many. */
+    private int interrupt(List<StreamRecord> running, Function<StreamRecord, String> why) {
         int closed = 0;
-        for (StreamRecord left : streams.leftRunning(includeUnowned)) {
+        for (StreamRecord left : running) {
             Optional<Grant> grant = grants.find(left.grantId());
             Actor holder = new Actor(left.subject(), left.organisation(), grant.map(Grant::roles).orElse(List.of()));
             Instant now = clock.instant();
@@ -323,9 +350,7 @@ public final class StreamService {
                                 .with("batches", left.batches())
                                 .with("bytes", left.bytes())
                                 .with("outcome", "interrupted")
-                                .with("message", "broker " + streams.brokerId() + " stopped without recording the end"
-                                        + " of the stream opened at " + left.openedAt() + "; the counts are the last"
-                                        + " recorded, not what was sent"),
+                                .with("message", why.apply(left)),
                         connection -> {
                             if (!streams.interrupt(connection, left.id(), now)) {
                                 throw new IllegalStateException("stream '" + left.id() + "' is no longer running");
@@ -333,7 +358,7 @@ public final class StreamService {
                         });
                 closed++;
             } catch (IllegalStateException e) {
-                // Closed meanwhile (another start on the same identity); nothing to record.
+                // Ended meanwhile (by its broker, another start on the same identity, or another broker's sweep).
             }
         }
         return closed;

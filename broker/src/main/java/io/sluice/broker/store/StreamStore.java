@@ -48,17 +48,24 @@ public final class StreamStore {
                 .orElse(0L);
     }
 
-    /** Records how a stream ended; {@code message} and {@code failure} say why one that did not complete stopped. */
+    /**
+     * Records how a running stream ended; {@code message} and {@code failure} say why one that did
+     * not complete stopped. A stream has one end: one that another broker already closed as
+     * interrupted (its broker's heartbeat went silent) is refused, so no second end is recorded.
+     */
     public void finish(Connection connection, String id, StreamRecord.Status status, long rows, long rowsIn,
             long batches, long bytes, String sha256, Instant closedAt, Optional<String> message,
             Optional<StreamRecord.Failure> failure) throws SQLException {
         int updated = Sql.update(connection,
                 "UPDATE streams SET status = ?, row_count = ?, rows_in = ?, batch_count = ?, byte_count = ?, sha256 = ?,"
-                        + " closed_at = ?, message = ?, failure = ? WHERE id = ?",
+                        + " closed_at = ?, message = ?, failure = ? WHERE id = ? AND status = ?",
                 status.name(), rows, rowsIn, batches, bytes, sha256, closedAt, message.map(StreamStore::fit).orElse(null),
-                failure.map(Enum::name).orElse(null), id);
+                failure.map(Enum::name).orElse(null), id, StreamRecord.Status.RUNNING.name());
         if (updated != 1) {
-            throw new SQLException("stream " + id + " does not exist");
+            Optional<String> ended = Sql.queryOne(connection, "SELECT status FROM streams WHERE id = ?",
+                    row -> row.getString(1), id);
+            throw new SQLException(ended.map(was -> "stream " + id + " has already ended as " + was)
+                    .orElse("stream " + id + " does not exist"));
         }
     }
 
@@ -68,12 +75,21 @@ public final class StreamStore {
      * opened before streams named their broker.
      */
     public List<StreamRecord> leftRunning(boolean includeUnowned) {
+        return running(brokerId, includeUnowned);
+    }
+
+    /** Streams broker {@code owner} opened that are still {@code RUNNING}, oldest first. */
+    public List<StreamRecord> runningOf(String owner) {
+        return running(requireNonNull(owner, "owner is null"), false);
+    }
+
+    private List<StreamRecord> running(String owner, boolean includeUnowned) {
         try (Connection connection = database.connection()) {
             return Sql.query(connection, "SELECT " + COLUMNS + " FROM streams WHERE status = ? AND (broker_id = ?"
                             + (includeUnowned ? " OR broker_id IS NULL" : "") + ") ORDER BY opened_at, id",
-                    StreamStore::map, StreamRecord.Status.RUNNING.name(), brokerId);
+                    StreamStore::map, StreamRecord.Status.RUNNING.name(), owner);
         } catch (SQLException e) {
-            throw new StoreException("cannot read the streams left running", e);
+            throw new StoreException("cannot read the running streams of broker " + owner, e);
         }
     }
 

@@ -72,4 +72,31 @@ class ServeCommandTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("decodeThreads must be in 1..64, was 65");
     }
+
+    @Test
+    void peerTimeoutDefaultsToThirtySecondsWithAHeartbeatEveryFive() throws Exception {
+        BrokerConfig config = parse();
+        assertThat(config.peerTimeout()).isEqualTo(Duration.ofSeconds(30)).isEqualTo(BrokerConfig.DEFAULT_PEER_TIMEOUT);
+        assertThat(config.heartbeatInterval()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(BrokerConfig.embedded(Path.of("data")).peerTimeout()).isEqualTo(Duration.ofSeconds(30));
+    }
+
+    @Test
+    void mapsAnExplicitPeerTimeoutAndBeatsThreeTimesWithinIt() throws Exception {
+        BrokerConfig config = parse("--peer-timeout", "PT3S");
+        assertThat(config.peerTimeout()).isEqualTo(Duration.ofSeconds(3));
+        assertThat(config.heartbeatInterval()).isEqualTo(Duration.ofSeconds(1));
+        assertThat(BrokerConfig.embedded(Path.of("data")).withPeerTimeout(Duration.ofMinutes(2)).heartbeatInterval())
+                .isEqualTo(Duration.ofSeconds(5));
+    }
+
+    @Test
+    void refusesAPeerTimeoutBelowASecondOrAboveAnHour() {
+        assertThatThrownBy(() -> parse("--peer-timeout", "PT0.5S"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("peerTimeout must be in 1..3600 s, was 500 ms");
+        assertThatThrownBy(() -> BrokerConfig.embedded(Path.of("data")).withPeerTimeout(Duration.ofHours(2)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("peerTimeout must be in 1..3600 s, was 7200000 ms");
+    }
 }

@@ -28,9 +28,10 @@ import java.util.regex.Pattern;
  * line matching the ready pattern appeared.
  *
  * <p>{@link #close()} stops it with SIGTERM (its shutdown hooks run), and kills it if it has not
- * exited within 30 seconds. A JVM shutdown hook stops it too if the bench dies first.
+ * exited within 30 seconds; {@link #kill()} kills it at once (SIGKILL), as a crash would. A JVM
+ * shutdown hook stops it too if the bench (or test) dies first.
  */
-final class ChildJvm implements AutoCloseable {
+public final class ChildJvm implements AutoCloseable {
     private static final Duration STOP_TIMEOUT = Duration.ofSeconds(30);
     /** Flags of the bench's JVM that must not be passed on (a debugger port, an agent, a recording). */
     private static final List<String> NOT_INHERITED = List.of("-agentlib", "-agentpath", "-javaagent", "-Xrunjdwp",
@@ -56,7 +57,7 @@ final class ChildJvm implements AutoCloseable {
      *
      * @throws IllegalStateException if it exits or stays silent first (the message holds the log's end)
      */
-    static ChildJvm start(String name, String mainClass, List<String> extraJvmFlags, List<String> args, Path log,
+    public static ChildJvm start(String name, String mainClass, List<String> extraJvmFlags, List<String> args, Path log,
             Pattern ready, Duration timeout) throws IOException, InterruptedException {
         requireNonNull(name, "name is null");
         List<String> command = new ArrayList<>();
@@ -121,26 +122,43 @@ final class ChildJvm implements AutoCloseable {
         }
     }
 
-    String name() {
+    public String name() {
         return name;
     }
 
-    long pid() {
+    public long pid() {
         return process.pid();
     }
 
-    Path log() {
+    public Path log() {
         return log;
     }
 
     /** Group {@code group} of the ready line. */
-    String readyGroup(int group) {
+    public String readyGroup(int group) {
         return ready.group(group);
     }
 
     /** CPU time and resident memory of the process now. */
     ProcessUsage usage() {
         return ProcessUsage.of(process.pid());
+    }
+
+    /**
+     * SIGKILL: no shutdown hook runs, nothing is flushed; returns once the process is gone (at most
+     * 30 seconds). {@link #close()} afterwards does nothing more.
+     */
+    public void kill() throws InterruptedException {
+        process.destroyForcibly();
+        if (!process.waitFor(STOP_TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+            throw new IllegalStateException(name + " (pid " + process.pid() + ") did not die within "
+                    + STOP_TIMEOUT.toSeconds() + " s of SIGKILL");
+        }
+    }
+
+    /** Whether the process still runs. */
+    public boolean alive() {
+        return process.isAlive();
     }
 
     @Override

@@ -9,6 +9,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Locale;
 import java.util.OptionalLong;
 import java.util.concurrent.Callable;
@@ -49,8 +50,11 @@ public final class LoaderCommand implements Callable<Integer> {
     @Spec
     CommandSpec spec;
 
-    @Option(names = "--broker", required = true, paramLabel = "URL", description = "the broker, e.g. http://broker:8080")
-    URI broker;
+    @Option(names = "--broker", required = true, split = ",", paramLabel = "URL", description = {
+        "the broker, e.g. http://broker:8080; for several brokers on one store repeat the option or separate the URLs",
+        "with commas: rank I starts on the (I mod N)-th, and a stream whose broker stops answering resumes at its",
+        "position on the next one"})
+    List<URI> brokers;
 
     @Option(names = "--grant", required = true, paramLabel = "ID", description = "the grant to stream")
     String grant;
@@ -146,7 +150,8 @@ public final class LoaderCommand implements Callable<Integer> {
         Supplier<String> token = tokens();
         LoaderConfig config;
         try {
-            config = LoaderConfig.of(broker)
+            config = LoaderConfig.of(brokers.getFirst())
+                    .withBrokers(brokers)
                     .withPinnedLimitBytes(Math.multiplyExact(pinnedMib, 1L << 20))
                     .withSlabBytes(Math.multiplyExact(slabMib, 1L << 20))
                     .withPrefetchDepth(prefetch)
@@ -242,8 +247,8 @@ public final class LoaderCommand implements Callable<Integer> {
         out.printf(Locale.ROOT, "pinned        %,d bytes in use now%n", m.pinnedBytesInUse());
         out.printf(Locale.ROOT, "retries       %d%n", m.retries());
         for (StreamSummary summary : stream.streams()) {
-            out.printf(Locale.ROOT, "stream        %s from batch %d: %,d batches, %,d bytes, %s%n", summary.streamId(),
-                    summary.from(), summary.batches(), summary.bytes(), summary.sha256Hex().map(sha -> "sha256 " + sha)
+            out.printf(Locale.ROOT, "stream        %s on %s from batch %d: %,d batches, %,d bytes, %s%n",
+                    summary.streamId(), summary.broker(), summary.from(), summary.batches(), summary.bytes(), summary.sha256Hex().map(sha -> "sha256 " + sha)
                             .orElse(summary.failure().map(f -> "ended early: " + f).orElse("not read to its end")));
         }
         out.println("checkpoint    " + at.token());

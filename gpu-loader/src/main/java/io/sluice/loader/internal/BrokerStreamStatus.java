@@ -10,8 +10,9 @@ import java.util.Optional;
 /**
  * What the broker says of one stream ({@code GET /v1/streams/{id}}): its status and, for a stream it
  * aborted, why ({@code message}) and the kind of cause ({@code failure}: {@code source} when the
- * source itself is bad, so the stream fails the same way every time; {@code client}, {@code revoked},
- * {@code shutdown} or {@code error} otherwise).
+ * source itself is bad, so the stream fails the same way every time; {@code revoked} or
+ * {@code expired} when its grant ended, so a new stream is refused; {@code client}, {@code shutdown}
+ * or {@code error} otherwise).
  */
 public record BrokerStreamStatus(String status, Optional<String> message, Optional<String> failure) {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -25,6 +26,11 @@ public record BrokerStreamStatus(String status, Optional<String> message, Option
     /** Whether the broker aborted the stream because its source is bad: retrying cannot help. */
     public boolean sourceFailed() {
         return status.equals("aborted") && failure.filter("source"::equals).isPresent();
+    }
+
+    /** Whether the broker aborted the stream because its grant was revoked or expired: a retry is refused. */
+    public boolean grantEnded() {
+        return status.equals("aborted") && failure.filter(f -> f.equals("revoked") || f.equals("expired")).isPresent();
     }
 
     /** The stream view's fields, or empty when the body is not one. */
