@@ -143,6 +143,9 @@ class BrokerShutdownIT {
                     Duration.ofMillis(50))) {
                 streamId = client.streamId();
                 Poll.until(() -> client.received() > 1_000_000, Duration.ofSeconds(30), "the client received 1 MB");
+                // The stream records how far it has come every 2 s: what the interrupted record will give.
+                Poll.until(() -> recordedBytes(broker.uri(), lab, streamId) > 0, Duration.ofSeconds(30),
+                        "the stream's progress in the store");
                 broker.kill();
             }
         }
@@ -153,6 +156,28 @@ class BrokerShutdownIT {
             String auditor = TestHttp.devToken(restarted.uri(), "ines", "authority", "compliance-officer");
             String page = TestHttp.getText(restarted.uri(), "/v1/audit?action=stream.interrupted&limit=100", auditor);
             assertThat(page).contains("\"stream\":\"" + streamId + "\"", "\"outcome\":\"interrupted\"");
+            com.fasterxml.jackson.databind.JsonNode record = null;
+            for (var each : new com.fasterxml.jackson.databind.ObjectMapper().readTree(page).path("records")) {
+                record = each.path("stream").asText().equals(streamId) ? each : record;
+            }
+            assertThat(record).as("the stream.interrupted record of %s", streamId).isNotNull();
+            assertThat(record.path("bytes").asLong()).as("the bytes it last recorded").isPositive();
+            assertThat(record.path("rows").asLong()).isPositive();
+            assertThat(record.path("sha256").asText()).matches("[0-9a-f]{64}");
+            assertThat(record.path("message").asText()).contains("it sent at least that much");
+        }
+    }
+
+    /** The bytes the store has for the stream (its last recorded progress), or -1 when the broker does not answer. */
+    private static long recordedBytes(java.net.URI broker, String token, String streamId) {
+        try {
+            String status = TestHttp.getText(broker, "/v1/streams/" + streamId, token);
+            return Long.parseLong(field(status, "bytes"));
+        } catch (IOException | RuntimeException e) {
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
         }
     }
 

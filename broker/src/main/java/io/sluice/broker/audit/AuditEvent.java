@@ -2,6 +2,7 @@ package io.sluice.broker.audit;
 
 import static java.util.Objects.requireNonNull;
 
+import io.sluice.broker.audit.tlog.CanonicalJson;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
@@ -26,6 +27,12 @@ public record AuditEvent(AuditAction action, Actor actor, Map<String, Object> de
         for (String key : details.keySet()) {
             if (!FIELDS.contains(key)) {
                 throw new IllegalArgumentException("unknown audit field '" + key + "'");
+            }
+            // Refused here, at the caller, rather than in the log's writer, where one bad value would fail a whole commit.
+            try {
+                CanonicalJson.encode(details.get(key));
+            } catch (IllegalArgumentException e) {
+                throw new IllegalArgumentException("audit field '" + key + "': " + e.getMessage(), e);
             }
         }
     }

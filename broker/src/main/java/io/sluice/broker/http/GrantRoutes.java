@@ -86,7 +86,8 @@ final class GrantRoutes {
                     .putHeader("Sluice-Stream-Scheme", opened.batches().scheme().wireName());
             ArrowHttpStreamer streamer = new ArrowHttpStreamer(opened.streamId(), opened.batches(), opened.pipeline(),
                     opened.allocator(), opened, c.response(), c.vertx().getOrCreateContext(),
-                    streams.stopCheck(opened), outcome -> streams.finish(holder, opened, outcome));
+                    streams.stopCheck(opened), outcome -> streams.finish(holder, opened, outcome),
+                    progress -> streams.progress(opened, progress));
             ticket.attach(streamer);
             try {
                 streamThreads.execute(() -> {

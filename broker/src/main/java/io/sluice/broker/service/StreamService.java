@@ -15,6 +15,7 @@ import io.sluice.broker.store.Grant;
 import io.sluice.broker.store.HeartbeatStore;
 import io.sluice.broker.store.StreamRecord;
 import io.sluice.broker.store.StreamStore;
+import io.sluice.broker.stream.ArrowHttpStreamer;
 import io.sluice.broker.stream.ShardRequest;
 import io.sluice.broker.stream.ShareScan;
 import io.sluice.broker.stream.StopCheck;
@@ -64,6 +65,11 @@ public final class StreamService {
 
     /** How often a running stream asks the store whether another broker revoked its grant. */
     static final java.time.Duration REVOCATION_POLL = java.time.Duration.ofSeconds(2);
+
+    /** What an interrupted stream's counts mean: progress is recorded every couple of seconds, not per batch. */
+    static final String LAST_RECORDED = "rows, batches, bytes and sha256 are those it last recorded while it ran"
+            + " (every " + ArrowHttpStreamer.PROGRESS_INTERVAL.toSeconds() + " s): it sent at least that much, and the"
+            + " sha256 is that of its first bytes";
 
     /** The most Arrow memory one stream may hold: the source's batch, the pipeline's, the shuffle window. */
     static final long STREAM_MEMORY_LIMIT = 4L * 1024 * 1024 * 1024;
@@ -296,6 +302,12 @@ public final class StreamService {
                         outcome.failure()));
     }
 
+    /** Records how far a running stream has come, for the end record a dead broker's stream gets. */
+    public void progress(OpenedStream stream, StreamOutcome progress) {
+        streams.progress(stream.streamId(), progress.rows(), progress.rowsIn(), progress.batches(), progress.bytes(),
+                progress.sha256());
+    }
+
     /**
      * Closes every stream this broker identity left {@code RUNNING} (its previous process was
      * killed before it could record their end): each gets a {@code stream.interrupted} record with
@@ -308,7 +320,7 @@ public final class StreamService {
     public int interruptLeftRunning(boolean includeUnowned) {
         return interrupt(streams.leftRunning(includeUnowned), left -> "broker " + streams.brokerId()
                 + " stopped without recording the end of the stream opened at " + left.openedAt()
-                + "; the counts are the last recorded, not what was sent");
+                + "; " + LAST_RECORDED);
     }
 
     /**
@@ -324,8 +336,7 @@ public final class StreamService {
         return interrupt(streams.runningOf(silent.brokerId()), left -> "broker " + silent.brokerId()
                 + " fell silent (its last heartbeat at " + silent.lastBeat() + ", more than the peer timeout of "
                 + peerTimeout.toMillis() / 1000.0 + " s before broker " + streams.brokerId() + " looked) without"
-                + " recording the end of the stream opened at " + left.openedAt()
-                + "; the counts are the last recorded, not what was sent");
+                + " recording the end of the stream opened at " + left.openedAt() + "; " + LAST_RECORDED);
     }
 
     /** One {@code stream.interrupted} per stream still running when its record commits; returns how many. */
@@ -349,6 +360,7 @@ public final class StreamService {
                                 .with("rowsIn", left.rowsIn())
                                 .with("batches", left.batches())
                                 .with("bytes", left.bytes())
+                                .with("sha256", left.bytes() > 0 ? left.sha256().orElse(null) : null)
                                 .with("outcome", "interrupted")
                                 .with("message", why.apply(left)),
                         connection -> {

@@ -93,6 +93,21 @@ public final class StreamStore {
         }
     }
 
+    /**
+     * Records how far a running stream has come (what it handed to the connection so far, and the
+     * SHA-256 of those bytes), so that a stream whose broker dies still has counts a later
+     * {@code stream.interrupted} record can give. False when the stream is no longer running.
+     */
+    public boolean progress(String id, long rows, long rowsIn, long batches, long bytes, String sha256) {
+        try (Connection connection = database.connection()) {
+            return Sql.update(connection, "UPDATE streams SET row_count = ?, rows_in = ?, batch_count = ?, byte_count = ?,"
+                    + " sha256 = ? WHERE id = ? AND status = ?", rows, rowsIn, batches, bytes, sha256, id,
+                    StreamRecord.Status.RUNNING.name()) == 1;
+        } catch (SQLException e) {
+            throw new StoreException("cannot record the progress of stream " + id, e);
+        }
+    }
+
     /** Marks a stream left running as {@code INTERRUPTED}; false when it is no longer running. */
     public boolean interrupt(Connection connection, String id, Instant closedAt) throws SQLException {
         return Sql.update(connection, "UPDATE streams SET status = ?, closed_at = ? WHERE id = ? AND status = ?",

@@ -60,6 +60,8 @@ public final class ArrowHttpStreamer implements Runnable {
     /** After a shutdown's stop, how long the end waits for the response to let go before leaving it to the connection's close. */
     static final Duration STOPPED_RELEASE_WAIT = Duration.ofSeconds(1);
     static final String SHUTTING_DOWN = "the broker is shutting down";
+    /** How often a running stream records how far it has come (for the end record of a broker that dies). */
+    public static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(2);
 
     private static final Logger LOG = LoggerFactory.getLogger(ArrowHttpStreamer.class);
 
@@ -72,6 +74,8 @@ public final class ArrowHttpStreamer implements Runnable {
     private final BlockingResponseWriter out;
     private final StopCheck stops;
     private final Consumer<StreamOutcome> onEnd;
+    private final Consumer<StreamOutcome> onProgress;
+    private final long progressNanos;
     /** Guards {@link #runner} and {@link #recording}: a stop interrupts only a thread that is not recording the end. */
     private final Object phase = new Object();
     private Thread runner;
@@ -89,16 +93,20 @@ public final class ArrowHttpStreamer implements Runnable {
      *     stream: its reader, then its allocator)
      * @param stops asked before each batch; a stop ends the stream as aborted, with its reason
      * @param onEnd records the outcome; called once, before the response ends; may block
+     * @param onProgress records how far the stream has come (a {@code RUNNING} outcome: what was
+     *     handed over so far and its SHA-256), between batches, at most every {@link #PROGRESS_INTERVAL};
+     *     may block; a failure is logged and the stream goes on
      */
     public ArrowHttpStreamer(String streamId, ShareBatches batches, EnforcementPipeline pipeline,
             BufferAllocator allocator, AutoCloseable resources, HttpServerResponse response, Context context,
-            StopCheck stops, Consumer<StreamOutcome> onEnd) {
+            StopCheck stops, Consumer<StreamOutcome> onEnd, Consumer<StreamOutcome> onProgress) {
         this(streamId, batches, pipeline, allocator, resources, new BlockingResponseWriter(response, context,
-                WRITE_QUEUE_BYTES), stops, onEnd);
+                WRITE_QUEUE_BYTES), stops, onEnd, onProgress, PROGRESS_INTERVAL);
     }
 
     ArrowHttpStreamer(String streamId, ShareBatches batches, EnforcementPipeline pipeline, BufferAllocator allocator,
-            AutoCloseable resources, BlockingResponseWriter out, StopCheck stops, Consumer<StreamOutcome> onEnd) {
+            AutoCloseable resources, BlockingResponseWriter out, StopCheck stops, Consumer<StreamOutcome> onEnd,
+            Consumer<StreamOutcome> onProgress, Duration progressInterval) {
         this.streamId = requireNonNull(streamId, "streamId is null");
         this.batches = requireNonNull(batches, "batches is null");
         this.pipeline = requireNonNull(pipeline, "pipeline is null");
@@ -107,6 +115,8 @@ public final class ArrowHttpStreamer implements Runnable {
         this.out = requireNonNull(out, "out is null");
         this.stops = requireNonNull(stops, "stops is null");
         this.onEnd = requireNonNull(onEnd, "onEnd is null");
+        this.onProgress = requireNonNull(onProgress, "onProgress is null");
+        this.progressNanos = progressInterval.toNanos();
         this.encoder = new IpcEncoder(pipeline.outputSchema());
     }
 
@@ -202,6 +212,9 @@ public final class ArrowHttpStreamer implements Runnable {
                 sent.rows += enforced.getRowCount();
                 sent.batches++;
                 send(encoder.recordBatch(enforced), sent);
+                if (System.nanoTime() - sent.recordedAt >= progressNanos) {
+                    recordProgress(sent);
+                }
             }
         }
         send(encoder.endOfStream(), sent);
@@ -221,6 +234,16 @@ public final class ArrowHttpStreamer implements Runnable {
             throw e;
         }
         out.send(message);
+    }
+
+    private void recordProgress(Progress sent) {
+        sent.recordedAt = System.nanoTime();
+        try {
+            onProgress.accept(sent.running(pipeline));
+        } catch (RuntimeException e) {
+            // Only a dead broker's end record needs it; the stream itself is fine.
+            LOG.warn("stream {}: its progress could not be recorded", streamId, e);
+        }
     }
 
     private void finish(StreamOutcome outcome) {
@@ -310,6 +333,12 @@ public final class ArrowHttpStreamer implements Runnable {
         final WireDigest digest = new WireDigest();
         long rows;
         long batches;
+        long recordedAt = System.nanoTime();
+
+        StreamOutcome running(EnforcementPipeline pipeline) {
+            return new StreamOutcome(StreamRecord.Status.RUNNING, rows, pipeline.rowsIn(), batches, digest.bytes(),
+                    digest.sha256Hex(), Optional.empty(), Optional.empty());
+        }
 
         StreamOutcome aborted(EnforcementPipeline pipeline, StreamRecord.Failure failure, String message) {
             return new StreamOutcome(StreamRecord.Status.ABORTED, rows, pipeline.rowsIn(), batches, digest.bytes(),

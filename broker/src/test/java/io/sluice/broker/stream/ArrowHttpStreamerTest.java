@@ -98,6 +98,17 @@ class ArrowHttpStreamerTest {
         assertThat(received.get(11)).isEmpty();
         assertThat(received).isEqualTo(expected);
         served.assertEverythingReleased();
+
+        assertThat(served.progress).as("progress after every batch").hasSize(12);
+        for (int i = 0; i < 12; i++) {
+            StreamOutcome step = served.progress.get(i);
+            assertThat(step.status()).isEqualTo(StreamRecord.Status.RUNNING);
+            assertThat(step.batches()).isEqualTo(i + 1);
+            assertThat(step.rows()).isEqualTo(expected.subList(0, i + 1).stream().mapToLong(List::size).sum());
+            assertThat(step.bytes()).isLessThan(body.length);
+            assertThat(step.sha256()).as("the hash of exactly the first %d bytes", step.bytes())
+                    .isEqualTo(sha256(java.util.Arrays.copyOf(body, (int) step.bytes())));
+        }
     }
 
     @Test
@@ -215,6 +226,8 @@ class ArrowHttpStreamerTest {
         final AtomicReference<Exception> resourcesFailure = new AtomicReference<>();
         final AtomicBoolean resourcesClosed = new AtomicBoolean();
         final List<Integer> writes = Collections.synchronizedList(new ArrayList<>());
+        /** Recorded after every batch (a zero interval), so that each can be checked against the body. */
+        final List<StreamOutcome> progress = Collections.synchronizedList(new ArrayList<>());
         StopCheck stops = StopCheck.NEVER;
         volatile Thread streamer;
 
@@ -245,7 +258,8 @@ class ArrowHttpStreamerTest {
                 }
             };
             streamer = Thread.ofVirtual().name("stream:test").start(new ArrowHttpStreamer("st-test", source,
-                    GeneratedBatches.pipeline(), streamAllocator, resources, out, stops, outcome::set));
+                    GeneratedBatches.pipeline(), streamAllocator, resources, out, stops, outcome::set, progress::add,
+                    Duration.ZERO));
         }
 
         /** The response, recording the length of every buffer written to it. */
