@@ -9,11 +9,13 @@ import java.sql.ResultSet;
 import java.sql.Statement;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 
 /** The broker refuses to act unlogged: with the log unwritable, grants and streams are 503s and nothing is served. */
+@ExtendWith(NoBrokerThreadLeft.class)
 class BrokerAuditIT {
     private static final Pattern ID = Pattern.compile("\"id\"\\s*:\\s*\"([^\"]+)\"");
     private static final String POLICY = """

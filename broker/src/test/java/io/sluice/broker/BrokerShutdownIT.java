@@ -192,7 +192,7 @@ class BrokerShutdownIT {
     }
 
     /** Registers the big dataset and returns a grant on it. */
-    private static String grant(URI broker, String lab) throws Exception {
+    static String grant(URI broker, String lab) throws Exception {
         String owner = TestHttp.devToken(broker, "owner", "hospital-a", "data-owner");
         var registered = TestHttp.post(broker, "/v1/datasets", owner, "{\"name\":\"big\",\"source\":"
                 + "{\"type\":\"parquet\",\"path\":\"big.parquet\"},\"policy\":" + POLICY + "}");

@@ -18,6 +18,7 @@ import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.ipc.ArrowStreamReader;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -25,6 +26,7 @@ import org.junit.jupiter.api.io.TempDir;
  * directories, CSV extracts, H2 and PostgreSQL tables — with credentials that never leave, database
  * hosts only the operator allows, and a changed source refused until it is registered again.
  */
+@ExtendWith(NoBrokerThreadLeft.class)
 class SourceTypesIT {
     private static final String POLICY = """
             {"@type": "Set", "permission": [{"action": "use", "constraint": [

@@ -9,9 +9,11 @@ import java.util.Set;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Shards, seeded shuffles and exact resume, as a data-parallel training job relies on them. */
+@ExtendWith(NoBrokerThreadLeft.class)
 class StreamOrderIT {
     private static final int ROWS = 20_000;
 

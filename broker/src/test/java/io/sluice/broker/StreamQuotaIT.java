@@ -10,9 +10,11 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A stream quota holds under concurrent opens, and control characters in input are a 400, not a failed commit. */
+@ExtendWith(NoBrokerThreadLeft.class)
 class StreamQuotaIT {
     @TempDir
     Path dir;

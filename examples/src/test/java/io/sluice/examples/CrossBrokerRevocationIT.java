@@ -10,6 +10,7 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
@@ -60,8 +61,20 @@ class CrossBrokerRevocationIT {
                         .PUT(HttpRequest.BodyPublishers.ofString(changed)).build(), HttpResponse.BodyHandlers.ofString());
                 assertThat(change.statusCode()).as(change.body()).isEqualTo(200);
                 assertThat(change.body()).contains(grantId);
-                Thread.sleep(3000); // longer than the broker's poll interval, while it waits on this reader
+                // Broker A learns of B's change from the store, which it asks at most every 2 s before a
+                // batch. Read on, slowly (64 KB per 10 ms at most: the rest of the dataset takes far longer
+                // than that interval), until A reports the stream ended or ends the connection.
+                long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
                 try {
+                    for (byte[] chunk = body.readNBytes(64 * 1024); chunk.length > 0; chunk = body.readNBytes(64 * 1024)) {
+                        received += chunk.length;
+                        if (!status(viaA, streamId, lab).path("status").asText().equals("running")) {
+                            break;
+                        }
+                        assertThat(System.nanoTime()).as("stream still running 60 s after the revocation").isLessThan(deadline);
+                        Thread.sleep(10);
+                    }
+                    // Whatever the sockets still hold was sent before the stop.
                     for (byte[] chunk = body.readNBytes(1 << 20); chunk.length > 0; chunk = body.readNBytes(1 << 20)) {
                         received += chunk.length;
                     }
@@ -70,8 +83,15 @@ class CrossBrokerRevocationIT {
                 }
             }
             assertThat(received).isLessThan(54_000_000);
-            JsonNode status = viaA.get("/v1/streams/" + streamId, Optional.of(lab)).orThrow();
+            // Recorded before the connection is cut, so it is there once the reader saw the end.
+            JsonNode status = status(viaA, streamId, lab);
             assertThat(status.path("status").asText()).isEqualTo("aborted");
+            assertThat(status.path("failure").asText()).isEqualTo("revoked");
+            assertThat(status.path("rows").asLong()).isLessThan(1_000_000);
         }
+    }
+
+    private static JsonNode status(BrokerClient broker, String streamId, String token) {
+        return broker.get("/v1/streams/" + streamId, Optional.of(token)).orThrow();
     }
 }

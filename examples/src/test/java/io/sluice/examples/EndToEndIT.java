@@ -22,6 +22,7 @@ import io.vertx.core.Vertx;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Base64;
 import java.util.HashSet;
@@ -161,14 +162,9 @@ class EndToEndIT {
             streamId = headers.lines().filter(l -> l.toLowerCase(java.util.Locale.ROOT).startsWith("sluice-stream-id:"))
                     .findFirst().orElseThrow().substring("sluice-stream-id:".length()).trim();
         }
-        JsonNode status = null;
-        for (int attempt = 0; attempt < 100; attempt++) {
-            status = client.get("/v1/streams/" + streamId, Optional.of(lab)).orThrow();
-            if (!status.path("status").asText().equals("running")) {
-                break;
-            }
-            Thread.sleep(100);
-        }
+        Poll.until(() -> !client.get("/v1/streams/" + streamId, Optional.of(lab)).orThrow().path("status").asText()
+                .equals("running"), Duration.ofSeconds(30), "the stream ends once its client has gone");
+        JsonNode status = client.get("/v1/streams/" + streamId, Optional.of(lab)).orThrow();
         assertThat(status.path("status").asText()).isEqualTo("aborted");
         assertThat(status.path("rows").asLong()).isLessThan(1_000_000);
         assertThat(auditRecords("stream.aborted"))

@@ -288,7 +288,8 @@ public final class ArrowHttpStreamer implements Runnable {
         boolean released = false;
         boolean interrupted = false;
         // Stopped by a shutdown: the connections close next, which lets go of the buffers; do not hold the shutdown up.
-        long deadline = System.nanoTime() + (stopped ? STOPPED_RELEASE_WAIT : RELEASE_WAIT).toNanos();
+        Duration wait = stopped ? STOPPED_RELEASE_WAIT : RELEASE_WAIT;
+        long deadline = System.nanoTime() + wait.toNanos();
         // Uninterruptibly: a broker shutting down interrupts the stream, and a reset connection lets go at once.
         while (true) {
             try {
@@ -305,7 +306,7 @@ public final class ArrowHttpStreamer implements Runnable {
             closeQuietly();
         } else {
             LOG.warn("stream {}: the connection still holds sent buffers after {}; its resources are released when it"
-                    + " lets go", streamId, RELEASE_WAIT);
+                    + " lets go", streamId, wait);
             out.whenReleased(this::closeQuietly);
         }
     }

@@ -1,8 +1,8 @@
 package io.sluice.broker.stream;
 
-import static io.sluice.broker.stream.DecodeAheadTest.awaitCondition;
 import static org.assertj.core.api.Assertions.assertThat;
 
+import io.sluice.broker.Poll;
 import io.sluice.broker.store.StreamRecord;
 import io.sluice.connectors.ConnectorErrorCode;
 import io.sluice.connectors.ConnectorException;
@@ -285,13 +285,13 @@ class ArrowHttpStreamerTest {
         }
 
         void awaitEnd() throws InterruptedException {
-            awaitCondition(() -> streamer != null, "the stream starts");
+            Poll.until(() -> streamer != null, Duration.ofSeconds(20), "the stream starts");
             assertThat(streamer.join(Duration.ofSeconds(60))).as("the stream ends").isTrue();
         }
 
         /** Waits until the producer waits for the response and no batch is read for a while. */
         void awaitStalled() throws InterruptedException {
-            awaitCondition(() -> streamer != null && source.calls() > 3, "the stream runs");
+            Poll.until(() -> streamer != null && source.calls() > 3, Duration.ofSeconds(20), "the stream runs");
             // Stalled: the source is not asked for more over 0.6 s while the streamer waits (a stability
             // check, so it samples rather than polls), within 60 s.
             long deadline = System.nanoTime() + java.time.Duration.ofSeconds(60).toNanos();

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.netty.buffer.Unpooled;
+import io.sluice.broker.Poll;
 import io.vertx.core.Vertx;
 import io.vertx.core.http.HttpServer;
 import java.time.Duration;
@@ -116,7 +117,7 @@ class BlockingResponseWriterTest {
                 // The tests look at the release, not at how the send ended.
             }
         });
-        DecodeAheadTest.awaitCondition(() -> sender.getState() == Thread.State.TIMED_WAITING,
+        Poll.until(() -> sender.getState() == Thread.State.TIMED_WAITING, Duration.ofSeconds(20),
                 "the sender waits for the queue to drain");
         return sender;
     }

@@ -3,13 +3,13 @@ package io.sluice.broker.stream;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import io.sluice.broker.Poll;
 import io.sluice.connectors.ConnectorErrorCode;
 import io.sluice.connectors.ConnectorException;
 import java.time.Duration;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
-import java.util.function.BooleanSupplier;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
@@ -158,19 +158,10 @@ class DecodeAheadTest {
 
     /** Waits until the source has been called {@code calls} times and its caller is parked (for a permit). */
     private static void awaitParkedAfter(GeneratedBatches source, int calls) throws InterruptedException {
-        awaitCondition(() -> source.calls() >= calls && source.caller() != null
-                && source.caller().getState() == Thread.State.WAITING, "the decoder parks after " + calls + " calls");
+        Poll.until(() -> source.calls() >= calls && source.caller() != null
+                && source.caller().getState() == Thread.State.WAITING, Duration.ofSeconds(20),
+                "the decoder parks after " + calls + " calls");
         assertThat(source.calls()).as("batches decoded ahead").isEqualTo(calls);
-    }
-
-    static void awaitCondition(BooleanSupplier condition, String what) throws InterruptedException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
-        while (!condition.getAsBoolean()) {
-            if (System.nanoTime() > deadline) {
-                throw new AssertionError("timed out waiting until " + what);
-            }
-            Thread.sleep(2);
-        }
     }
 
     private static long firstId(VectorSchemaRoot batch) {
