@@ -139,7 +139,8 @@ public final class Broker implements AutoCloseable {
             liveness = new BrokerLiveness(new HeartbeatStore(database), streams, identity.id(), config.peerTimeout(),
                     config.heartbeatInterval());
             liveness.start();
-            RunningStreams running = new RunningStreams();
+            RunningStreams running = new RunningStreams(config.streamLimits().perBroker(),
+                    config.streamLimits().perConsumer());
             Optional<DevTokenIssuer> devIssuer = Optional.empty();
             TokenVerifier verifier;
             if (config.oidc().isPresent()) {
@@ -153,7 +154,8 @@ public final class Broker implements AutoCloseable {
             }
             Optional<NodeCertificateValidator> nodes = nodeValidator(config);
             var services = new ApiRouter.Services(datasets, grants, streams, auditLog, checkpoints, database, verifier,
-                    devIssuer, nodes, streamThreads, running, config.maxRequestBytes());
+                    devIssuer, nodes, streamThreads, running, config.maxRequestBytes(),
+                    config.streamLimits().idleTimeout());
             HttpServer server = vertx.createHttpServer(serverOptions(config, nodes))
                     .requestHandler(ApiRouter.create(vertx, services))
                     .listen()

@@ -34,6 +34,8 @@ import java.util.Optional;
  * @param peerTimeout on a shared store, how long another broker's heartbeat may be silent before
  *     this broker closes that broker's running streams as interrupted; the broker itself beats every
  *     {@link #heartbeatInterval()}
+ * @param streamLimits how many streams the broker and each consumer may have running, and how long a
+ *     stream may wait on a client that reads nothing
  */
 public record BrokerConfig(
         String host,
@@ -51,7 +53,8 @@ public record BrokerConfig(
         Duration shutdownGrace,
         long csvCheckBytes,
         int decodeThreads,
-        Duration peerTimeout) {
+        Duration peerTimeout,
+        StreamLimits streamLimits) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
@@ -95,6 +98,40 @@ public record BrokerConfig(
             requireNonNull(clockSkew, "clockSkew is null");
             if (clockSkew.isNegative() || clockSkew.toSeconds() > 300) {
                 throw new IllegalArgumentException("clock skew must be in 0..300 s, was " + clockSkew.toSeconds() + " s");
+            }
+        }
+    }
+
+    /**
+     * Bounds on running streams, so that no consumer (and no crowd of them) can hold the broker's
+     * memory: each stream holds up to its documented bound (docs/decisions/0004) until it ends.
+     *
+     * @param perBroker streams this broker serves at once; more are refused with 429
+     * @param perConsumer streams one consumer (subject of an organisation) has running on this broker
+     *     at once; more are refused with 429
+     * @param idleTimeout how long a stream waits for a client that takes nothing before it is ended as
+     *     aborted (the client is gone in all but name)
+     */
+    public record StreamLimits(int perBroker, int perConsumer, Duration idleTimeout) {
+        /** About 6 GiB at the measured bound of about 46 MiB a stream. */
+        public static final int DEFAULT_PER_BROKER = 128;
+        public static final int DEFAULT_PER_CONSUMER = 16;
+        public static final Duration DEFAULT_IDLE_TIMEOUT = Duration.ofMinutes(2);
+        public static final StreamLimits DEFAULTS = new StreamLimits(DEFAULT_PER_BROKER, DEFAULT_PER_CONSUMER,
+                DEFAULT_IDLE_TIMEOUT);
+
+        public StreamLimits {
+            if (perBroker < 1 || perBroker > 100_000) {
+                throw new IllegalArgumentException("the streams per broker must be in 1..100000, was " + perBroker);
+            }
+            if (perConsumer < 1 || perConsumer > perBroker) {
+                throw new IllegalArgumentException("the streams per consumer must be in 1.." + perBroker
+                        + " (the streams per broker), was " + perConsumer);
+            }
+            requireNonNull(idleTimeout, "idleTimeout is null");
+            if (idleTimeout.compareTo(Duration.ofSeconds(1)) < 0 || idleTimeout.compareTo(Duration.ofHours(1)) > 0) {
+                throw new IllegalArgumentException("the stream idle timeout must be in 1..3600 s, was "
+                        + idleTimeout.toMillis() + " ms");
             }
         }
     }
@@ -152,6 +189,7 @@ public record BrokerConfig(
         if (peerTimeout.compareTo(MIN_PEER_TIMEOUT) < 0 || peerTimeout.compareTo(MAX_PEER_TIMEOUT) > 0) {
             throw new IllegalArgumentException("peerTimeout must be in 1..3600 s, was " + peerTimeout.toMillis() + " ms");
         }
+        requireNonNull(streamLimits, "streamLimits is null");
     }
 
     /** Embedded defaults: loopback, any free port, H2 and sources under {@code dataDir}, dev issuer on. */
@@ -159,7 +197,7 @@ public record BrokerConfig(
         return new BrokerConfig(DEFAULT_HOST, 0, dataDir, dataDir.resolve("sources"), Optional.empty(), Optional.empty(),
                 Optional.empty(), Duration.ofHours(24), 1024 * 1024, DEFAULT_AUDIT_ORIGIN, PurposeHierarchy.DEFAULT, List.of(),
                 DEFAULT_SHUTDOWN_GRACE, DEFAULT_CSV_CHECK_BYTES, Math.min(DEFAULT_DECODE_THREADS, MAX_DECODE_THREADS),
-                DEFAULT_PEER_TIMEOUT);
+                DEFAULT_PEER_TIMEOUT, StreamLimits.DEFAULTS);
     }
 
     /** Whether the embedded development token issuer is on: only when no real issuer is configured. */
@@ -169,60 +207,66 @@ public record BrokerConfig(
 
     public BrokerConfig withPort(int newPort) {
         return new BrokerConfig(host, newPort, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout, streamLimits);
     }
 
     public BrokerConfig withSourcesDir(Path newSourcesDir) {
         return new BrokerConfig(host, port, dataDir, newSourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout, streamLimits);
     }
 
     /** The same configuration on an external database (PostgreSQL). */
     public BrokerConfig withDatabase(String jdbcUrl) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, Optional.of(jdbcUrl), oidc, tls, grantTtl,
-                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout, streamLimits);
     }
 
     /** The same configuration accepting tokens of an OIDC issuer instead of the development issuer. */
     public BrokerConfig withOidc(Oidc issuer) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, Optional.of(issuer), tls, grantTtl,
-                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout, streamLimits);
     }
 
     /** The same configuration serving HTTPS. */
     public BrokerConfig withTls(Tls newTls) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, Optional.of(newTls), grantTtl,
-                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout, streamLimits);
     }
 
     /** The same configuration letting JDBC sources reach these hosts. */
     public BrokerConfig withJdbcAllowedHosts(List<String> hosts) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, hosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout);
+                auditOrigin, purposes, hosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout, streamLimits);
     }
 
     /** The same configuration with another shutdown grace. */
     public BrokerConfig withShutdownGrace(Duration grace) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, grace, csvCheckBytes, decodeThreads, peerTimeout);
+                auditOrigin, purposes, jdbcAllowedHosts, grace, csvCheckBytes, decodeThreads, peerTimeout, streamLimits);
     }
 
     /** The same configuration checking this much of a CSV source at registration. */
     public BrokerConfig withCsvCheckBytes(long bytes) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, bytes, decodeThreads, peerTimeout);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, bytes, decodeThreads, peerTimeout, streamLimits);
     }
 
     /** The same configuration decoding each stream's batches on up to {@code threads} threads. */
     public BrokerConfig withDecodeThreads(int threads) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, threads, peerTimeout);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, threads, peerTimeout, streamLimits);
     }
 
     /** The same configuration with another peer timeout. */
     public BrokerConfig withPeerTimeout(Duration timeout) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, timeout);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, timeout, streamLimits);
+    }
+
+    /** The same configuration with other bounds on running streams. */
+    public BrokerConfig withStreamLimits(StreamLimits limits) {
+        return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout, limits);
     }
 
     /**

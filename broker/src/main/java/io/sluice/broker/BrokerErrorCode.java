@@ -17,6 +17,7 @@ public enum BrokerErrorCode {
     GRANT_REVOKED(3009, Category.USER, 403),
     AUDIT_UNAVAILABLE(3101, Category.RESOURCES, 503),
     SHUTTING_DOWN(3102, Category.RESOURCES, 503),
+    TOO_MANY_STREAMS(3103, Category.RESOURCES, 429),
     INTERNAL(3201, Category.INTERNAL, 500);
 
     /** Who is to blame: decides how the edge reports it. */

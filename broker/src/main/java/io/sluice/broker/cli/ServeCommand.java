@@ -100,6 +100,19 @@ public final class ServeCommand implements Callable<Integer> {
         "Each broker writes its heartbeat every third of this, at most every 5 s."})
     Duration peerTimeout;
 
+    @Option(names = "--max-streams", defaultValue = "128", paramLabel = "N", description = "streams this broker serves at"
+        + " once; more are refused with 429 too_many_streams (default: ${DEFAULT-VALUE}; each holds up to about 46 MiB)")
+    int maxStreams;
+
+    @Option(names = "--max-streams-per-consumer", defaultValue = "16", paramLabel = "N", description = "streams one"
+        + " consumer (subject of an organisation) may have running on this broker at once; more are refused with 429"
+        + " (default: ${DEFAULT-VALUE})")
+    int maxStreamsPerConsumer;
+
+    @Option(names = "--stream-idle-timeout", defaultValue = "PT2M", description = "how long a stream waits for a client"
+        + " that reads nothing before it is ended as aborted, ISO-8601, 1 s to 1 h (default: ${DEFAULT-VALUE})")
+    Duration streamIdleTimeout;
+
     @Override
     public Integer call() throws InterruptedException, java.io.IOException {
         BrokerConfig config = config();
@@ -139,7 +152,8 @@ public final class ServeCommand implements Callable<Integer> {
                 Optional.ofNullable(tlsCert).map(cert -> new BrokerConfig.Tls(cert, tlsKey, Optional.ofNullable(clientCa))),
                 grantTtl, maxRequestBytes, auditOrigin, purposeHierarchy(), jdbcAllowedHosts, shutdownGrace,
                 csvCheckBytes, decodeThreads != null ? decodeThreads
-                        : Math.min(BrokerConfig.DEFAULT_DECODE_THREADS, BrokerConfig.MAX_DECODE_THREADS), peerTimeout);
+                        : Math.min(BrokerConfig.DEFAULT_DECODE_THREADS, BrokerConfig.MAX_DECODE_THREADS), peerTimeout,
+                new BrokerConfig.StreamLimits(maxStreams, maxStreamsPerConsumer, streamIdleTimeout));
     }
 
     private PurposeHierarchy purposeHierarchy() throws java.io.IOException {

@@ -33,7 +33,7 @@ public final class ApiRouter {
     public record Services(DatasetService datasets, GrantService grants, StreamService streams, AuditLog auditLog,
             AuditCheckpoints checkpoints, Database database, TokenVerifier verifier, Optional<DevTokenIssuer> devIssuer,
             Optional<NodeCertificateValidator> nodes, ExecutorService streamThreads, RunningStreams running,
-            long maxRequestBytes) {
+            long maxRequestBytes, java.time.Duration streamIdleTimeout) {
         public Services {
             requireNonNull(datasets, "datasets is null");
             requireNonNull(grants, "grants is null");
@@ -46,6 +46,7 @@ public final class ApiRouter {
             requireNonNull(nodes, "nodes is null");
             requireNonNull(streamThreads, "streamThreads is null");
             requireNonNull(running, "running is null");
+            requireNonNull(streamIdleTimeout, "streamIdleTimeout is null");
         }
     }
 
@@ -72,7 +73,7 @@ public final class ApiRouter {
         AuditLog log = services.auditLog();
         DatasetRoutes datasets = new DatasetRoutes(services.datasets());
         GrantRoutes grants = new GrantRoutes(services.grants(), services.streams(), services.streamThreads(),
-                services.running());
+                services.running(), services.streamIdleTimeout());
         AuditRoutes audit = new AuditRoutes(services.auditLog(), services.checkpoints(), services.streamThreads());
 
         router.post("/v1/datasets").handler(authenticate)

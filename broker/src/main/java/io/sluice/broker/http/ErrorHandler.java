@@ -23,6 +23,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class ErrorHandler implements Handler<RoutingContext> {
     private static final Logger LOG = LoggerFactory.getLogger(ErrorHandler.class);
+    private static final String RETRY_AFTER_SECONDS = "5";
 
     private ErrorHandler() {}
 
@@ -49,6 +50,10 @@ public final class ErrorHandler implements Handler<RoutingContext> {
                 .put("requestId", RequestIds.of(ctx));
         if (!problem.reasons().isEmpty()) {
             body.put("reasons", problem.reasons());
+        }
+        if (problem.status() == 429 || problem.status() == 503) {
+            // Streams end and shutdowns finish: a client may come back (RFC 9110 10.2.3).
+            ctx.response().putHeader("Retry-After", RETRY_AFTER_SECONDS);
         }
         ctx.response()
                 .setStatusCode(problem.status())

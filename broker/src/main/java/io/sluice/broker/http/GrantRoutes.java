@@ -30,8 +30,11 @@ final class GrantRoutes {
     private final StreamService streams;
     private final ExecutorService streamThreads;
     private final RunningStreams running;
+    private final java.time.Duration idleTimeout;
 
-    GrantRoutes(GrantService grants, StreamService streams, ExecutorService streamThreads, RunningStreams running) {
+    GrantRoutes(GrantService grants, StreamService streams, ExecutorService streamThreads, RunningStreams running,
+            java.time.Duration idleTimeout) {
+        this.idleTimeout = requireNonNull(idleTimeout, "idleTimeout is null");
         this.grants = requireNonNull(grants, "grants is null");
         this.streams = requireNonNull(streams, "streams is null");
         this.streamThreads = requireNonNull(streamThreads, "streamThreads is null");
@@ -69,7 +72,13 @@ final class GrantRoutes {
         var node = NodeHandler.node(ctx);
         Blocking.run(ctx, () -> {
             // Admitted before it opens, so a shutdown either refuses it or waits for its end to be on record.
-            RunningStreams.Ticket ticket = running.admit().orElseThrow(ShutdownGate::refusal);
+            RunningStreams.Ticket ticket = switch (running.admit(holder.organisation() + "/" + holder.subject())) {
+                case RunningStreams.Admitted admitted -> admitted.ticket();
+                case RunningStreams.Refused refused when refused.reason() == RunningStreams.Reason.DRAINING ->
+                        throw ShutdownGate.refusal();
+                case RunningStreams.Refused refused ->
+                        throw streams.tooManyStreams(holder, grantId, RequestIds.of(ctx), refused.message());
+            };
             try {
                 return new Admitted(ticket, streams.open(holder, grantId, shard, node, RequestIds.of(ctx), remote));
             } catch (RuntimeException e) {
@@ -85,9 +94,9 @@ final class GrantRoutes {
                     .putHeader("Sluice-Stream-Id", opened.streamId())
                     .putHeader("Sluice-Stream-Scheme", opened.batches().scheme().wireName());
             ArrowHttpStreamer streamer = new ArrowHttpStreamer(opened.streamId(), opened.batches(), opened.pipeline(),
-                    opened.allocator(), opened, c.response(), c.vertx().getOrCreateContext(),
+                    opened.allocator(), opened, c.request(), c.vertx().getOrCreateContext(),
                     streams.stopCheck(opened), outcome -> streams.finish(holder, opened, outcome),
-                    progress -> streams.progress(opened, progress));
+                    progress -> streams.progress(opened, progress), idleTimeout);
             ticket.attach(streamer);
             try {
                 streamThreads.execute(() -> {

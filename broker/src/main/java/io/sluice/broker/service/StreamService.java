@@ -206,6 +206,20 @@ public final class StreamService {
         return ShareScan.open(source, spec, shard, allocator);
     }
 
+    /**
+     * Audits a stream refused because the broker, or the caller, already runs as many streams as
+     * allowed ({@code grant.denied}, reason {@code TOO_MANY_STREAMS}), then returns the 429.
+     */
+    public BrokerException tooManyStreams(Identity holder, String grantId, String requestId, String why) {
+        BrokerException refusal = new BrokerException(BrokerErrorCode.TOO_MANY_STREAMS, why);
+        auditLog.append(AuditEvent.of(AuditAction.GRANT_DENIED, holder.actor())
+                .with("grant", grantId)
+                .with("requestId", requestId)
+                .with("outcome", "denied")
+                .with("reasons", List.of(java.util.Map.of("code", refusal.errorCode().name(), "message", why))));
+        return refusal;
+    }
+
     /** Audits a stream refused for its grant's state, then returns the refusal. */
     private BrokerException refused(Identity holder, Grant grant, String requestId, BrokerException refusal) {
         auditLog.append(AuditEvent.of(AuditAction.GRANT_DENIED, holder.actor())

@@ -7,7 +7,7 @@ import io.sluice.connectors.ConnectorErrorCode;
 import io.sluice.connectors.ConnectorException;
 import io.sluice.policy.enforce.EnforcementPipeline;
 import io.vertx.core.Context;
-import io.vertx.core.http.HttpServerResponse;
+import io.vertx.core.http.HttpServerRequest;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -83,7 +83,7 @@ public final class ArrowHttpStreamer implements Runnable {
     private volatile boolean stopped;
 
     /**
-     * Must be called on the response's event loop, after the response's headers are set; then run
+     * Must be called on the request's event loop, after the response's headers are set; then run
      * the streamer on a thread that may block.
      *
      * @param batches the stream's source batches, in the order they leave (decode stage)
@@ -96,12 +96,15 @@ public final class ArrowHttpStreamer implements Runnable {
      * @param onProgress records how far the stream has come (a {@code RUNNING} outcome: what was
      *     handed over so far and its SHA-256), between batches, at most every {@link #PROGRESS_INTERVAL};
      *     may block; a failure is logged and the stream goes on
+     * @param idleTimeout how long the stream waits for a client that takes nothing before it ends
+     *     the stream as aborted ({@code client})
      */
     public ArrowHttpStreamer(String streamId, ShareBatches batches, EnforcementPipeline pipeline,
-            BufferAllocator allocator, AutoCloseable resources, HttpServerResponse response, Context context,
-            StopCheck stops, Consumer<StreamOutcome> onEnd, Consumer<StreamOutcome> onProgress) {
-        this(streamId, batches, pipeline, allocator, resources, new BlockingResponseWriter(response, context,
-                WRITE_QUEUE_BYTES), stops, onEnd, onProgress, PROGRESS_INTERVAL);
+            BufferAllocator allocator, AutoCloseable resources, HttpServerRequest request, Context context,
+            StopCheck stops, Consumer<StreamOutcome> onEnd, Consumer<StreamOutcome> onProgress, Duration idleTimeout) {
+        this(streamId, batches, pipeline, allocator, resources, new BlockingResponseWriter(request.response(),
+                Optional.of(request.connection()), context, WRITE_QUEUE_BYTES, idleTimeout), stops, onEnd, onProgress,
+                PROGRESS_INTERVAL);
     }
 
     ArrowHttpStreamer(String streamId, ShareBatches batches, EnforcementPipeline pipeline, BufferAllocator allocator,
@@ -219,7 +222,7 @@ public final class ArrowHttpStreamer implements Runnable {
         }
         send(encoder.endOfStream(), sent);
         // Every byte in the socket before the stream counts as complete: a client that leaves now did not get it all.
-        if (!out.awaitReleased(BlockingResponseWriter.STALL_TIMEOUT) || out.clientGone()) {
+        if (!out.awaitReleased(out.stallTimeout()) || out.clientGone()) {
             return sent.aborted(pipeline, StreamRecord.Failure.CLIENT, "the client disconnected");
         }
         return sent.completed(pipeline);

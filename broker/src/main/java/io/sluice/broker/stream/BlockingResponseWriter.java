@@ -4,15 +4,18 @@ import static java.util.Objects.requireNonNull;
 
 import io.netty.buffer.ByteBuf;
 import io.netty.buffer.Unpooled;
+import io.netty.channel.ChannelHandlerContext;
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Handler;
 import io.vertx.core.buffer.Buffer;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.core.internal.buffer.BufferInternal;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -60,9 +63,14 @@ import org.slf4j.LoggerFactory;
  * closes the allocator they came from.
  *
  * <p><b>Closing.</b> {@link #reset()} on HTTP/1.x is {@code HttpConnection.close()}, which in
- * Vert.x 5 first flushes what is queued: a client that stopped reading keeps the connection (and
- * the queued messages) until it reads or the connection dies. The producer therefore releases its
- * resources through {@link #whenReleased} when they cannot be released at once.
+ * Vert.x 5 first flushes what is queued: a client that stopped reading would keep the connection
+ * (and the queued messages, up to the stream's memory bound) for as long as it likes. So a reset
+ * also closes the connection's Netty channel at once (from the head of its pipeline, below Vert.x's
+ * graceful close), which fails every queued write and so releases the messages: an aborted stream
+ * sends nothing more anyway. That channel is reached
+ * through Vert.x's {@code ConnectionBase} (an implementation class: where a later Vert.x hides it,
+ * the graceful close remains, and the producer still releases its resources through
+ * {@link #whenReleased} once the connection lets go).
  *
  * <p>Create it on the response's event loop (it installs the close handlers); send from one thread.
  */
@@ -76,6 +84,7 @@ public final class BlockingResponseWriter {
     public static final Duration STALL_TIMEOUT = Duration.ofMinutes(5);
 
     private final HttpServerResponse response;
+    private final Optional<HttpConnection> connection;
     private final Context context;
     private final Duration stallTimeout;
     private final AtomicBoolean clientGone = new AtomicBoolean();
@@ -96,6 +105,17 @@ public final class BlockingResponseWriter {
     }
 
     BlockingResponseWriter(HttpServerResponse response, Context context, int writeQueueBytes, Duration stallTimeout) {
+        this(response, Optional.empty(), context, writeQueueBytes, stallTimeout);
+    }
+
+    /**
+     * @param connection the response's connection, closed at once by {@link #reset()}; empty: the
+     *     reset closes it gracefully only
+     * @param stallTimeout how long a send waits for a client that takes nothing
+     */
+    public BlockingResponseWriter(HttpServerResponse response, Optional<HttpConnection> connection, Context context,
+            int writeQueueBytes, Duration stallTimeout) {
+        this.connection = requireNonNull(connection, "connection is null");
         this.response = requireNonNull(response, "response is null");
         this.context = requireNonNull(context, "context is null");
         this.stallTimeout = requireNonNull(stallTimeout, "stallTimeout is null");
@@ -293,11 +313,27 @@ public final class BlockingResponseWriter {
         });
     }
 
-    /** Cuts the connection, so that the client cannot take a partial response for a whole one. */
+    /** How long a send waits for a client that takes nothing before it counts the client as gone. */
+    Duration stallTimeout() {
+        return stallTimeout;
+    }
+
+    /**
+     * Cuts the connection at once, so that the client cannot take a partial response for a whole
+     * one and a client that reads nothing cannot keep the queued messages alive.
+     */
     public void reset() {
         onEventLoop(() -> {
             if (!response.closed()) {
                 response.reset();
+            }
+            if (connection.orElse(null) instanceof io.vertx.core.net.impl.ConnectionBase base) {
+                // From the first handler's context, so that the close goes straight to the socket: Vert.x's own
+                // handler, further down the pipeline, would turn it into a graceful close that flushes first.
+                ChannelHandlerContext first = base.channel().pipeline().firstContext();
+                if (first != null) {
+                    first.close();
+                }
             }
         });
     }

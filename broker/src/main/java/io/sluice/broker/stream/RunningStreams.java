@@ -3,33 +3,82 @@ package io.sluice.broker.stream;
 import static java.util.Objects.requireNonNull;
 
 import java.time.Duration;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Optional;
+import java.util.Map;
 import java.util.Set;
 
 /**
- * The streams this broker is serving, so that a shutdown can refuse new ones, wait for the running
- * ones to finish and stop the rest.
+ * The streams this broker is serving: so that a shutdown can refuse new ones, wait for the running
+ * ones to finish and stop the rest; and so that neither the broker nor one consumer runs more
+ * streams than its limit (each stream holds memory until it ends).
  *
- * <p>Lifecycle of one stream: {@link #admit()} before it is opened (refused once the broker
- * {@link #drain() drains}), {@link Ticket#attach} once its streamer exists, {@link Ticket#close()}
- * when the streamer's {@code run} has returned (its end is then on record) or when it was never
- * started. Thread-safe; the waits block, so call them from a thread that may block.
+ * <p>Lifecycle of one stream: {@link #admit} before it is opened (refused once the broker
+ * {@link #drain() drains}, or past a limit), {@link Ticket#attach} once its streamer exists,
+ * {@link Ticket#close()} when the streamer's {@code run} has returned (its end is then on record)
+ * or when it was never started. Thread-safe; the waits block, so call them from a thread that may
+ * block.
  */
 public final class RunningStreams {
     private final Set<Ticket> tickets = new HashSet<>();
+    private final Map<String, Integer> perConsumer = new HashMap<>();
+    private final int maxStreams;
+    private final int maxPerConsumer;
     private boolean draining;
     private boolean stopping;
 
-    /** A place for one stream; empty once the broker drains. The caller must close it. */
-    public synchronized Optional<Ticket> admit() {
-        if (draining) {
-            return Optional.empty();
+    /** What {@link #admit} decided. */
+    public sealed interface Admission permits Admitted, Refused { }
+
+    /** A place for one stream; the caller must close its ticket. */
+    public record Admitted(Ticket ticket) implements Admission { }
+
+    /** No place: why, in words a client can act on. */
+    public record Refused(Reason reason, String message) implements Admission { }
+
+    /** Why a stream was not admitted. */
+    public enum Reason { DRAINING, BROKER_FULL, CONSUMER_FULL }
+
+    /** No limits: every stream is admitted until the broker drains. */
+    public RunningStreams() {
+        this(Integer.MAX_VALUE, Integer.MAX_VALUE);
+    }
+
+    /**
+     * @param maxStreams streams running at once on this broker
+     * @param maxPerConsumer streams running at once for one consumer
+     */
+    public RunningStreams(int maxStreams, int maxPerConsumer) {
+        if (maxStreams < 1 || maxPerConsumer < 1) {
+            throw new IllegalArgumentException("limits must be >= 1, were " + maxStreams + " and " + maxPerConsumer);
         }
-        Ticket ticket = new Ticket();
+        this.maxStreams = maxStreams;
+        this.maxPerConsumer = maxPerConsumer;
+    }
+
+    /**
+     * A place for one stream of {@code consumer} (a key naming one consumer, e.g. subject and
+     * organisation), or the reason there is none.
+     */
+    public synchronized Admission admit(String consumer) {
+        requireNonNull(consumer, "consumer is null");
+        if (draining) {
+            return new Refused(Reason.DRAINING, "the broker is shutting down");
+        }
+        if (tickets.size() >= maxStreams) {
+            return new Refused(Reason.BROKER_FULL, "the broker is serving its limit of " + maxStreams
+                    + " streams; try again when one has ended");
+        }
+        int running = perConsumer.getOrDefault(consumer, 0);
+        if (running >= maxPerConsumer) {
+            return new Refused(Reason.CONSUMER_FULL, "you have " + running + " streams running on this broker, its"
+                    + " limit per consumer; end one (or wait for one to end) before opening another");
+        }
+        Ticket ticket = new Ticket(consumer);
         tickets.add(ticket);
-        return Optional.of(ticket);
+        perConsumer.merge(consumer, 1, Integer::sum);
+        return new Admitted(ticket);
     }
 
     /** From now on, {@link #admit()} refuses. */
@@ -78,9 +127,12 @@ public final class RunningStreams {
 
     /** One admitted stream. */
     public final class Ticket implements AutoCloseable {
+        private final String consumer;
         private ArrowHttpStreamer streamer;
 
-        private Ticket() {}
+        private Ticket(String consumer) {
+            this.consumer = consumer;
+        }
 
         /** Names the streamer a shutdown stops; it is stopped at once when the shutdown already began. */
         public void attach(ArrowHttpStreamer newStreamer) {
@@ -100,6 +152,7 @@ public final class RunningStreams {
         public void close() {
             synchronized (RunningStreams.this) {
                 if (tickets.remove(this)) {
+                    perConsumer.computeIfPresent(consumer, (key, count) -> count > 1 ? count - 1 : null);
                     RunningStreams.this.notifyAll();
                 }
             }

@@ -292,7 +292,9 @@ public final class StreamThroughputBench implements Callable<Integer> {
         List<String> brokerFlags = brokerNmt ? List.of("-XX:NativeMemoryTracking=summary") : List.of();
         try (ChildJvm broker = ChildJvm.start("broker", "io.sluice.broker.cli.SluiceCommand", brokerFlags,
                 List.of("serve", "--port", "0", "--data-dir", work.resolve("broker").toString(),
-                        "--sources", sourcesRoot.toString(), "--decode-threads", Integer.toString(decodeThreads())),
+                        "--sources", sourcesRoot.toString(), "--decode-threads", Integer.toString(decodeThreads()),
+                        // One consumer runs every crowd of streams here.
+                        "--max-streams", "1024", "--max-streams-per-consumer", "1024"),
                 work.resolve("broker.log"), Pattern.compile("listening on (http://\\S+)"), START_TIMEOUT)) {
             URI brokerUri = URI.create(broker.readyGroup(1));
             out.printf("broker: pid %d at %s, JVM flags %s, log %s%n", broker.pid(), brokerUri,
