@@ -49,16 +49,14 @@ class HostileSourcesIT {
     }
 
     @AfterEach
-    void stop() {
-        // Were a registration stuck opening a pipe (the bug), a writer releases it, so the broker can stop.
+    void stop() throws IOException {
+        // Were a registration stuck opening a pipe (the bug), a writer releases it, so the broker can
+        // stop. Opened for reading and writing, a pipe never blocks the opener (Linux); a write-only
+        // open would wait for a reader for good, and hold a carrier thread of every virtual thread.
         for (Path pipe : pipes) {
-            Thread.ofVirtual().start(() -> {
-                try (FileChannel writer = FileChannel.open(pipe, StandardOpenOption.WRITE)) {
-                    // opened: any reader blocked on the pipe sees its end when this closes
-                } catch (IOException ignored) {
-                    // nothing was waiting on it
-                }
-            });
+            try (FileChannel writer = FileChannel.open(pipe, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+                // opened: a reader blocked on the pipe sees its end when this closes
+            }
         }
         broker.close();
     }

@@ -18,6 +18,8 @@ import io.vertx.core.http.impl.VertxHttpRequestDecoder;
 import io.vertx.core.net.impl.ConnectionBase;
 import java.util.List;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Refuses the request framings that let a body be read as a second request (request smuggling),
@@ -33,6 +35,7 @@ import java.util.Optional;
  * connection, {@link #invalidRequests()} answers 400, and Vert.x closes the connection.
  */
 public final class StrictFraming {
+    private static final Logger LOG = LoggerFactory.getLogger(StrictFraming.class);
     /** The name Vert.x 5 gives its request decoder in a connection's pipeline. */
     static final String DECODER = "httpDecoder";
 
@@ -45,13 +48,20 @@ public final class StrictFraming {
     public static Handler<HttpConnection> installer(HttpServerOptions options) {
         requireNonNull(options, "options is null");
         return connection -> {
-            if (connection instanceof ConnectionBase base) {
-                ChannelPipeline pipeline = base.channelHandlerContext().pipeline();
-                ChannelHandler decoder = pipeline.get(DECODER);
-                if (decoder instanceof VertxHttpRequestDecoder && !(decoder instanceof CheckingDecoder)) {
-                    pipeline.replace(DECODER, DECODER, new CheckingDecoder(options));
-                }
+            ChannelPipeline pipeline = connection instanceof ConnectionBase base
+                    ? base.channelHandlerContext().pipeline() : null;
+            ChannelHandler decoder = pipeline == null ? null : pipeline.get(DECODER);
+            if (decoder instanceof CheckingDecoder) {
+                return;
             }
+            if (decoder instanceof VertxHttpRequestDecoder) {
+                pipeline.replace(DECODER, DECODER, new CheckingDecoder(options));
+                return;
+            }
+            // A Vert.x whose pipeline looks different: serve nothing unchecked.
+            LOG.error("closing a connection whose requests cannot be checked for ambiguous framing (pipeline {})",
+                    pipeline == null ? connection.getClass().getName() : pipeline.names());
+            connection.close();
         };
     }
 
