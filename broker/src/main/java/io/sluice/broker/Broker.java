@@ -10,6 +10,7 @@ import io.sluice.broker.auth.OidcDiscovery;
 import io.sluice.broker.auth.TokenVerifier;
 import io.sluice.broker.ca.NodeCertificateValidator;
 import io.sluice.broker.http.ApiRouter;
+import io.sluice.broker.http.StrictFraming;
 import io.sluice.broker.service.BrokerLiveness;
 import io.sluice.broker.service.DatasetService;
 import io.sluice.broker.service.GrantRevocations;
@@ -156,7 +157,10 @@ public final class Broker implements AutoCloseable {
             var services = new ApiRouter.Services(datasets, grants, streams, auditLog, checkpoints, database, verifier,
                     devIssuer, nodes, streamThreads, running, config.maxRequestBytes(),
                     config.streamLimits().idleTimeout());
-            HttpServer server = vertx.createHttpServer(serverOptions(config, nodes))
+            HttpServerOptions options = serverOptions(config, nodes);
+            HttpServer server = vertx.createHttpServer(options)
+                    .connectionHandler(StrictFraming.installer(options))
+                    .invalidRequestHandler(StrictFraming.invalidRequests())
                     .requestHandler(ApiRouter.create(vertx, services))
                     .listen()
                     .toCompletionStage().toCompletableFuture().join();
@@ -190,7 +194,10 @@ public final class Broker implements AutoCloseable {
     }
 
     private static HttpServerOptions serverOptions(BrokerConfig config, Optional<NodeCertificateValidator> nodes) {
-        HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port());
+        // HTTP/1.1 only: no cleartext upgrade to HTTP/2 (h2c), which a proxy in front would pass
+        // through unread ("h2c smuggling"), and which bypasses the HTTP/1 framing checks (StrictFraming).
+        HttpServerOptions options = new HttpServerOptions().setHost(config.host()).setPort(config.port())
+                .setHttp2ClearTextEnabled(false);
         config.tls().ifPresent(tls -> options.setSsl(true).setKeyCertOptions(new PemKeyCertOptions()
                 .setCertPath(tls.certificate().toString()).setKeyPath(tls.privateKey().toString())));
         // Requested, not required, and judged after the handshake: only the stream endpoints insist

@@ -57,6 +57,17 @@ public final class TestHttp {
         return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    public static HttpResponse<String> put(Broker broker, String path, String token, String json)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(broker.uri().resolve(path)).timeout(Duration.ofSeconds(30))
+                .header("Content-Type", "application/json")
+                .PUT(HttpRequest.BodyPublishers.ofString(json));
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     public static String devToken(Broker broker, String subject, String organisation, String role)
             throws IOException, InterruptedException {
         return devToken(broker.uri(), subject, organisation, role);

@@ -22,6 +22,8 @@ public enum ConnectorErrorCode {
     SCHEMA_MISMATCH(2011, Category.USER),
     /** A JDBC query is not a single read-only SELECT (or WITH ... SELECT) statement. */
     QUERY_NOT_ALLOWED(2012, Category.USER),
+    /** A source path, or a file in a directory source, is a pipe, socket or device: opening it could block for good. */
+    NOT_A_REGULAR_FILE(2013, Category.USER),
     SOURCE_READ_FAILED(2101, Category.EXTERNAL),
     /** A scan would need more memory than its bound (the {@code maxBatchBytes} option or the allocator's limit). */
     MEMORY_BOUND_EXCEEDED(2201, Category.RESOURCES);

@@ -3,6 +3,8 @@ package io.sluice.connectors;
 import static java.util.Objects.requireNonNull;
 
 import java.io.IOException;
+import java.nio.file.AccessDeniedException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
@@ -23,7 +25,9 @@ public final class SourcePaths {
      * @return the real path of the source, inside the real path of the root
      * @throws ConnectorException {@link ConnectorErrorCode#PATH_OUTSIDE_ROOT} for absolute paths
      *     and for paths that leave the root; {@link ConnectorErrorCode#SOURCE_NOT_FOUND} when
-     *     nothing is there
+     *     nothing is there; {@link ConnectorErrorCode#NOT_A_REGULAR_FILE} for a pipe, socket or device;
+     *     {@link ConnectorErrorCode#INVALID_SOURCE_CONFIG} for a path through a file or a loop of links.
+     *     Messages name the path as {@code relative} gives it, never the server's absolute path
      */
     public static Path resolveConfined(Path root, String relative) {
         requireNonNull(root, "root is null");
@@ -59,18 +63,35 @@ public final class SourcePaths {
         } catch (NoSuchFileException e) {
             throw new ConnectorException(ConnectorErrorCode.SOURCE_NOT_FOUND,
                     "source path '" + relative + "' does not exist");
+        } catch (AccessDeniedException e) {
+            throw notReadable(relative);
+        } catch (FileSystemException e) {
+            // A path through a regular file ("Not a directory") or a loop of links ("Too many levels
+            // of symbolic links") is the owner's to fix; the JDK's message would name the server path.
+            throw new ConnectorException(ConnectorErrorCode.INVALID_SOURCE_CONFIG,
+                    "source path '" + relative + "' cannot be resolved: " + SourceFiles.reason(e), e);
         } catch (IOException e) {
             throw new ConnectorException(ConnectorErrorCode.SOURCE_READ_FAILED,
-                    "source path '" + relative + "' cannot be resolved: " + e.getMessage(), e);
+                    "source path '" + relative + "' cannot be resolved: " + SourceFiles.reason(e), e);
         }
         if (!real.startsWith(realRoot)) {
             throw outside(relative);
         }
+        try {
+            // Before anything opens it: a named pipe would block the opening thread until a writer came.
+            SourceFiles.requireRegularOrDirectory(real, relative);
+        } catch (IOException e) {
+            throw new ConnectorException(ConnectorErrorCode.SOURCE_READ_FAILED,
+                    "source path '" + relative + "' cannot be read: " + SourceFiles.reason(e), e);
+        }
         if (!Files.isReadable(real)) {
-            throw new ConnectorException(ConnectorErrorCode.SOURCE_NOT_FOUND,
-                    "source path '" + relative + "' is not readable");
+            throw notReadable(relative);
         }
         return real;
+    }
+
+    private static ConnectorException notReadable(String relative) {
+        return new ConnectorException(ConnectorErrorCode.SOURCE_NOT_FOUND, "source path '" + relative + "' is not readable");
     }
 
     private static ConnectorException outside(String relative) {

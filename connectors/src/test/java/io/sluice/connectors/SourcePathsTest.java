@@ -80,4 +80,47 @@ class SourcePathsTest {
                         e -> assertThat(e.errorCode()).isEqualTo(ConnectorErrorCode.SOURCE_NOT_FOUND))
                 .hasMessage("source path 'sales/2025.parquet' does not exist");
     }
+
+    @Test
+    void refusesANamedPipeWithoutOpeningIt() throws Exception {
+        Fifos.make(root.resolve("sales/pipe.parquet"));
+
+        // Opening the pipe would block this thread until a writer came; the check only reads attributes.
+        assertThatThrownBy(() -> SourcePaths.resolveConfined(root, "sales/pipe.parquet"))
+                .isInstanceOfSatisfying(ConnectorException.class,
+                        e -> assertThat(e.errorCode()).isEqualTo(ConnectorErrorCode.NOT_A_REGULAR_FILE))
+                .hasMessage("'sales/pipe.parquet' is a named pipe (FIFO), not a regular file; a source reads only"
+                        + " regular files (a directory source: regular files in folders)");
+    }
+
+    @Test
+    void refusesALinkToANamedPipeNamingTheLinkAsGiven() throws Exception {
+        Fifos.make(root.resolve("sales/pipe"));
+        Files.createSymbolicLink(root.resolve("data.csv"), root.resolve("sales/pipe"));
+
+        assertThatThrownBy(() -> SourcePaths.resolveConfined(root, "data.csv"))
+                .isInstanceOfSatisfying(ConnectorException.class,
+                        e -> assertThat(e.errorCode()).isEqualTo(ConnectorErrorCode.NOT_A_REGULAR_FILE))
+                .hasMessageStartingWith("'data.csv' is a named pipe (FIFO)");
+    }
+
+    @Test
+    void refusesAPathThroughARegularFileWithoutNamingTheServerPath() {
+        assertThatThrownBy(() -> SourcePaths.resolveConfined(root, "sales/2026.parquet/x"))
+                .isInstanceOfSatisfying(ConnectorException.class,
+                        e -> assertThat(e.errorCode()).isEqualTo(ConnectorErrorCode.INVALID_SOURCE_CONFIG))
+                .hasMessage("source path 'sales/2026.parquet/x' cannot be resolved: Not a directory");
+    }
+
+    @Test
+    void refusesALoopOfLinksWithoutNamingTheServerPath() throws IOException {
+        Files.createSymbolicLink(root.resolve("a"), root.resolve("b"));
+        Files.createSymbolicLink(root.resolve("b"), root.resolve("a"));
+
+        assertThatThrownBy(() -> SourcePaths.resolveConfined(root, "a"))
+                .isInstanceOfSatisfying(ConnectorException.class,
+                        e -> assertThat(e.errorCode()).isEqualTo(ConnectorErrorCode.INVALID_SOURCE_CONFIG))
+                .hasMessageStartingWith("source path 'a' cannot be resolved: Too many levels of symbolic links")
+                .message().doesNotContain(dir.toString());
+    }
 }

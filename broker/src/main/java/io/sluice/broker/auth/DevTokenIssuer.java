@@ -84,10 +84,14 @@ public final class DevTokenIssuer {
                 .setExpiresInSeconds((int) TOKEN_LIFETIME.toSeconds()));
     }
 
-    /** Signs arbitrary claims with this issuer's key (RS256, its key id in the header): for tests of the verifier. */
+    /**
+     * Signs arbitrary claims with this issuer's key (RS256, its key id in the header, beside any
+     * header fields {@code options} holds): for tests of the verifier.
+     */
     String sign(JsonObject claims, JWTOptions options) {
+        JsonObject header = options.getHeader() == null ? new JsonObject() : options.getHeader().copy();
         return signer.generateToken(claims, options.setAlgorithm("RS256")
-                .setHeader(new JsonObject().put("kid", publicJwk.getString("kid"))));
+                .setHeader(header.put("kid", publicJwk.getString("kid"))));
     }
 
     private static KeyPair newRsaKeyPair() {

@@ -9,6 +9,7 @@ import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.auth.JWTOptions;
 import io.vertx.ext.auth.NoSuchKeyIdException;
+import io.vertx.ext.auth.User;
 import io.vertx.ext.auth.authentication.TokenCredentials;
 import io.vertx.ext.auth.jwt.JWTAuth;
 import io.vertx.ext.auth.jwt.JWTAuthOptions;
@@ -16,6 +17,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.HashSet;
+import java.util.Optional;
 import java.util.Set;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -79,11 +81,28 @@ public final class TokenVerifier {
      * @return a failed future with {@link AuthenticationException} naming the reason
      */
     public Future<Identity> verify(String token) {
-        return auth.authenticate(new TokenCredentials(token))
-                .recover(e -> unknownKey(e) ? refreshKeys().compose(fresh -> fresh.authenticate(new TokenCredentials(token)))
+        Optional<String> malformed = TokenShape.problem(token);
+        if (malformed.isPresent()) {
+            return Future.failedFuture(new AuthenticationException("invalid token: " + malformed.get()));
+        }
+        return authenticate(auth, token)
+                .recover(e -> unknownKey(e) ? refreshKeys().compose(fresh -> authenticate(fresh, token))
                         : Future.failedFuture(e))
                 .recover(e -> Future.failedFuture(new AuthenticationException("invalid token: " + reason(e))))
                 .compose(user -> identity(user.principal(), user.get("exp")));
+    }
+
+    /**
+     * {@code vertx-auth-jwt} throws, rather than fails its future, on some claims it cannot read;
+     * a token is the caller's input, so whatever it does becomes a refusal, never a 500.
+     */
+    private static Future<User> authenticate(JWTAuth auth, String token) {
+        try {
+            return auth.authenticate(new TokenCredentials(token));
+        } catch (RuntimeException e) {
+            LOG.debug("token verification threw", e);
+            return Future.failedFuture(new AuthenticationException("the token cannot be read"));
+        }
     }
 
     /** @param expiry the token's {@code exp}, which vertx-auth-jwt checks but keeps beside the claims */

@@ -82,8 +82,9 @@ public final class ErrorHandler implements Handler<RoutingContext> {
                     new JsonArray());
             case ConnectorException e -> new Problem(connectorStatus(e.errorCode()), e.errorCode().code(),
                     e.errorCode().name().toLowerCase(java.util.Locale.ROOT), e.getMessage(), new JsonArray());
-            case DecodeException e -> Problem.of(BrokerErrorCode.MALFORMED_JSON,
-                    "the request body is not valid JSON: " + e.getMessage());
+            // Bodies are read by JsonBodies, which says where and why; the decoder's own message
+            // quotes the input and names parser internals.
+            case DecodeException e -> Problem.of(BrokerErrorCode.MALFORMED_JSON, "the request body is not valid JSON");
             case AuditUnavailableException e -> Problem.of(BrokerErrorCode.AUDIT_UNAVAILABLE,
                     "the audit log cannot be written, so the request was not performed; try again later");
             case null -> statusOnly(ctx.statusCode());

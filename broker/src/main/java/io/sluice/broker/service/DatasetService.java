@@ -161,7 +161,7 @@ public final class DatasetService {
      * grant the new version would deny. A running stream under a revoked grant stops at its next batch.
      */
     public PolicyChange replacePolicy(Identity owner, String datasetId, String policyJson, String requestId) {
-        Dataset current = owned(owner, datasetId);
+        Dataset current = owned(owner, datasetId, "replacing the policy", requestId);
         Policy policy = Policies.parse(policyJson, current.schema(), purposes);
         Dataset changed = current.withPolicy(policyJson, current.policyVersion() + 1);
         Instant now = clock.instant();
@@ -201,7 +201,7 @@ public final class DatasetService {
      * @return how many of the ids were not withdrawn before
      */
     public int addOptOuts(Identity owner, String datasetId, List<String> subjectIds, String requestId) {
-        Dataset dataset = owned(owner, datasetId);
+        Dataset dataset = owned(owner, datasetId, "adding opt-outs", requestId);
         if (dataset.subjectColumn().isEmpty()) {
             throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "dataset '" + datasetId
                     + "' was registered without a subjectColumn, so its rows cannot be matched to subjects");
@@ -242,11 +242,24 @@ public final class DatasetService {
         return Policies.parse(dataset.policyJson(), dataset.schema(), purposes);
     }
 
-    private Dataset owned(Identity owner, String datasetId) {
+    /**
+     * The dataset, if the owner's organisation owns it. An attempt on another organisation's
+     * dataset is audited first, so the dataset's owner sees it in their log (as a grant denial would
+     * be), then refused with 403.
+     *
+     * @param attempt what was refused, for the record: "replacing the policy"
+     */
+    private Dataset owned(Identity owner, String datasetId, String attempt, String requestId) {
         Dataset dataset = get(datasetId);
         if (!dataset.organisation().equals(owner.organisation())) {
-            throw new BrokerException(BrokerErrorCode.FORBIDDEN,
-                    "dataset '" + datasetId + "' belongs to another organisation");
+            String message = "dataset '" + datasetId + "' belongs to another organisation";
+            auditLog.append(AuditEvent.of(AuditAction.AUTH_FAILED, owner.actor())
+                    .with("dataset", datasetId)
+                    .with("requestId", requestId)
+                    .with("outcome", "refused")
+                    .with("message", attempt + " refused: " + message)
+                    .with("reasons", List.of(Map.of("code", "NOT_DATASET_OWNER", "message", message))));
+            throw new BrokerException(BrokerErrorCode.FORBIDDEN, message);
         }
         return dataset;
     }

@@ -8,6 +8,7 @@ import io.sluice.connectors.ConnectorException;
 import io.sluice.policy.enforce.EnforcementPipeline;
 import io.vertx.core.Context;
 import io.vertx.core.http.HttpServerRequest;
+import io.vertx.core.http.HttpVersion;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Consumer;
@@ -102,9 +103,11 @@ public final class ArrowHttpStreamer implements Runnable {
     public ArrowHttpStreamer(String streamId, ShareBatches batches, EnforcementPipeline pipeline,
             BufferAllocator allocator, AutoCloseable resources, HttpServerRequest request, Context context,
             StopCheck stops, Consumer<StreamOutcome> onEnd, Consumer<StreamOutcome> onProgress, Duration idleTimeout) {
+        // HTTP/1.x only: there a reset is a close of the connection, which a cut may hurry. An HTTP/2
+        // connection carries other streams, and its reset (RST_STREAM) is immediate anyway.
         this(streamId, batches, pipeline, allocator, resources, new BlockingResponseWriter(request.response(),
-                Optional.of(request.connection()), context, WRITE_QUEUE_BYTES, idleTimeout), stops, onEnd, onProgress,
-                PROGRESS_INTERVAL);
+                request.version() == HttpVersion.HTTP_2 ? Optional.empty() : Optional.of(request.connection()),
+                context, WRITE_QUEUE_BYTES, idleTimeout), stops, onEnd, onProgress, PROGRESS_INTERVAL);
     }
 
     ArrowHttpStreamer(String streamId, ShareBatches batches, EnforcementPipeline pipeline, BufferAllocator allocator,

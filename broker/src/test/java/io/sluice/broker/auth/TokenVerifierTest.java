@@ -140,6 +140,37 @@ class TokenVerifierTest {
                 valid().setExpiresInSeconds(0)), "token has no expiry");
     }
 
+    @Test
+    void refusesRegisteredClaimsOfTheWrongTypeNamingTheClaim() {
+        TokenVerifier verifier = verifier();
+        assertRefused(verifier, realm.sign(claims("ai-lab", "data-consumer").put("exp", String.valueOf(now() + 300)),
+                valid().setExpiresInSeconds(0)), "token claim 'exp' must be a number (seconds since the epoch), was a string");
+        assertRefused(verifier, realm.sign(claims("ai-lab", "data-consumer").put("nbf", String.valueOf(now() - 10)), valid()),
+                "token claim 'nbf' must be a number (seconds since the epoch), was a string");
+        assertRefused(verifier, realm.sign(claims("ai-lab", "data-consumer").put("iat", "yesterday"),
+                valid().setNoTimestamp(true)), "token claim 'iat' must be a number (seconds since the epoch), was a string");
+        assertRefused(verifier, realm.sign(claims("ai-lab", "data-consumer").put("aud", 42), valid().setAudience(List.of())),
+                "token claim 'aud' must be a string or an array of strings, was a number");
+        assertRefused(verifier, realm.sign(claims("ai-lab", "data-consumer").put("aud", new JsonArray().add("sluice").add(7)),
+                valid().setAudience(List.of())), "token claim 'aud' must be a string or an array of strings, was an array");
+        assertRefused(verifier, realm.sign(claims("ai-lab", "data-consumer").put("iss", 1), valid().setIssuer(null)),
+                "token claim 'iss' must be a string, was a number");
+    }
+
+    @Test
+    void refusesATokenWhoseHeaderMarksAnExtensionCritical() {
+        // RFC 7515 section 4.1.11: a recipient that does not understand a critical extension must reject the token.
+        String token = realm.sign(claims("ai-lab", "data-consumer"), valid().setHeader(new JsonObject()
+                .put("crit", new JsonArray().add("exp-policy")).put("exp-policy", "strict")));
+        assertRefused(verifier(), token, "token header marks extensions critical that the broker does not understand: [exp-policy]");
+    }
+
+    @Test
+    void aTokenThatIsNotAJwtAtAllIsStillRefusedByTheVerifier() {
+        assertRefused(verifier(), "not-a-token", "invalid token");
+        assertRefused(verifier(), b64("[1]") + "." + b64("\"x\"") + ".sig", "invalid token");
+    }
+
     private TokenVerifier verifier() {
         return TokenVerifier.refreshing(vertx, realm.jwks(), () -> Future.succeededFuture(realm.jwks()), ISSUER,
                 "sluice", Duration.ofSeconds(5), Duration.ofSeconds(30), Clock.systemUTC());

@@ -256,7 +256,7 @@ final class CsvBatchReader implements BatchReader {
             return true;
         } catch (IOException e) {
             throw new ConnectorException(ConnectorErrorCode.SOURCE_READ_FAILED,
-                    fileName + " cannot be read: " + e.getMessage(), e);
+                    fileName + " cannot be read: " + io.sluice.connectors.SourceFiles.reason(e), e);
         } catch (OutOfMemoryException | OversizedAllocationException e) {
             throw new ConnectorException(ConnectorErrorCode.MEMORY_BOUND_EXCEEDED, "the scan of " + fileName
                     + " needs more memory than its bound of " + memoryBound + " bytes (option maxBatchBytes or the"

@@ -6,6 +6,7 @@ import io.sluice.connectors.BatchReader;
 import io.sluice.connectors.BatchSource;
 import io.sluice.connectors.ConnectorErrorCode;
 import io.sluice.connectors.ConnectorException;
+import io.sluice.connectors.SourceFiles;
 import io.sluice.connectors.ScanSpec;
 import io.sluice.connectors.ScanUnit;
 import java.io.IOException;
@@ -16,7 +17,6 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
@@ -124,7 +124,7 @@ public final class CsvBatchSource implements BatchSource {
         }
         try {
             BasicFileAttributes before = Files.readAttributes(file, BasicFileAttributes.class);
-            String fingerprint = sha256(file);
+            String fingerprint = sha256(file, fileName);
             BasicFileAttributes after = Files.readAttributes(file, BasicFileAttributes.class);
             if (before.size() != after.size() || !before.lastModifiedTime().equals(after.lastModifiedTime())) {
                 throw new ConnectorException(ConnectorErrorCode.SOURCE_CHANGED,
@@ -142,7 +142,7 @@ public final class CsvBatchSource implements BatchSource {
             throw new ConnectorException(ConnectorErrorCode.SOURCE_NOT_FOUND, fileName + " is not readable", e);
         } catch (IOException e) {
             throw new ConnectorException(ConnectorErrorCode.SOURCE_READ_FAILED,
-                    fileName + " cannot be read: " + e.getMessage(), e);
+                    fileName + " cannot be read: " + SourceFiles.reason(e), e);
         }
     }
 
@@ -234,7 +234,7 @@ public final class CsvBatchSource implements BatchSource {
         List<Block> found = new ArrayList<>();
         int[] none = new int[0];
         byte[] noFlags = new byte[0];
-        try (CsvTokenizer tokenizer = new CsvTokenizer(FileChannel.open(file, StandardOpenOption.READ), fileName,
+        try (CsvTokenizer tokenizer = new CsvTokenizer(SourceFiles.openRegular(file, fileName), fileName,
                 options.delimiter(), options.quote(), options.maxRecordBytes())) {
             long records = header ? -1 : 0;
             long offset = 0;
@@ -264,7 +264,7 @@ public final class CsvBatchSource implements BatchSource {
             }
         } catch (IOException e) {
             throw new ConnectorException(ConnectorErrorCode.SOURCE_READ_FAILED,
-                    fileName + " cannot be read: " + e.getMessage(), e);
+                    fileName + " cannot be read: " + SourceFiles.reason(e), e);
         }
         checkUnchanged();
         return List.copyOf(found);
@@ -297,10 +297,10 @@ public final class CsvBatchSource implements BatchSource {
         checkUnchanged();
         FileChannel channel;
         try {
-            channel = FileChannel.open(file, StandardOpenOption.READ);
+            channel = SourceFiles.openRegular(file, fileName);
         } catch (IOException e) {
             throw new ConnectorException(ConnectorErrorCode.SOURCE_READ_FAILED,
-                    fileName + " cannot be opened for a scan: " + e.getMessage(), e);
+                    fileName + " cannot be opened for a scan: " + SourceFiles.reason(e), e);
         }
         return CsvBatchReader.open(channel, fileName, options, header, types, schema, projection, spec,
                 spec.units().isPresent() ? java.util.Optional.of(units) : java.util.Optional.empty(), allocator);
@@ -349,7 +349,7 @@ public final class CsvBatchSource implements BatchSource {
         return "CsvBatchSource[" + fileName + ", " + fingerprint + "]";
     }
 
-    private static String sha256(Path file) throws IOException {
+    private static String sha256(Path file, String fileName) throws IOException {
         MessageDigest digest;
         try {
             digest = MessageDigest.getInstance("SHA-256");
@@ -357,7 +357,7 @@ public final class CsvBatchSource implements BatchSource {
             throw new IllegalStateException("every JDK has SHA-256", e);
         }
         ByteBuffer buffer = ByteBuffer.allocate(1 << 20);
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (FileChannel channel = SourceFiles.openRegular(file, fileName)) {
             while (channel.read(buffer) >= 0) {
                 buffer.flip();
                 digest.update(buffer);
@@ -376,7 +376,7 @@ public final class CsvBatchSource implements BatchSource {
 
     private static Sample sample(Path file, String fileName, CsvOptions options, int capacity) throws IOException {
         CsvValues values = new CsvValues();
-        try (CsvTokenizer tokenizer = new CsvTokenizer(FileChannel.open(file, StandardOpenOption.READ), fileName,
+        try (CsvTokenizer tokenizer = new CsvTokenizer(SourceFiles.openRegular(file, fileName), fileName,
                 options.delimiter(), options.quote(), options.maxRecordBytes())) {
             int[] starts = new int[capacity];
             int[] ends = new int[capacity];

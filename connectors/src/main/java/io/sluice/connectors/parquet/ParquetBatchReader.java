@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.sluice.connectors.BatchReader;
 import io.sluice.connectors.ConnectorErrorCode;
 import io.sluice.connectors.ConnectorException;
+import io.sluice.connectors.SourceFiles;
 import io.sluice.connectors.Predicate;
 import io.sluice.connectors.ScanMetrics;
 import io.sluice.connectors.ScanSpec;
@@ -15,7 +16,6 @@ import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.BasicFileAttributes;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -214,7 +214,7 @@ final class ParquetBatchReader implements BatchReader {
             return true;
         } catch (IOException e) {
             throw new ConnectorException(ConnectorErrorCode.SOURCE_READ_FAILED,
-                    currentFileName() + " cannot be read: " + e.getMessage(), e);
+                    currentFileName() + " cannot be read: " + SourceFiles.reason(e), e);
         } catch (OutOfMemoryException | OversizedAllocationException e) {
             throw new ConnectorException(ConnectorErrorCode.MEMORY_BOUND_EXCEEDED, "the scan of " + dataset.name()
                     + " needs more memory than its bound of " + memoryBound + " bytes (option maxBatchBytes or the"
@@ -284,7 +284,7 @@ final class ParquetBatchReader implements BatchReader {
         closeFile();
         DataFile file = dataset.files().get(index);
         checkUnchanged(dataset, file);
-        channel = FileChannel.open(file.path(), StandardOpenOption.READ);
+        channel = SourceFiles.openRegular(file.path(), file.name());
         openFile = index;
         List<LeafReader> readers = new ArrayList<>();
         List<ColumnFill> newFills = new ArrayList<>();
@@ -330,7 +330,7 @@ final class ParquetBatchReader implements BatchReader {
             throw changed(dataset, file);
         } catch (IOException e) {
             throw new ConnectorException(ConnectorErrorCode.SOURCE_READ_FAILED,
-                    file.name() + " cannot be read any more: " + e.getMessage(), e);
+                    file.name() + " cannot be read any more: " + SourceFiles.reason(e), e);
         }
         if (attributes.size() != file.footer().fileSize()
                 || !attributes.lastModifiedTime().equals(file.footer().lastModified())) {

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.sluice.connectors.ConnectorErrorCode;
 import io.sluice.connectors.ConnectorException;
+import io.sluice.connectors.SourceFiles;
 import io.sluice.connectors.parquet.ParquetColumn.Leaf;
 import io.sluice.connectors.parquet.ParquetColumn.LeafKind;
 import io.sluice.connectors.parquet.StatisticsPruning.Bytes;
@@ -353,19 +354,23 @@ final class ParquetDataset {
                         throw new ConnectorException(ConnectorErrorCode.PATH_OUTSIDE_ROOT, sourceName + "/" + relative
                                 + " is a symbolic link; a directory source must hold plain files and folders");
                     }
-                    if (attributes.isRegularFile() && !hidden(file)) {
-                        if (found.size() >= MAX_FILES) {
-                            throw new ConnectorException(ConnectorErrorCode.INVALID_SOURCE_CONFIG, "directory '"
-                                    + sourceName + "' holds more than " + MAX_FILES + " files");
-                        }
-                        found.add(relative);
+                    if (hidden(file)) {
+                        return FileVisitResult.CONTINUE; // never opened
                     }
+                    // The walk reads attributes without following links or opening anything: a pipe
+                    // here is refused before any reader could block on it.
+                    SourceFiles.requireRegular(file, sourceName + "/" + relative, attributes);
+                    if (found.size() >= MAX_FILES) {
+                        throw new ConnectorException(ConnectorErrorCode.INVALID_SOURCE_CONFIG, "directory '"
+                                + sourceName + "' holds more than " + MAX_FILES + " files");
+                    }
+                    found.add(relative);
                     return FileVisitResult.CONTINUE;
                 }
             });
         } catch (IOException e) {
             throw new ConnectorException(ConnectorErrorCode.SOURCE_READ_FAILED,
-                    "directory '" + sourceName + "' cannot be listed: " + e.getMessage(), e);
+                    "directory '" + sourceName + "' cannot be listed: " + SourceFiles.reason(e), e);
         }
         found.sort(null);
         return found;

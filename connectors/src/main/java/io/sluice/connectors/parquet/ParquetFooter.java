@@ -2,6 +2,7 @@ package io.sluice.connectors.parquet;
 
 import io.sluice.connectors.ConnectorErrorCode;
 import io.sluice.connectors.ConnectorException;
+import io.sluice.connectors.SourceFiles;
 import java.io.ByteArrayInputStream;
 import java.io.EOFException;
 import java.io.IOException;
@@ -13,7 +14,6 @@ import java.nio.file.AccessDeniedException;
 import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.FileTime;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -92,7 +92,7 @@ record ParquetFooter(String fileName, long fileSize, FileTime lastModified, Parq
     static ParquetFooter read(Path file, String name, MessageDigest datasetDigest, String relativePath) {
         requireNonNull(file, "file is null");
         requireNonNull(name, "name is null");
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
+        try (FileChannel channel = SourceFiles.openRegular(file, name)) {
             FileTime lastModified = Files.getLastModifiedTime(file);
             long size = channel.size();
             if (size < MIN_FILE_SIZE) {
@@ -142,7 +142,7 @@ record ParquetFooter(String fileName, long fileSize, FileTime lastModified, Parq
             throw corrupt(name, "is truncated: it ended while its footer was read");
         } catch (IOException e) {
             throw new ConnectorException(ConnectorErrorCode.SOURCE_READ_FAILED,
-                    name + " cannot be read: " + e.getMessage(), e);
+                    name + " cannot be read: " + SourceFiles.reason(e), e);
         }
     }
 
