@@ -124,13 +124,7 @@ class ParquetCorruptFileTest {
 
     @Test
     void reportsAPageCorruptedMidScanAndReleasesEveryBuffer() throws IOException {
-        Path file = dir.resolve("damaged.parquet");
-        writeAllTypes(file, 1_000, Layout.of(CompressionCodecName.UNCOMPRESSED, false, 300));
-        long secondRowGroup = ParquetFooter.read(file).metadata().getBlocks().get(1).getColumns().getFirst()
-                .getStartingPos();
-        byte[] garbage = new byte[32];
-        Arrays.fill(garbage, (byte) 0xFF);
-        overwrite(file, secondRowGroup, ByteBuffer.wrap(garbage));
+        Path file = writeWithDamagedSecondRowGroup(dir.resolve("damaged.parquet"));
 
         try (BufferAllocator allocator = new RootAllocator();
                 ParquetBatchSource source = ParquetBatchSource.open(file);
@@ -189,6 +183,21 @@ class ParquetCorruptFileTest {
     private static int footerLength(Path file) throws IOException {
         byte[] bytes = Files.readAllBytes(file);
         return ByteBuffer.wrap(bytes, bytes.length - 8, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
+    }
+
+    /**
+     * 1,000 rows of every type in row groups of 300, uncompressed, whose second row group starts
+     * with 32 bytes of 0xFF where its first page header should be: three batches of 100 read, the
+     * fourth fails.
+     */
+    static Path writeWithDamagedSecondRowGroup(Path file) throws IOException {
+        writeAllTypes(file, 1_000, Layout.of(CompressionCodecName.UNCOMPRESSED, false, 300));
+        long secondRowGroup = ParquetFooter.read(file).metadata().getBlocks().get(1).getColumns().getFirst()
+                .getStartingPos();
+        byte[] garbage = new byte[32];
+        Arrays.fill(garbage, (byte) 0xFF);
+        overwrite(file, secondRowGroup, ByteBuffer.wrap(garbage));
+        return file;
     }
 
     private static void overwrite(Path file, long position, ByteBuffer bytes) throws IOException {

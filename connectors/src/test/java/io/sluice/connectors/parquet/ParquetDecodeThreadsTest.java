@@ -15,12 +15,8 @@ import io.sluice.connectors.ScanSpec;
 import io.sluice.connectors.SourceConfig;
 import io.sluice.connectors.parquet.ParquetTestFiles.Layout;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -68,15 +64,7 @@ class ParquetDecodeThreadsTest {
 
     @Test
     void aPageCorruptedMidScanFailsAsOnOneThreadAndReleasesEveryBuffer() throws IOException {
-        Path file = dir.resolve("damaged.parquet");
-        writeAllTypes(file, 1_000, Layout.of(CompressionCodecName.UNCOMPRESSED, false, 300));
-        long secondRowGroup = ParquetFooter.read(file).metadata().getBlocks().get(1).getColumns().getFirst()
-                .getStartingPos();
-        byte[] garbage = new byte[32];
-        Arrays.fill(garbage, (byte) 0xFF);
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.WRITE)) {
-            channel.write(ByteBuffer.wrap(garbage), secondRowGroup);
-        }
+        Path file = ParquetCorruptFileTest.writeWithDamagedSecondRowGroup(dir.resolve("damaged.parquet"));
 
         try (BufferAllocator allocator = new RootAllocator();
                 BatchSource source = Connectors.discover().open(SourceConfig.ofFile("parquet", file));
