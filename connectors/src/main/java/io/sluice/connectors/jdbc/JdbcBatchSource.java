@@ -35,12 +35,18 @@ import org.slf4j.LoggerFactory;
  * A table or a read-only query of a PostgreSQL (or H2) database, streamed with a cursor into
  * Arrow vectors.
  *
- * <p>Read-only, three ways: the SQL text must be one {@code SELECT} (see {@link SqlText}); the
- * connection is {@linkplain Connection#setReadOnly read-only} with auto-commit off, and on
- * PostgreSQL every transaction is {@code READ ONLY} (the server refuses any write, whatever the
- * text); every transaction is rolled back, never committed. H2 does not enforce read-only
- * transactions, which is one reason in-memory H2 URLs must be allowed explicitly (see
- * {@link JdbcUrls}). Use a database role that may only read what it should.
+ * <p>Read-only: the connection is {@linkplain Connection#setReadOnly read-only} with auto-commit off,
+ * and on PostgreSQL the session starts with {@code default_transaction_read_only} and every
+ * transaction is also {@code SET TRANSACTION READ ONLY} (the server refuses any write, whatever the
+ * text); every transaction is rolled back, never committed. The SQL text must be one {@code SELECT}
+ * (see {@link SqlText}), a check that is defence in depth only. What a query may read is the
+ * database role's business: use one that may only read the tables it should, and has no file or
+ * server functions (the README's least-privileged role); a privilege it lacks is
+ * {@link ConnectorErrorCode#QUERY_NOT_ALLOWED}. H2 does not enforce read-only transactions, which is
+ * one reason in-memory H2 URLs must be allowed explicitly (see {@link JdbcUrls}).
+ *
+ * <p>Time: every step has a bound ({@link JdbcTimeouts}); one that runs out fails with
+ * {@link ConnectorErrorCode#SOURCE_TIMED_OUT} naming the option.
  *
  * <p>Version: the fingerprint is SHA-256 over the URL (without password), the SQL of the rows, and
  * the result of the version query: {@code MAX(versionColumn)} and {@code COUNT(*)} over the rows,
