@@ -13,6 +13,7 @@ import io.sluice.broker.http.ApiRouter;
 import io.sluice.broker.http.StrictFraming;
 import io.sluice.broker.service.BrokerLiveness;
 import io.sluice.broker.service.DatasetService;
+import io.sluice.broker.service.SourceOperationLimit;
 import io.sluice.broker.service.GrantRevocations;
 import io.sluice.broker.service.GrantService;
 import io.sluice.broker.service.SourceLocator;
@@ -126,7 +127,8 @@ public final class Broker implements AutoCloseable {
             GrantRevocations revocations = new GrantRevocations();
             SourceLocator sources = new SourceLocator(config.sourcesDir(), config.jdbcAllowedHosts(), MAX_BATCH_BYTES);
             DatasetService datasets = new DatasetService(new DatasetStore(database), grantStore, auditLog, connectors,
-                    sources, config.purposes(), revocations, allocator, config.csvCheckBytes(), clock);
+                    sources, config.purposes(), revocations, allocator, config.csvCheckBytes(),
+                    new SourceOperationLimit(config.sourceLimits().perOrganisation()), clock);
             GrantService grants = new GrantService(datasets, grantStore, auditLog, clock, config.grantTtl());
             StreamService streams = new StreamService(grants, datasets, revocations, pseudonymMasterKey(config),
                     new StreamStore(database, identity.id()), auditLog, connectors, allocator, clock,
@@ -156,7 +158,7 @@ public final class Broker implements AutoCloseable {
             Optional<NodeCertificateValidator> nodes = nodeValidator(config);
             var services = new ApiRouter.Services(datasets, grants, streams, auditLog, checkpoints, database, verifier,
                     devIssuer, nodes, streamThreads, running, config.maxRequestBytes(),
-                    config.streamLimits().idleTimeout());
+                    config.streamLimits().idleTimeout(), config.sourceLimits().threads());
             HttpServerOptions options = serverOptions(config, nodes);
             HttpServer server = vertx.createHttpServer(options)
                     .connectionHandler(StrictFraming.installer(options))

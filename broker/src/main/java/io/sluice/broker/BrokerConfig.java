@@ -36,6 +36,7 @@ import java.util.Optional;
  *     {@link #heartbeatInterval()}
  * @param streamLimits how many streams the broker and each consumer may have running, and how long a
  *     stream may wait on a client that reads nothing
+ * @param sourceLimits the threads for blocking source work and how many of them one organisation may hold
  */
 public record BrokerConfig(
         String host,
@@ -54,7 +55,8 @@ public record BrokerConfig(
         long csvCheckBytes,
         int decodeThreads,
         Duration peerTimeout,
-        StreamLimits streamLimits) {
+        StreamLimits streamLimits,
+        SourceLimits sourceLimits) {
 
     public static final String DEFAULT_HOST = "127.0.0.1";
     public static final Duration DEFAULT_SHUTDOWN_GRACE = Duration.ofSeconds(30);
@@ -137,6 +139,32 @@ public record BrokerConfig(
     }
 
     /**
+     * Bounds on blocking source work (registrations opening their sources), so that no owner's slow
+     * or hostile sources can hold the threads everyone else needs: such work runs on its own pool of
+     * {@code threads} (never the pool that answers {@code /health}, grants and audit queries), and one
+     * organisation may have at most {@code perOrganisation} operations in flight; more are refused
+     * with 429. Each operation is bounded in time by its source's timeouts (for JDBC, docs/THREAT-MODEL.md).
+     *
+     * @param threads the size of the source-work pool
+     * @param perOrganisation operations one organisation may have in flight at once, at most {@code threads}
+     */
+    public record SourceLimits(int threads, int perOrganisation) {
+        public static final int DEFAULT_THREADS = 16;
+        public static final int DEFAULT_PER_ORGANISATION = 4;
+        public static final SourceLimits DEFAULTS = new SourceLimits(DEFAULT_THREADS, DEFAULT_PER_ORGANISATION);
+
+        public SourceLimits {
+            if (threads < 1 || threads > 1024) {
+                throw new IllegalArgumentException("the source threads must be in 1..1024, was " + threads);
+            }
+            if (perOrganisation < 1 || perOrganisation > threads) {
+                throw new IllegalArgumentException("the source operations per organisation must be in 1.." + threads
+                        + " (the source threads), was " + perOrganisation);
+            }
+        }
+    }
+
+    /**
      * HTTPS: the broker's certificate and key (PEM) and, when given, the data space CA whose node
      * certificates the stream endpoints require.
      */
@@ -190,6 +218,7 @@ public record BrokerConfig(
             throw new IllegalArgumentException("peerTimeout must be in 1..3600 s, was " + peerTimeout.toMillis() + " ms");
         }
         requireNonNull(streamLimits, "streamLimits is null");
+        requireNonNull(sourceLimits, "sourceLimits is null");
     }
 
     /** Embedded defaults: loopback, any free port, H2 and sources under {@code dataDir}, dev issuer on. */
@@ -197,7 +226,7 @@ public record BrokerConfig(
         return new BrokerConfig(DEFAULT_HOST, 0, dataDir, dataDir.resolve("sources"), Optional.empty(), Optional.empty(),
                 Optional.empty(), Duration.ofHours(24), 1024 * 1024, DEFAULT_AUDIT_ORIGIN, PurposeHierarchy.DEFAULT, List.of(),
                 DEFAULT_SHUTDOWN_GRACE, DEFAULT_CSV_CHECK_BYTES, Math.min(DEFAULT_DECODE_THREADS, MAX_DECODE_THREADS),
-                DEFAULT_PEER_TIMEOUT, StreamLimits.DEFAULTS);
+                DEFAULT_PEER_TIMEOUT, StreamLimits.DEFAULTS, SourceLimits.DEFAULTS);
     }
 
     /** Whether the embedded development token issuer is on: only when no real issuer is configured. */
@@ -207,66 +236,73 @@ public record BrokerConfig(
 
     public BrokerConfig withPort(int newPort) {
         return new BrokerConfig(host, newPort, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout, streamLimits);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout, streamLimits, sourceLimits);
     }
 
     public BrokerConfig withSourcesDir(Path newSourcesDir) {
         return new BrokerConfig(host, port, dataDir, newSourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout, streamLimits);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout, streamLimits, sourceLimits);
     }
 
     /** The same configuration on an external database (PostgreSQL). */
     public BrokerConfig withDatabase(String jdbcUrl) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, Optional.of(jdbcUrl), oidc, tls, grantTtl,
-                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout, streamLimits);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout, streamLimits, sourceLimits);
     }
 
     /** The same configuration accepting tokens of an OIDC issuer instead of the development issuer. */
     public BrokerConfig withOidc(Oidc issuer) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, Optional.of(issuer), tls, grantTtl,
-                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout, streamLimits);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout, streamLimits, sourceLimits);
     }
 
     /** The same configuration serving HTTPS. */
     public BrokerConfig withTls(Tls newTls) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, Optional.of(newTls), grantTtl,
-                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout, streamLimits);
+                maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout, streamLimits, sourceLimits);
     }
 
     /** The same configuration letting JDBC sources reach these hosts. */
     public BrokerConfig withJdbcAllowedHosts(List<String> hosts) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, hosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout, streamLimits);
+                auditOrigin, purposes, hosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout, streamLimits, sourceLimits);
     }
 
     /** The same configuration with another shutdown grace. */
     public BrokerConfig withShutdownGrace(Duration grace) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, grace, csvCheckBytes, decodeThreads, peerTimeout, streamLimits);
+                auditOrigin, purposes, jdbcAllowedHosts, grace, csvCheckBytes, decodeThreads, peerTimeout, streamLimits, sourceLimits);
     }
 
     /** The same configuration checking this much of a CSV source at registration. */
     public BrokerConfig withCsvCheckBytes(long bytes) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, bytes, decodeThreads, peerTimeout, streamLimits);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, bytes, decodeThreads, peerTimeout, streamLimits, sourceLimits);
     }
 
     /** The same configuration decoding each stream's batches on up to {@code threads} threads. */
     public BrokerConfig withDecodeThreads(int threads) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, threads, peerTimeout, streamLimits);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, threads, peerTimeout, streamLimits, sourceLimits);
     }
 
     /** The same configuration with another peer timeout. */
     public BrokerConfig withPeerTimeout(Duration timeout) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, timeout, streamLimits);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, timeout, streamLimits, sourceLimits);
     }
 
     /** The same configuration with other bounds on running streams. */
     public BrokerConfig withStreamLimits(StreamLimits limits) {
         return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
-                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout, limits);
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout, limits, sourceLimits);
+    }
+
+    /** The same configuration with other bounds on blocking source work. */
+    public BrokerConfig withSourceLimits(SourceLimits limits) {
+        return new BrokerConfig(host, port, dataDir, sourcesDir, database, oidc, tls, grantTtl, maxRequestBytes,
+                auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout,
+                streamLimits, limits);
     }
 
     /**

@@ -18,6 +18,8 @@ public enum BrokerErrorCode {
     AUDIT_UNAVAILABLE(3101, Category.RESOURCES, 503),
     SHUTTING_DOWN(3102, Category.RESOURCES, 503),
     TOO_MANY_STREAMS(3103, Category.RESOURCES, 429),
+    /** One organisation already has as many source operations (registrations opening sources) in flight as allowed. */
+    TOO_MANY_SOURCE_OPERATIONS(3104, Category.RESOURCES, 429),
     INTERNAL(3201, Category.INTERNAL, 500);
 
     /** Who is to blame: decides how the edge reports it. */

@@ -25,6 +25,11 @@ public enum ConnectorErrorCode {
     /** A source path, or a file in a directory source, is a pipe, socket or device: opening it could block for good. */
     NOT_A_REGULAR_FILE(2013, Category.USER),
     SOURCE_READ_FAILED(2101, Category.EXTERNAL),
+    /**
+     * The source's database did not answer within one of its timeouts (connecting, a query, a read):
+     * it is slow or overloaded; the broker answers 504.
+     */
+    SOURCE_TIMED_OUT(2102, Category.EXTERNAL),
     /** A scan would need more memory than its bound (the {@code maxBatchBytes} option or the allocator's limit). */
     MEMORY_BOUND_EXCEEDED(2201, Category.RESOURCES);
 

@@ -20,6 +20,9 @@ import org.junit.jupiter.params.provider.Arguments;
 import org.junit.jupiter.params.provider.MethodSource;
 
 class PolicyParsingTest {
+    private static final String KNOWN_CONTEXTS = "Sluice reads ODRL terms only under the contexts"
+            + " \"http://www.w3.org/ns/odrl.jsonld\" (or https) and {\"sluice\": \"https://sluice.dev/ns/\"} (alone or in"
+            + " an array), and refuses others so that no context can redefine a term";
     private static final String DUTIES =
             "sluice:drop, sluice:pseudonymise, sluice:generalise, sluice:mask, sluice:rowFilter";
 
@@ -46,6 +49,20 @@ class PolicyParsingTest {
     @Test
     void keepsTheSourceExactlyAsGiven() {
         assertThat(Policies.parse(EXAMPLE, PATIENTS).source()).isEqualTo(EXAMPLE);
+    }
+
+    @ParameterizedTest(name = "{0}")
+    @MethodSource("knownContexts")
+    void acceptsTheContextsSluiceKnows(String context) {
+        String json = "{\"@context\": " + context + ", \"@type\": \"Set\", \"permission\": [{\"action\": \"use\"}]}";
+
+        assertThat(Policies.parse(json, PATIENTS).permissions()).hasSize(1);
+    }
+
+    static Stream<String> knownContexts() {
+        return Stream.of("\"http://www.w3.org/ns/odrl.jsonld\"", "\"https://www.w3.org/ns/odrl.jsonld\"",
+                "[\"http://www.w3.org/ns/odrl.jsonld\", {\"sluice\": \"https://sluice.dev/ns/\"}]",
+                "{\"sluice\": \"https://sluice.dev/ns/\"}", "[]");
     }
 
     @Test
@@ -130,6 +147,19 @@ class PolicyParsingTest {
                 rejected("@context a number", "{\"@context\": 2, \"@type\": \"Set\", \"permission\": [" + use + "]}",
                         PolicyErrorCode.MALFORMED_POLICY,
                         "@context: must be a string, an object or an array of them, was the number 2"),
+                rejected("@context an unknown URL", "{\"@context\": \"https://evil.example/odrl.jsonld\", \"@type\":"
+                        + " \"Set\", \"permission\": [" + use + "]}", PolicyErrorCode.UNKNOWN_TERM,
+                        "@context: unknown context 'https://evil.example/odrl.jsonld'; " + KNOWN_CONTEXTS),
+                rejected("@context redefining use", "{\"@context\": [\"http://www.w3.org/ns/odrl.jsonld\", {\"use\":"
+                        + " \"http://www.w3.org/ns/odrl/2/read\"}], \"@type\": \"Set\", \"permission\": [" + use + "]}",
+                        PolicyErrorCode.UNKNOWN_TERM, "@context[1]: unknown context '{\"use\":\"http://www.w3.org/ns/odrl/2/read\"}'; "
+                        + KNOWN_CONTEXTS),
+                rejected("@context redefining the sluice prefix", "{\"@context\": {\"sluice\": \"https://evil.example/\"},"
+                        + " \"@type\": \"Set\", \"permission\": [" + use + "]}", PolicyErrorCode.UNKNOWN_TERM,
+                        "@context: unknown context '{\"sluice\":\"https://evil.example/\"}'; " + KNOWN_CONTEXTS),
+                rejected("@context with a number inside", "{\"@context\": [\"http://www.w3.org/ns/odrl.jsonld\", 3],"
+                        + " \"@type\": \"Set\", \"permission\": [" + use + "]}", PolicyErrorCode.MALFORMED_POLICY,
+                        "@context[1]: must be a string, an object or an array of them, was the number 3"),
                 rejected("uid not a string", "{\"@type\": \"Set\", \"uid\": 7, \"permission\": [" + use + "]}",
                         PolicyErrorCode.MALFORMED_POLICY, "uid: must be a string, was the number 7"),
                 rejected("no permission", "{\"@type\": \"Set\"}", PolicyErrorCode.MALFORMED_POLICY,

@@ -113,6 +113,16 @@ public final class ServeCommand implements Callable<Integer> {
         + " that reads nothing before it is ended as aborted, ISO-8601, 1 s to 1 h (default: ${DEFAULT-VALUE})")
     Duration streamIdleTimeout;
 
+    @Option(names = "--source-threads", defaultValue = "16", paramLabel = "N", description = "threads for blocking"
+        + " source work (registrations opening their sources), apart from those that answer health, grant and audit"
+        + " requests (default: ${DEFAULT-VALUE})")
+    int sourceThreads;
+
+    @Option(names = "--max-source-operations-per-organisation", defaultValue = "4", paramLabel = "N", description =
+        "registrations one organisation may have opening their sources at once; more are refused with 429"
+        + " too_many_source_operations (default: ${DEFAULT-VALUE})")
+    int maxSourceOperationsPerOrganisation;
+
     @Override
     public Integer call() throws InterruptedException, java.io.IOException {
         BrokerConfig config = config();
@@ -153,7 +163,8 @@ public final class ServeCommand implements Callable<Integer> {
                 grantTtl, maxRequestBytes, auditOrigin, purposeHierarchy(), jdbcAllowedHosts, shutdownGrace,
                 csvCheckBytes, decodeThreads != null ? decodeThreads
                         : Math.min(BrokerConfig.DEFAULT_DECODE_THREADS, BrokerConfig.MAX_DECODE_THREADS), peerTimeout,
-                new BrokerConfig.StreamLimits(maxStreams, maxStreamsPerConsumer, streamIdleTimeout));
+                new BrokerConfig.StreamLimits(maxStreams, maxStreamsPerConsumer, streamIdleTimeout),
+                new BrokerConfig.SourceLimits(sourceThreads, maxSourceOperationsPerOrganisation));
     }
 
     private PurposeHierarchy purposeHierarchy() throws java.io.IOException {

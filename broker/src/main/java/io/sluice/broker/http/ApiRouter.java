@@ -33,7 +33,7 @@ public final class ApiRouter {
     public record Services(DatasetService datasets, GrantService grants, StreamService streams, AuditLog auditLog,
             AuditCheckpoints checkpoints, Database database, TokenVerifier verifier, Optional<DevTokenIssuer> devIssuer,
             Optional<NodeCertificateValidator> nodes, ExecutorService streamThreads, RunningStreams running,
-            long maxRequestBytes, java.time.Duration streamIdleTimeout) {
+            long maxRequestBytes, java.time.Duration streamIdleTimeout, int sourceThreads) {
         public Services {
             requireNonNull(datasets, "datasets is null");
             requireNonNull(grants, "grants is null");
@@ -47,6 +47,9 @@ public final class ApiRouter {
             requireNonNull(streamThreads, "streamThreads is null");
             requireNonNull(running, "running is null");
             requireNonNull(streamIdleTimeout, "streamIdleTimeout is null");
+            if (sourceThreads < 1) {
+                throw new IllegalArgumentException("sourceThreads must be >= 1, was " + sourceThreads);
+            }
         }
     }
 
@@ -71,7 +74,10 @@ public final class ApiRouter {
 
         AuthenticationHandler authenticate = AuthenticationHandler.create(services.verifier(), services.auditLog());
         AuditLog log = services.auditLog();
-        DatasetRoutes datasets = new DatasetRoutes(services.datasets());
+        // Registrations open owners' sources, which may be slow or hostile: on a pool of their own, so that
+        // health, grant and audit requests never wait behind them (Vert.x closes it with itself).
+        DatasetRoutes datasets = new DatasetRoutes(services.datasets(),
+                vertx.createSharedWorkerExecutor("sluice-sources", services.sourceThreads()));
         GrantRoutes grants = new GrantRoutes(services.grants(), services.streams(), services.streamThreads(),
                 services.running(), services.streamIdleTimeout());
         AuditRoutes audit = new AuditRoutes(services.auditLog(), services.checkpoints(), services.streamThreads());

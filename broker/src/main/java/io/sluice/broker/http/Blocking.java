@@ -1,6 +1,8 @@
 package io.sluice.broker.http;
 
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Vertx;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.ext.web.RoutingContext;
 import java.util.concurrent.Callable;
 import java.util.function.BiConsumer;
@@ -12,17 +14,24 @@ final class Blocking {
     /** Runs {@code work} off the event loop; its result goes to {@code then}, a failure to the error handler. */
     static <T> void run(RoutingContext ctx, Callable<T> work, BiConsumer<RoutingContext, T> then) {
         Vertx vertx = ctx.vertx();
-        vertx.executeBlocking(work, false).onComplete(result -> {
-            if (result.succeeded()) {
-                try {
-                    then.accept(ctx, result.result());
-                } catch (RuntimeException e) {
-                    ctx.fail(e);
-                }
-            } else {
-                ctx.fail(result.cause());
+        vertx.executeBlocking(work, false).onComplete(result -> done(ctx, result, then));
+    }
+
+    /** As {@link #run(RoutingContext, Callable, BiConsumer)}, on the pool {@code pool} instead of the shared one. */
+    static <T> void run(RoutingContext ctx, WorkerExecutor pool, Callable<T> work, BiConsumer<RoutingContext, T> then) {
+        pool.executeBlocking(work, false).onComplete(result -> done(ctx, result, then));
+    }
+
+    private static <T> void done(RoutingContext ctx, AsyncResult<T> result, BiConsumer<RoutingContext, T> then) {
+        if (result.succeeded()) {
+            try {
+                then.accept(ctx, result.result());
+            } catch (RuntimeException e) {
+                ctx.fail(e);
             }
-        });
+        } else {
+            ctx.fail(result.cause());
+        }
     }
 
     static void json(RoutingContext ctx, int status, Object body) {

@@ -7,6 +7,7 @@ import io.sluice.broker.service.DatasetService;
 import io.sluice.broker.service.DatasetService.Registration;
 import io.sluice.broker.store.Dataset;
 import io.sluice.policy.Policies;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
@@ -14,9 +15,12 @@ import io.vertx.ext.web.RoutingContext;
 /** {@code POST /v1/datasets}, {@code GET /v1/catalog}, {@code GET /v1/datasets/{id}}. */
 final class DatasetRoutes {
     private final DatasetService datasets;
+    private final WorkerExecutor sourceWork;
 
-    DatasetRoutes(DatasetService datasets) {
+    /** @param sourceWork the pool registrations open their sources on */
+    DatasetRoutes(DatasetService datasets, WorkerExecutor sourceWork) {
         this.datasets = requireNonNull(datasets, "datasets is null");
+        this.sourceWork = requireNonNull(sourceWork, "sourceWork is null");
     }
 
     void register(RoutingContext ctx) {
@@ -31,7 +35,7 @@ final class DatasetRoutes {
                 JsonBodies.requiredObject(body, "policy").encode(),
                 JsonBodies.optionalString(body, "subjectColumn", 200));
         Identity owner = AuthenticationHandler.identity(ctx);
-        Blocking.run(ctx, () -> datasets.register(owner, registration, RequestIds.of(ctx)),
+        Blocking.run(ctx, sourceWork, () -> datasets.register(owner, registration, RequestIds.of(ctx)),
                 (c, registered) -> Blocking.json(c, 201, Views.registered(registered)));
     }
 

@@ -97,6 +97,10 @@ public final class ErrorHandler implements Handler<RoutingContext> {
         if (code == ConnectorErrorCode.SOURCE_CHANGED) {
             return 409;
         }
+        if (code == ConnectorErrorCode.SOURCE_TIMED_OUT) {
+            // The source's database, upstream of the broker, did not answer in time (RFC 9110 15.6.5).
+            return 504;
+        }
         return switch (code.category()) {
             case USER -> 400;
             case RESOURCES -> 503;

@@ -74,6 +74,7 @@ public final class DatasetService {
     private final GrantRevocations revocations;
     private final BufferAllocator allocator;
     private final long csvCheckBytes;
+    private final SourceOperationLimit sourceOperations;
     private final Clock clock;
 
     /**
@@ -91,10 +92,11 @@ public final class DatasetService {
     /**
      * @param allocator a CSV source's registration check takes a child of it for its scan
      * @param csvCheckBytes how much of a CSV source registration converts ({@link CsvBatchSource#check})
+     * @param sourceOperations how many registrations one organisation may have opening sources at once
      */
     public DatasetService(DatasetStore datasets, GrantStore grants, AuditLog auditLog, Connectors connectors,
             SourceLocator sources, PurposeHierarchy purposes, GrantRevocations revocations, BufferAllocator allocator,
-            long csvCheckBytes, Clock clock) {
+            long csvCheckBytes, SourceOperationLimit sourceOperations, Clock clock) {
         this.datasets = requireNonNull(datasets, "datasets is null");
         this.grants = requireNonNull(grants, "grants is null");
         this.auditLog = requireNonNull(auditLog, "auditLog is null");
@@ -107,6 +109,7 @@ public final class DatasetService {
             throw new IllegalArgumentException("csvCheckBytes must be >= 1, was " + csvCheckBytes);
         }
         this.csvCheckBytes = csvCheckBytes;
+        this.sourceOperations = requireNonNull(sourceOperations, "sourceOperations is null");
         this.clock = requireNonNull(clock, "clock is null");
     }
 
@@ -114,13 +117,15 @@ public final class DatasetService {
      * Registers a dataset. A CSV source is converted first, as far as {@code csvCheckBytes} allows:
      * with {@code onError=reject} a malformed row there refuses the registration (400 naming its
      * line and column), with {@code onError=skip} the result says which rows a stream will skip.
+     * The source work takes a place of the owner's organisation in {@link SourceOperationLimit}: past
+     * it the registration is refused (429) and audited like any other refusal.
      */
     public Registered register(Identity owner, Registration registration, String requestId) {
         AuditEvent rejected = AuditEvent.of(AuditAction.DATASET_REJECTED, owner.actor())
                 .with("requestId", requestId).with("outcome", "rejected");
         Dataset dataset;
         Optional<CsvCheck> check;
-        try {
+        try (SourceOperationLimit.Permit permit = sourceOperations.enter(owner.organisation())) {
             SourceConfig config = sources.locate(owner.organisation(), registration.sourceType(),
                     registration.sourcePath(), registration.sourceOptions());
             try (BatchSource source = connectors.open(config)) {

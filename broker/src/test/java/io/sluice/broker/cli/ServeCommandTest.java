@@ -99,4 +99,20 @@ class ServeCommandTest {
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("peerTimeout must be in 1..3600 s, was 7200000 ms");
     }
+
+    @Test
+    void sourceWorkDefaultsToSixteenThreadsAndFourOperationsPerOrganisation() throws Exception {
+        assertThat(parse().sourceLimits()).isEqualTo(new BrokerConfig.SourceLimits(16, 4))
+                .isEqualTo(BrokerConfig.SourceLimits.DEFAULTS);
+    }
+
+    @Test
+    void mapsExplicitSourceLimitsAndRefusesMorePerOrganisationThanThreads() throws Exception {
+        assertThat(parse("--source-threads", "8", "--max-source-operations-per-organisation", "2").sourceLimits())
+                .isEqualTo(new BrokerConfig.SourceLimits(8, 2));
+        assertThatThrownBy(() -> parse("--source-threads", "2", "--max-source-operations-per-organisation", "3"))
+                .hasMessage("the source operations per organisation must be in 1..2 (the source threads), was 3");
+        assertThatThrownBy(() -> parse("--source-threads", "0"))
+                .hasMessage("the source threads must be in 1..1024, was 0");
+    }
 }

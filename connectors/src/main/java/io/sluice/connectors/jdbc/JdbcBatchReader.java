@@ -112,7 +112,7 @@ final class JdbcBatchReader implements BatchReader {
                 reader.execute(OptionalInt.empty());
             } catch (SQLException e) {
                 reader.close();
-                throw JdbcBatchSource.failure(options, "cannot be scanned", e);
+                throw JdbcBatchSource.failure(options, "cannot be scanned", e, JdbcTimeouts.SOCKET_TIMEOUT);
             } catch (RuntimeException | Error e) {
                 reader.close();
                 throw e;
@@ -126,6 +126,8 @@ final class JdbcBatchReader implements BatchReader {
         closeCursor();
         statement = connection.prepareStatement(query.sql(), ResultSet.TYPE_FORWARD_ONLY, ResultSet.CONCUR_READ_ONLY);
         statement.setFetchSize(options.fetchSize());
+        // Until the cursor starts answering; each later fetch is bound by the socket timeout (JdbcTimeouts).
+        statement.setQueryTimeout(options.timeouts().socketSeconds());
         for (int i = 0; i < query.parameters().size(); i++) {
             bind(statement, i + 1, query.parameters().get(i), query.parameterTypes().get(i));
         }
@@ -221,6 +223,7 @@ final class JdbcBatchReader implements BatchReader {
         sql.append(" GROUP BY ").append(unitOf(options));
         List<long[]> counts = new ArrayList<>();
         try (PreparedStatement statement = connection.prepareStatement(sql.toString())) {
+            statement.setQueryTimeout(options.timeouts().querySeconds());
             for (int i = 0; i < parameters.size(); i++) {
                 bind(statement, i + 1, parameters.get(i), types.get(i));
             }
@@ -357,7 +360,7 @@ final class JdbcBatchReader implements BatchReader {
             batches++;
             return true;
         } catch (SQLException e) {
-            throw JdbcBatchSource.failure(options, "failed mid-scan", e);
+            throw JdbcBatchSource.failure(options, "failed mid-scan", e, JdbcTimeouts.SOCKET_TIMEOUT);
         } catch (ArithmeticException e) {
             throw new ConnectorException(ConnectorErrorCode.CORRUPT_SOURCE, options.what() + " at "
                     + options.target().display() + " holds a value its column type cannot hold (" + e.getMessage() + ")",

@@ -35,12 +35,18 @@ import org.slf4j.LoggerFactory;
  * A table or a read-only query of a PostgreSQL (or H2) database, streamed with a cursor into
  * Arrow vectors.
  *
- * <p>Read-only, three ways: the SQL text must be one {@code SELECT} (see {@link SqlText}); the
- * connection is {@linkplain Connection#setReadOnly read-only} with auto-commit off, and on
- * PostgreSQL every transaction is {@code READ ONLY} (the server refuses any write, whatever the
- * text); every transaction is rolled back, never committed. H2 does not enforce read-only
- * transactions, which is one reason in-memory H2 URLs must be allowed explicitly (see
- * {@link JdbcUrls}). Use a database role that may only read what it should.
+ * <p>Read-only: the connection is {@linkplain Connection#setReadOnly read-only} with auto-commit off,
+ * and on PostgreSQL the session starts with {@code default_transaction_read_only} and every
+ * transaction is also {@code SET TRANSACTION READ ONLY} (the server refuses any write, whatever the
+ * text); every transaction is rolled back, never committed. The SQL text must be one {@code SELECT}
+ * (see {@link SqlText}), a check that is defence in depth only. What a query may read is the
+ * database role's business: use one that may only read the tables it should, and has no file or
+ * server functions (the README's least-privileged role); a privilege it lacks is
+ * {@link ConnectorErrorCode#QUERY_NOT_ALLOWED}. H2 does not enforce read-only transactions, which is
+ * one reason in-memory H2 URLs must be allowed explicitly (see {@link JdbcUrls}).
+ *
+ * <p>Time: every step has a bound ({@link JdbcTimeouts}); one that runs out fails with
+ * {@link ConnectorErrorCode#SOURCE_TIMED_OUT} naming the option.
  *
  * <p>Version: the fingerprint is SHA-256 over the URL (without password), the SQL of the rows, and
  * the result of the version query: {@code MAX(versionColumn)} and {@code COUNT(*)} over the rows,
@@ -266,8 +272,14 @@ public final class JdbcBatchSource implements BatchSource {
 
     private static List<JdbcColumn> describe(Connection connection, JdbcOptions options) throws SQLException {
         try (PreparedStatement statement = connection.prepareStatement(
-                "SELECT * FROM (" + options.base() + ") AS sluice_q WHERE 1 = 0");
-                ResultSet rows = statement.executeQuery()) {
+                "SELECT * FROM (" + options.base() + ") AS sluice_q WHERE 1 = 0")) {
+            statement.setQueryTimeout(options.timeouts().querySeconds());
+            return describe(statement, options);
+        }
+    }
+
+    private static List<JdbcColumn> describe(PreparedStatement statement, JdbcOptions options) throws SQLException {
+        try (ResultSet rows = statement.executeQuery()) {
             ResultSetMetaData metadata = rows.getMetaData();
             List<JdbcColumn> columns = new ArrayList<>();
             List<String> unsupported = new ArrayList<>();
@@ -330,6 +342,7 @@ public final class JdbcBatchSource implements BatchSource {
         try (PreparedStatement statement = connection.prepareStatement(sql, ResultSet.TYPE_FORWARD_ONLY,
                 ResultSet.CONCUR_READ_ONLY)) {
             statement.setFetchSize(options.fetchSize());
+            statement.setQueryTimeout(options.timeouts().querySeconds());
             try (ResultSet result = statement.executeQuery()) {
                 int count = result.getMetaData().getColumnCount();
                 while (result.next()) {
@@ -361,17 +374,34 @@ public final class JdbcBatchSource implements BatchSource {
     /**
      * A driver failure as a connector error: the message scrubbed of credentials, the code from the
      * SQL state (42: bad SQL or unknown table, 28: refused credentials, 25006: a write in a read-only
-     * transaction; otherwise the database is treated as unreachable). The driver's exception is kept
-     * as the cause only when its message holds no credential.
+     * transaction, 42501: a privilege the role lacks; 57014, or a socket read or connect that timed
+     * out: a timeout; otherwise the database is treated as unreachable). The driver's exception is
+     * kept as the cause only when its message holds no credential.
      */
     static ConnectorException failure(JdbcOptions options, String what, SQLException e) {
+        return failure(options, what, e, JdbcTimeouts.QUERY_TIMEOUT);
+    }
+
+    /**
+     * As {@link #failure(JdbcOptions, String, SQLException)}, for a statement whose own timeout
+     * stands for the option {@code cancelledBy} (a stream's cursor is bound by {@code socketTimeout}).
+     */
+    static ConnectorException failure(JdbcOptions options, String what, SQLException e, String cancelledBy) {
         String state = e.getSQLState() == null ? "" : e.getSQLState();
         String detail = options.scrub(e.getMessage());
         ConnectorErrorCode code;
         String message;
-        if (state.equals("25006")) {
+        String timeout = timeoutName(e, cancelledBy);
+        if (!timeout.isEmpty()) {
+            code = ConnectorErrorCode.SOURCE_TIMED_OUT;
+            message = options.what() + " at " + options.target().display() + " " + what + ": the database did not answer"
+                    + " within " + timeout + " (" + seconds(options, timeout) + " s): " + detail;
+        } else if (state.equals("25006")) {
             code = ConnectorErrorCode.QUERY_NOT_ALLOWED;
             message = options.what() + " tries to write, which a jdbc source may not: " + detail;
+        } else if (state.equals("42501")) {
+            code = ConnectorErrorCode.QUERY_NOT_ALLOWED;
+            message = options.what() + " needs a privilege the source's database role does not have: " + detail;
         } else if (state.startsWith("42")) {
             code = ConnectorErrorCode.INVALID_SOURCE_CONFIG;
             message = options.what() + " is not valid SQL for " + options.target().display() + ": " + detail;
@@ -384,5 +414,36 @@ public final class JdbcBatchSource implements BatchSource {
         }
         boolean clean = detail.equals(e.getMessage() == null ? "" : e.getMessage());
         return clean ? new ConnectorException(code, message, e) : new ConnectorException(code, message);
+    }
+
+    private static int seconds(JdbcOptions options, String timeout) {
+        return switch (timeout) {
+            case JdbcTimeouts.CONNECT_TIMEOUT -> options.timeouts().connectSeconds();
+            case JdbcTimeouts.QUERY_TIMEOUT -> options.timeouts().querySeconds();
+            default -> options.timeouts().socketSeconds();
+        };
+    }
+
+    /**
+     * The option whose bound {@code e} reports: 57014 (query_canceled: the statement's timeout
+     * cancelled it, on PostgreSQL and H2) is {@code cancelledBy}; a timed-out socket read is
+     * {@code socketTimeout}; one while connecting (state 08001, or a timed-out connect) is
+     * {@code connectTimeout}. Empty otherwise.
+     */
+    private static String timeoutName(SQLException e, String cancelledBy) {
+        String state = e.getSQLState() == null ? "" : e.getSQLState();
+        if (state.equals("57014")) {
+            return cancelledBy;
+        }
+        boolean timedOut = false;
+        for (Throwable cause = e; cause != null && !timedOut; cause = cause.getCause()) {
+            timedOut = cause instanceof java.net.SocketTimeoutException
+                    || String.valueOf(cause.getMessage()).toLowerCase(java.util.Locale.ROOT).contains("timed out");
+        }
+        if (!timedOut) {
+            return "";
+        }
+        // pgjdbc reports a connect or login that ran out of time as 08001 (unable to connect).
+        return state.equals("08001") ? JdbcTimeouts.CONNECT_TIMEOUT : JdbcTimeouts.SOCKET_TIMEOUT;
     }
 }

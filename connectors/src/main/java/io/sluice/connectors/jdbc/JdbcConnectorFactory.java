@@ -25,6 +25,8 @@ import io.sluice.connectors.SourceOptions;
  *       is computed from</td></tr>
  *   <tr><td>{@code fetchSize}</td><td>rows per round trip, default 10,000</td></tr>
  *   <tr><td>{@code shardColumn}</td><td>an integer column; needed to read the source in shards</td></tr>
+ *   <tr><td>{@code connectTimeout}, {@code queryTimeout}, {@code socketTimeout}</td><td>seconds each step may
+ *       wait for the database: 10 (at most 60), 30 (at most 600), 300 (at most 3600); see {@link JdbcTimeouts}</td></tr>
  *   <tr><td>{@value SourceOptions#ALLOWED_HOSTS}</td><td>set by the broker from its configuration,
  *       never by the data owner: the hosts jdbc sources may connect to (comma list; the entry
  *       {@code h2:mem} allows in-memory H2 databases of the broker's own JVM, for tests)</td></tr>

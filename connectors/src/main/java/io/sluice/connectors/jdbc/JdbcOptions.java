@@ -23,10 +23,11 @@ import java.util.Set;
  * @param snapshotQuery the query whose result versions the data
  * @param shardColumn an integer column to cut shards by (its value modulo the shard count)
  * @param maxBatchBytes the bound on one scan's Arrow memory
+ * @param timeouts how long each step may wait for the database
  */
 record JdbcOptions(JdbcUrls.Target target, String url, String base, String what, Optional<String> user,
         Optional<String> password, int fetchSize, Optional<String> versionColumn, Optional<String> snapshotQuery,
-        Optional<String> shardColumn, long maxBatchBytes) {
+        Optional<String> shardColumn, long maxBatchBytes, JdbcTimeouts timeouts) {
 
     static final String URL = "url";
     static final String TABLE = "table";
@@ -38,7 +39,8 @@ record JdbcOptions(JdbcUrls.Target target, String url, String base, String what,
     static final String SNAPSHOT_QUERY = "snapshotQuery";
     static final String SHARD_COLUMN = "shardColumn";
     static final Set<String> KEYS = Set.of(URL, TABLE, QUERY, USER, PASSWORD, FETCH_SIZE, VERSION_COLUMN,
-            SNAPSHOT_QUERY, SHARD_COLUMN);
+            SNAPSHOT_QUERY, SHARD_COLUMN, JdbcTimeouts.CONNECT_TIMEOUT, JdbcTimeouts.QUERY_TIMEOUT,
+            JdbcTimeouts.SOCKET_TIMEOUT);
 
     static JdbcOptions of(SourceConfig config) {
         SourceOptions options = SourceOptions.of(config, KEYS);
@@ -71,18 +73,26 @@ record JdbcOptions(JdbcUrls.Target target, String url, String base, String what,
         int fetchSize = options.intValue(FETCH_SIZE, 10_000, 1, 1_000_000);
         return new JdbcOptions(target, url, base, what, options.string(USER), options.string(PASSWORD), fetchSize,
                 versionColumn, snapshotQuery, options.string(SHARD_COLUMN).filter(s -> !s.isBlank()).map(String::strip),
-                options.maxBatchBytes());
+                options.maxBatchBytes(), JdbcTimeouts.of(options));
     }
 
     /**
-     * The connection properties: user and password when given as options; for PostgreSQL, binary
-     * transfer from the first execution ({@code prepareThreshold=-1}) unless the URL says otherwise,
-     * which decodes numbers and timestamps about a fifth faster than the text protocol.
+     * The connection properties: user and password when given as options; for PostgreSQL the
+     * timeouts ({@link JdbcTimeouts}), every transaction read-only from the session's start
+     * ({@code default_transaction_read_only}, besides the {@code SET TRANSACTION READ ONLY} each
+     * connection runs), and binary transfer from the first execution ({@code prepareThreshold=-1})
+     * unless the URL says otherwise, which decodes numbers and timestamps about a fifth faster than
+     * the text protocol.
      */
     Properties properties() {
         Properties properties = new Properties();
-        if (target.kind() == JdbcUrls.Kind.POSTGRESQL && !url.contains("prepareThreshold=")) {
-            properties.setProperty("prepareThreshold", "-1");
+        if (target.kind() == JdbcUrls.Kind.POSTGRESQL) {
+            if (!url.contains("prepareThreshold=")) {
+                properties.setProperty("prepareThreshold", "-1");
+            }
+            timeouts.applyToPostgres(properties);
+            // The URL may not set 'options' (JdbcUrls), so this holds for every session of the source.
+            properties.setProperty("options", "-c default_transaction_read_only=on");
         }
         user.ifPresent(u -> properties.setProperty("user", u));
         password.ifPresent(p -> properties.setProperty("password", p));

@@ -36,8 +36,11 @@ final class JdbcUrls {
     static final String H2_MEMORY = "h2:mem";
 
     private static final Set<String> POSTGRES_PARAMETERS = Set.of("user", "password", "ssl", "sslmode",
-            "connectTimeout", "socketTimeout", "loginTimeout", "ApplicationName", "currentSchema", "tcpKeepAlive",
+            "ApplicationName", "currentSchema", "tcpKeepAlive",
             "targetServerType", "loadBalanceHosts", "prepareThreshold", "defaultRowFetchSize", "binaryTransfer");
+    /** pgjdbc lets URL parameters win over properties: in a URL these could turn the source's timeouts off. */
+    private static final Set<String> TIMEOUT_PARAMETERS = Set.of("connectTimeout", "socketTimeout", "loginTimeout",
+            "cancelSignalTimeout");
     private static final Set<String> H2_SETTINGS = Set.of("USER", "PASSWORD", "IFEXISTS", "DB_CLOSE_DELAY",
             "ACCESS_MODE_DATA", "MODE");
     private static final Pattern HOST = Pattern.compile("(\\[[0-9A-Fa-f:.]+]|[A-Za-z0-9._-]+)(?::(\\d{1,5}))?");
@@ -122,6 +125,11 @@ final class JdbcUrls {
                 }
                 int equals = parameter.indexOf('=');
                 String key = equals < 0 ? parameter : parameter.substring(0, equals);
+                if (TIMEOUT_PARAMETERS.contains(key)) {
+                    throw invalid("url '" + display + "' sets parameter '" + key + "'; give the source's timeouts as"
+                            + " the options 'connectTimeout', 'queryTimeout' and 'socketTimeout' (seconds), which the"
+                            + " broker bounds");
+                }
                 if (!POSTGRES_PARAMETERS.contains(key)) {
                     throw invalid("url '" + display + "' sets parameter '" + key + "', which jdbc sources do not allow;"
                             + " allowed: " + new java.util.TreeSet<>(POSTGRES_PARAMETERS));

@@ -12,9 +12,11 @@ import java.util.regex.Pattern;
  * Checks on the SQL text a data owner gives: one read-only {@code SELECT} (or {@code WITH ... SELECT})
  * statement, and table names that are identifiers.
  *
- * <p>These checks are a first line only: a scan also runs on a read-only connection inside a
- * {@code READ ONLY} transaction that is rolled back, which PostgreSQL enforces whatever the text
- * says. The lexer knows PostgreSQL's and H2's literals: {@code '...'} (with {@code ''}),
+ * <p>These checks are defence in depth, not the guard: a quoted identifier ({@code "pg_read_file"})
+ * is a name this lexer skips, and no list of words can know every function a database offers. The
+ * guard is the database: a source runs as a role that may read only what it should (the README says
+ * how to create one), in a session whose transactions are all {@code READ ONLY} and rolled back,
+ * which PostgreSQL enforces whatever the text says. The lexer knows PostgreSQL's and H2's literals: {@code '...'} (with {@code ''}),
  * {@code E'...'} (with backslash escapes), dollar quotes {@code $tag$...$tag$}, quoted identifiers
  * {@code "..."}, line comments and nested block comments.
  */

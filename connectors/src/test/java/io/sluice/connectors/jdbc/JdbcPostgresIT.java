@@ -82,8 +82,11 @@ class JdbcPostgresIT {
         }
         host = URI.create(url.substring("jdbc:".length())).getHost();
         try (Connection connection = DriverManager.getConnection(url); Statement statement = connection.createStatement()) {
+            statement.execute("DROP VIEW IF EXISTS sluice_slow");
             statement.execute("DROP TABLE IF EXISTS sluice_patients, sluice_audit_probe");
             statement.execute("DROP FUNCTION IF EXISTS sluice_write()");
+            // The owner's database decides what a view does: this one sleeps whenever it is read.
+            statement.execute("CREATE VIEW sluice_slow AS SELECT 1::bigint AS v FROM pg_sleep(60)");
             statement.execute("""
                     CREATE TABLE sluice_patients (
                       id bigint PRIMARY KEY, small int2, n int4, r float4, d float8, amount numeric(12,2),
@@ -127,6 +130,7 @@ class JdbcPostgresIT {
             return;
         }
         try (Connection connection = DriverManager.getConnection(url); Statement statement = connection.createStatement()) {
+            statement.execute("DROP VIEW IF EXISTS sluice_slow");
             statement.execute("DROP TABLE IF EXISTS sluice_patients, sluice_audit_probe");
             statement.execute("DROP FUNCTION IF EXISTS sluice_write()");
         }
@@ -268,6 +272,40 @@ class JdbcPostgresIT {
             assertThat(reader.metrics().rows()).isEqualTo(1_000);
         }
         assertThat((System.nanoTime() - start) / 1e9).as("seconds for the first batches").isLessThan(10);
+    }
+
+    @Test
+    void aVersionQueryThatSleepsIsCancelledAfterTheQueryTimeout() {
+        Map<String, String> options = options();
+        options.remove("versionColumn");
+        options.put("snapshotQuery", "SELECT * FROM sluice_slow");
+        options.put("queryTimeout", "1");
+        long start = System.nanoTime();
+
+        assertThatThrownBy(() -> open(options))
+                .isInstanceOfSatisfying(ConnectorException.class,
+                        e -> assertThat(e.errorCode()).isEqualTo(ConnectorErrorCode.SOURCE_TIMED_OUT))
+                .hasMessageContaining("table sluice_patients at ")
+                .hasMessageContaining(" cannot be read: the database did not answer within queryTimeout (1 s): ")
+                .hasMessageContaining("canceling statement due to user request");
+        assertThat((System.nanoTime() - start) / 1e9).as("seconds until the refusal").isLessThan(10);
+    }
+
+    @Test
+    void aCursorThatDoesNotStartWithinTheSocketTimeoutFailsTheScan() {
+        Map<String, String> options = options();
+        options.put("table", "sluice_slow");
+        options.remove("versionColumn");
+        options.put("snapshotQuery", "SELECT 1");
+        options.put("queryTimeout", "1");
+        options.put("socketTimeout", "1");
+        // Describing the rows plans the view without running it; the stream's query runs it.
+        try (BatchSource source = open(options); BufferAllocator allocator = new RootAllocator()) {
+            assertThatThrownBy(() -> source.open(ScanSpec.of(List.of("v")), allocator))
+                    .isInstanceOfSatisfying(ConnectorException.class,
+                            e -> assertThat(e.errorCode()).isEqualTo(ConnectorErrorCode.SOURCE_TIMED_OUT))
+                    .hasMessageContaining("cannot be scanned: the database did not answer within");
+        }
     }
 
     @Test

@@ -78,6 +78,13 @@ public final class OdrlPolicyParser {
     private static final String ROW_FILTER = "sluice:rowFilter";
     private static final List<String> DUTIES = List.of(DROP, PSEUDONYMISE, GENERALISE, MASK, ROW_FILTER);
     private static final int MAX_QUOTED = 80;
+    /** The ODRL 2.2 context, as the W3C publishes it (both schemes name the same document). */
+    private static final List<String> KNOWN_CONTEXT_URLS = List.of("http://www.w3.org/ns/odrl.jsonld",
+            "https://www.w3.org/ns/odrl.jsonld");
+    /** The Sluice profile's prefix, the only inline context: it defines {@code sluice:} and nothing else. */
+    private static final JsonNode SLUICE_PREFIX = JSON.createObjectNode().put("sluice", "https://sluice.dev/ns/");
+    private static final String KNOWN_CONTEXTS_SHOWN = "\"http://www.w3.org/ns/odrl.jsonld\" (or https)"
+            + " and {\"sluice\": \"https://sluice.dev/ns/\"}";
 
     private final Schema schema;
     private final List<String> columns;
@@ -104,8 +111,8 @@ public final class OdrlPolicyParser {
         }
         checkKeys(root, "", POLICY_KEYS, "a policy");
         JsonNode context = root.get("@context");
-        if (context != null && !isContext(context)) {
-            throw malformed("@context", "must be a string, an object or an array of them", context);
+        if (context != null) {
+            checkContext(context);
         }
         String type = requiredText(root, "", "@type");
         if (!POLICY_TYPES.contains(type)) {
@@ -150,16 +157,38 @@ public final class OdrlPolicyParser {
         return location == null ? "" : " at line " + location.getLineNr() + ", column " + location.getColumnNr();
     }
 
-    private static boolean isContext(JsonNode node) {
-        if (node.isArray()) {
-            for (JsonNode element : node) {
-                if (!element.isTextual() && !element.isObject()) {
-                    return false;
-                }
+    /**
+     * Accepts only the contexts Sluice reads its terms by: the ODRL context URL and the Sluice prefix
+     * object, alone or in an array. A JSON-LD processor would let any other context redefine
+     * {@code use}, {@code purpose} or {@code sluice:drop}, so that the same text would mean one thing
+     * to an owner's JSON-LD tools and another to the broker, which reads the terms as plain names.
+     */
+    private static void checkContext(JsonNode context) {
+        if (context.isArray()) {
+            for (int i = 0; i < context.size(); i++) {
+                checkContextEntry(context.get(i), "@context[" + i + "]");
             }
-            return true;
+        } else if (context.isTextual() || context.isObject()) {
+            checkContextEntry(context, "@context");
+        } else {
+            throw malformed("@context", "must be a string, an object or an array of them", context);
         }
-        return node.isTextual() || node.isObject();
+    }
+
+    private static void checkContextEntry(JsonNode entry, String at) {
+        if (entry.isTextual() && KNOWN_CONTEXT_URLS.contains(entry.textValue())) {
+            return;
+        }
+        if (entry.isObject() && entry.equals(SLUICE_PREFIX)) {
+            return;
+        }
+        if (!entry.isTextual() && !entry.isObject()) {
+            throw malformed(at, "must be a string, an object or an array of them", entry);
+        }
+        throw new PolicyException(UNKNOWN_TERM, at + ": unknown context "
+                + quote(entry.isTextual() ? entry.textValue() : entry.toString())
+                + "; Sluice reads ODRL terms only under the contexts " + KNOWN_CONTEXTS_SHOWN
+                + " (alone or in an array), and refuses others so that no context can redefine a term");
     }
 
     private Rule.Permission permission(JsonNode node, String at) {
