@@ -39,7 +39,12 @@ public final class ErrorHandler implements Handler<RoutingContext> {
             return;
         }
         Problem problem = problem(ctx);
-        if (problem.status() >= 500) {
+        if (problem.status() == 502 || problem.status() == 504) {
+            // A source that failed or timed out is the source's story, told in the message: no trace, so that a
+            // flood of slow sources does not bury the broker's own errors.
+            LOG.warn("request {} {} {} failed: {}", RequestIds.of(ctx), ctx.request().method(), ctx.request().path(),
+                    problem.message());
+        } else if (problem.status() >= 500) {
             LOG.error("request {} {} {} failed", RequestIds.of(ctx), ctx.request().method(), ctx.request().path(),
                     ctx.failure());
         }
