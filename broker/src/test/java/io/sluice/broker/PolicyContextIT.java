@@ -63,6 +63,9 @@ class PolicyContextIT {
         var replaced = TestHttp.put(broker, "/v1/datasets/" + datasetId + "/policy", owner, REDEFINING_POLICY);
         assertThat(replaced.statusCode()).as(replaced.body()).isEqualTo(400);
         assertThat(TestHttp.get(broker, "/v1/datasets/" + datasetId, owner).body()).contains("\"policyVersion\":1");
+        String requestId = replaced.headers().firstValue("Sluice-Request-Id").orElseThrow();
+        assertThat(TestHttp.getText(broker, "/v1/audit?action=policy.rejected", auditor))
+                .contains(requestId, datasetId, "@context[1]: unknown context");
 
         Poll.until(() -> healthy(), Duration.ofSeconds(10), "the broker answers /health");
     }

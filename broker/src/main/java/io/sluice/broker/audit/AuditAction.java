@@ -5,6 +5,8 @@ public enum AuditAction {
     DATASET_REGISTERED("dataset.registered"),
     DATASET_REJECTED("dataset.rejected"),
     POLICY_CHANGED("policy.changed"),
+    /** A new policy refused (invalid, or naming what the dataset does not have); the one in force stays. */
+    POLICY_REJECTED("policy.rejected"),
     OPTOUT_ADDED("optout.added"),
     GRANT_ISSUED("grant.issued"),
     GRANT_DENIED("grant.denied"),

@@ -167,7 +167,19 @@ public final class DatasetService {
      */
     public PolicyChange replacePolicy(Identity owner, String datasetId, String policyJson, String requestId) {
         Dataset current = owned(owner, datasetId, "replacing the policy", requestId);
-        Policy policy = Policies.parse(policyJson, current.schema(), purposes);
+        Policy policy;
+        try {
+            policy = Policies.parse(policyJson, current.schema(), purposes);
+        } catch (PolicyException e) {
+            // The owner's attempt is on record like a refused registration; the policy in force stays.
+            auditLog.append(AuditEvent.of(AuditAction.POLICY_REJECTED, owner.actor())
+                    .with("dataset", datasetId)
+                    .with("policyVersion", current.policyVersion())
+                    .with("requestId", requestId)
+                    .with("outcome", "rejected")
+                    .with("reasons", List.of(Map.of("code", e.errorCode().name(), "message", e.getMessage()))));
+            throw e;
+        }
         Dataset changed = current.withPolicy(policyJson, current.policyVersion() + 1);
         Instant now = clock.instant();
         auditLog.append(AuditEvent.of(AuditAction.POLICY_CHANGED, owner.actor())
