@@ -57,6 +57,17 @@ class DuplicateKeysIT {
                 "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"marketing\"}");
         assertThat(marketing.statusCode()).isEqualTo(403);
         assertThat(TestHttp.get(broker, "/v1/datasets/" + datasetId, owner).body()).contains("\"policyVersion\":1");
+
+        // The owner's refused attempts are on record, each under its request id.
+        String auditor = TestHttp.devToken(broker, "ines", "authority", "compliance-officer");
+        assertThat(TestHttp.getText(broker, "/v1/audit?action=dataset.rejected", auditor))
+                .contains(requestId(registered), "MALFORMED_JSON", "duplicate key 'rightOperand'");
+        assertThat(TestHttp.getText(broker, "/v1/audit?action=policy.rejected", auditor))
+                .contains(requestId(replaced), datasetId, "MALFORMED_JSON");
+    }
+
+    private static String requestId(HttpResponse<String> response) {
+        return response.headers().firstValue("Sluice-Request-Id").orElseThrow();
     }
 
     @Test
@@ -77,6 +88,13 @@ class DuplicateKeysIT {
         var nested = TestHttp.post(broker, "/v1/datasets", owner, "{\"name\":\"n\",\"source\":{\"type\":\"parquet\","
                 + "\"path\":\"small.parquet\",\"path\":\"other.parquet\"},\"policy\":" + POLICY + "}");
         assertRefusedNaming(nested, "path", 1, 69);
+
+        String auditor = TestHttp.devToken(broker, "ines", "authority", "compliance-officer");
+        assertThat(TestHttp.getText(broker, "/v1/audit?action=grant.denied", auditor)).contains(requestId(grant));
+        assertThat(TestHttp.getText(broker, "/v1/audit?action=optout.rejected", auditor)).contains(requestId(optOuts));
+        assertThat(TestHttp.getText(broker, "/v1/audit?action=dataset.rejected", auditor)).contains(requestId(nested));
+        assertThat(TestHttp.getText(broker, "/v1/audit", auditor)).as("an unauthenticated request is not recorded")
+                .doesNotContain(requestId(token));
     }
 
     @Test

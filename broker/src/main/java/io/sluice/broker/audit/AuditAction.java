@@ -8,6 +8,8 @@ public enum AuditAction {
     /** A new policy refused (invalid, or naming what the dataset does not have); the one in force stays. */
     POLICY_REJECTED("policy.rejected"),
     OPTOUT_ADDED("optout.added"),
+    /** Opt-outs refused (a malformed list); none of them was added. */
+    OPTOUT_REJECTED("optout.rejected"),
     GRANT_ISSUED("grant.issued"),
     GRANT_DENIED("grant.denied"),
     GRANT_REVOKED("grant.revoked"),

@@ -76,10 +76,11 @@ public final class ApiRouter {
         AuditLog log = services.auditLog();
         // Registrations open owners' sources, which may be slow or hostile: on a pool of their own, so that
         // health, grant and audit requests never wait behind them (Vert.x closes it with itself).
+        RefusedRequests refused = new RefusedRequests(log);
         DatasetRoutes datasets = new DatasetRoutes(services.datasets(),
-                vertx.createSharedWorkerExecutor("sluice-sources", services.sourceThreads()));
+                vertx.createSharedWorkerExecutor("sluice-sources", services.sourceThreads()), refused);
         GrantRoutes grants = new GrantRoutes(services.grants(), services.streams(), services.streamThreads(),
-                services.running(), services.streamIdleTimeout());
+                services.running(), services.streamIdleTimeout(), refused);
         AuditRoutes audit = new AuditRoutes(services.auditLog(), services.checkpoints(), services.streamThreads());
 
         router.post("/v1/datasets").handler(authenticate)

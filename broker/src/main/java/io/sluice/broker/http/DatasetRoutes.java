@@ -2,6 +2,9 @@ package io.sluice.broker.http;
 
 import static java.util.Objects.requireNonNull;
 
+import io.sluice.broker.BrokerErrorCode;
+import io.sluice.broker.BrokerException;
+import io.sluice.broker.audit.AuditAction;
 import io.sluice.broker.auth.Identity;
 import io.sluice.broker.service.DatasetService;
 import io.sluice.broker.service.DatasetService.Registration;
@@ -11,29 +14,38 @@ import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Optional;
 
 /** {@code POST /v1/datasets}, {@code GET /v1/catalog}, {@code GET /v1/datasets/{id}}. */
 final class DatasetRoutes {
     private final DatasetService datasets;
     private final WorkerExecutor sourceWork;
+    private final RefusedRequests refused;
 
     /** @param sourceWork the pool registrations open their sources on */
-    DatasetRoutes(DatasetService datasets, WorkerExecutor sourceWork) {
+    DatasetRoutes(DatasetService datasets, WorkerExecutor sourceWork, RefusedRequests refused) {
         this.datasets = requireNonNull(datasets, "datasets is null");
         this.sourceWork = requireNonNull(sourceWork, "sourceWork is null");
+        this.refused = requireNonNull(refused, "refused is null");
     }
 
     void register(RoutingContext ctx) {
-        JsonObject body = JsonBodies.object(ctx);
-        JsonObject source = JsonBodies.requiredObject(body, "source");
-        Registration registration = new Registration(
-                JsonBodies.requiredString(body, "name", 200),
-                JsonBodies.optionalString(body, "description", 4000).orElse(""),
-                JsonBodies.requiredString(source, "type", 32),
-                JsonBodies.optionalString(source, "path", 1000),
-                sourceOptions(source),
-                JsonBodies.requiredObject(body, "policy").encode(),
-                JsonBodies.optionalString(body, "subjectColumn", 200));
+        Registration registration;
+        try {
+            JsonObject body = JsonBodies.object(ctx);
+            JsonObject source = JsonBodies.requiredObject(body, "source");
+            registration = new Registration(
+                    JsonBodies.requiredString(body, "name", 200),
+                    JsonBodies.optionalString(body, "description", 4000).orElse(""),
+                    JsonBodies.requiredString(source, "type", 32),
+                    JsonBodies.optionalString(source, "path", 1000),
+                    sourceOptions(source),
+                    JsonBodies.requiredObject(body, "policy").encode(),
+                    JsonBodies.optionalString(body, "subjectColumn", 200));
+        } catch (BrokerException e) {
+            refused.fail(ctx, AuditAction.DATASET_REJECTED, Optional.empty(), e);
+            return;
+        }
         Identity owner = AuthenticationHandler.identity(ctx);
         Blocking.run(ctx, sourceWork, () -> datasets.register(owner, registration, RequestIds.of(ctx)),
                 (c, registered) -> Blocking.json(c, 201, Views.registered(registered)));
@@ -48,7 +60,7 @@ final class DatasetRoutes {
             }
             Object value = source.getValue(key);
             if (value instanceof JsonObject || value instanceof JsonArray || value == null) {
-                throw new io.sluice.broker.BrokerException(io.sluice.broker.BrokerErrorCode.BAD_REQUEST,
+                throw new BrokerException(BrokerErrorCode.BAD_REQUEST,
                         "source option '" + key + "' must be a string, number or boolean");
             }
             options.put(key, value.toString());
@@ -58,7 +70,13 @@ final class DatasetRoutes {
 
     void replacePolicy(RoutingContext ctx) {
         String id = ctx.pathParam("id");
-        String policy = JsonBodies.object(ctx).encode();
+        String policy;
+        try {
+            policy = JsonBodies.object(ctx).encode();
+        } catch (BrokerException e) {
+            refused.fail(ctx, AuditAction.POLICY_REJECTED, Optional.of(id), e);
+            return;
+        }
         Identity owner = AuthenticationHandler.identity(ctx);
         Blocking.run(ctx, () -> datasets.replacePolicy(owner, id, policy, RequestIds.of(ctx)),
                 (c, change) -> Blocking.json(c, 200, new JsonObject()
@@ -69,11 +87,17 @@ final class DatasetRoutes {
 
     void addOptOuts(RoutingContext ctx) {
         String id = ctx.pathParam("id");
-        var ids = JsonBodies.optionalStrings(JsonBodies.object(ctx), "ids", 200).orElseThrow(() ->
-                new io.sluice.broker.BrokerException(io.sluice.broker.BrokerErrorCode.BAD_REQUEST, "'ids' is required"));
-        if (ids.isEmpty() || ids.size() > 100_000) {
-            throw new io.sluice.broker.BrokerException(io.sluice.broker.BrokerErrorCode.BAD_REQUEST,
-                    "'ids' must hold 1 to 100000 subject ids, held " + ids.size());
+        java.util.List<String> ids;
+        try {
+            ids = JsonBodies.optionalStrings(JsonBodies.object(ctx), "ids", 200).orElseThrow(() ->
+                    new BrokerException(BrokerErrorCode.BAD_REQUEST, "'ids' is required"));
+            if (ids.isEmpty() || ids.size() > 100_000) {
+                throw new BrokerException(BrokerErrorCode.BAD_REQUEST,
+                        "'ids' must hold 1 to 100000 subject ids, held " + ids.size());
+            }
+        } catch (BrokerException e) {
+            refused.fail(ctx, AuditAction.OPTOUT_REJECTED, Optional.of(id), e);
+            return;
         }
         Identity owner = AuthenticationHandler.identity(ctx);
         Blocking.run(ctx, () -> datasets.addOptOuts(owner, id, ids, RequestIds.of(ctx)),

@@ -2,6 +2,8 @@ package io.sluice.broker.http;
 
 import static java.util.Objects.requireNonNull;
 
+import io.sluice.broker.BrokerException;
+import io.sluice.broker.audit.AuditAction;
 import io.sluice.broker.auth.Identity;
 import io.sluice.broker.service.GrantService;
 import io.sluice.broker.service.GrantService.GrantRequest;
@@ -13,6 +15,7 @@ import io.sluice.broker.stream.RunningStreams;
 import io.sluice.broker.stream.StreamOutcome;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
 import org.slf4j.Logger;
@@ -31,9 +34,11 @@ final class GrantRoutes {
     private final ExecutorService streamThreads;
     private final RunningStreams running;
     private final java.time.Duration idleTimeout;
+    private final RefusedRequests refused;
 
     GrantRoutes(GrantService grants, StreamService streams, ExecutorService streamThreads, RunningStreams running,
-            java.time.Duration idleTimeout) {
+            java.time.Duration idleTimeout, RefusedRequests refused) {
+        this.refused = requireNonNull(refused, "refused is null");
         this.idleTimeout = requireNonNull(idleTimeout, "idleTimeout is null");
         this.grants = requireNonNull(grants, "grants is null");
         this.streams = requireNonNull(streams, "streams is null");
@@ -45,12 +50,18 @@ final class GrantRoutes {
     private record Admitted(RunningStreams.Ticket ticket, StreamService.OpenedStream opened) {}
 
     void request(RoutingContext ctx) {
-        JsonObject body = JsonBodies.object(ctx);
-        GrantRequest request = new GrantRequest(
-                JsonBodies.requiredString(body, "dataset", 64),
-                JsonBodies.requiredString(body, "purpose", 200),
-                JsonBodies.optionalStrings(body, "columns", 200),
-                JsonBodies.optionalString(body, "project", 100));
+        GrantRequest request;
+        try {
+            JsonObject body = JsonBodies.object(ctx);
+            request = new GrantRequest(
+                    JsonBodies.requiredString(body, "dataset", 64),
+                    JsonBodies.requiredString(body, "purpose", 200),
+                    JsonBodies.optionalStrings(body, "columns", 200),
+                    JsonBodies.optionalString(body, "project", 100));
+        } catch (BrokerException e) {
+            refused.fail(ctx, AuditAction.GRANT_DENIED, Optional.empty(), e);
+            return;
+        }
         Identity requester = AuthenticationHandler.identity(ctx);
         var node = NodeHandler.node(ctx);
         Blocking.run(ctx, () -> grants.request(requester, request, node, RequestIds.of(ctx)),
