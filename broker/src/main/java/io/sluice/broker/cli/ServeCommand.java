@@ -114,8 +114,8 @@ public final class ServeCommand implements Callable<Integer> {
     Duration streamIdleTimeout;
 
     @Option(names = "--source-threads", defaultValue = "16", paramLabel = "N", description = "threads for blocking"
-        + " source work (registrations opening their sources), apart from those that answer health, grant and audit"
-        + " requests (default: ${DEFAULT-VALUE})")
+        + " source work (registrations opening their sources; stream opens get as many of their own), apart from those"
+        + " that answer health, grant and audit requests (default: ${DEFAULT-VALUE})")
     int sourceThreads;
 
     @Option(names = "--max-source-operations-per-organisation", defaultValue = "4", paramLabel = "N", description =

@@ -79,7 +79,10 @@ public final class ApiRouter {
         RefusedRequests refused = new RefusedRequests(log);
         DatasetRoutes datasets = new DatasetRoutes(services.datasets(),
                 vertx.createSharedWorkerExecutor("sluice-sources", services.sourceThreads()), refused);
+        // Opening a stream opens its source too (a JDBC source's version and unit counts): on a pool of its own
+        // as well, so that slow sources delay only other stream opens, never health, grants or registrations.
         GrantRoutes grants = new GrantRoutes(services.grants(), services.streams(), services.streamThreads(),
+                vertx.createSharedWorkerExecutor("sluice-stream-opens", services.sourceThreads()),
                 services.running(), services.streamIdleTimeout(), refused);
         AuditRoutes audit = new AuditRoutes(services.auditLog(), services.checkpoints(), services.streamThreads());
 

@@ -13,6 +13,7 @@ import io.sluice.broker.store.StreamRecord;
 import io.sluice.broker.stream.ArrowHttpStreamer;
 import io.sluice.broker.stream.RunningStreams;
 import io.sluice.broker.stream.StreamOutcome;
+import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Optional;
@@ -35,9 +36,12 @@ final class GrantRoutes {
     private final RunningStreams running;
     private final java.time.Duration idleTimeout;
     private final RefusedRequests refused;
+    /** Where streams are opened (their sources too): not the pool health and grants use. */
+    private final WorkerExecutor opens;
 
-    GrantRoutes(GrantService grants, StreamService streams, ExecutorService streamThreads, RunningStreams running,
-            java.time.Duration idleTimeout, RefusedRequests refused) {
+    GrantRoutes(GrantService grants, StreamService streams, ExecutorService streamThreads, WorkerExecutor opens,
+            RunningStreams running, java.time.Duration idleTimeout, RefusedRequests refused) {
+        this.opens = requireNonNull(opens, "opens is null");
         this.refused = requireNonNull(refused, "refused is null");
         this.idleTimeout = requireNonNull(idleTimeout, "idleTimeout is null");
         this.grants = requireNonNull(grants, "grants is null");
@@ -81,7 +85,7 @@ final class GrantRoutes {
                 JsonBodies.longParam(ctx, "from", 0));
         String remote = String.valueOf(ctx.request().remoteAddress());
         var node = NodeHandler.node(ctx);
-        Blocking.run(ctx, () -> {
+        Blocking.run(ctx, opens, () -> {
             // Admitted before it opens, so a shutdown either refuses it or waits for its end to be on record.
             RunningStreams.Ticket ticket = switch (running.admit(holder.organisation() + "/" + holder.subject())) {
                 case RunningStreams.Admitted admitted -> admitted.ticket();
