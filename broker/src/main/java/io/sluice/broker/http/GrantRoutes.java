@@ -89,10 +89,10 @@ final class GrantRoutes {
             // Admitted before it opens, so a shutdown either refuses it or waits for its end to be on record.
             RunningStreams.Ticket ticket = switch (running.admit(holder.organisation() + "/" + holder.subject())) {
                 case RunningStreams.Admitted admitted -> admitted.ticket();
-                case RunningStreams.Refused refused when refused.reason() == RunningStreams.Reason.DRAINING ->
+                case RunningStreams.Refused full when full.reason() == RunningStreams.Reason.DRAINING ->
                         throw ShutdownGate.refusal();
-                case RunningStreams.Refused refused ->
-                        throw streams.tooManyStreams(holder, grantId, RequestIds.of(ctx), refused.message());
+                case RunningStreams.Refused full ->
+                        throw streams.tooManyStreams(holder, grantId, RequestIds.of(ctx), full.message());
             };
             try {
                 return new Admitted(ticket, streams.open(holder, grantId, shard, node, RequestIds.of(ctx), remote));

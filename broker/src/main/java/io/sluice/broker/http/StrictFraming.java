@@ -78,6 +78,8 @@ public final class StrictFraming {
                 return;
             }
             String requestId = Ids.next("rq");
+            // Not audited (no identity yet, and anyone could fill the log), but the operator sees who tried.
+            LOG.warn("request {} from {} refused: {}", requestId, request.remoteAddress(), refused.getMessage());
             request.response().setStatusCode(400)
                     .putHeader("Content-Type", "application/json")
                     .putHeader("Connection", "close")
