@@ -50,12 +50,12 @@ class BrokerLivenessIT {
         Path sources = dir.resolve("sources");
         TestParquet.write(sources.resolve("hospital-a/small.parquet"), 100);
         BrokerConfig base = BrokerConfig.embedded(dir.resolve("a")).withSourcesDir(sources).withDatabase(url)
-                .withPeerTimeout(Duration.ofSeconds(1));
+                .withPeerTimeout(Duration.ofSeconds(6));
         List<String> dead = new ArrayList<>();
         List<String> alive = new ArrayList<>();
         try (Broker a = Broker.start(base);
                 Broker b = Broker.start(BrokerConfig.embedded(dir.resolve("b")).withSourcesDir(sources).withDatabase(url)
-                        .withPeerTimeout(Duration.ofSeconds(1)));
+                        .withPeerTimeout(Duration.ofSeconds(6)));
                 Connection db = DriverManager.getConnection(url)) {
             String grantId = grant(a.uri());
             // A broker that beat an hour ago and left streams running, and a stream of broker a, which beats:

@@ -9,7 +9,6 @@ import java.sql.DriverManager;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Statement;
-import java.time.Duration;
 import java.util.List;
 import java.util.UUID;
 import org.junit.jupiter.api.AfterEach;
@@ -82,7 +81,8 @@ class LeastPrivilegeSourcesIT {
 
     @Test
     void aQuotedFileFunctionAndAWriteAreRefusedByTheDatabaseAndAudited() throws Exception {
-        broker = Broker.start(BrokerConfig.embedded(dir).withJdbcAllowedHosts(List.of("127.0.0.1")));
+        String host = java.net.URI.create(adminUrl.substring("jdbc:".length())).getHost();
+        broker = Broker.start(BrokerConfig.embedded(dir).withJdbcAllowedHosts(List.of(host)));
         String owner = TestHttp.devToken(broker, "owner", "hospital-a", "data-owner");
 
         var fileRead = TestHttp.post(broker, "/v1/datasets", owner, registration(
@@ -112,16 +112,9 @@ class LeastPrivilegeSourcesIT {
         String auditor = TestHttp.devToken(broker, "ines", "authority", "compliance-officer");
         assertThat(TestHttp.getText(broker, "/v1/audit?action=dataset.rejected", auditor))
                 .contains("permission denied for function pg_read_file", "read-only transaction");
-        Poll.until(() -> healthy(), Duration.ofSeconds(10), "the broker answers /health");
+        TestHttp.awaitHealthy(broker);
     }
 
-    private boolean healthy() {
-        try {
-            return TestHttp.get(broker, "/health", null).statusCode() == 200;
-        } catch (Exception e) {
-            return false;
-        }
-    }
 
     private String registration(String rows) {
         return "{\"name\":\"admissions\",\"source\":{\"type\":\"jdbc\",\"url\":\"" + sourceUrl + "\",\"user\":\"" + role

@@ -36,7 +36,7 @@ public final class NoBrokerThreadLeft implements BeforeAllCallback, AfterAllCall
      */
     static final List<String> PREFIXES = List.of("vert.x-", "vertx-", "sluice-", "decode:", "H2 ", "MVStore");
 
-    private static final Duration EXIT_WAIT = Duration.ofSeconds(2);
+    private static final Duration EXIT_WAIT = Duration.ofSeconds(10);
     private static final ExtensionContext.Namespace NAMESPACE = ExtensionContext.Namespace.create(NoBrokerThreadLeft.class);
 
     @Override

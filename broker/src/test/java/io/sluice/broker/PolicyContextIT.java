@@ -3,7 +3,6 @@ package io.sluice.broker;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.nio.file.Path;
-import java.time.Duration;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -67,16 +66,9 @@ class PolicyContextIT {
         assertThat(TestHttp.getText(broker, "/v1/audit?action=policy.rejected", auditor))
                 .contains(requestId, datasetId, "@context[1]: unknown context");
 
-        Poll.until(() -> healthy(), Duration.ofSeconds(10), "the broker answers /health");
+        TestHttp.awaitHealthy(broker);
     }
 
-    private boolean healthy() {
-        try {
-            return TestHttp.get(broker, "/health", null).statusCode() == 200;
-        } catch (Exception e) {
-            return false;
-        }
-    }
 
     private static String registration(String policy) {
         return "{\"name\":\"small\",\"source\":{\"type\":\"parquet\",\"path\":\"small.parquet\"},\"policy\":" + policy + "}";

@@ -37,7 +37,7 @@ class SlowSourcesIT {
             {"@type": "Set", "permission": [{"action": "use", "constraint": [
               {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["research"]}]}]}""";
     private static final int FLOOD = 20;
-    private static final Duration ANSWER_WITHIN = Duration.ofSeconds(3);
+    private static final Duration ANSWER_WITHIN = Duration.ofSeconds(10);
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @TempDir
@@ -64,7 +64,8 @@ class SlowSourcesIT {
             // Sleeps far longer than the test's timeouts: without them every registration would hold its thread 60 s.
             statement.execute("CREATE VIEW " + schema + ".slow AS SELECT 1::bigint AS v FROM pg_sleep(60)");
         }
-        BrokerConfig config = BrokerConfig.embedded(dir).withJdbcAllowedHosts(List.of("127.0.0.1"))
+        String host = java.net.URI.create(url.substring("jdbc:".length())).getHost();
+        BrokerConfig config = BrokerConfig.embedded(dir).withJdbcAllowedHosts(List.of(host))
                 .withSourceLimits(new BrokerConfig.SourceLimits(8, 2));
         TestParquet.write(config.sourcesDir().resolve("clinic-b/small.parquet"));
         broker = Broker.start(config);
@@ -77,12 +78,16 @@ class SlowSourcesIT {
         String otherDataset = TestHttp.id(registered.body());
 
         String slowSource = "{\"type\":\"jdbc\",\"url\":\"" + url + "\",\"table\":\"" + schema + ".admissions\","
-                + "\"snapshotQuery\":\"SELECT * FROM " + schema + ".slow\",\"queryTimeout\":3,\"socketTimeout\":10}";
+                + "\"snapshotQuery\":\"SELECT * FROM " + schema + ".slow\",\"queryTimeout\":20,\"socketTimeout\":40}";
         HttpRequest slowRegistration = HttpRequest.newBuilder(broker.uri().resolve("/v1/datasets"))
                 .timeout(Duration.ofSeconds(60)).header("Authorization", "Bearer " + slowOwner)
                 .POST(HttpRequest.BodyPublishers.ofString("{\"name\":\"slow\",\"source\":" + slowSource + ",\"policy\":"
                         + POLICY + "}"))
                 .build();
+        // One stream first, so that the checks below do not also time the first load of the stream classes.
+        String warmGrant = TestHttp.id(TestHttp.post(broker, "/v1/grants", lab,
+                "{\"dataset\":\"" + otherDataset + "\",\"purpose\":\"research\"}").body());
+        assertThat(TestHttp.get(broker, "/v1/grants/" + warmGrant + "/stream", lab).statusCode()).isEqualTo(200);
         long floodStart = System.nanoTime();
         List<CompletableFuture<HttpResponse<String>>> flood = new ArrayList<>();
         for (int i = 0; i < FLOOD; i++) {
@@ -98,14 +103,15 @@ class SlowSourcesIT {
                 .POST(HttpRequest.BodyPublishers.ofString("{\"dataset\":\"" + otherDataset + "\",\"purpose\":\"research\"}"))
                 .build(), 201, "\"id\"");
         assertAnsweredWithin(get("/v1/grants/" + TestHttp.id(grant.body()) + "/stream", lab), 200, "");
-        // The slow registrations are still within their query timeout here: the answers above did not wait for them.
+        assertThat(flood.stream().filter(f -> f.isDone() && f.join().statusCode() == 504))
+                .as("the slow registrations still hold their places: the answers above did not wait for them").isEmpty();
 
         List<HttpResponse<String>> answers = new ArrayList<>();
         for (CompletableFuture<HttpResponse<String>> response : flood) {
             answers.add(response.get(30, TimeUnit.SECONDS));
         }
         double floodSeconds = (System.nanoTime() - floodStart) / 1e9;
-        assertThat(floodSeconds).as("seconds until every registration of the flood was answered").isLessThan(20);
+        assertThat(floodSeconds).as("seconds until every registration of the flood was answered").isLessThan(45);
         List<HttpResponse<String>> refused = answers.stream().filter(r -> r.statusCode() == 429).toList();
         List<HttpResponse<String>> timedOut = answers.stream().filter(r -> r.statusCode() == 504).toList();
         assertThat(refused.size() + timedOut.size()).as("429s and 504s among %s", answers.stream()
@@ -119,7 +125,7 @@ class SlowSourcesIT {
         }
         for (HttpResponse<String> response : timedOut) {
             assertThat(response.body()).contains("\"error\":\"source_timed_out\"", "cannot be read: the database did not"
-                    + " answer within queryTimeout (3 s)");
+                    + " answer within queryTimeout (20 s)");
         }
 
         String auditor = TestHttp.devToken(broker, "ines", "authority", "compliance-officer");
@@ -127,7 +133,7 @@ class SlowSourcesIT {
                 auditor);
         assertThat(count(rejections, "\"action\":\"dataset.rejected\"")).isEqualTo(FLOOD);
         assertThat(count(rejections, "already has 2 source operations in flight")).isEqualTo(refused.size());
-        assertThat(count(rejections, "did not answer within queryTimeout (3 s)")).isEqualTo(timedOut.size());
+        assertThat(count(rejections, "did not answer within queryTimeout (20 s)")).isEqualTo(timedOut.size());
         assertAnsweredWithin(get("/health", null), 200, "\"status\":\"ok\"");
     }
 

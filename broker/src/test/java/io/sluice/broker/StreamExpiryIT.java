@@ -29,7 +29,8 @@ class StreamExpiryIT {
             String owner = TestHttp.devToken(broker, "owner", "hospital-a", "data-owner");
             String lab = TestHttp.devToken(broker, "lab", "ai-lab", "data-consumer");
             String auditor = TestHttp.devToken(broker, "officer", "hospital-a", "compliance-officer");
-            Instant limit = Instant.now().plusSeconds(6).truncatedTo(ChronoUnit.SECONDS);
+            // Far enough ahead that registering, granting and opening finish before it, even on a loaded machine.
+            Instant limit = Instant.now().plusSeconds(20).truncatedTo(ChronoUnit.SECONDS);
             String datasetId = TestHttp.id(TestHttp.post(broker, "/v1/datasets", owner, "{\"name\":\"big\",\"source\":"
                     + "{\"type\":\"parquet\",\"path\":\"big.parquet\"},\"policy\":{\"@type\":\"Set\",\"permission\":"
                     + "[{\"action\":\"use\",\"constraint\":[{\"leftOperand\":\"dateTime\",\"operator\":\"lt\","

@@ -27,7 +27,7 @@ class StreamLimitsIT {
     @Test
     void streamsPastTheLimitsAreRefusedWith429AndIdleOnesEndAndFreeTheirPlace() throws Exception {
         BrokerConfig config = BrokerConfig.embedded(dir)
-                .withStreamLimits(new BrokerConfig.StreamLimits(3, 2, Duration.ofSeconds(3)));
+                .withStreamLimits(new BrokerConfig.StreamLimits(3, 2, Duration.ofSeconds(10)));
         // More than the broker's write queue and the sockets hold, so that a stream waits on its reader.
         TestParquet.write(config.sourcesDir().resolve("hospital-a/big.parquet"), 1_000_000, 4 * 1024 * 1024);
         List<Socket> idle = new ArrayList<>();

@@ -93,6 +93,20 @@ public final class TestHttp {
         return matcher.group(1);
     }
 
+    /** Waits (10 s at most) until the broker answers {@code /health} with 200: it survived what the test did. */
+    public static void awaitHealthy(Broker broker) throws InterruptedException {
+        Poll.until(() -> {
+            try {
+                return get(broker, "/health", null).statusCode() == 200;
+            } catch (IOException e) {
+                return false;
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return false;
+            }
+        }, java.time.Duration.ofSeconds(10), "the broker answers /health");
+    }
+
     /** Waits until the broker's latest signed checkpoint covers at least {@code size} records. */
     public static void awaitCheckpoint(Broker broker, String token, long size) throws InterruptedException {
         Poll.until(() -> {

@@ -90,7 +90,7 @@ class FailoverIT {
     private static final int RANKS = 4;
     private static final int EPOCH = 2;
     private static final long SEED = 42;
-    private static final Duration PEER_TIMEOUT = Duration.ofSeconds(3);
+    private static final Duration PEER_TIMEOUT = Duration.ofSeconds(10);
     private static final Duration WAIT = Duration.ofSeconds(60);
     /** Three broker JVMs beside the test's on a small machine: quick start-up (C1 only) over peak speed. */
     private static final List<String> BROKER_JVM_FLAGS = List.of("-Xmx512m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1");

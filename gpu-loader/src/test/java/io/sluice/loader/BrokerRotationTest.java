@@ -38,6 +38,11 @@ class BrokerRotationTest {
     void ranksOfALostBrokerSpreadOverTheOthers() {
         // Ranks 0 and 3 start on A; when A is lost, both go to B: the broker after their own.
         // Rank 2 (on C) goes to A if C is lost, not to the first broker of the list.
+        for (int rankOnA : new int[] {0, 3}) {
+            BrokerRotation rotation = new BrokerRotation(List.of(A, B, C), rankOnA);
+            assertThat(rotation.current()).isEqualTo(A);
+            assertThat(rotation.moveOn()).as("rank %d", rankOnA).isEqualTo(B);
+        }
         BrokerRotation rank2 = new BrokerRotation(List.of(A, B, C), 2);
         assertThat(rank2.moveOn()).isEqualTo(A);
         BrokerRotation rank1 = new BrokerRotation(List.of(A, B, C), 1);

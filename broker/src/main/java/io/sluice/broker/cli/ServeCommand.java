@@ -97,7 +97,7 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--peer-timeout", defaultValue = "PT30S", description = {"on a shared database (--db), how long"
         + " another broker may miss its heartbeats before this one closes that broker's running streams as"
         + " interrupted, ISO-8601, 1 s to 1 h (default: ${DEFAULT-VALUE})",
-        "Each broker writes its heartbeat every third of this, at most every 5 s."})
+        "Each broker writes its heartbeat every third of this or every 5 s, whichever is sooner."})
     Duration peerTimeout;
 
     @Option(names = "--max-streams", defaultValue = "128", paramLabel = "N", description = "streams this broker serves at"

@@ -3,7 +3,7 @@ package io.sluice.broker.cli;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
-/** The {@code sluice} command line. {@code ./sluice} runs it for every subcommand but demo and test. */
+/** The {@code sluice} command line. {@code ./sluice} runs it for every subcommand but demo, test, load, bench and help. */
 @Command(name = "sluice",
         mixinStandardHelpOptions = true,
         version = "sluice 0.1.0",

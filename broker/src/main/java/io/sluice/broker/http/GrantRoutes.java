@@ -103,16 +103,24 @@ final class GrantRoutes {
         }, (c, admitted) -> {
             RunningStreams.Ticket ticket = admitted.ticket();
             StreamService.OpenedStream opened = admitted.opened();
-            c.response()
-                    .setStatusCode(200)
-                    .putHeader("Content-Type", ARROW_STREAM)
-                    .putHeader("Sluice-Stream-Id", opened.streamId())
-                    .putHeader("Sluice-Stream-Scheme", opened.batches().scheme().wireName());
-            ArrowHttpStreamer streamer = new ArrowHttpStreamer(opened.streamId(), opened.batches(), opened.pipeline(),
-                    opened.allocator(), opened, c.request(), c.vertx().getOrCreateContext(),
-                    streams.stopCheck(opened), outcome -> streams.finish(holder, opened, outcome),
-                    progress -> streams.progress(opened, progress), idleTimeout);
-            ticket.attach(streamer);
+            ArrowHttpStreamer streamer;
+            try {
+                c.response()
+                        .setStatusCode(200)
+                        .putHeader("Content-Type", ARROW_STREAM)
+                        .putHeader("Sluice-Stream-Id", opened.streamId())
+                        .putHeader("Sluice-Stream-Scheme", opened.batches().scheme().wireName());
+                streamer = new ArrowHttpStreamer(opened.streamId(), opened.batches(), opened.pipeline(),
+                        opened.allocator(), opened, c.request(), c.vertx().getOrCreateContext(),
+                        streams.stopCheck(opened), outcome -> streams.finish(holder, opened, outcome),
+                        progress -> streams.progress(opened, progress), idleTimeout);
+                ticket.attach(streamer);
+            } catch (RuntimeException | Error e) {
+                // Opened but never started (the client left meanwhile, or a bug): it must still end and let go.
+                LOG.error("stream {} was opened but could not start", opened.streamId(), e);
+                abandon(c, holder, opened, ticket, StreamRecord.Failure.ERROR, "the stream could not start: " + e);
+                return;
+            }
             try {
                 streamThreads.execute(() -> {
                     try {
@@ -122,23 +130,30 @@ final class GrantRoutes {
                     }
                 });
             } catch (RejectedExecutionException e) {
-                // The broker is shutting down: nothing was sent; give the buffers back (off the event loop:
-                // closing a scan closes files and connections) and record why.
-                c.response().reset();
-                c.vertx().executeBlocking(() -> {
-                    try {
-                        opened.close();
-                        streams.finish(holder, opened, new StreamOutcome(StreamRecord.Status.ABORTED, 0, 0, 0, 0,
-                                EMPTY_SHA256, java.util.Optional.of("the broker is shutting down"),
-                                java.util.Optional.of(StreamRecord.Failure.SHUTDOWN)));
-                    } finally {
-                        ticket.close();
-                    }
-                    return null;
-                }, false).onFailure(failure -> LOG.error("stream {} was refused at shutdown but its end could not be"
-                        + " recorded", opened.streamId(), failure));
+                abandon(c, holder, opened, ticket, StreamRecord.Failure.SHUTDOWN, "the broker is shutting down");
             }
         });
+    }
+
+    /**
+     * Ends a stream that was opened but never ran: cuts the response, then, off the event loop
+     * (closing a scan closes files and connections), gives its buffers back, records why and frees
+     * its place. Nothing was sent.
+     */
+    private void abandon(RoutingContext c, Identity holder, StreamService.OpenedStream opened,
+            RunningStreams.Ticket ticket, StreamRecord.Failure failure, String why) {
+        c.response().reset();
+        c.vertx().executeBlocking(() -> {
+            try {
+                opened.close();
+                streams.finish(holder, opened, new StreamOutcome(StreamRecord.Status.ABORTED, 0, 0, 0, 0,
+                        EMPTY_SHA256, Optional.of(why), Optional.of(failure)));
+            } finally {
+                ticket.close();
+            }
+            return null;
+        }, false).onFailure(problem -> LOG.error("stream {} never ran ({}) and its end could not be recorded",
+                opened.streamId(), why, problem));
     }
 
     void status(RoutingContext ctx) {

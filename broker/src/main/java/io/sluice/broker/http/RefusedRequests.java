@@ -11,6 +11,8 @@ import io.vertx.ext.web.RoutingContext;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Puts on record a request an authenticated caller sent that was refused for its shape (malformed
@@ -20,6 +22,8 @@ import java.util.Optional;
  * would let anyone fill the log.
  */
 final class RefusedRequests {
+    private static final Logger LOG = LoggerFactory.getLogger(RefusedRequests.class);
+
     private final AuditLog auditLog;
 
     RefusedRequests(AuditLog auditLog) {
@@ -31,11 +35,17 @@ final class RefusedRequests {
         Identity caller = AuthenticationHandler.identity(ctx);
         String requestId = RequestIds.of(ctx);
         Blocking.run(ctx, () -> {
-            auditLog.append(AuditEvent.of(action, caller.actor())
-                    .with("dataset", dataset.orElse(null))
-                    .with("requestId", requestId)
-                    .with("outcome", "rejected")
-                    .with("reasons", List.of(Map.of("code", refusal.errorCode().name(), "message", refusal.getMessage()))));
+            try {
+                auditLog.append(AuditEvent.of(action, caller.actor())
+                        .with("dataset", dataset.orElse(null))
+                        .with("requestId", requestId)
+                        .with("outcome", "rejected")
+                        .with("reasons", List.of(Map.of("code", refusal.errorCode().name(), "message", refusal.getMessage()))));
+            } catch (RuntimeException e) {
+                // The caller still learns what was wrong with the request; the log's own failure is the operator's.
+                refusal.addSuppressed(e);
+                LOG.error("request {}: the refusal of a malformed request could not be audited", requestId, e);
+            }
             throw refusal;
         }, (c, ignored) -> { });
     }

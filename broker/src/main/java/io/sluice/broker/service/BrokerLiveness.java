@@ -81,8 +81,9 @@ public final class BrokerLiveness implements AutoCloseable {
     private void round() {
         try {
             beatAndSweep();
-        } catch (RuntimeException e) {
-            // A store that is briefly away: the next round tries again. Peers see the gap in the beats.
+        } catch (RuntimeException | Error e) {
+            // A store that is briefly away: the next round tries again. Peers see the gap in the beats. An Error
+            // is caught too: escaping, it would cancel every later round, and peers would sweep a live broker.
             LOG.error("broker {}: heartbeat or sweep of silent brokers failed", brokerId, e);
         }
     }

@@ -155,7 +155,7 @@ public final class StreamService {
                         streams.insert(connection, record);
                     });
             return new OpenedStream(streamId, grant, dataset, shard, node, pipeline, batches, streamAllocator);
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             try {
                 if (batches != null) {
                     batches.close();
@@ -316,9 +316,12 @@ public final class StreamService {
                         outcome.failure()));
     }
 
-    /** Records how far a running stream has come, for the end record a dead broker's stream gets. */
-    public void progress(OpenedStream stream, StreamOutcome progress) {
-        streams.progress(stream.streamId(), progress.rows(), progress.rowsIn(), progress.batches(), progress.bytes(),
+    /**
+     * Records how far a running stream has come, for the end record a dead broker's stream gets;
+     * false when the store no longer has it running (a peer closed it as interrupted).
+     */
+    public boolean progress(OpenedStream stream, StreamOutcome progress) {
+        return streams.progress(stream.streamId(), progress.rows(), progress.rowsIn(), progress.batches(), progress.bytes(),
                 progress.sha256());
     }
 

@@ -12,6 +12,7 @@ import io.vertx.core.http.HttpVersion;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Consumer;
+import java.util.function.Predicate;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.vector.VectorSchemaRoot;
 import org.slf4j.Logger;
@@ -61,6 +62,8 @@ public final class ArrowHttpStreamer implements Runnable {
     /** After a shutdown's stop, how long the end waits for the response to let go before leaving it to the connection's close. */
     static final Duration STOPPED_RELEASE_WAIT = Duration.ofSeconds(1);
     static final String SHUTTING_DOWN = "the broker is shutting down";
+    static final String ENDED_ELSEWHERE = "another broker closed the stream as interrupted (this broker's heartbeat"
+            + " was late): it stops rather than send bytes no record covers";
     /** How often a running stream records how far it has come (for the end record of a broker that dies). */
     public static final Duration PROGRESS_INTERVAL = Duration.ofSeconds(2);
 
@@ -75,12 +78,14 @@ public final class ArrowHttpStreamer implements Runnable {
     private final BlockingResponseWriter out;
     private final StopCheck stops;
     private final Consumer<StreamOutcome> onEnd;
-    private final Consumer<StreamOutcome> onProgress;
+    private final Predicate<StreamOutcome> onProgress;
     private final long progressNanos;
     /** Guards {@link #runner} and {@link #recording}: a stop interrupts only a thread that is not recording the end. */
     private final Object phase = new Object();
     private Thread runner;
     private boolean recording;
+    /** Guarded by {@link #phase}: the thread waits for the decoder or the client (where an interrupt is safe). */
+    private boolean waiting;
     private volatile boolean stopped;
 
     /**
@@ -96,13 +101,14 @@ public final class ArrowHttpStreamer implements Runnable {
      * @param onEnd records the outcome; called once, before the response ends; may block
      * @param onProgress records how far the stream has come (a {@code RUNNING} outcome: what was
      *     handed over so far and its SHA-256), between batches, at most every {@link #PROGRESS_INTERVAL};
-     *     may block; a failure is logged and the stream goes on
+     *     may block; false when the store no longer has the stream running (a peer closed it as
+     *     interrupted): the stream stops. A failure to record is logged and the stream goes on
      * @param idleTimeout how long the stream waits for a client that takes nothing before it ends
      *     the stream as aborted ({@code client})
      */
     public ArrowHttpStreamer(String streamId, ShareBatches batches, EnforcementPipeline pipeline,
             BufferAllocator allocator, AutoCloseable resources, HttpServerRequest request, Context context,
-            StopCheck stops, Consumer<StreamOutcome> onEnd, Consumer<StreamOutcome> onProgress, Duration idleTimeout) {
+            StopCheck stops, Consumer<StreamOutcome> onEnd, Predicate<StreamOutcome> onProgress, Duration idleTimeout) {
         // HTTP/1.x only: there a reset is a close of the connection, which a cut may hurry. An HTTP/2
         // connection carries other streams, and its reset (RST_STREAM) is immediate anyway.
         this(streamId, batches, pipeline, allocator, resources, new BlockingResponseWriter(request.response(),
@@ -112,7 +118,7 @@ public final class ArrowHttpStreamer implements Runnable {
 
     ArrowHttpStreamer(String streamId, ShareBatches batches, EnforcementPipeline pipeline, BufferAllocator allocator,
             AutoCloseable resources, BlockingResponseWriter out, StopCheck stops, Consumer<StreamOutcome> onEnd,
-            Consumer<StreamOutcome> onProgress, Duration progressInterval) {
+            Predicate<StreamOutcome> onProgress, Duration progressInterval) {
         this.streamId = requireNonNull(streamId, "streamId is null");
         this.batches = requireNonNull(batches, "batches is null");
         this.pipeline = requireNonNull(pipeline, "pipeline is null");
@@ -129,14 +135,32 @@ public final class ArrowHttpStreamer implements Runnable {
     /**
      * Asks the stream to stop (the broker is shutting down): it stops before its next batch, or at
      * once when it waits for the client or the decoder, and records {@code stream.aborted} with what
-     * it sent. Its thread is interrupted only while it streams, never while it records its end, so
-     * the record is not lost to the interrupt. Any thread; idempotent.
+     * it sent. Its thread is interrupted only while it waits for the decoder or the client, never
+     * while it talks to the store (an interrupt there can close the store's file or connection) or
+     * records its end. Any thread; idempotent.
      */
     public void stop() {
         synchronized (phase) {
             stopped = true;
-            if (runner != null && !recording) {
+            if (runner != null && !recording && waiting) {
                 runner.interrupt();
+            }
+        }
+    }
+
+    /**
+     * Marks the start (or end) of a wait a stop may interrupt. A stop that came while the thread
+     * was elsewhere interrupts the wait as it begins, so the stream does not wait out its client.
+     */
+    private void waiting(boolean now) {
+        synchronized (phase) {
+            waiting = now;
+            if (now && stopped) {
+                Thread.currentThread().interrupt();
+            } else if (!now && stopped) {
+                // A stop's interrupt that the wait did not consume must not reach the store calls that follow;
+                // the loop sees the stop before its next batch, and the next wait is interrupted again.
+                Thread.interrupted();
             }
         }
     }
@@ -206,7 +230,13 @@ public final class ArrowHttpStreamer implements Runnable {
                 if (stop.isPresent()) {
                     return sent.aborted(pipeline, stop.get().failure(), stop.get().message());
                 }
-                Optional<VectorSchemaRoot> next = decode.next();
+                Optional<VectorSchemaRoot> next;
+                waiting(true);
+                try {
+                    next = decode.next();
+                } finally {
+                    waiting(false);
+                }
                 if (next.isEmpty()) {
                     break;
                 }
@@ -218,14 +248,21 @@ public final class ArrowHttpStreamer implements Runnable {
                 sent.rows += enforced.getRowCount();
                 sent.batches++;
                 send(encoder.recordBatch(enforced), sent);
-                if (System.nanoTime() - sent.recordedAt >= progressNanos) {
-                    recordProgress(sent);
+                if (System.nanoTime() - sent.recordedAt >= progressNanos && !recordProgress(sent)) {
+                    return sent.aborted(pipeline, StreamRecord.Failure.ERROR, ENDED_ELSEWHERE);
                 }
             }
         }
         send(encoder.endOfStream(), sent);
         // Every byte in the socket before the stream counts as complete: a client that leaves now did not get it all.
-        if (!out.awaitReleased(out.stallTimeout()) || out.clientGone()) {
+        boolean released;
+        waiting(true);
+        try {
+            released = out.awaitReleased(out.stallTimeout());
+        } finally {
+            waiting(false);
+        }
+        if (!released || out.clientGone()) {
             return sent.aborted(pipeline, StreamRecord.Failure.CLIENT, "the client disconnected");
         }
         return sent.completed(pipeline);
@@ -239,16 +276,23 @@ public final class ArrowHttpStreamer implements Runnable {
             message.release();
             throw e;
         }
-        out.send(message);
+        waiting(true);
+        try {
+            out.send(message);
+        } finally {
+            waiting(false);
+        }
     }
 
-    private void recordProgress(Progress sent) {
+    /** False when the store no longer has the stream running: it must stop sending what no record will cover. */
+    private boolean recordProgress(Progress sent) {
         sent.recordedAt = System.nanoTime();
         try {
-            onProgress.accept(sent.running(pipeline));
+            return onProgress.test(sent.running(pipeline));
         } catch (RuntimeException e) {
             // Only a dead broker's end record needs it; the stream itself is fine.
             LOG.warn("stream {}: its progress could not be recorded", streamId, e);
+            return true;
         }
     }
 

@@ -199,6 +199,25 @@ class ArrowHttpStreamerTest {
     }
 
     @Test
+    void aStreamThatAPeerClosedStopsAtItsNextProgressRecord() throws Exception {
+        served = new Served(20, 1_000, b -> false, ArrowHttpStreamer.WRITE_QUEUE_BYTES);
+        served.stillRunning = recorded -> recorded.batches() < 3;
+
+        try (RawHttpClient client = new RawHttpClient(server.actualPort(), "/stream", 0)) {
+            assertThat(client.head()).startsWith("HTTP/1.1 200 OK");
+            assertThat(client.readBody(Long.MAX_VALUE, () -> { })).as("cut, never ended").isFalse();
+        }
+        served.awaitEnd();
+
+        StreamOutcome outcome = served.outcome.get();
+        assertThat(outcome.status()).isEqualTo(StreamRecord.Status.ABORTED);
+        assertThat(outcome.failure()).contains(StreamRecord.Failure.ERROR);
+        assertThat(outcome.message()).contains(ArrowHttpStreamer.ENDED_ELSEWHERE);
+        assertThat(outcome.batches()).isEqualTo(3);
+        served.assertEverythingReleased();
+    }
+
+    @Test
     void aSourceThatFailsMidStreamCutsTheConnection() throws Exception {
         ConnectorException broken = new ConnectorException(ConnectorErrorCode.SOURCE_READ_FAILED,
                 "row group 4 of part-0.parquet is truncated");
@@ -229,6 +248,8 @@ class ArrowHttpStreamerTest {
         /** Recorded after every batch (a zero interval), so that each can be checked against the body. */
         final List<StreamOutcome> progress = Collections.synchronizedList(new ArrayList<>());
         StopCheck stops = StopCheck.NEVER;
+        /** What the store says to each progress record: false once a peer closed the stream. */
+        java.util.function.Predicate<StreamOutcome> stillRunning = recorded -> true;
         volatile Thread streamer;
 
         Served(int batches, int rows, IntFunction<Boolean> emptied, int writeQueueBytes) {
@@ -258,8 +279,10 @@ class ArrowHttpStreamerTest {
                 }
             };
             streamer = Thread.ofVirtual().name("stream:test").start(new ArrowHttpStreamer("st-test", source,
-                    GeneratedBatches.pipeline(), streamAllocator, resources, out, stops, outcome::set, progress::add,
-                    Duration.ZERO));
+                    GeneratedBatches.pipeline(), streamAllocator, resources, out, stops, outcome::set, recorded -> {
+                        progress.add(recorded);
+                        return stillRunning.test(recorded);
+                    }, Duration.ZERO));
         }
 
         /** The response, recording the length of every buffer written to it. */

@@ -70,12 +70,16 @@ class RawHttpStreamTest {
     /** Accepts one connection, reads the request head, writes {@code response} and closes. */
     private static CompletableFuture<String> answer(ServerSocket server, String response) {
         CompletableFuture<String> request = new CompletableFuture<>();
-        Thread.ofPlatform().start(() -> {
+        Thread.ofPlatform().daemon().start(() -> {
             try (Socket socket = server.accept(); InputStream in = socket.getInputStream();
                     OutputStream out = socket.getOutputStream()) {
                 StringBuilder head = new StringBuilder();
                 while (!head.toString().endsWith("\r\n\r\n")) {
-                    head.append((char) in.read());
+                    int b = in.read();
+                    if (b < 0) {
+                        throw new IOException("the client closed before the end of its request head: " + head);
+                    }
+                    head.append((char) b);
                 }
                 out.write(response.getBytes(StandardCharsets.US_ASCII));
                 request.complete(head.toString());
