@@ -36,7 +36,12 @@ class BrokerLivenessIT {
     private static final String POLICY = """
             {"@type": "Set", "permission": [{"action": "use", "constraint": [
               {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["research"]}]}]}""";
-    /** Many streams, so that two sweeps every third of a second overlap on some of them. */
+    /**
+     * Short enough that both brokers sweep every second (their rounds overlap on some streams), long
+     * enough that a pause of the live brokers on a loaded machine does not make them look dead.
+     */
+    private static final Duration PEER_TIMEOUT = Duration.ofSeconds(3);
+    /** Many streams, so that two overlapping sweeps meet on some of them. */
     private static final int DEAD_STREAMS = 40;
     private static final String DEAD = "br-" + "d".repeat(32);
 
@@ -50,12 +55,12 @@ class BrokerLivenessIT {
         Path sources = dir.resolve("sources");
         TestParquet.write(sources.resolve("hospital-a/small.parquet"), 100);
         BrokerConfig base = BrokerConfig.embedded(dir.resolve("a")).withSourcesDir(sources).withDatabase(url)
-                .withPeerTimeout(Duration.ofSeconds(6));
+                .withPeerTimeout(PEER_TIMEOUT);
         List<String> dead = new ArrayList<>();
         List<String> alive = new ArrayList<>();
         try (Broker a = Broker.start(base);
                 Broker b = Broker.start(BrokerConfig.embedded(dir.resolve("b")).withSourcesDir(sources).withDatabase(url)
-                        .withPeerTimeout(Duration.ofSeconds(6)));
+                        .withPeerTimeout(PEER_TIMEOUT));
                 Connection db = DriverManager.getConnection(url)) {
             String grantId = grant(a.uri());
             // A broker that beat an hour ago and left streams running, and a stream of broker a, which beats:
@@ -87,7 +92,7 @@ class BrokerLivenessIT {
             String view = TestHttp.getText(b.uri(), "/v1/streams/" + dead.getFirst(), lab);
             assertThat(view).contains("\"status\":\"interrupted\"");
             assertThat(recordOf(db, dead.getFirst())).contains("\"outcome\":\"interrupted\"", "\"message\":\"broker "
-                    + DEAD + " fell silent (its last heartbeat at ", "more than the peer timeout of 1.0 s before broker ");
+                    + DEAD + " fell silent (its last heartbeat at ", "more than the peer timeout of 3.0 s before broker ");
         }
         // The broker of a swept stream that was only slow cannot record a second end for it.
         try (Database database = Database.open(url); Connection connection = database.connection()) {
