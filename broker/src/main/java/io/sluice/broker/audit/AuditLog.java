@@ -60,6 +60,8 @@ public final class AuditLog implements AutoCloseable {
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>(QUEUE_CAPACITY);
     private final Thread writer;
     private volatile boolean closed;
+    /** Whether the writer's last commit failed; a later successful one clears it. */
+    private volatile boolean lastCommitFailed;
 
     /** A change committed together with its audit record. */
     @FunctionalInterface
@@ -113,6 +115,14 @@ public final class AuditLog implements AutoCloseable {
     /** The number of records in this broker's view of the tree. */
     public long size() {
         return tree.size();
+    }
+
+    /**
+     * Whether appends can be expected to succeed now: the log is open, its writer runs, its last
+     * commit did not fail and its queue has room. A readiness check, not a promise.
+     */
+    public boolean writable() {
+        return !closed && writer.isAlive() && !lastCommitFailed && queue.remainingCapacity() > 0;
     }
 
     /** The tree, for roots and proofs. Read-only use. */
@@ -318,11 +328,13 @@ public final class AuditLog implements AutoCloseable {
                 throw e;
             }
         } catch (SQLException | RuntimeException e) {
+            lastCommitFailed = true;
             LOG.error("audit batch of {} appends could not be committed", batch.size(), e);
             AuditUnavailableException failure = new AuditUnavailableException("the audit log cannot be written", e);
             batch.forEach(p -> p.done().completeExceptionally(failure));
             return;
         }
+        lastCommitFailed = false;
         for (int i = 0; i < appended.size(); i++) {
             tree.append(HEX.parseHex(entries.get(i).leafHash()));
             appended.get(i).done().complete(entries.get(i));

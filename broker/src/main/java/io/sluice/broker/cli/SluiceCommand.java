@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** The {@code sluice} command line. {@code ./sluice} runs it for every subcommand but demo, test, load, bench and help. */
 @Command(name = "sluice",
         mixinStandardHelpOptions = true,
-        version = "sluice 0.1.0",
+        versionProvider = SluiceCommand.Version.class,
         description = "A data-space broker: usage policies enforced on Arrow streams, with a tamper-evident audit log.",
         subcommands = {ServeCommand.class, AuditCommand.class, CaCommand.class, CommandLine.HelpCommand.class})
 public final class SluiceCommand implements Runnable {
@@ -29,6 +29,14 @@ public final class SluiceCommand implements Runnable {
             throw e;
         });
         return commandLine;
+    }
+
+    /** {@code --version}: the version the build wrote, the same one the health probes report. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() {
+            return new String[] {"sluice " + io.sluice.broker.BrokerVersion.get()};
+        }
     }
 
     @Override

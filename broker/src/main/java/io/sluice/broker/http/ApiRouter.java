@@ -14,11 +14,11 @@ import io.sluice.broker.service.StreamService;
 import io.sluice.broker.store.Database;
 import io.sluice.broker.stream.RunningStreams;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 
 /**
@@ -55,16 +55,21 @@ public final class ApiRouter {
 
     public static Router create(Vertx vertx, Services services) {
         Router router = Router.router(vertx);
+        ErrorHandler errors = ErrorHandler.create();
         router.route().handler(RequestIds.create());
-        router.route().handler(ShutdownGate.create(services.running()));
+        // The probes pass the gate: a draining broker is still live, and says itself that it is not ready.
+        router.route().handler(ShutdownGate.create(services.running(), Set.of(HealthRoutes.LIVE, HealthRoutes.READY)));
         router.route().handler(BodyHandler.create(false).setBodyLimit(services.maxRequestBytes()));
-        router.route().failureHandler(ErrorHandler.create());
+        router.route().failureHandler(errors);
+        // No route matched the path (404) or none matched the method (405): the same JSON envelope, not Vert.x's page.
+        router.errorHandler(404, errors);
+        router.errorHandler(405, errors);
 
-        router.get("/health").handler(ctx -> Blocking.run(ctx, () -> {
-            try (var connection = services.database().connection()) {
-                return new JsonObject().put("status", "ok").put("store", connection.isValid(2) ? "ok" : "failing");
-            }
-        }, (c, json) -> Blocking.json(c, 200, json)));
+        HealthRoutes health = new HealthRoutes(services.database(), services.auditLog(), services.verifier(),
+                services.running());
+        router.get("/health").handler(health::health);
+        router.get(HealthRoutes.LIVE).handler(health::live);
+        router.get(HealthRoutes.READY).handler(health::ready);
 
         services.devIssuer().ifPresent(issuer -> {
             DevTokenRoutes dev = new DevTokenRoutes(issuer);
