@@ -32,7 +32,7 @@ public final class SluiceCommand implements Runnable {
     }
 
     /** {@code --version}: the version the build wrote, the same one the health probes report. */
-    static final class Version implements CommandLine.IVersionProvider {
+    public static final class Version implements CommandLine.IVersionProvider {
         @Override
         public String[] getVersion() {
             return new String[] {"sluice " + io.sluice.broker.BrokerVersion.get()};
