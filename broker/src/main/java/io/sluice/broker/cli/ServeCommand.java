@@ -23,8 +23,13 @@ import picocli.CommandLine.Option;
 @Command(name = "serve",
         mixinStandardHelpOptions = true,
         description = {"Runs a broker.",
-            "With no options: 127.0.0.1:8470, H2 under ./data, sources under ./data/sources/<organisation>/",
-            "and the development token issuer (local use only)."})
+            "With no options: 127.0.0.1:8470, H2 under ./data,",
+            "sources under ./data/sources/<organisation>/ and the development token issuer (local use only)."},
+        footer = {"", "Examples:",
+            "  ./sluice serve --port 8470",
+            "  ./sluice serve --oidc-issuer http://127.0.0.1:8080/realms/dataspace \\",
+            "      --db jdbc:postgresql://127.0.0.1:5432/sluice?user=sluice",
+            "  ./sluice serve --tls-cert ca/server.crt --tls-key ca/server.key --client-ca ca/ca.crt"})
 public final class ServeCommand implements Callable<Integer> {
 
     @Option(names = "--host", defaultValue = BrokerConfig.DEFAULT_HOST, description = "address to bind (default: ${DEFAULT-VALUE})")
