@@ -63,7 +63,11 @@ public final class ApiRouter {
         router.route().failureHandler(errors);
         // No route matched the path (404) or none matched the method (405): the same JSON envelope, not Vert.x's page.
         router.errorHandler(404, errors);
-        router.errorHandler(405, errors);
+        AllowedMethods allowed = new AllowedMethods(router);
+        router.errorHandler(405, ctx -> {
+            ctx.response().putHeader("Allow", allowed.on(ctx.normalizedPath()));
+            errors.handle(ctx);
+        });
 
         HealthRoutes health = new HealthRoutes(services.database(), services.auditLog(), services.verifier(),
                 services.running());

@@ -63,8 +63,13 @@ class HealthIT {
             for (String path : new String[] {"/nope", "/v1/nope", "/v1/datasets/x/y/z", "/health/nope", "/ui2"}) {
                 assertEnvelope(send(broker, "GET", path), 404, "not_found");
             }
-            assertEnvelope(send(broker, "DELETE", "/v1/catalog"), 405, "method_not_allowed");
+            var deleteCatalog = send(broker, "DELETE", "/v1/catalog");
+            assertEnvelope(deleteCatalog, 405, "method_not_allowed");
+            assertThat(deleteCatalog.headers().firstValue("Allow")).as("RFC 9110 15.5.6").hasValue("GET");
             assertEnvelope(send(broker, "POST", "/health/live"), 405, "method_not_allowed");
+            var patchPolicy = send(broker, "PATCH", "/v1/datasets/ds-1/policy");
+            assertEnvelope(patchPolicy, 405, "method_not_allowed");
+            assertThat(patchPolicy.headers().firstValue("Allow")).hasValue("PUT");
             assertEnvelope(send(broker, "PATCH", "/v1/grants"), 405, "method_not_allowed");
         }
     }
