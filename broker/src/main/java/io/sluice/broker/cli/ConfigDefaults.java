@@ -270,11 +270,11 @@ public final class ConfigDefaults implements CommandLine.IDefaultValueProvider {
                         name, command.qualifiedName()));
     }
 
-    /** The known key nearest to a misspelt one, if any is near enough to be a likely typo. */
+    /** The known key nearest to a misspelt or shortened one, if any is near enough to be what was meant. */
     static Optional<String> closest(String key, Set<String> known) {
         return known.stream()
                 .map(name -> Map.entry(name, editDistance(key, name)))
-                .filter(entry -> entry.getValue() <= Math.max(2, key.length() / 3))
+                .filter(entry -> entry.getValue() <= Math.max(2, key.length() / 3) || entry.getKey().startsWith(key))
                 .min(Comparator.<Map.Entry<String, Integer>>comparingInt(Map.Entry::getValue).thenComparing(Map.Entry::getKey))
                 .map(Map.Entry::getKey);
     }
