@@ -211,7 +211,7 @@ public final class ServeCommand implements Callable<Integer> {
     }
 
     /** The broker configuration the options describe. */
-    BrokerConfig config() throws java.io.IOException {
+    public BrokerConfig config() throws java.io.IOException {
         if ((tlsCert == null) != (tlsKey == null)) {
             throw new IllegalArgumentException("--tls-cert and --tls-key go together");
         }
