@@ -30,9 +30,9 @@ import picocli.CommandLine.ParseResult;
  * <p>Names follow the option's longest name, so every option is covered without a list:
  * {@code --data-dir} is the key {@code data-dir} in the file and the environment variable
  * {@code SLUICE_DATA_DIR}. The file is the one given with the command's configuration option
- * ({@code --config FILE} or {@code --config=FILE}, read from picocli's parse result when the first
- * default is asked for, which is after the command line is parsed) or, without it,
- * {@code SLUICE_CONFIG}. A key of the file that names no option is an error naming the closest
+ * ({@code --config FILE} or {@code --config=FILE}, read from picocli's parse result at each lookup:
+ * picocli asks for defaults after it has parsed the command line) or, without it,
+ * {@code SLUICE_CONFIG}; each file is read once. A key of the file that names no option is an error naming the closest
  * one; an environment variable that names no option is not (other tools read {@code SLUICE_*}
  * variables too) and is only logged at debug level. An empty value, in the file or the
  * environment, counts as not set.
