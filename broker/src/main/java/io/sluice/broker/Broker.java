@@ -115,7 +115,8 @@ public final class Broker implements AutoCloseable {
         AuditCheckpoints checkpoints = null;
         BrokerLiveness liveness = null;
         try {
-            database = Database.open(config.jdbcUrl());
+            database = Database.open(config.jdbcUrl(), config.database().flatMap(BrokerConfig.ExternalDatabase::user),
+                    config.database().flatMap(BrokerConfig.ExternalDatabase::password).map(Secret::value));
             allocator = new RootAllocator();
             streamThreads = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("sluice-stream-", 0).factory());
             auditLog = new AuditLog(database, clock);

@@ -1,5 +1,6 @@
 package io.sluice.broker.cli;
 
+import java.util.Map;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
@@ -20,7 +21,18 @@ public final class SluiceCommand implements Runnable {
 
     /** The command line with Sluice's error handling: a {@link CliException} is one line and exit code 2. */
     public static CommandLine commandLine() {
+        return commandLine(System.getenv());
+    }
+
+    /**
+     * The command line reading {@code serve}'s options also from {@code environment} (and the
+     * configuration file it or {@code --config} names); tests give their own environment, since a
+     * running JVM cannot change its own.
+     */
+    public static CommandLine commandLine(Map<String, String> environment) {
         CommandLine commandLine = new CommandLine(new SluiceCommand());
+        commandLine.getSubcommands().get("serve").setDefaultValueProvider(ServeCommand.defaults(environment));
+        commandLine.setParameterExceptionHandler(ConfigDefaults.explainingSources(commandLine.getParameterExceptionHandler()));
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
             if (e instanceof CliException || e instanceof IllegalArgumentException) {
                 cmd.getErr().println("sluice: " + e.getMessage());
