@@ -8,6 +8,7 @@ import io.sluice.broker.auth.DevTokenIssuer;
 import io.sluice.broker.auth.Identity;
 import io.sluice.broker.auth.TokenVerifier;
 import io.sluice.broker.ca.NodeCertificateValidator;
+import io.sluice.broker.metrics.BrokerMetrics;
 import io.sluice.broker.service.DatasetService;
 import io.sluice.broker.service.GrantService;
 import io.sluice.broker.service.StreamService;
@@ -33,7 +34,7 @@ public final class ApiRouter {
     public record Services(DatasetService datasets, GrantService grants, StreamService streams, AuditLog auditLog,
             AuditCheckpoints checkpoints, Database database, TokenVerifier verifier, Optional<DevTokenIssuer> devIssuer,
             Optional<NodeCertificateValidator> nodes, ExecutorService streamThreads, RunningStreams running,
-            long maxRequestBytes, java.time.Duration streamIdleTimeout, int sourceThreads) {
+            long maxRequestBytes, java.time.Duration streamIdleTimeout, int sourceThreads, BrokerMetrics metrics) {
         public Services {
             requireNonNull(datasets, "datasets is null");
             requireNonNull(grants, "grants is null");
@@ -47,6 +48,7 @@ public final class ApiRouter {
             requireNonNull(streamThreads, "streamThreads is null");
             requireNonNull(running, "running is null");
             requireNonNull(streamIdleTimeout, "streamIdleTimeout is null");
+            requireNonNull(metrics, "metrics is null");
             if (sourceThreads < 1) {
                 throw new IllegalArgumentException("sourceThreads must be >= 1, was " + sourceThreads);
             }
@@ -65,6 +67,8 @@ public final class ApiRouter {
                 return new JsonObject().put("status", "ok").put("store", connection.isValid(2) ? "ok" : "failing");
             }
         }, (c, json) -> Blocking.json(c, 200, json)));
+        // Counts only, never data or identities: open like /health, for the operator's scraper.
+        router.get("/metrics").handler(MetricsHandler.create(services.metrics()));
 
         services.devIssuer().ifPresent(issuer -> {
             DevTokenRoutes dev = new DevTokenRoutes(issuer);
