@@ -89,6 +89,10 @@ class BrokerShutdownIT {
                 HttpResponse<String> live = getOrNull(broker.uri(), "/health/live", null);
                 assertThat(live).isNotNull();
                 assertThat(live.statusCode()).isEqualTo(200);
+                HttpResponse<String> metrics = getOrNull(broker.uri(), "/metrics", null);
+                assertThat(metrics).isNotNull();
+                assertThat(metrics.statusCode()).isEqualTo(200);
+                assertThat(metrics.body()).contains("sluice_streams_running 1.0");
 
                 OptionalInt exit = broker.awaitExit(grace.plus(EXIT_SLACK));
                 Duration took = Duration.ofNanos(System.nanoTime() - signalled);

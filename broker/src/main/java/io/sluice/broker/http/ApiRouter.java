@@ -8,6 +8,7 @@ import io.sluice.broker.auth.DevTokenIssuer;
 import io.sluice.broker.auth.Identity;
 import io.sluice.broker.auth.TokenVerifier;
 import io.sluice.broker.ca.NodeCertificateValidator;
+import io.sluice.broker.metrics.BrokerMetrics;
 import io.sluice.broker.service.DatasetService;
 import io.sluice.broker.service.GrantService;
 import io.sluice.broker.service.StreamService;
@@ -33,7 +34,7 @@ public final class ApiRouter {
     public record Services(DatasetService datasets, GrantService grants, StreamService streams, AuditLog auditLog,
             AuditCheckpoints checkpoints, Database database, TokenVerifier verifier, Optional<DevTokenIssuer> devIssuer,
             Optional<NodeCertificateValidator> nodes, ExecutorService streamThreads, RunningStreams running,
-            long maxRequestBytes, java.time.Duration streamIdleTimeout, int sourceThreads) {
+            long maxRequestBytes, java.time.Duration streamIdleTimeout, int sourceThreads, BrokerMetrics metrics) {
         public Services {
             requireNonNull(datasets, "datasets is null");
             requireNonNull(grants, "grants is null");
@@ -47,6 +48,7 @@ public final class ApiRouter {
             requireNonNull(streamThreads, "streamThreads is null");
             requireNonNull(running, "running is null");
             requireNonNull(streamIdleTimeout, "streamIdleTimeout is null");
+            requireNonNull(metrics, "metrics is null");
             if (sourceThreads < 1) {
                 throw new IllegalArgumentException("sourceThreads must be >= 1, was " + sourceThreads);
             }
@@ -57,8 +59,10 @@ public final class ApiRouter {
         Router router = Router.router(vertx);
         ErrorHandler errors = ErrorHandler.create();
         router.route().handler(RequestIds.create());
-        // The probes pass the gate: a draining broker is still live, and says itself that it is not ready.
-        router.route().handler(ShutdownGate.create(services.running(), Set.of(HealthRoutes.LIVE, HealthRoutes.READY)));
+        // The probes and the scrape pass the gate: a draining broker is still live, says itself that it is not ready,
+        // and its metrics show the drain.
+        router.route().handler(ShutdownGate.create(services.running(),
+                Set.of(HealthRoutes.LIVE, HealthRoutes.READY, MetricsHandler.PATH)));
         router.route().handler(BodyHandler.create(false).setBodyLimit(services.maxRequestBytes()));
         router.route().failureHandler(errors);
         // No route matched the path (404) or none matched the method (405): the same JSON envelope, not Vert.x's page.
@@ -74,6 +78,8 @@ public final class ApiRouter {
         router.get("/health").handler(health::health);
         router.get(HealthRoutes.LIVE).handler(health::live);
         router.get(HealthRoutes.READY).handler(health::ready);
+        // Counts only, never data or identities: open like /health, for the operator's scraper.
+        router.get(MetricsHandler.PATH).handler(MetricsHandler.create(services.metrics()));
 
         services.devIssuer().ifPresent(issuer -> {
             DevTokenRoutes dev = new DevTokenRoutes(issuer);

@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.util.Optional;
@@ -51,6 +53,16 @@ public final class Database implements AutoCloseable {
             throw e;
         }
         return new Database(dataSource);
+    }
+
+    /**
+     * Publishes the pool's state (connections active, idle, pending; acquire, usage and creation
+     * times; timeouts) to {@code registry} through HikariCP's Micrometer tracker, tagged
+     * {@code pool="sluice-store"}. Once per database; the tracker removes its meters when the pool closes.
+     */
+    public void recordMetrics(MeterRegistry registry) {
+        requireNonNull(registry, "registry is null");
+        dataSource.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(registry));
     }
 
     public DataSource dataSource() {
