@@ -76,19 +76,19 @@ public final class ServeCommand implements Callable<Integer> {
         + " came from (command line, environment, file, default), and exit")
     boolean printConfig;
 
-    @Option(names = "--host", defaultValue = BrokerConfig.DEFAULT_HOST, description = "address to bind (default: ${DEFAULT-VALUE})")
+    @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = BrokerConfig.DEFAULT_HOST, description = "address to bind (default: ${DEFAULT-VALUE})")
     String host;
 
-    @Option(names = "--port", defaultValue = "8470", description = "TCP port; 0 picks a free one (default: ${DEFAULT-VALUE})")
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "8470", description = "TCP port; 0 picks a free one (default: ${DEFAULT-VALUE})")
     int port;
 
-    @Option(names = "--data-dir", defaultValue = "data", description = "database and keys (default: ${DEFAULT-VALUE})")
+    @Option(names = "--data-dir", paramLabel = "DIR", defaultValue = "data", description = "database and keys (default: ${DEFAULT-VALUE})")
     Path dataDir;
 
-    @Option(names = "--sources", description = "root of the organisations' source directories (default: DATA_DIR/sources)")
+    @Option(names = "--sources", paramLabel = "DIR", description = "root of the organisations' source directories (default: DATA_DIR/sources)")
     Path sources;
 
-    @Option(names = "--db", description = "JDBC URL of an external database (default: embedded H2 under DATA_DIR);"
+    @Option(names = "--db", paramLabel = "JDBC_URL", description = "JDBC URL of an external database (default: embedded H2 under DATA_DIR);"
         + " never with a password in it: see --db-password-file")
     String database;
 
@@ -99,49 +99,49 @@ public final class ServeCommand implements Callable<Integer> {
         + " (a trailing line end is dropped); readable by the broker's user only")
     Path databasePasswordFile;
 
-    @Option(names = "--grant-ttl", defaultValue = "PT24H", description = "how long a grant stays valid, ISO-8601 (default: ${DEFAULT-VALUE})")
+    @Option(names = "--grant-ttl", paramLabel = "DURATION", defaultValue = "PT24H", description = "how long a grant stays valid, ISO-8601 (default: ${DEFAULT-VALUE})")
     Duration grantTtl;
 
-    @Option(names = "--max-request-bytes", defaultValue = "1048576", description = "largest request body accepted (default: ${DEFAULT-VALUE})")
+    @Option(names = "--max-request-bytes", paramLabel = "BYTES", defaultValue = "1048576", description = "largest request body accepted (default: ${DEFAULT-VALUE})")
     long maxRequestBytes;
 
-    @Option(names = "--audit-origin", defaultValue = BrokerConfig.DEFAULT_AUDIT_ORIGIN,
+    @Option(names = "--audit-origin", paramLabel = "NAME", defaultValue = BrokerConfig.DEFAULT_AUDIT_ORIGIN,
             description = "name of the audit log in its signed checkpoints (default: ${DEFAULT-VALUE})")
     String auditOrigin;
 
-    @Option(names = "--oidc-issuer", description = "accept tokens of this OIDC issuer (a Keycloak realm URL); turns the development issuer off")
+    @Option(names = "--oidc-issuer", paramLabel = "URL", description = "accept tokens of this OIDC issuer (a Keycloak realm URL); turns the development issuer off")
     URI oidcIssuer;
 
-    @Option(names = "--oidc-audience", defaultValue = BrokerConfig.Oidc.DEFAULT_AUDIENCE,
+    @Option(names = "--oidc-audience", paramLabel = "AUDIENCE", defaultValue = BrokerConfig.Oidc.DEFAULT_AUDIENCE,
             description = "the audience tokens must carry (default: ${DEFAULT-VALUE})")
     String oidcAudience;
 
-    @Option(names = "--oidc-clock-skew", defaultValue = "PT10S",
+    @Option(names = "--oidc-clock-skew", paramLabel = "DURATION", defaultValue = "PT10S",
             description = "tolerated clock difference for expiry and not-before, ISO-8601 (default: ${DEFAULT-VALUE})")
     Duration oidcClockSkew;
 
-    @Option(names = "--tls-cert", description = "serve HTTPS with this certificate (PEM)")
+    @Option(names = "--tls-cert", paramLabel = "FILE", description = "serve HTTPS with this certificate (PEM)")
     Path tlsCert;
 
-    @Option(names = "--tls-key", description = "the certificate's private key (PKCS#8 PEM)")
+    @Option(names = "--tls-key", paramLabel = "FILE", description = "the certificate's private key (PKCS#8 PEM)")
     Path tlsKey;
 
-    @Option(names = "--client-ca", description = "the data space CA (PEM): stream endpoints then require a node certificate it issued")
+    @Option(names = "--client-ca", paramLabel = "FILE", description = "the data space CA (PEM): stream endpoints then require a node certificate it issued")
     Path clientCa;
 
-    @Option(names = "--purposes", description = {"JSON file of the purpose hierarchy: {\"parent\": [\"child\", ...], ...}",
+    @Option(names = "--purposes", paramLabel = "FILE", description = {"JSON file of the purpose hierarchy: {\"parent\": [\"child\", ...], ...}",
         "(default: the built-in hierarchy, e.g. model-training under scientific-research)"})
     Path purposes;
 
-    @Option(names = "--jdbc-allowed-hosts", split = ",", description = "database hosts JDBC sources may reach (default: none: JDBC sources off)")
+    @Option(names = "--jdbc-allowed-hosts", paramLabel = "HOST", split = ",", description = "database hosts JDBC sources may reach (default: none: JDBC sources off)")
     List<String> jdbcAllowedHosts = List.of();
 
-    @Option(names = "--shutdown-grace", defaultValue = "PT30S", description = {"on SIGTERM, how long running streams may"
+    @Option(names = "--shutdown-grace", paramLabel = "DURATION", defaultValue = "PT30S", description = {"on SIGTERM, how long running streams may"
         + " take to finish before they are ended as aborted, ISO-8601 (default: ${DEFAULT-VALUE})",
         "New requests are refused with 503 meanwhile."})
     Duration shutdownGrace;
 
-    @Option(names = "--csv-check-bytes", defaultValue = "67108864", description = {"how much of a CSV source"
+    @Option(names = "--csv-check-bytes", paramLabel = "BYTES", defaultValue = "67108864", description = {"how much of a CSV source"
         + " registration converts to find malformed rows: the whole file up to this size, else its leading blocks up"
         + " to it (default: ${DEFAULT-VALUE}, 64 MiB)"})
     long csvCheckBytes;
@@ -151,7 +151,7 @@ public final class ServeCommand implements Callable<Integer> {
         + "1 to 64)", "Concurrent streams share the cores; 1 decodes each stream on one thread."})
     Integer decodeThreads;
 
-    @Option(names = "--peer-timeout", defaultValue = "PT30S", description = {"on a shared database (--db), how long"
+    @Option(names = "--peer-timeout", paramLabel = "DURATION", defaultValue = "PT30S", description = {"on a shared database (--db), how long"
         + " another broker may miss its heartbeats before this one closes that broker's running streams as"
         + " interrupted, ISO-8601, 1 s to 1 h (default: ${DEFAULT-VALUE})",
         "Each broker writes its heartbeat every third of this or every 5 s, whichever is sooner."})
@@ -166,7 +166,7 @@ public final class ServeCommand implements Callable<Integer> {
         + " (default: ${DEFAULT-VALUE})")
     int maxStreamsPerConsumer;
 
-    @Option(names = "--stream-idle-timeout", defaultValue = "PT2M", description = "how long a stream waits for a client"
+    @Option(names = "--stream-idle-timeout", paramLabel = "DURATION", defaultValue = "PT2M", description = "how long a stream waits for a client"
         + " that reads nothing before it is ended as aborted, ISO-8601, 1 s to 1 h (default: ${DEFAULT-VALUE})")
     Duration streamIdleTimeout;
 
