@@ -11,6 +11,7 @@ import io.sluice.broker.auth.TokenVerifier;
 import io.sluice.broker.ca.NodeCertificateValidator;
 import io.sluice.broker.http.ApiRouter;
 import io.sluice.broker.http.StrictFraming;
+import io.sluice.broker.metrics.BrokerMetrics;
 import io.sluice.broker.service.BrokerLiveness;
 import io.sluice.broker.service.DatasetService;
 import io.sluice.broker.service.SourceOperationLimit;
@@ -83,11 +84,12 @@ public final class Broker implements AutoCloseable {
     private final BufferAllocator allocator;
     private final ExecutorService streamThreads;
     private final HttpServer server;
+    private final BrokerMetrics metrics;
     private boolean closed;
 
     private Broker(BrokerConfig config, BrokerIdentity identity, RunningStreams running, Vertx vertx, Database database,
             AuditLog auditLog, AuditCheckpoints checkpoints, BrokerLiveness liveness, BufferAllocator allocator,
-            ExecutorService streamThreads, HttpServer server) {
+            ExecutorService streamThreads, HttpServer server, BrokerMetrics metrics) {
         this.config = config;
         this.identity = identity;
         this.running = running;
@@ -99,6 +101,7 @@ public final class Broker implements AutoCloseable {
         this.allocator = allocator;
         this.streamThreads = streamThreads;
         this.server = server;
+        this.metrics = metrics;
     }
 
     /** Starts a broker and waits until it listens. */
@@ -114,11 +117,13 @@ public final class Broker implements AutoCloseable {
         AuditLog auditLog = null;
         AuditCheckpoints checkpoints = null;
         BrokerLiveness liveness = null;
+        BrokerMetrics metrics = new BrokerMetrics();
         try {
-            database = Database.open(config.jdbcUrl());
+            database = Database.open(config.jdbcUrl(), config.database().flatMap(BrokerConfig.ExternalDatabase::user),
+                    config.database().flatMap(BrokerConfig.ExternalDatabase::password).map(Secret::value));
             allocator = new RootAllocator();
             streamThreads = Executors.newThreadPerTaskExecutor(Thread.ofVirtual().name("sluice-stream-", 0).factory());
-            auditLog = new AuditLog(database, clock);
+            auditLog = new AuditLog(database, clock, metrics);
             checkpoints = new AuditCheckpoints(database, auditLog,
                     AuditSigningKey.loadOrCreate(config.dataDir(), config.auditOrigin()), config.auditOrigin(), clock);
             checkpoints.start();
@@ -132,7 +137,7 @@ public final class Broker implements AutoCloseable {
             GrantService grants = new GrantService(datasets, grantStore, auditLog, clock, config.grantTtl());
             StreamService streams = new StreamService(grants, datasets, revocations, pseudonymMasterKey(config),
                     new StreamStore(database, identity.id()), auditLog, connectors, allocator, clock,
-                    config.decodeThreads());
+                    config.decodeThreads(), metrics);
             // The embedded H2 store is held by this one process, so streams from before owners were recorded are ours too.
             int interrupted = streams.interruptLeftRunning(config.database().isEmpty());
             if (interrupted > 0) {
@@ -144,6 +149,7 @@ public final class Broker implements AutoCloseable {
             liveness.start();
             RunningStreams running = new RunningStreams(config.streamLimits().perBroker(),
                     config.streamLimits().perConsumer());
+            metrics.watch(running, auditLog, checkpoints, allocator, database, clock);
             Optional<DevTokenIssuer> devIssuer = Optional.empty();
             TokenVerifier verifier;
             if (config.oidc().isPresent()) {
@@ -158,7 +164,7 @@ public final class Broker implements AutoCloseable {
             Optional<NodeCertificateValidator> nodes = nodeValidator(config);
             var services = new ApiRouter.Services(datasets, grants, streams, auditLog, checkpoints, database, verifier,
                     devIssuer, nodes, streamThreads, running, config.maxRequestBytes(),
-                    config.streamLimits().idleTimeout(), config.sourceLimits().threads());
+                    config.streamLimits().idleTimeout(), config.sourceLimits().threads(), metrics);
             HttpServerOptions options = serverOptions(config, nodes);
             HttpServer server = vertx.createHttpServer(options)
                     .connectionHandler(StrictFraming.installer(options))
@@ -167,9 +173,10 @@ public final class Broker implements AutoCloseable {
                     .listen()
                     .toCompletionStage().toCompletableFuture().join();
             return new Broker(config, identity, running, vertx, database, auditLog, checkpoints, liveness, allocator,
-                    streamThreads, server);
+                    streamThreads, server, metrics);
         } catch (RuntimeException e) {
             closeQuietly(vertx, streamThreads, liveness, checkpoints, auditLog, database, allocator);
+            metrics.close();
             identity.close();
             throw e;
         }
@@ -287,11 +294,11 @@ public final class Broker implements AutoCloseable {
         }
         // 6. Vert.x: event loops and the worker pool (requests that were past the gate end here).
         // 7. The heartbeat stops only now: peers must not take a broker that drains its streams for dead.
-        // 8. A last signed checkpoint over every record, then the log, the store and the memory.
+        // 8. A last signed checkpoint over every record, then the log, the store, the memory and the metrics.
         // Each step runs even when one before it fails, and the data directory's lock is given back last.
         try {
             closeInTurn(() -> vertx.close().toCompletionStage().toCompletableFuture().join(), liveness::close,
-                    checkpoints::close, auditLog::close, database::close, allocator::close);
+                    checkpoints::close, auditLog::close, database::close, allocator::close, metrics::close);
         } finally {
             identity.close();
             if (interrupted) {

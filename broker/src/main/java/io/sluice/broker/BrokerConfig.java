@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
+import java.util.regex.Pattern;
 
 /**
  * Everything a broker needs to start, validated once.
@@ -16,7 +17,7 @@ import java.util.Optional;
  * @param port the TCP port; 0 picks a free one
  * @param dataDir database and keys live here
  * @param sourcesDir each organisation's files live under {@code sourcesDir/<organisation>/}
- * @param database a JDBC URL for an external database; empty = embedded H2 under {@code dataDir}
+ * @param database an external database (PostgreSQL) and how to log in to it; empty = embedded H2 under {@code dataDir}
  * @param oidc the token issuer (a Keycloak realm); empty = the embedded development issuer
  * @param tls HTTPS and node certificates; empty = plain HTTP
  * @param grantTtl how long a grant stays valid
@@ -43,7 +44,7 @@ public record BrokerConfig(
         int port,
         Path dataDir,
         Path sourcesDir,
-        Optional<String> database,
+        Optional<ExternalDatabase> database,
         Optional<Oidc> oidc,
         Optional<Tls> tls,
         Duration grantTtl,
@@ -165,6 +166,48 @@ public record BrokerConfig(
     }
 
     /**
+     * An external database (PostgreSQL) for the store, shared by the brokers that use it.
+     *
+     * @param url its JDBC URL, which must not carry a password: the URL is a command-line argument,
+     *     seen by every user of the machine ({@code ps}) and shown in error messages
+     * @param user the database user, unless the URL names it
+     * @param password the user's password, read from a file
+     */
+    public record ExternalDatabase(String url, Optional<String> user, Optional<Secret> password) {
+        /** A {@code password=} (or {@code sslpassword=}, ...) parameter, after {@code ?}, {@code &} or {@code ;}. */
+        private static final Pattern PASSWORD_PARAMETER = Pattern.compile("(?i)[?&;][a-z_.]*password=");
+        /** {@code //user:password@host}. */
+        private static final Pattern PASSWORD_IN_AUTHORITY = Pattern.compile("^[^/]*//[^/?;#@]*:[^/?;#@]*@");
+        private static final Pattern USER_PARAMETER = Pattern.compile("(?i)[?&;]user=");
+
+        public ExternalDatabase {
+            requireNonNull(url, "url is null");
+            requireNonNull(user, "user is null");
+            requireNonNull(password, "password is null");
+            if (url.isBlank()) {
+                throw new IllegalArgumentException("the database URL must not be blank");
+            }
+            if (PASSWORD_PARAMETER.matcher(url).find() || PASSWORD_IN_AUTHORITY.matcher(url).find()) {
+                throw new IllegalArgumentException("the database URL (--db) must not carry a password: everyone on the"
+                        + " machine can read a command line; put the password in a file readable by the broker only"
+                        + " and give it with --db-password-file FILE (and the user with --db-user)");
+            }
+            if (user.isPresent() && USER_PARAMETER.matcher(url).find()) {
+                throw new IllegalArgumentException("the database user is given twice: as user= in the URL (--db) and"
+                        + " with --db-user; keep one");
+            }
+            if (user.isPresent() && user.get().isBlank()) {
+                throw new IllegalArgumentException("the database user must not be blank");
+            }
+        }
+
+        /** A database whose URL says all the driver needs (or whose server trusts the broker's host). */
+        public static ExternalDatabase of(String url) {
+            return new ExternalDatabase(url, Optional.empty(), Optional.empty());
+        }
+    }
+
+    /**
      * HTTPS: the broker's certificate and key (PEM) and, when given, the data space CA whose node
      * certificates the stream endpoints require.
      */
@@ -246,7 +289,12 @@ public record BrokerConfig(
 
     /** The same configuration on an external database (PostgreSQL). */
     public BrokerConfig withDatabase(String jdbcUrl) {
-        return new BrokerConfig(host, port, dataDir, sourcesDir, Optional.of(jdbcUrl), oidc, tls, grantTtl,
+        return withDatabase(ExternalDatabase.of(jdbcUrl));
+    }
+
+    /** The same configuration on an external database (PostgreSQL) with its login. */
+    public BrokerConfig withDatabase(ExternalDatabase external) {
+        return new BrokerConfig(host, port, dataDir, sourcesDir, Optional.of(external), oidc, tls, grantTtl,
                 maxRequestBytes, auditOrigin, purposes, jdbcAllowedHosts, shutdownGrace, csvCheckBytes, decodeThreads, peerTimeout, streamLimits, sourceLimits);
     }
 
@@ -317,6 +365,6 @@ public record BrokerConfig(
     /** The JDBC URL the store uses. */
     public String jdbcUrl() {
         // WRITE_DELAY=0: a commit reaches the file at once, so a killed broker loses no acknowledged record.
-        return database.orElseGet(() -> "jdbc:h2:file:" + dataDir.resolve("sluice") + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0");
+        return database.map(ExternalDatabase::url).orElseGet(() -> "jdbc:h2:file:" + dataDir.resolve("sluice") + ";DB_CLOSE_ON_EXIT=FALSE;WRITE_DELAY=0");
     }
 }

@@ -9,6 +9,7 @@ import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
@@ -20,10 +21,12 @@ import java.util.concurrent.TimeoutException;
 public final class BrokerProcess implements AutoCloseable {
     private final Process process;
     private final URI uri;
+    private final Path log;
 
-    private BrokerProcess(Process process, URI uri) {
+    private BrokerProcess(Process process, URI uri, Path log) {
         this.process = process;
         this.uri = uri;
+        this.log = log;
     }
 
     public static BrokerProcess start(Path dataDir, Path sourcesDir, String jdbcUrl) throws IOException {
@@ -32,6 +35,18 @@ public final class BrokerProcess implements AutoCloseable {
 
     /** With more {@code sluice serve} options, e.g. {@code --shutdown-grace PT2S}. */
     public static BrokerProcess start(Path dataDir, Path sourcesDir, String jdbcUrl, List<String> options)
+            throws IOException {
+        List<String> arguments = new ArrayList<>(List.of("--port", "0", "--data-dir", dataDir.toString(), "--sources",
+                sourcesDir.toString(), "--db", jdbcUrl));
+        arguments.addAll(options);
+        return serve(arguments, Map.of(), dataDir);
+    }
+
+    /**
+     * {@code sluice serve ARGUMENTS} with these {@code SLUICE_*} environment variables; none of the
+     * test JVM's own {@code SLUICE_*} variables reach it. Its output goes to a log file in {@code logDir}.
+     */
+    public static BrokerProcess serve(List<String> arguments, Map<String, String> environment, Path logDir)
             throws IOException {
         List<String> command = new ArrayList<>();
         command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -43,15 +58,18 @@ public final class BrokerProcess implements AutoCloseable {
         command.add("-cp");
         command.add(System.getProperty("java.class.path"));
         command.add("io.sluice.broker.cli.SluiceCommand");
-        command.addAll(List.of("serve", "--port", "0", "--data-dir", dataDir.toString(), "--sources",
-                sourcesDir.toString(), "--db", jdbcUrl));
-        command.addAll(options);
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        command.add("serve");
+        command.addAll(arguments);
+        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        builder.environment().keySet().removeIf(name -> name.startsWith("SLUICE_"));
+        builder.environment().putAll(environment);
+        java.nio.file.Files.createDirectories(logDir);
+        Process process = builder.start();
         CompletableFuture<URI> listening = new CompletableFuture<>();
-        Path log = dataDir.resolve("broker-" + process.pid() + ".log");
+        Path log = logDir.resolve("broker-" + process.pid() + ".log");
         Thread.ofPlatform().daemon().start(() -> copyOutput(process, log, listening));
         try {
-            return new BrokerProcess(process, listening.get(60, TimeUnit.SECONDS));
+            return new BrokerProcess(process, listening.get(60, TimeUnit.SECONDS), log);
         } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
             process.destroyForcibly();
             throw new IOException("broker process did not start within 60 s; its output ends with:\n" + tail(log), e);
@@ -64,6 +82,15 @@ public final class BrokerProcess implements AutoCloseable {
 
     public URI uri() {
         return uri;
+    }
+
+    /** Everything the broker printed so far (its log file). */
+    public String output() {
+        try {
+            return java.nio.file.Files.readString(log);
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** SIGTERM: the broker shuts down gracefully. Returns at once; see {@link #awaitExit}. */

@@ -81,6 +81,18 @@ class BrokerShutdownIT {
                 assertThat(refused.get().body()).contains("\"error\":\"shutting_down\"").contains(
                         "\"message\":\"the broker is shutting down and accepts no new requests;"
                                 + " retry against another broker or once it is back\"");
+                // The probes still answer: live, and not ready, so a load balancer sends nothing more here.
+                HttpResponse<String> ready = getOrNull(broker.uri(), "/health/ready", null);
+                assertThat(ready).isNotNull();
+                assertThat(ready.statusCode()).isEqualTo(503);
+                assertThat(ready.body()).contains("\"status\":\"draining\"");
+                HttpResponse<String> live = getOrNull(broker.uri(), "/health/live", null);
+                assertThat(live).isNotNull();
+                assertThat(live.statusCode()).isEqualTo(200);
+                HttpResponse<String> metrics = getOrNull(broker.uri(), "/metrics", null);
+                assertThat(metrics).isNotNull();
+                assertThat(metrics.statusCode()).isEqualTo(200);
+                assertThat(metrics.body()).contains("sluice_streams_running 1.0");
 
                 OptionalInt exit = broker.awaitExit(grace.plus(EXIT_SLACK));
                 Duration took = Duration.ofNanos(System.nanoTime() - signalled);

@@ -29,8 +29,11 @@ import picocli.CommandLine.Option;
  * GPU loader into a training loop, a marketing request is denied, and a compliance officer reads
  * the audit trail.
  */
-@Command(name = "demo", mixinStandardHelpOptions = true,
-        description = "Runs the end-to-end scenario: register, grant, stream, train, deny, audit.")
+@Command(name = "sluice demo", mixinStandardHelpOptions = true,
+        versionProvider = io.sluice.broker.cli.SluiceCommand.Version.class,
+        description = {"Runs the end-to-end scenario: register, grant, stream, train, deny, audit.",
+            "Everything runs in this process on 127.0.0.1: a broker on embedded defaults and a training job."},
+        footer = {"", "Examples:", "  ./sluice demo", "  ./sluice demo --rows 100000 --epochs 1"})
 public final class Demo implements Callable<Integer> {
 
     /** The policy the hospital attaches: research by ai-lab only, names never leave. */

@@ -108,6 +108,7 @@ class LoaderCommandIT {
 
     @Test
     void getsItsTokenByTheClientCredentialsGrant() throws IOException {
+        Path secret = Files.writeString(dir.resolve("client-secret"), "s3cr&t\n");
         List<String> forms = new CopyOnWriteArrayList<>();
         HttpServer keycloak = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
         keycloak.createContext("/realms/sluice/protocol/openid-connect/token", exchange -> {
@@ -123,7 +124,7 @@ class LoaderCommandIT {
         keycloak.start();
         try {
             Run run = run("--broker", broker.uri().toString(), "--grant", "g-1", "--client-id", "node-7",
-                    "--client-secret", "s3cr&t", "--token-url", "http://127.0.0.1:" + keycloak.getAddress().getPort()
+                    "--client-secret-file", secret.toString(), "--token-url", "http://127.0.0.1:" + keycloak.getAddress().getPort()
                             + "/realms/sluice/protocol/openid-connect/token", "--pinned-mib", "16", "--no-gpu", "--no-progress");
 
             assertThat(run.status()).as(run.err()).isZero();
@@ -149,7 +150,7 @@ class LoaderCommandIT {
         Run run = run("--broker", broker.uri().toString(), "--grant", "g-1", "--pinned-mib", "16");
 
         assertThat(run.status()).isEqualTo(2);
-        assertThat(run.err()).startsWith("no token: give --token, --token-file, --client-id/--client-secret/--token-url, "
+        assertThat(run.err()).startsWith("no token: give --token, --token-file, --client-id/--client-secret-file/--token-url, "
                 + "or set SLUICE_TOKEN\n");
         assertThat(broker.queries()).isEmpty();
     }

@@ -9,6 +9,7 @@ import io.sluice.broker.store.Sql;
 import java.sql.Connection;
 import java.sql.SQLException;
 import java.time.Clock;
+import java.time.Instant;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
@@ -27,11 +28,12 @@ public final class AuditCheckpoints implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AuditCheckpoints.class);
     private static final HexFormat HEX = HexFormat.of();
 
-    /** A stored checkpoint: the tree size, its root and the signed note. */
-    public record Signed(long size, String rootHex, String note) {
+    /** A stored checkpoint: the tree size, its root, the signed note and when it was signed. */
+    public record Signed(long size, String rootHex, String note, Instant signedAt) {
         public Signed {
             requireNonNull(rootHex, "rootHex is null");
             requireNonNull(note, "note is null");
+            requireNonNull(signedAt, "signedAt is null");
         }
     }
 
@@ -94,13 +96,13 @@ public final class AuditCheckpoints implements AutoCloseable {
         }
         byte[] root = log.tree().root(size);
         String note = signer.sign(new Checkpoint(origin, size, root).body());
-        Signed signed = new Signed(size, HEX.formatHex(root), note);
+        Signed signed = new Signed(size, HEX.formatHex(root), note, clock.instant());
         try (Connection connection = database.connection()) {
             boolean exists = Sql.queryOne(connection, "SELECT tree_size FROM audit_checkpoints WHERE tree_size = ?",
                     row -> row.getLong(1), size).isPresent();
             if (!exists) {
                 Sql.update(connection, "INSERT INTO audit_checkpoints (tree_size, root_hash, note, signed_at)"
-                        + " VALUES (?, ?, ?, ?)", size, signed.rootHex(), note, clock.instant());
+                        + " VALUES (?, ?, ?, ?)", size, signed.rootHex(), note, signed.signedAt());
             }
         } catch (SQLException e) {
             // Another broker may have stored this size a moment ago; either way, the note is valid.
@@ -124,12 +126,18 @@ public final class AuditCheckpoints implements AutoCloseable {
         return current != null ? current : signIfGrown();
     }
 
+    /** The newest checkpoint this broker signed or found so far, without signing or reading the store. */
+    public Optional<Signed> newest() {
+        return Optional.ofNullable(latest);
+    }
+
     /** Stored checkpoints with a size greater than {@code afterSize}, smallest first. */
     public List<Signed> list(long afterSize, int limit) {
         try (Connection connection = database.connection()) {
-            return Sql.query(connection, "SELECT tree_size, root_hash, note FROM audit_checkpoints WHERE tree_size > ?"
-                            + " ORDER BY tree_size LIMIT " + Math.max(1, Math.min(limit, 1000)),
-                    row -> new Signed(row.getLong(1), row.getString(2), row.getString(3)), afterSize);
+            return Sql.query(connection, "SELECT tree_size, root_hash, note, signed_at FROM audit_checkpoints"
+                            + " WHERE tree_size > ? ORDER BY tree_size LIMIT " + Math.max(1, Math.min(limit, 1000)),
+                    row -> new Signed(row.getLong(1), row.getString(2), row.getString(3), Sql.instant(row, "signed_at")),
+                    afterSize);
         } catch (SQLException e) {
             throw new AuditUnavailableException("cannot read audit checkpoints", e);
         }

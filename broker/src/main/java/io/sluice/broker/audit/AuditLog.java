@@ -15,6 +15,7 @@ import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.sql.Savepoint;
 import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.HexFormat;
@@ -59,7 +60,31 @@ public final class AuditLog implements AutoCloseable {
     private final MerkleTree tree = new MerkleTree();
     private final BlockingQueue<Pending> queue = new LinkedBlockingQueue<>(QUEUE_CAPACITY);
     private final Thread writer;
+    private final CommitListener listener;
     private volatile boolean closed;
+    /** Whether the writer's last commit failed; a later successful one clears it. */
+    private volatile boolean lastCommitFailed;
+
+    /**
+     * Told about each group commit, on the writer thread, before any append of the batch returns
+     * (so a caller that saw its append return also finds it counted). Must be quick, must not
+     * append, and should not throw (a failure is logged and ignored).
+     */
+    public interface CommitListener {
+        /** A batch committed: the records it appended, in order, and how long the commit took. */
+        void committed(List<AuditEvent> appended, Duration took);
+
+        /** A batch could not be committed: how many appends it held, and how long the attempt took. */
+        void failed(int appends, Duration took);
+
+        CommitListener NONE = new CommitListener() {
+            @Override
+            public void committed(List<AuditEvent> appended, Duration took) {}
+
+            @Override
+            public void failed(int appends, Duration took) {}
+        };
+    }
 
     /** A change committed together with its audit record. */
     @FunctionalInterface
@@ -78,8 +103,14 @@ public final class AuditLog implements AutoCloseable {
     private static final long CLOSE_WAIT_MILLIS = TimeUnit.SECONDS.toMillis(30);
 
     public AuditLog(Database database, Clock clock) {
+        this(database, clock, CommitListener.NONE);
+    }
+
+    /** @param listener told about every group commit (see {@link CommitListener}) */
+    public AuditLog(Database database, Clock clock, CommitListener listener) {
         this.database = requireNonNull(database, "database is null");
         this.clock = requireNonNull(clock, "clock is null");
+        this.listener = requireNonNull(listener, "listener is null");
         try (Connection connection = database.connection()) {
             catchUp(connection, Long.MAX_VALUE);
         } catch (SQLException e) {
@@ -113,6 +144,19 @@ public final class AuditLog implements AutoCloseable {
     /** The number of records in this broker's view of the tree. */
     public long size() {
         return tree.size();
+    }
+
+    /**
+     * Whether appends can be expected to succeed now: the log is open, its writer runs, its last
+     * commit did not fail and its queue has room. A readiness check, not a promise.
+     */
+    public boolean writable() {
+        return !closed && writer.isAlive() && !lastCommitFailed && queue.remainingCapacity() > 0;
+    }
+
+    /** Appends waiting for the writer (at most 16,384; past that an append waits, then fails as overloaded). */
+    public int queued() {
+        return queue.size();
     }
 
     /** The tree, for roots and proofs. Read-only use. */
@@ -268,6 +312,7 @@ public final class AuditLog implements AutoCloseable {
 
     /** Commits one batch; completes every future in it, one way or the other. */
     private void commit(List<Pending> batch) {
+        long started = System.nanoTime();
         List<Pending> appended = new ArrayList<>(batch.size());
         List<AuditEntry> entries = new ArrayList<>(batch.size());
         try (Connection connection = database.connection()) {
@@ -318,16 +363,32 @@ public final class AuditLog implements AutoCloseable {
                 throw e;
             }
         } catch (SQLException | RuntimeException e) {
+            lastCommitFailed = true;
             LOG.error("audit batch of {} appends could not be committed", batch.size(), e);
+            tell(() -> listener.failed(batch.size(), Duration.ofNanos(System.nanoTime() - started)));
             AuditUnavailableException failure = new AuditUnavailableException("the audit log cannot be written", e);
             batch.forEach(p -> p.done().completeExceptionally(failure));
             return;
         }
+        lastCommitFailed = false;
+        Duration took = Duration.ofNanos(System.nanoTime() - started);
         for (int i = 0; i < appended.size(); i++) {
             tree.append(HEX.parseHex(entries.get(i).leafHash()));
+        }
+        tell(() -> listener.committed(appended.stream().map(Pending::event).toList(), took));
+        for (int i = 0; i < appended.size(); i++) {
             appended.get(i).done().complete(entries.get(i));
         }
         batch.forEach(p -> p.done().complete(null)); // sync-only requests; completed ones keep their value
+    }
+
+    /** A listener's failure must never fail the appends it was told about. */
+    private static void tell(Runnable notification) {
+        try {
+            notification.run();
+        } catch (RuntimeException e) {
+            LOG.warn("the audit commit listener failed", e);
+        }
     }
 
     /** Runs an append's effect inside a savepoint, so one failing effect does not sink the batch. */

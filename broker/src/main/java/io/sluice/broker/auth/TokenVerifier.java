@@ -43,6 +43,7 @@ public final class TokenVerifier {
     private final Duration minRefreshInterval;
     private final Clock clock;
     private volatile JWTAuth auth;
+    private volatile int signingKeys;
     private volatile Instant lastRefresh = Instant.EPOCH;
     private Future<JWTAuth> refreshing;
 
@@ -73,6 +74,16 @@ public final class TokenVerifier {
     public static TokenVerifier refreshing(Vertx vertx, JsonObject initialJwks, Supplier<Future<JsonObject>> keySource,
             String issuer, String audience, Duration clockSkew, Duration minRefreshInterval, Clock clock) {
         return new TokenVerifier(vertx, keySource, initialJwks, issuer, audience, clockSkew, minRefreshInterval, clock);
+    }
+
+    /** How many signing keys of the issuer this verifier holds (at least one once it is built). */
+    public int signingKeys() {
+        return signingKeys;
+    }
+
+    /** The issuer whose tokens this verifier accepts. */
+    public String issuer() {
+        return issuer;
     }
 
     /**
@@ -161,7 +172,7 @@ public final class TokenVerifier {
     private JWTAuth build(JsonObject jwks) {
         JWTAuthOptions options = new JWTAuthOptions().setJWTOptions(new JWTOptions()
                 .setIssuer(issuer).addAudience(audience).setLeeway((int) clockSkew.toSeconds()));
-        int signingKeys = 0;
+        int found = 0;
         Object keys = jwks.getValue("keys");
         if (keys instanceof JsonArray array) {
             for (Object key : array) {
@@ -169,13 +180,14 @@ public final class TokenVerifier {
                 if (key instanceof JsonObject jwk && "sig".equals(jwk.getString("use", "sig"))
                         && !"RSA-OAEP".equals(jwk.getString("alg"))) {
                     options.addJwk(jwk);
-                    signingKeys++;
+                    found++;
                 }
             }
         }
-        if (signingKeys == 0) {
+        if (found == 0) {
             throw new IllegalStateException("the token issuer's key set has no signing key");
         }
+        this.signingKeys = found;
         return JWTAuth.create(vertx, options);
     }
 

@@ -32,6 +32,11 @@ import picocli.CommandLine.Option;
 /** {@code sluice audit ...}: export, verify and report on a broker's audit log. */
 @Command(name = "audit", mixinStandardHelpOptions = true,
         description = "Export, verify and report on a broker's audit log.",
+        footer = {"", "Examples:",
+            "  curl -s http://127.0.0.1:8470/v1/audit/public-key > audit.pub",
+            "  ./sluice audit verify --broker http://127.0.0.1:8470 --token \"$AUDIT\" --public-key audit.pub",
+            "  ./sluice audit export --broker http://127.0.0.1:8470 --token \"$AUDIT\" --out audit.jsonl",
+            "  ./sluice audit report --broker http://127.0.0.1:8470 --token \"$TOKEN\" --dataset ds-..."},
         subcommands = {AuditCommand.Export.class, AuditCommand.Verify.class, AuditCommand.Report.class})
 public final class AuditCommand implements Runnable {
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -94,7 +99,10 @@ public final class AuditCommand implements Runnable {
                 "export of the whole log is written with the checkpoint signed at exactly its",
                 "size beside it (FILE.checkpoint): `sluice audit verify --file FILE` checks",
                 "every record in it offline. A --dataset export is a subset and gets no",
-                "checkpoint file (the tree needs every record): use `sluice audit report`."})
+                "checkpoint file (the tree needs every record): use `sluice audit report`."},
+            footer = {"", "Example:",
+                "  ./sluice audit export --broker http://127.0.0.1:8470 --token \"$AUDIT\" --out audit.jsonl"
+                    + "   # + audit.jsonl.checkpoint"})
     static final class Export implements Callable<Integer> {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
@@ -160,7 +168,8 @@ public final class AuditCommand implements Runnable {
     }
 
     @Command(name = "verify", mixinStandardHelpOptions = true,
-            description = {"Recomputes the audit log's Merkle tree from the records' exact bytes,",
+            description = {"Checks an audit log against its signed checkpoints, from a broker or an export.",
+                "Recomputes the log's Merkle tree from the records' exact bytes,",
                 "checks every signed checkpoint and the consistency with the checkpoint",
                 "verified last time, and names the first record that was modified, deleted,",
                 "inserted or reordered.",
@@ -170,7 +179,10 @@ public final class AuditCommand implements Runnable {
                 "The largest checkpoint verified is kept in DIR/" + AuditVerifyState.FILE_NAME + ";",
                 "DIR is --state, else $XDG_STATE_HOME/sluice, else $HOME/.local/state/sluice.",
                 "It never moves back: an older export is checked against its own checkpoint.",
-                "Exit code 0: verified; 1: the log does not verify; 2: could not check."})
+                "Exit code 0: verified; 1: the log does not verify; 2: could not check."},
+            footer = {"", "Examples:",
+                "  ./sluice audit verify --broker http://127.0.0.1:8470 --token \"$AUDIT\" --public-key audit.pub",
+                "  ./sluice audit verify --file audit.jsonl --public-key audit.pub"})
     static final class Verify implements Callable<Integer> {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
@@ -329,8 +341,12 @@ public final class AuditCommand implements Runnable {
     }
 
     @Command(name = "report", mixinStandardHelpOptions = true,
-            description = {"For a data owner: every grant and stream that touched a dataset, with purposes,",
-                "organisations, rows and bytes, and each record's inclusion proof checked against the signed checkpoint."})
+            description = {"For a data owner: every use of one dataset, each record proven in the signed log.",
+                "Lists every grant and stream that touched the dataset, with purposes, organisations, rows and bytes,",
+                "and checks each record's inclusion proof against the signed checkpoint."},
+            footer = {"", "Example:",
+                "  ./sluice audit report --broker http://127.0.0.1:8470 --token \"$TOKEN\" --dataset ds-..."
+                    + " --public-key audit.pub"})
     static final class Report implements Callable<Integer> {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;

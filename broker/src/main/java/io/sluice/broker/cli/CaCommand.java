@@ -9,6 +9,7 @@ import io.sluice.broker.ca.IssuedCertificate;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.FileSystemException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -31,9 +32,14 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "ca", mixinStandardHelpOptions = true,
         description = "The data space's certificate authority: create it, issue node and broker certificates.",
+        footer = {"", "Examples:",
+            "  ./sluice ca init --dir ca",
+            "  ./sluice ca issue-server --dir ca --host 127.0.0.1",
+            "  ./sluice ca issue-node --dir ca --node gpu-07 --region eu-central",
+            "  ./sluice serve --tls-cert ca/server.crt --tls-key ca/server.key --client-ca ca/ca.crt"},
         subcommands = {CaCommand.Init.class, CaCommand.IssueNode.class, CaCommand.IssueServer.class})
 public final class CaCommand implements Runnable {
-    /** Where the key store password comes from when {@code --password} is not given. */
+    /** Where the key store password comes from when {@code --password-file} is not given. */
     static final String PASSWORD_VARIABLE = "SLUICE_KEYSTORE_PASSWORD";
 
     private final UnaryOperator<String> environment;
@@ -55,7 +61,8 @@ public final class CaCommand implements Runnable {
 
     @Command(name = "init", mixinStandardHelpOptions = true,
             description = {"Creates the data space's CA: DIR/ca.crt and DIR/ca.key (owner-only).",
-                "Refuses to overwrite an existing CA."})
+                "Refuses to overwrite an existing CA."},
+            footer = {"", "Example:", "  ./sluice ca init --dir ca"})
     static final class Init implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -104,9 +111,10 @@ public final class CaCommand implements Runnable {
                 description = "write PREFIX.crt, PREFIX.key and PREFIX.p12 (default: in the CA's directory)")
         Path out;
 
-        @Option(names = "--password",
-                description = "the .p12 password (default: $" + PASSWORD_VARIABLE + ", else a generated one, printed once)")
-        String password;
+        // A file, never the password itself: a command line is visible to every user of the machine (ps).
+        @Option(names = "--password-file", paramLabel = "FILE", description = "file holding the .p12 password (its"
+                + " first line; default: $" + PASSWORD_VARIABLE + ", else a generated one, printed once)")
+        Path passwordFile;
 
         CertificateAuthority load() {
             try {
@@ -116,15 +124,24 @@ public final class CaCommand implements Runnable {
             }
         }
 
+        private static String firstLine(Path file) {
+            try {
+                return Files.readString(file).lines().findFirst().orElse("");
+            } catch (IOException e) {
+                throw failure(e, "could not read --password-file " + file);
+            }
+        }
+
         /** Writes the files and reports them; the password is printed only when it was generated. */
         int write(IssuedCertificate issued, Path defaultPrefix, CommandSpec spec, UnaryOperator<String> environment) {
             Path prefix = out != null ? out : defaultPrefix;
             String fromEnvironment = environment.apply(PASSWORD_VARIABLE);
-            boolean generated = password == null && (fromEnvironment == null || fromEnvironment.isEmpty());
-            char[] secret = password != null ? password.toCharArray()
+            String fromFile = passwordFile == null ? null : firstLine(passwordFile);
+            boolean generated = fromFile == null && (fromEnvironment == null || fromEnvironment.isEmpty());
+            char[] secret = fromFile != null ? fromFile.toCharArray()
                     : generated ? generatePassword() : fromEnvironment.toCharArray();
             if (secret.length == 0) {
-                throw new CliException("--password must not be empty");
+                throw new CliException("the password in --password-file " + passwordFile + " is empty");
             }
             CertificateFiles files;
             try {
@@ -147,9 +164,12 @@ public final class CaCommand implements Runnable {
     }
 
     @Command(name = "issue-node", mixinStandardHelpOptions = true,
-            description = {"Issues a training node's client certificate: CN=<node id>, SAN URIs",
-                "urn:sluice:node:<node id> and urn:sluice:region:<region>, extended key usage clientAuth.",
-                "Writes PREFIX.crt, PREFIX.key and PREFIX.p12 (default PREFIX: DIR/node-<node id>)."})
+            description = {"Issues a training node's client certificate.",
+                "CN=<node id>, SAN URIs urn:sluice:node:<node id> and urn:sluice:region:<region>,",
+                "extended key usage clientAuth. Writes PREFIX.crt, PREFIX.key and PREFIX.p12",
+                "(default PREFIX: DIR/node-<node id>)."},
+            footer = {"", "Example:", "  ./sluice ca issue-node --dir ca --node gpu-07 --region eu-central"
+                + "   # ca/node-gpu-07.{crt,key,p12}"})
     static final class IssueNode implements Callable<Integer> {
         @Spec
         CommandSpec spec;
@@ -175,8 +195,10 @@ public final class CaCommand implements Runnable {
     }
 
     @Command(name = "issue-server", mixinStandardHelpOptions = true,
-            description = {"Issues the broker's server certificate for the given hosts (IP addresses and DNS names),",
-                "extended key usage serverAuth. Writes PREFIX.crt, PREFIX.key and PREFIX.p12 (default PREFIX: DIR/server)."})
+            description = {"Issues the broker's server certificate.",
+                "For the given hosts (IP addresses and DNS names), extended key usage serverAuth.",
+                "Writes PREFIX.crt, PREFIX.key and PREFIX.p12 (default PREFIX: DIR/server)."},
+            footer = {"", "Example:", "  ./sluice ca issue-server --dir ca --host 127.0.0.1 --host broker.example.org"})
     static final class IssueServer implements Callable<Integer> {
         @Spec
         CommandSpec spec;

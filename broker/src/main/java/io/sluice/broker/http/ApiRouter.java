@@ -8,17 +8,18 @@ import io.sluice.broker.auth.DevTokenIssuer;
 import io.sluice.broker.auth.Identity;
 import io.sluice.broker.auth.TokenVerifier;
 import io.sluice.broker.ca.NodeCertificateValidator;
+import io.sluice.broker.metrics.BrokerMetrics;
 import io.sluice.broker.service.DatasetService;
 import io.sluice.broker.service.GrantService;
 import io.sluice.broker.service.StreamService;
 import io.sluice.broker.store.Database;
 import io.sluice.broker.stream.RunningStreams;
 import io.vertx.core.Vertx;
-import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.handler.BodyHandler;
 import io.vertx.ext.web.handler.StaticHandler;
 import java.util.Optional;
+import java.util.Set;
 import java.util.concurrent.ExecutorService;
 
 /**
@@ -33,7 +34,7 @@ public final class ApiRouter {
     public record Services(DatasetService datasets, GrantService grants, StreamService streams, AuditLog auditLog,
             AuditCheckpoints checkpoints, Database database, TokenVerifier verifier, Optional<DevTokenIssuer> devIssuer,
             Optional<NodeCertificateValidator> nodes, ExecutorService streamThreads, RunningStreams running,
-            long maxRequestBytes, java.time.Duration streamIdleTimeout, int sourceThreads) {
+            long maxRequestBytes, java.time.Duration streamIdleTimeout, int sourceThreads, BrokerMetrics metrics) {
         public Services {
             requireNonNull(datasets, "datasets is null");
             requireNonNull(grants, "grants is null");
@@ -47,6 +48,7 @@ public final class ApiRouter {
             requireNonNull(streamThreads, "streamThreads is null");
             requireNonNull(running, "running is null");
             requireNonNull(streamIdleTimeout, "streamIdleTimeout is null");
+            requireNonNull(metrics, "metrics is null");
             if (sourceThreads < 1) {
                 throw new IllegalArgumentException("sourceThreads must be >= 1, was " + sourceThreads);
             }
@@ -55,16 +57,29 @@ public final class ApiRouter {
 
     public static Router create(Vertx vertx, Services services) {
         Router router = Router.router(vertx);
+        ErrorHandler errors = ErrorHandler.create();
         router.route().handler(RequestIds.create());
-        router.route().handler(ShutdownGate.create(services.running()));
+        // The probes and the scrape pass the gate: a draining broker is still live, says itself that it is not ready,
+        // and its metrics show the drain.
+        router.route().handler(ShutdownGate.create(services.running(),
+                Set.of(HealthRoutes.LIVE, HealthRoutes.READY, MetricsHandler.PATH)));
         router.route().handler(BodyHandler.create(false).setBodyLimit(services.maxRequestBytes()));
-        router.route().failureHandler(ErrorHandler.create());
+        router.route().failureHandler(errors);
+        // No route matched the path (404) or none matched the method (405): the same JSON envelope, not Vert.x's page.
+        router.errorHandler(404, errors);
+        AllowedMethods allowed = new AllowedMethods(router);
+        router.errorHandler(405, ctx -> {
+            ctx.response().putHeader("Allow", allowed.on(ctx.normalizedPath()));
+            errors.handle(ctx);
+        });
 
-        router.get("/health").handler(ctx -> Blocking.run(ctx, () -> {
-            try (var connection = services.database().connection()) {
-                return new JsonObject().put("status", "ok").put("store", connection.isValid(2) ? "ok" : "failing");
-            }
-        }, (c, json) -> Blocking.json(c, 200, json)));
+        HealthRoutes health = new HealthRoutes(services.database(), services.auditLog(), services.verifier(),
+                services.running());
+        router.get("/health").handler(health::health);
+        router.get(HealthRoutes.LIVE).handler(health::live);
+        router.get(HealthRoutes.READY).handler(health::ready);
+        // Counts only, never data or identities: open like /health, for the operator's scraper.
+        router.get(MetricsHandler.PATH).handler(MetricsHandler.create(services.metrics()));
 
         services.devIssuer().ifPresent(issuer -> {
             DevTokenRoutes dev = new DevTokenRoutes(issuer);

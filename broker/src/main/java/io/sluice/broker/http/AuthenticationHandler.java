@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.sluice.broker.audit.AuditLog;
 import io.sluice.broker.audit.Actor;
+import io.sluice.broker.auth.AuthFailureReason;
 import io.sluice.broker.auth.AuthenticationException;
 import io.sluice.broker.auth.Identity;
 import io.sluice.broker.auth.TokenVerifier;
@@ -42,7 +43,7 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
     public void handle(RoutingContext ctx) {
         String header = ctx.request().getHeader("Authorization");
         if (header == null || !header.regionMatches(true, 0, "Bearer ", 0, 7) || header.length() <= 7) {
-            refuse(ctx, Actor.anonymous(), "missing bearer token");
+            refuse(ctx, AuthFailureReason.MISSING_TOKEN, "missing bearer token");
             return;
         }
         verifier.verify(header.substring(7).trim()).onComplete(result -> {
@@ -50,12 +51,12 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
                 ctx.put(KEY, result.result());
                 ctx.next();
             } else {
-                refuse(ctx, Actor.anonymous(), result.cause().getMessage());
+                refuse(ctx, AuthFailureReason.INVALID_TOKEN, result.cause().getMessage());
             }
         });
     }
 
-    private void refuse(RoutingContext ctx, Actor actor, String reason) {
-        refusals.refuse(ctx, actor, reason, new AuthenticationException(reason));
+    private void refuse(RoutingContext ctx, AuthFailureReason code, String reason) {
+        refusals.refuse(ctx, Actor.anonymous(), code, reason, new AuthenticationException(reason));
     }
 }

@@ -5,6 +5,7 @@ import static java.util.Objects.requireNonNull;
 import io.sluice.broker.BrokerErrorCode;
 import io.sluice.broker.BrokerException;
 import io.sluice.broker.audit.AuditLog;
+import io.sluice.broker.auth.AuthFailureReason;
 import io.sluice.broker.ca.NodeCertificateValidator;
 import io.sluice.broker.ca.NodeIdentity;
 import io.sluice.broker.ca.NodeValidation;
@@ -64,8 +65,8 @@ public final class NodeHandler implements Handler<RoutingContext> {
             }
             case NodeValidation.Refused refused when required -> {
                 String reason = "node certificate refused: " + refused.message();
-                refusals.refuse(ctx, AuthenticationHandler.identity(ctx).actor(), reason,
-                        new BrokerException(BrokerErrorCode.FORBIDDEN, reason));
+                refusals.refuse(ctx, AuthenticationHandler.identity(ctx).actor(), AuthFailureReason.NODE_CERTIFICATE,
+                        reason, new BrokerException(BrokerErrorCode.FORBIDDEN, reason));
             }
             case NodeValidation.Refused refused -> ctx.next();
         }

@@ -3,6 +3,7 @@ package io.sluice.broker.http;
 import io.sluice.broker.BrokerErrorCode;
 import io.sluice.broker.BrokerException;
 import io.sluice.broker.audit.AuditLog;
+import io.sluice.broker.auth.AuthFailureReason;
 import io.sluice.broker.auth.Identity;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
@@ -32,6 +33,6 @@ public final class RoleHandler implements Handler<RoutingContext> {
         }
         String reason = "requires role " + String.join(" or ", roles.stream().sorted().toList())
                 + "; caller has " + List.copyOf(new java.util.TreeSet<>(identity.roles()));
-        refusals.refuse(ctx, identity.actor(), reason, new BrokerException(BrokerErrorCode.FORBIDDEN, reason));
+        refusals.refuse(ctx, identity.actor(), AuthFailureReason.MISSING_ROLE, reason, new BrokerException(BrokerErrorCode.FORBIDDEN, reason));
     }
 }

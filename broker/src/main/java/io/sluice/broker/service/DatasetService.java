@@ -7,6 +7,7 @@ import io.sluice.broker.BrokerException;
 import io.sluice.broker.audit.AuditAction;
 import io.sluice.broker.audit.AuditEvent;
 import io.sluice.broker.audit.AuditLog;
+import io.sluice.broker.auth.AuthFailureReason;
 import io.sluice.broker.auth.Identity;
 import io.sluice.broker.store.Dataset;
 import io.sluice.broker.store.DatasetStore;
@@ -275,7 +276,7 @@ public final class DatasetService {
                     .with("requestId", requestId)
                     .with("outcome", "refused")
                     .with("message", attempt + " refused: " + message)
-                    .with("reasons", List.of(Map.of("code", "NOT_DATASET_OWNER", "message", message))));
+                    .with("reasons", List.of(Map.of("code", AuthFailureReason.NOT_DATASET_OWNER.name(), "message", message))));
             throw new BrokerException(BrokerErrorCode.FORBIDDEN, message);
         }
         return dataset;

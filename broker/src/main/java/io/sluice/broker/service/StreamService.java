@@ -10,6 +10,8 @@ import io.sluice.broker.audit.AuditEvent;
 import io.sluice.broker.audit.AuditLog;
 import io.sluice.broker.auth.Identity;
 import io.sluice.broker.ca.NodeIdentity;
+import io.sluice.broker.metrics.BrokerMetrics;
+import io.sluice.broker.metrics.StreamMeter;
 import io.sluice.broker.store.Dataset;
 import io.sluice.broker.store.Grant;
 import io.sluice.broker.store.HeartbeatStore;
@@ -51,8 +53,8 @@ public final class StreamService {
      * {@link #close()}, with the allocator their buffers come from.
      */
     public record OpenedStream(String streamId, Grant grant, Dataset dataset, ShardRequest shard,
-            Optional<NodeIdentity> node, EnforcementPipeline pipeline, ShareScan batches, BufferAllocator allocator)
-            implements AutoCloseable {
+            Optional<NodeIdentity> node, EnforcementPipeline pipeline, ShareScan batches, BufferAllocator allocator,
+            StreamMeter meter) implements AutoCloseable {
         @Override
         public void close() {
             try {
@@ -84,10 +86,11 @@ public final class StreamService {
     private final BufferAllocator allocator;
     private final Clock clock;
     private final int decodeThreads;
+    private final BrokerMetrics metrics;
 
     public StreamService(GrantService grants, DatasetService datasets, GrantRevocations revocations,
             byte[] pseudonymMasterKey, StreamStore streams, AuditLog auditLog, Connectors connectors,
-            BufferAllocator allocator, Clock clock, int decodeThreads) {
+            BufferAllocator allocator, Clock clock, int decodeThreads, BrokerMetrics metrics) {
         if (decodeThreads < 1) {
             throw new IllegalArgumentException("decodeThreads must be >= 1, was " + decodeThreads);
         }
@@ -101,6 +104,7 @@ public final class StreamService {
         this.connectors = requireNonNull(connectors, "connectors is null");
         this.allocator = requireNonNull(allocator, "allocator is null");
         this.clock = requireNonNull(clock, "clock is null");
+        this.metrics = requireNonNull(metrics, "metrics is null");
     }
 
     /**
@@ -154,7 +158,8 @@ public final class StreamService {
                         }
                         streams.insert(connection, record);
                     });
-            return new OpenedStream(streamId, grant, dataset, shard, node, pipeline, batches, streamAllocator);
+            return new OpenedStream(streamId, grant, dataset, shard, node, pipeline, batches, streamAllocator,
+                    metrics.streamOpened());
         } catch (RuntimeException | Error e) {
             try {
                 if (batches != null) {
@@ -298,6 +303,8 @@ public final class StreamService {
 
     /** Records how the stream ended, in the streams table and the audit log, in one transaction. */
     public void finish(Identity holder, OpenedStream stream, StreamOutcome outcome) {
+        // Counted as sent, also when the record then fails (the bytes left all the same); once, however often retried.
+        stream.meter().ended(outcome);
         Instant now = clock.instant();
         AuditAction action = outcome.status() == StreamRecord.Status.COMPLETED
                 ? AuditAction.STREAM_CLOSED : AuditAction.STREAM_ABORTED;
@@ -321,6 +328,7 @@ public final class StreamService {
      * false when the store no longer has it running (a peer closed it as interrupted).
      */
     public boolean progress(OpenedStream stream, StreamOutcome progress) {
+        stream.meter().progress(progress);
         return streams.progress(stream.streamId(), progress.rows(), progress.rowsIn(), progress.batches(), progress.bytes(),
                 progress.sha256());
     }

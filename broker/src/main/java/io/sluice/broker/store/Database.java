@@ -4,8 +4,11 @@ import static java.util.Objects.requireNonNull;
 
 import com.zaxxer.hikari.HikariConfig;
 import com.zaxxer.hikari.HikariDataSource;
+import com.zaxxer.hikari.metrics.micrometer.MicrometerMetricsTrackerFactory;
+import io.micrometer.core.instrument.MeterRegistry;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.Optional;
 import javax.sql.DataSource;
 import org.flywaydb.core.Flyway;
 
@@ -24,9 +27,21 @@ public final class Database implements AutoCloseable {
 
     /** Connects and migrates. The URL may carry credentials; it is never logged. */
     public static Database open(String jdbcUrl) {
+        return open(jdbcUrl, Optional.empty(), Optional.empty());
+    }
+
+    /**
+     * Connects as {@code user} with {@code password} (when given; else as the URL says) and migrates.
+     * The password goes to the driver only, never into a log or an error message.
+     */
+    public static Database open(String jdbcUrl, Optional<String> user, Optional<String> password) {
         requireNonNull(jdbcUrl, "jdbcUrl is null");
+        requireNonNull(user, "user is null");
+        requireNonNull(password, "password is null");
         HikariConfig config = new HikariConfig();
         config.setJdbcUrl(jdbcUrl);
+        user.ifPresent(config::setUsername);
+        password.ifPresent(config::setPassword);
         config.setPoolName("sluice-store");
         config.setMaximumPoolSize(8);
         config.setAutoCommit(true);
@@ -38,6 +53,16 @@ public final class Database implements AutoCloseable {
             throw e;
         }
         return new Database(dataSource);
+    }
+
+    /**
+     * Publishes the pool's state (connections active, idle, pending; acquire, usage and creation
+     * times; timeouts) to {@code registry} through HikariCP's Micrometer tracker, tagged
+     * {@code pool="sluice-store"}. Once per database; the tracker removes its meters when the pool closes.
+     */
+    public void recordMetrics(MeterRegistry registry) {
+        requireNonNull(registry, "registry is null");
+        dataSource.setMetricsTrackerFactory(new MicrometerMetricsTrackerFactory(registry));
     }
 
     public DataSource dataSource() {

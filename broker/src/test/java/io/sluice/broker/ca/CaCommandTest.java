@@ -109,21 +109,48 @@ class CaCommandTest {
     }
 
     @Test
-    void anExplicitPasswordWinsOverTheEnvironment() throws Exception {
+    void aPasswordFileWinsOverTheEnvironment() throws Exception {
+        run(Map.of(), "ca", "init", "--dir", dir.toString());
+        Path file = Files.writeString(dir.resolve("p12-password"), "given\n");
+
+        int exit = run(Map.of("SLUICE_KEYSTORE_PASSWORD", "from-env"), "ca", "issue-node", "--dir", dir.toString(),
+                "--node", "gpu-07", "--region", "eu-central", "--password-file", file.toString());
+
+        assertThat(exit).isZero();
+        assertThat(out.toString()).doesNotContain("given");
+        assertThat(KeyStore.getInstance(dir.resolve("node-gpu-07.p12").toFile(), "given".toCharArray()).size()).isEqualTo(2);
+    }
+
+    @Test
+    void aPasswordIsNeverTakenFromTheCommandLine() {
         run(Map.of(), "ca", "init", "--dir", dir.toString());
 
-        run(Map.of("SLUICE_KEYSTORE_PASSWORD", "from-env"),
-                "ca", "issue-node", "--dir", dir.toString(), "--node", "gpu-07", "--region", "eu-central", "--password", "given");
+        int exit = run(Map.of(), "ca", "issue-node", "--dir", dir.toString(), "--node", "gpu-07", "--region", "eu-central",
+                "--password", "visible-in-ps");
 
-        assertThat(KeyStore.getInstance(dir.resolve("node-gpu-07.p12").toFile(), "given".toCharArray()).size()).isEqualTo(2);
+        assertThat(exit).isEqualTo(2);
+        assertThat(err.toString()).contains("Unknown options: '--password'", "Possible solutions: --password-file");
+        assertThat(dir.resolve("node-gpu-07.p12")).doesNotExist();
+    }
+
+    @Test
+    void anEmptyPasswordFileIsRefused() throws Exception {
+        run(Map.of(), "ca", "init", "--dir", dir.toString());
+        Path file = Files.writeString(dir.resolve("empty"), "\n");
+
+        int exit = run(Map.of(), "ca", "issue-node", "--dir", dir.toString(), "--node", "gpu-07", "--region", "eu-central",
+                "--password-file", file.toString());
+
+        assertThat(exit).isEqualTo(2);
+        assertThat(err.toString()).isEqualTo("sluice: the password in --password-file " + file + " is empty\n");
     }
 
     @Test
     void issueNodeRefusesToOverwriteAnEarlierCertificate() {
         run(Map.of(), "ca", "init", "--dir", dir.toString());
-        run(Map.of(), "ca", "issue-node", "--dir", dir.toString(), "--node", "gpu-07", "--region", "eu-central", "--password", "p");
+        run(Map.of(), "ca", "issue-node", "--dir", dir.toString(), "--node", "gpu-07", "--region", "eu-central", "--password-file", password());
 
-        int exit = run(Map.of(), "ca", "issue-node", "--dir", dir.toString(), "--node", "gpu-07", "--region", "eu-west", "--password", "p");
+        int exit = run(Map.of(), "ca", "issue-node", "--dir", dir.toString(), "--node", "gpu-07", "--region", "eu-west", "--password-file", password());
 
         assertThat(exit).isEqualTo(2);
         assertThat(err.toString()).isEqualTo("sluice: " + dir.resolve("node-gpu-07.crt")
@@ -155,7 +182,7 @@ class CaCommandTest {
         run(Map.of(), "ca", "init", "--dir", dir.toString());
 
         int exit = run(Map.of(), "ca", "issue-server", "--dir", dir.toString(), "--host", "127.0.0.1", "--host", "localhost",
-                "--password", "p");
+                "--password-file", password());
 
         assertThat(exit).isZero();
         X509Certificate server = PemFiles.readCertificate(dir.resolve("server.crt"));
@@ -177,6 +204,15 @@ class CaCommandTest {
     void asksForASubcommand() {
         assertThat(run(Map.of(), "ca")).isEqualTo(2);
         assertThat(err.toString()).isEqualTo("sluice: name a subcommand: init, issue-node or issue-server (sluice ca --help)\n");
+    }
+
+    /** A password file for tests that do not care about the password. */
+    private String password() {
+        try {
+            return Files.writeString(dir.resolve("test-password"), "p\n").toString();
+        } catch (java.io.IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
     }
 
     /** Runs {@code sluice ARGS} with {@code ca} added if the lead has not registered it yet. */

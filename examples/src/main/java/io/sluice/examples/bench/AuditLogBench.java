@@ -38,8 +38,11 @@ import picocli.CommandLine.Option;
  * database, one writer. Then: verifying a log of {@code --verify-records} records and an inclusion
  * proof in a tree of that size.
  */
-@Command(name = "audit", mixinStandardHelpOptions = true,
-        description = "Measures audit appends per second, log verification and inclusion proofs.")
+@Command(name = "sluice bench audit", mixinStandardHelpOptions = true,
+        description = "Measures audit appends per second, log verification and inclusion proofs.",
+        footer = {"", "Examples:", "  ./sluice bench audit",
+            "  ./sluice bench audit --seconds 10 --postgres jdbc:postgresql://127.0.0.1:5432/bench?user=bench",
+            "Results and how to read them: docs/PERFORMANCE.md."})
 public final class AuditLogBench implements Callable<Integer> {
 
     @Option(names = "--seconds", defaultValue = "5", description = "measuring time per writer count (default: ${DEFAULT-VALUE})")

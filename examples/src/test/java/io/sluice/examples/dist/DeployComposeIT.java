@@ -138,6 +138,7 @@ class DeployComposeIT {
             Path tools = LauncherProcess.toolsWithoutJava(dir.resolve("tools"));
             try (LauncherProcess broker = LauncherProcess.start(home, command, environment, tools, dir)) {
                 URI uri = broker.awaitListening(Duration.ofMinutes(2));
+                assertThat(uri.getHost()).isEqualTo("127.0.0.1");
                 BrokerClient client = new BrokerClient(uri);
                 assertThat(client.get("/health", Optional.empty()).status()).isEqualTo(200);
                 // SLUICE_OIDC_ISSUER turned the development issuer off ...

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import io.sluice.broker.cli.SluiceCommand;
 import io.sluice.examples.BrokerClient;
 import io.sluice.examples.HospitalDataset;
 import java.io.IOException;
@@ -15,6 +16,7 @@ import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -99,11 +101,23 @@ class DistributionIT {
     void helpListsTheCommandsAndCheckoutOnlyCommandsSaySo() throws Exception {
         Path home = Distribution.home();
         Path tools = LauncherProcess.toolsWithoutJava(dir.resolve("tools"));
+        // Every command: those the launcher dispatches itself and those of the CLI it hands the rest to.
+        String launcher = Files.readString(home.resolve("bin/sluice"));
+        List<String> commands = new ArrayList<>();
+        Matcher label = Pattern.compile("(?m)^  ([a-z]+)(\\|[^)]*)?\\)")
+                .matcher(launcher.substring(launcher.indexOf("case \"${1:-help}\" in")));
+        while (label.find()) {
+            commands.add(label.group(1));
+        }
+        commands.addAll(SluiceCommand.commandLine().getSubcommands().keySet());
+        commands.removeAll(List.of("test", "bench", "dist"));
+        assertThat(commands).contains("serve", "load", "demo", "sample", "audit", "ca", "help");
         try (LauncherProcess help = LauncherProcess.start(home, List.of("--help"), Map.of(), tools, dir)) {
             assertThat(help.awaitExit(Duration.ofSeconds(30))).isZero();
-            assertThat(help.output()).contains("usage: sluice <command>")
-                    .containsPattern("(?m)^  serve ").containsPattern("(?m)^  load ").containsPattern("(?m)^  demo ")
-                    .containsPattern("(?m)^  audit ").containsPattern("(?m)^  ca ");
+            assertThat(help.output()).contains("usage: sluice <command>");
+            for (String command : commands) {
+                assertThat(help.output()).as("--help names %s", command).containsPattern("(?m)^  " + command + "\\b");
+            }
         }
         try (LauncherProcess serveHelp = LauncherProcess.start(home, List.of("serve", "--help"), Map.of(), tools, dir)) {
             assertThat(serveHelp.awaitExit(Duration.ofMinutes(1))).as(serveHelp.output()).isZero();

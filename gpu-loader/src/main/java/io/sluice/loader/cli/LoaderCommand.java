@@ -42,9 +42,15 @@ import picocli.CommandLine.Spec;
  * <p>Exit status: 0 when the shard was read to its end (or to {@code --limit-batches}), 1 when the
  * stream failed (the message and the checkpoint to resume from are printed), 2 for a usage error.
  */
-@Command(name = "load", aliases = "stream", mixinStandardHelpOptions = true, sortOptions = false,
-        description = "Streams a grant's shard through the GPU loader and reports rows, batches, bytes, MB/s, "
-                + "stall time, pinned bytes, whether batches reached a GPU, and the checkpoint to resume from.")
+@Command(name = "sluice load", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Streams a grant's shard onto this node's GPU (or into pinned memory) with the loader.",
+            "Reports rows, batches, bytes, MB/s, stall time, pinned bytes, whether batches reached a GPU,",
+            "and the checkpoint to resume from."},
+        footer = {"", "Examples:",
+            "  ./sluice load --broker http://127.0.0.1:8470 --grant gr-... --token-file lab.token",
+            "  ./sluice load --broker http://b1:8470,http://b2:8470 --grant gr-... --token-file lab.token \\",
+            "      --shard 3 --shards 8 --epoch 1 --seed 7",
+            "  ./sluice load --broker http://127.0.0.1:8470 --grant gr-... --token-file lab.token --resume TOKEN"})
 public final class LoaderCommand implements Callable<Integer> {
 
     @Spec
@@ -95,8 +101,10 @@ public final class LoaderCommand implements Callable<Integer> {
         @Option(names = "--client-id", required = true, paramLabel = "ID", description = "OAuth client id (client-credentials grant)")
         String id;
 
-        @Option(names = "--client-secret", required = true, paramLabel = "S", description = "OAuth client secret")
-        String secret;
+        // A file, never the secret itself: a command line is visible to every user of the machine (ps).
+        @Option(names = "--client-secret-file", required = true, paramLabel = "FILE",
+                description = "file holding the OAuth client secret (its first line)")
+        Path secretFile;
 
         @Option(names = "--token-url", required = true, paramLabel = "URL", description = "the OAuth token endpoint")
         URI tokenUrl;
@@ -289,13 +297,24 @@ public final class LoaderCommand implements Callable<Integer> {
             };
         }
         if (credentials != null && credentials.client != null) {
-            return new ClientCredentialsTokens(credentials.client.tokenUrl, credentials.client.id, credentials.client.secret,
+            Path file = credentials.client.secretFile;
+            String secret;
+            try {
+                secret = Files.readString(file, StandardCharsets.UTF_8).lines().findFirst().orElse("");
+            } catch (IOException e) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "cannot read --client-secret-file " + file
+                        + ": " + e.getMessage());
+            }
+            if (secret.isEmpty()) {
+                throw new CommandLine.ParameterException(spec.commandLine(), "--client-secret-file " + file + " is empty");
+            }
+            return new ClientCredentialsTokens(credentials.client.tokenUrl, credentials.client.id, secret,
                     HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(10)).build(), Clock.systemUTC());
         }
         String fromEnvironment = environmentToken.get();
         if (fromEnvironment == null || fromEnvironment.isBlank()) {
             throw new CommandLine.ParameterException(spec.commandLine(), "no token: give --token, --token-file, "
-                    + "--client-id/--client-secret/--token-url, or set SLUICE_TOKEN");
+                    + "--client-id/--client-secret-file/--token-url, or set SLUICE_TOKEN");
         }
         return () -> fromEnvironment;
     }
