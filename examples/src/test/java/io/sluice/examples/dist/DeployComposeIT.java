@@ -16,6 +16,7 @@ import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.sql.Connection;
 import java.sql.DriverManager;
 import java.sql.ResultSet;
@@ -128,11 +129,13 @@ class DeployComposeIT {
                     Statement statement = connection.createStatement()) {
                 statement.execute("CREATE SCHEMA " + schema);
             }
-            String database = postgres.url() + (postgres.url().contains("?") ? "&" : "?") + "currentSchema=" + schema;
+            // The broker refuses a user in the URL beside SLUICE_DB_USER: the test cluster's user goes there.
+            String database = postgres.urlWithoutUser() + (postgres.urlWithoutUser().contains("?") ? "&" : "?")
+                    + "currentSchema=" + schema;
             Path dataDir = dir.resolve("data");
             Path secrets = Files.createDirectories(dir.resolve("secrets"));
             Map<String, String> environment = pointedAtTheTestProcesses(environment(service("sluice")),
-                    database, URI.create(keycloak), dataDir, secrets);
+                    database, postgres.user(), URI.create(keycloak), dataDir, secrets);
             List<String> command = strings(service("sluice").path("command"));
 
             Path tools = LauncherProcess.toolsWithoutJava(dir.resolve("tools"));
@@ -163,14 +166,17 @@ class DeployComposeIT {
     /**
      * The {@code sluice} service's environment with every compose address replaced by the test's:
      * the services' host names by the real processes' loopback URLs, 0.0.0.0 by 127.0.0.1, the port by
-     * 0 (any free one), the data volume by a folder and each secret by a file holding it.
+     * 0 (any free one), the database user by the test cluster's, the data volume by a folder and each
+     * secret by a file holding it.
      */
     private static Map<String, String> pointedAtTheTestProcesses(Map<String, String> compose, String database,
-            URI keycloak, Path dataDir, Path secrets) throws IOException {
+            Optional<String> databaseUser, URI keycloak, Path dataDir, Path secrets) throws IOException {
         Map<String, String> environment = new LinkedHashMap<>();
         for (Map.Entry<String, String> variable : compose.entrySet()) {
             String value = variable.getValue();
-            if (variable.getKey().equals("SLUICE_PORT")) {
+            if (variable.getKey().equals("SLUICE_DB_USER")) {
+                value = databaseUser.orElse(value);
+            } else if (variable.getKey().equals("SLUICE_PORT")) {
                 value = "0";
             } else if (variable.getKey().equals("SLUICE_DATA_DIR")) {
                 value = dataDir.toString();
@@ -184,6 +190,7 @@ class DeployComposeIT {
                 Path file = secrets.resolve(value.substring(SECRETS.length()));
                 // The test cluster trusts loopback connections: any password will do.
                 Files.writeString(file, "compose-test-password");
+                Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
                 value = file.toString();
             }
             assertThat(value).as(variable.getKey()).doesNotContain("//postgres:", "//keycloak:", SECRETS);

@@ -55,8 +55,11 @@ class DistributionIT {
         // Snappy-compressed Parquet: the stream also loads snappy's native library on the bundled runtime.
         HospitalDataset.write(dataDir.resolve("sources/hospital-a/patients.parquet"), ROWS, 7, n -> {});
 
-        try (LauncherProcess broker = LauncherProcess.start(home,
-                List.of("serve", "--port", "0", "--data-dir", dataDir.toString()), Map.of(), tools, dir)) {
+        // Options from a YAML file: its parser is in lib/ too (DeployComposeIT reads compose.yaml with it).
+        Path config = dir.resolve("sluice.yaml");
+        Files.writeString(config, "port: 0\ndata-dir: " + dataDir + "\n");
+        try (LauncherProcess broker = LauncherProcess.start(home, List.of("serve", "--config", config.toString()),
+                Map.of(), tools, dir)) {
             URI uri = broker.awaitListening(Duration.ofMinutes(2));
             BrokerClient client = new BrokerClient(uri);
             String owner = client.devToken("dr-weber", "hospital-a", List.of("data-owner"));
@@ -66,6 +69,7 @@ class DistributionIT {
             registration.set("policy", BrokerClient.json().readTree(POLICY));
             JsonNode dataset = client.post("/v1/datasets", Optional.of(owner), registration).orThrow();
             assertThat(dataset.path("rows").asLong()).isEqualTo(ROWS);
+            assertThat(broker.output()).contains("data: " + dataDir);
             String grant = client.post("/v1/grants", Optional.of(lab), BrokerClient.json().createObjectNode()
                     .put("dataset", dataset.path("id").asText()).put("purpose", "medical-research")).orThrow()
                     .path("id").asText();

@@ -45,8 +45,26 @@ final class TestPostgres implements AutoCloseable {
         return new TestPostgres(printed.lines().reduce((first, last) -> last).orElseThrow(), Optional.of(dir));
     }
 
+    /** The JDBC URL as given: with {@code user=} when it names one (the test cluster's does). */
     String url() {
         return url;
+    }
+
+    /** The user {@code user=} in the URL names, if any. */
+    Optional<String> user() {
+        return parameters().stream().filter(p -> p.startsWith("user=")).map(p -> p.substring("user=".length())).findFirst();
+    }
+
+    /** The URL less its {@code user=} parameter, for a client that gives the user apart. */
+    String urlWithoutUser() {
+        int query = url.indexOf('?');
+        List<String> kept = parameters().stream().filter(p -> !p.startsWith("user=")).toList();
+        return (query < 0 ? url : url.substring(0, query)) + (kept.isEmpty() ? "" : "?" + String.join("&", kept));
+    }
+
+    private List<String> parameters() {
+        int query = url.indexOf('?');
+        return query < 0 ? List.of() : List.of(url.substring(query + 1).split("&"));
     }
 
     @Override
