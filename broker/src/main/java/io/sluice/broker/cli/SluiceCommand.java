@@ -18,10 +18,17 @@ public final class SluiceCommand implements Runnable {
         System.exit(commandLine().execute(args));
     }
 
-    /** The command line with Sluice's error handling: a {@link CliException} is one line and exit code 2. */
+    /**
+     * The command line with Sluice's error handling: a {@link CliException} is one line and exit
+     * code 2; a broker that cannot start ({@link StartupFailure}) is one line and exit code 1.
+     */
     public static CommandLine commandLine() {
         CommandLine commandLine = new CommandLine(new SluiceCommand());
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof StartupFailure) {
+                cmd.getErr().println("sluice: " + e.getMessage());
+                return StartupFailure.EXIT_CODE;
+            }
             if (e instanceof CliException || e instanceof IllegalArgumentException) {
                 cmd.getErr().println("sluice: " + e.getMessage());
                 return 2;

@@ -23,7 +23,7 @@ import java.util.concurrent.ExecutorService;
 
 /**
  * The HTTP contract of DESIGN.md as one router. Every protected route is the chain
- * {@code request id -> body limit -> authenticate -> authorise (role) -> act}; one error handler
+ * {@code request id -> access log -> body limit -> authenticate -> authorise (role) -> act}; one error handler
  * turns failures into the contract's error shape.
  */
 public final class ApiRouter {
@@ -56,6 +56,7 @@ public final class ApiRouter {
     public static Router create(Vertx vertx, Services services) {
         Router router = Router.router(vertx);
         router.route().handler(RequestIds.create());
+        router.route().handler(AccessLog::handle);
         router.route().handler(ShutdownGate.create(services.running()));
         router.route().handler(BodyHandler.create(false).setBodyLimit(services.maxRequestBytes()));
         router.route().failureHandler(ErrorHandler.create());
