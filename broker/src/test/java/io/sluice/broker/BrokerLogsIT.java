@@ -85,6 +85,7 @@ class BrokerLogsIT {
             broker.terminate();
             assertThat(broker.awaitExit(Duration.ofSeconds(60))).hasValue(0);
         }
+        // The copy of the process's stderr may trail its exit by a moment.
         Poll.until(() -> lines(stderr).stream().anyMatch(line -> line.contains("final audit checkpoint")),
                 Duration.ofSeconds(10), "the broker's last log line");
 

@@ -106,9 +106,13 @@ public final class BrokerProcess implements AutoCloseable {
         return stderr;
     }
 
-    /** SIGTERM: the broker shuts down gracefully. Returns at once; see {@link #awaitExit}. */
+    /**
+     * SIGTERM: the broker shuts down gracefully. Returns at once; see {@link #awaitExit}. Through the
+     * process handle, because {@code Process.destroy()} also closes the pipes, and what the broker
+     * says while it shuts down would be lost.
+     */
     public void terminate() {
-        process.destroy();
+        process.toHandle().destroy();
     }
 
     /** The exit code, once the process has ended within {@code timeout}; empty if it still runs. */
