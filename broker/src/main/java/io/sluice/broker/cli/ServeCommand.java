@@ -12,6 +12,7 @@ import io.sluice.policy.PurposeHierarchy;
 import java.util.List;
 import java.util.Map;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
@@ -152,6 +153,9 @@ public final class ServeCommand implements Callable<Integer> {
     public Integer call() throws InterruptedException, java.io.IOException {
         Logging.configure(logFormat, logLevel, accessLog);
         BrokerConfig config = config();
+        readable(tlsCert, "--tls-cert");
+        readable(tlsKey, "--tls-key");
+        readable(clientCa, "--client-ca");
         Broker broker;
         try {
             broker = Broker.start(config);
@@ -215,6 +219,19 @@ public final class ServeCommand implements Callable<Integer> {
                     + (where == null ? "" : " (line " + where.getLineNr() + ", column " + where.getColumnNr() + ")"), e);
         } catch (java.io.IOException | IllegalArgumentException e) {
             throw new StartupFailure("cannot read the purposes file " + purposes + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Said before the broker starts, in the option's words, rather than in the TLS library's once it listens. */
+    private static void readable(Path file, String option) {
+        if (file == null) {
+            return;
+        }
+        String why = !Files.exists(file) ? "no such file"
+                : Files.isDirectory(file) ? "a directory, not a file"
+                : !Files.isReadable(file) ? "not readable by this user" : null;
+        if (why != null) {
+            throw new StartupFailure("cannot read " + option + " " + file + ": " + why, null);
         }
     }
 

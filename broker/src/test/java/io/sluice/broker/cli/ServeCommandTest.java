@@ -155,4 +155,15 @@ class ServeCommandTest {
                 .hasMessageContaining("(line 1, column ")
                 .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
     }
+
+    @Test
+    void aMissingTlsFileIsOneLineNamingTheOptionWithExitCodeOne(@org.junit.jupiter.api.io.TempDir Path dir) {
+        Path key = dir.resolve("broker.key");
+        var result = io.sluice.broker.TestCli.run("serve", "--port", "0", "--data-dir", dir.resolve("data").toString(),
+                "--tls-cert", dir.toString(), "--tls-key", key.toString());
+
+        assertThat(result.exitCode()).isEqualTo(1);
+        assertThat(result.output()).isEqualTo("sluice: cannot read --tls-cert " + dir + ": a directory, not a file"
+                + System.lineSeparator());
+    }
 }
