@@ -24,7 +24,7 @@ import java.util.concurrent.ExecutorService;
 
 /**
  * The HTTP contract of DESIGN.md as one router. Every protected route is the chain
- * {@code request id -> body limit -> authenticate -> authorise (role) -> act}; one error handler
+ * {@code request id -> access log -> body limit -> authenticate -> authorise (role) -> act}; one error handler
  * turns failures into the contract's error shape.
  */
 public final class ApiRouter {
@@ -59,6 +59,7 @@ public final class ApiRouter {
         Router router = Router.router(vertx);
         ErrorHandler errors = ErrorHandler.create();
         router.route().handler(RequestIds.create());
+        router.route().handler(AccessLog::handle);
         // The probes and the scrape pass the gate: a draining broker is still live, says itself that it is not ready,
         // and its metrics show the drain.
         router.route().handler(ShutdownGate.create(services.running(),

@@ -6,6 +6,7 @@ import io.sluice.broker.BrokerErrorCode;
 import io.sluice.broker.BrokerException;
 import io.sluice.broker.audit.AuditAction;
 import io.sluice.broker.auth.Identity;
+import io.sluice.broker.logging.LogFields;
 import io.sluice.broker.service.DatasetService;
 import io.sluice.broker.service.DatasetService.Registration;
 import io.sluice.broker.store.Dataset;
@@ -48,7 +49,10 @@ final class DatasetRoutes {
         }
         Identity owner = AuthenticationHandler.identity(ctx);
         Blocking.run(ctx, sourceWork, () -> datasets.register(owner, registration, RequestIds.of(ctx)),
-                (c, registered) -> Blocking.json(c, 201, Views.registered(registered)));
+                (c, registered) -> {
+                    LogContext.put(c, LogFields.DATASET, registered.dataset().id());
+                    Blocking.json(c, 201, Views.registered(registered));
+                });
     }
 
     /** Every field of {@code source} but type and path, as the connector's options (scalars as text). */
@@ -70,6 +74,7 @@ final class DatasetRoutes {
 
     void replacePolicy(RoutingContext ctx) {
         String id = ctx.pathParam("id");
+        LogContext.put(ctx, LogFields.DATASET, id);
         String policy;
         try {
             policy = JsonBodies.object(ctx).encode();
@@ -87,6 +92,7 @@ final class DatasetRoutes {
 
     void addOptOuts(RoutingContext ctx) {
         String id = ctx.pathParam("id");
+        LogContext.put(ctx, LogFields.DATASET, id);
         java.util.List<String> ids;
         try {
             ids = JsonBodies.optionalStrings(JsonBodies.object(ctx), "ids", 200).orElseThrow(() ->
@@ -118,6 +124,7 @@ final class DatasetRoutes {
 
     void get(RoutingContext ctx) {
         String id = ctx.pathParam("id");
+        LogContext.put(ctx, LogFields.DATASET, id);
         Identity caller = AuthenticationHandler.identity(ctx);
         Blocking.run(ctx, () -> entry(datasets.get(id), caller), (c, json) -> Blocking.json(c, 200, json));
     }

@@ -40,6 +40,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 import org.apache.arrow.memory.BufferAllocator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Opens and closes streams. Opening checks the grant and the source's version and commits the
@@ -47,6 +49,7 @@ import org.apache.arrow.memory.BufferAllocator;
  * SHA-256 of the bytes sent. Blocking; call from worker threads.
  */
 public final class StreamService {
+    private static final Logger LOG = LoggerFactory.getLogger(StreamService.class);
 
     /**
      * A stream whose opening is on record: the share's batches to send, owned here and released by
@@ -158,6 +161,8 @@ public final class StreamService {
                         }
                         streams.insert(connection, record);
                     });
+            LOG.info("stream {} opened: dataset {} version {}, shard {} of {}, epoch {}", streamId, dataset.id(),
+                    dataset.version(), shard.shard(), shard.shards(), shard.epoch());
             return new OpenedStream(streamId, grant, dataset, shard, node, pipeline, batches, streamAllocator,
                     metrics.streamOpened());
         } catch (RuntimeException | Error e) {
@@ -321,6 +326,18 @@ public final class StreamService {
                 connection -> streams.finish(connection, stream.streamId(), outcome.status(), outcome.rows(),
                         outcome.rowsIn(), outcome.batches(), outcome.bytes(), outcome.sha256(), now, outcome.message(),
                         outcome.failure()));
+        // The operator's view of the same end (the record above is the durable one), on the stream's thread,
+        // which logs with the stream's fields.
+        LOG.atInfo()
+                .setMessage("stream {} {}: {} rows, {} batches, {} bytes{}")
+                .addArgument(stream.streamId())
+                .addArgument(outcome.status().name().toLowerCase(java.util.Locale.ROOT))
+                .addArgument(outcome.rows()).addArgument(outcome.batches()).addArgument(outcome.bytes())
+                .addArgument(outcome.message().map(why -> " (" + why + ")").orElse(""))
+                .addKeyValue("rows", outcome.rows())
+                .addKeyValue("batches", outcome.batches())
+                .addKeyValue("bytes", outcome.bytes())
+                .log();
     }
 
     /**
