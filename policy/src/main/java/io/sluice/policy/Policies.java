@@ -82,7 +82,8 @@ public final class Policies {
     /**
      * The catalog's view of a policy: the purposes and organisations its permissions name with
      * {@code eq} or {@code isAnyOf}, the columns that can leave under at least one permission (in
-     * schema order) and the transforms of those permissions.
+     * schema order) and the transforms of those permissions; per permission the rule itself and what
+     * a grant under it would stream (columns, output schema, stream limit, expiry); the prohibitions.
      */
     public static PolicyOffer offer(Policy policy, Schema schema) {
         return OfferBuilder.offer(policy, schema);

@@ -9,6 +9,7 @@ import io.sluice.broker.auth.Identity;
 import io.sluice.broker.auth.TokenVerifier;
 import io.sluice.broker.ca.NodeCertificateValidator;
 import io.sluice.broker.metrics.BrokerMetrics;
+import io.sluice.broker.service.CatalogSearch;
 import io.sluice.broker.service.DatasetService;
 import io.sluice.broker.service.GrantService;
 import io.sluice.broker.service.StreamService;
@@ -108,7 +109,10 @@ public final class ApiRouter {
                 .handler(RoleHandler.anyOf(log, Identity.DATA_OWNER)).handler(datasets::replacePolicy);
         router.post("/v1/datasets/:id/opt-outs").handler(authenticate)
                 .handler(RoleHandler.anyOf(log, Identity.DATA_OWNER)).handler(datasets::addOptOuts);
-        router.get("/v1/catalog").handler(authenticate).handler(datasets::catalog);
+        // The catalog pages over DatasetService.list(): what that listing leaves out, the catalog never shows.
+        CatalogRoutes catalog = new CatalogRoutes(services.datasets(), new CatalogSearch(services.datasets()::list),
+                services.checkpoints().origin());
+        router.get(CatalogRoutes.PATH).handler(authenticate).handler(catalog::catalog);
         router.get("/v1/datasets/:id").handler(authenticate).handler(datasets::get);
         router.post("/v1/grants").handler(authenticate)
                 .handler(RoleHandler.anyOf(log, Identity.DATA_CONSUMER))

@@ -17,7 +17,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Optional;
 
-/** {@code POST /v1/datasets}, {@code GET /v1/catalog}, {@code GET /v1/datasets/{id}}. */
+/** {@code POST /v1/datasets}, {@code GET /v1/datasets/{id}} ({@code GET /v1/catalog} is {@link CatalogRoutes}). */
 final class DatasetRoutes {
     private final DatasetService datasets;
     private final WorkerExecutor sourceWork;
@@ -109,17 +109,6 @@ final class DatasetRoutes {
         Blocking.run(ctx, () -> datasets.addOptOuts(owner, id, ids, RequestIds.of(ctx)),
                 (c, added) -> Blocking.json(c, 200, new JsonObject().put("dataset", id).put("received", ids.size())
                         .put("added", added)));
-    }
-
-    void catalog(RoutingContext ctx) {
-        Identity caller = AuthenticationHandler.identity(ctx);
-        Blocking.run(ctx, () -> {
-            JsonArray entries = new JsonArray();
-            for (Dataset dataset : datasets.list()) {
-                entries.add(entry(dataset, caller));
-            }
-            return new JsonObject().put("datasets", entries);
-        }, (c, json) -> Blocking.json(c, 200, json));
     }
 
     void get(RoutingContext ctx) {

@@ -58,12 +58,19 @@ final class Views {
         return json;
     }
 
+    /**
+     * A dataset with its offer; the offer's {@code maxStreams} (streams one grant may open) and
+     * {@code expiresAt} (after which no grant holds) only when every permission offered limits them.
+     */
     static JsonObject catalogEntry(Dataset dataset, PolicyOffer offer, boolean withSource) {
-        return dataset(dataset, withSource).put("offer", new JsonObject()
+        JsonObject json = new JsonObject()
                 .put("purposes", new JsonArray(offer.purposes()))
                 .put("organisations", new JsonArray(offer.organisations()))
                 .put("columns", new JsonArray(offer.columns()))
-                .put("transforms", transforms(offer.transforms())));
+                .put("transforms", transforms(offer.transforms()));
+        offer.maxStreams().ifPresent(max -> json.put("maxStreams", max));
+        offer.expiresAt().ifPresent(at -> json.put("expiresAt", at.toString()));
+        return dataset(dataset, withSource).put("offer", json);
     }
 
     static JsonArray schema(Schema schema) {
