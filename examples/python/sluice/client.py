@@ -220,6 +220,8 @@ class GrantStream:
             message += "; the broker could not be asked why"
             return StreamFailed(message, stream_id=self.stream_id, position=self.position)
         message += f"; the broker says {status.get('status')}"
+        if status.get("status") == "completed":
+            message += " (it sent the whole stream; the rest was lost on the way)"
         if status.get("failure"):
             message += f" (failure: {status['failure']})"
         if status.get("message"):
