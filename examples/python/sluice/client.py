@@ -198,6 +198,7 @@ class GrantStream:
     def _finish(self):
         if self._body.tail != _END_OF_STREAM:
             raise self._failed(f"its body ended after {self._body.bytes} bytes without the Arrow end-of-stream marker")
+        # The broker ends the HTTP body only after it recorded the stream's end: read to there before asking.
         self._body.drain()
         status = self._status()
         if status is None or status.get("status") != "completed":

@@ -9,6 +9,10 @@ import torch
 _TEMPORAL_STORAGE = {32: pa.int32(), 64: pa.int64()}
 # torch 1.13 has no unsigned integers wider than 8 bits: these widen to int64 (a copy).
 _WIDENED = {pa.uint16(), pa.uint32(), pa.uint64()}
+# Arrow's buffers are read-only and the tensors share them (see column_tensor), which torch warns of on
+# every from_numpy of such an array. Only that message is silenced; once, not per batch (catch_warnings
+# per batch costs more than the conversion).
+warnings.filterwarnings("ignore", message="The given NumPy array is not writable", category=UserWarning)
 
 
 def has_tensor_form(arrow_type):
@@ -42,11 +46,7 @@ def column_tensor(name, array):
         array = array.view(_TEMPORAL_STORAGE[arrow_type.bit_width])
     if arrow_type in _WIDENED:
         return torch.from_numpy(array.to_numpy(zero_copy_only=True).astype(np.int64))
-    values = array.to_numpy(zero_copy_only=True)
-    with warnings.catch_warnings():
-        # Arrow's buffers are read-only; the tensor shares them (documented above), which torch warns of.
-        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-        return torch.from_numpy(values)
+    return torch.from_numpy(array.to_numpy(zero_copy_only=True))
 
 
 def _is_temporal(arrow_type):
