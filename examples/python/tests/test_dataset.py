@@ -156,11 +156,10 @@ class GrantDatasetTest(unittest.TestCase):
         data = sluice.GrantDataset(LAB, GRANT, transform=lambda batch: batch.num_rows)
         self.assertEqual(len(APPROVED), sum(data))
 
-    def test_nothing_is_pinned_without_cuda(self):
-        if torch.cuda.is_available():
-            self.skipTest("CUDA is here")
+    def test_tensors_are_pinned_exactly_when_cuda_is_there(self):
         item = next(iter(sluice.GrantDataset(LAB, GRANT)))
-        self.assertFalse(item["age"].is_pinned())
+        self.assertEqual(torch.cuda.is_available(), item["age"].is_pinned())
+        self.assertFalse(next(iter(sluice.GrantDataset(LAB, GRANT, pin_memory=False)))["age"].is_pinned())
 
     def test_a_dropped_connection_resumes_at_the_exact_position(self):
         proxy = CuttingProxy(cut_after=150_000)
