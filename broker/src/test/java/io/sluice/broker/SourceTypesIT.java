@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SourceTypesIT {
     private static final String POLICY = """
             {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["research"]}]}]}""";
+              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
 
     @TempDir
     Path dir;
@@ -161,7 +161,7 @@ class SourceTypesIT {
     }
 
     private String grant(String lab, String datasetId) throws Exception {
-        var response = TestHttp.post(broker, "/v1/grants", lab, "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"research\"}");
+        var response = TestHttp.post(broker, "/v1/grants", lab, "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"scientific-research\"}");
         assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
         return TestHttp.id(response.body());
     }
