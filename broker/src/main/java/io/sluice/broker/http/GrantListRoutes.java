@@ -37,8 +37,8 @@ final class GrantListRoutes {
         String id = ctx.pathParam("id");
         Optional<String> reason;
         try {
-            boolean empty = ctx.body() == null || ctx.body().length() == 0 || ctx.body().asString().isBlank();
-            reason = empty ? Optional.empty() : JsonBodies.optionalString(JsonBodies.object(ctx), "reason", 500);
+            String text = ctx.body() == null ? null : ctx.body().asString();
+            reason = text == null || text.isBlank() ? Optional.empty() : JsonBodies.optionalString(JsonBodies.object(ctx), "reason", 500);
         } catch (BrokerException e) {
             ctx.fail(e);
             return;

@@ -88,6 +88,7 @@ public final class DatasetWithdrawals {
                 revoked.add(grant.id());
             }
         }
-        return new Withdrawal(datasetId, now, revoked);
+        // As stored (the store keeps microseconds), so that it reads the same here and in GET /v1/datasets/{id}.
+        return new Withdrawal(datasetId, datasets.get(datasetId).withdrawnAt().orElse(now), revoked);
     }
 }
