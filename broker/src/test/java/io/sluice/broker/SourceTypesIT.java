@@ -157,7 +157,8 @@ class SourceTypesIT {
     }
 
     private static String registration(String source) {
-        return "{\"name\":\"data\",\"source\":" + source + ",\"policy\":" + POLICY + "}";
+        // A name of its own each time: names are unique per organisation, and one broker here registers several.
+        return "{\"name\":\"data-" + java.util.UUID.randomUUID() + "\",\"source\":" + source + ",\"policy\":" + POLICY + "}";
     }
 
     private String grant(String lab, String datasetId) throws Exception {

@@ -140,11 +140,11 @@ public final class DatasetService {
         Dataset dataset;
         Optional<CsvCheck> check;
         try (SourceOperationLimit.Permit permit = sourceOperations.enter(owner.organisation())) {
+            SourceConfig config = sources.locate(owner.organisation(), registration.sourceType(),
+                    registration.sourcePath(), registration.sourceOptions());
             // Checked again when the dataset is inserted; here so that a taken name costs no source work.
             checkNameFree(owner.organisation(), registration.name(), datasets.listedNamed(
                     Optional.of(owner.organisation()), registration.name()).stream().map(Dataset::id).toList());
-            SourceConfig config = sources.locate(owner.organisation(), registration.sourceType(),
-                    registration.sourcePath(), registration.sourceOptions());
             try (BatchSource source = connectors.open(config)) {
                 checkPurposesKnown(Policies.parse(registration.policyJson(), source.schema(), purposes));
                 registration.subjectColumn().ifPresent(column -> OptOuts.checkSubjectColumn(source.schema(), column));
