@@ -88,4 +88,30 @@ public final class Policies {
     public static PolicyOffer offer(Policy policy, Schema schema) {
         return OfferBuilder.offer(policy, schema);
     }
+
+    /**
+     * Every purpose the policy names in a {@code purpose} constraint, of a permission or a
+     * prohibition, at any depth of {@code and}/{@code or}/{@code xone}: for the broker to check
+     * them against its vocabulary ({@link PurposeHierarchy#knows}).
+     */
+    public static java.util.SortedSet<String> purposesNamed(Policy policy) {
+        java.util.SortedSet<String> named = new java.util.TreeSet<>();
+        java.util.stream.Stream.concat(policy.permissions().stream(), policy.prohibitions().stream())
+                .forEach(rule -> rule.constraints().forEach(constraint -> collectPurposes(constraint, named)));
+        return named;
+    }
+
+    private static void collectPurposes(Constraint constraint, java.util.Set<String> named) {
+        switch (constraint) {
+            case Constraint.Logical logical -> logical.constraints().forEach(c -> collectPurposes(c, named));
+            case Constraint.Atomic atomic when atomic.leftOperand() == LeftOperand.PURPOSE -> {
+                switch (atomic.rightOperand()) {
+                    case RightOperand.Term term -> named.add(term.value());
+                    case RightOperand.Terms terms -> named.addAll(terms.values());
+                    default -> { }
+                }
+            }
+            case Constraint.Atomic atomic -> { }
+        }
+    }
 }

@@ -138,7 +138,8 @@ public final class ServeCommand implements Callable<Integer> {
     Path clientCa;
 
     @Option(names = "--purposes", paramLabel = "FILE", description = {"JSON file of the purpose hierarchy: {\"parent\": [\"child\", ...], ...}",
-        "(default: the built-in hierarchy, e.g. model-training under scientific-research)"})
+        "(default: the built-in hierarchy, e.g. model-training under scientific-research); policies may name only",
+        "its purposes (a purpose with no nesting: \"name\": []; {} accepts any purpose)"})
     Path purposes;
 
     @Option(names = "--jdbc-allowed-hosts", paramLabel = "HOST", split = ",", description = "database hosts JDBC sources may reach (default: none: JDBC sources off)")

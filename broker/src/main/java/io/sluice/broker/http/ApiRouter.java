@@ -11,6 +11,8 @@ import io.sluice.broker.ca.NodeCertificateValidator;
 import io.sluice.broker.metrics.BrokerMetrics;
 import io.sluice.broker.service.CatalogSearch;
 import io.sluice.broker.service.DatasetService;
+import io.sluice.broker.service.DatasetWithdrawals;
+import io.sluice.broker.service.GrantListings;
 import io.sluice.broker.service.GrantService;
 import io.sluice.broker.service.StreamService;
 import io.sluice.broker.store.Database;
@@ -35,7 +37,8 @@ public final class ApiRouter {
     public record Services(DatasetService datasets, GrantService grants, StreamService streams, AuditLog auditLog,
             AuditCheckpoints checkpoints, Database database, TokenVerifier verifier, Optional<DevTokenIssuer> devIssuer,
             Optional<NodeCertificateValidator> nodes, ExecutorService streamThreads, RunningStreams running,
-            long maxRequestBytes, java.time.Duration streamIdleTimeout, int sourceThreads, BrokerMetrics metrics) {
+            long maxRequestBytes, java.time.Duration streamIdleTimeout, int sourceThreads, BrokerMetrics metrics,
+            DatasetWithdrawals withdrawals, GrantListings listings) {
         public Services {
             requireNonNull(datasets, "datasets is null");
             requireNonNull(grants, "grants is null");
@@ -50,6 +53,8 @@ public final class ApiRouter {
             requireNonNull(running, "running is null");
             requireNonNull(streamIdleTimeout, "streamIdleTimeout is null");
             requireNonNull(metrics, "metrics is null");
+            requireNonNull(withdrawals, "withdrawals is null");
+            requireNonNull(listings, "listings is null");
             if (sourceThreads < 1) {
                 throw new IllegalArgumentException("sourceThreads must be >= 1, was " + sourceThreads);
             }
@@ -114,6 +119,22 @@ public final class ApiRouter {
                 services.checkpoints().origin());
         router.get(CatalogRoutes.PATH).handler(authenticate).handler(catalog::catalog);
         router.get("/v1/datasets/:id").handler(authenticate).handler(datasets::get);
+        OwnerRoutes owners = new OwnerRoutes(services.datasets(), services.withdrawals(), services.listings(),
+                java.time.Clock.systemUTC());
+        router.get("/v1/datasets/:id/policy").handler(authenticate)
+                .handler(RoleHandler.anyOf(log, Identity.DATA_OWNER, Identity.COMPLIANCE_OFFICER)).handler(owners::policy);
+        router.get("/v1/datasets/:id/policy/versions").handler(authenticate)
+                .handler(RoleHandler.anyOf(log, Identity.DATA_OWNER, Identity.COMPLIANCE_OFFICER))
+                .handler(owners::policyVersions);
+        router.delete("/v1/datasets/:id").handler(authenticate)
+                .handler(RoleHandler.anyOf(log, Identity.DATA_OWNER)).handler(owners::withdraw);
+        router.get("/v1/datasets/:id/grants").handler(authenticate)
+                .handler(RoleHandler.anyOf(log, Identity.DATA_OWNER, Identity.COMPLIANCE_OFFICER)).handler(owners::grants);
+        GrantListRoutes grantList = new GrantListRoutes(services.grants(), services.listings(), java.time.Clock.systemUTC());
+        router.get("/v1/grants").handler(authenticate)
+                .handler(RoleHandler.anyOf(log, Identity.DATA_CONSUMER)).handler(grantList::list);
+        router.delete("/v1/grants/:id").handler(authenticate)
+                .handler(RoleHandler.anyOf(log, Identity.DATA_CONSUMER, Identity.DATA_OWNER)).handler(grantList::revoke);
         router.post("/v1/grants").handler(authenticate)
                 .handler(RoleHandler.anyOf(log, Identity.DATA_CONSUMER))
                 .handler(NodeHandler.optional(services.nodes(), log)).handler(grants::request);

@@ -75,9 +75,9 @@ final class DatasetRoutes {
     void replacePolicy(RoutingContext ctx) {
         String id = ctx.pathParam("id");
         LogContext.put(ctx, LogFields.DATASET, id);
-        String policy;
+        DatasetService.PolicyUpdate policy;
         try {
-            policy = JsonBodies.object(ctx).encode();
+            policy = policyUpdate(JsonBodies.object(ctx));
         } catch (BrokerException e) {
             refused.fail(ctx, AuditAction.POLICY_REJECTED, Optional.of(id), e);
             return;
@@ -93,10 +93,9 @@ final class DatasetRoutes {
     void addOptOuts(RoutingContext ctx) {
         String id = ctx.pathParam("id");
         LogContext.put(ctx, LogFields.DATASET, id);
-        java.util.List<String> ids;
+        java.util.List<Object> ids;
         try {
-            ids = JsonBodies.optionalStrings(JsonBodies.object(ctx), "ids", 200).orElseThrow(() ->
-                    new BrokerException(BrokerErrorCode.BAD_REQUEST, "'ids' is required"));
+            ids = subjectIds(JsonBodies.object(ctx));
             if (ids.isEmpty() || ids.size() > 100_000) {
                 throw new BrokerException(BrokerErrorCode.BAD_REQUEST,
                         "'ids' must hold 1 to 100000 subject ids, held " + ids.size());
@@ -109,6 +108,49 @@ final class DatasetRoutes {
         Blocking.run(ctx, () -> datasets.addOptOuts(owner, id, ids, RequestIds.of(ctx)),
                 (c, added) -> Blocking.json(c, 200, new JsonObject().put("dataset", id).put("received", ids.size())
                         .put("added", added)));
+    }
+
+    /**
+     * The body of a policy change: the ODRL policy itself, or {@code {"policy": {...}, "subjectColumn": "..."}}
+     * to set or change the subject column with the new version.
+     */
+    private static DatasetService.PolicyUpdate policyUpdate(JsonObject body) {
+        if (!body.containsKey("policy")) {
+            if (body.containsKey("subjectColumn")) {
+                throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "'subjectColumn' goes beside the policy, not in it:"
+                        + " {\"policy\": {...}, \"subjectColumn\": \"...\"}");
+            }
+            return new DatasetService.PolicyUpdate(body.encode(), Optional.empty());
+        }
+        java.util.Set<String> extra = new java.util.TreeSet<>(body.fieldNames());
+        extra.removeAll(java.util.Set.of("policy", "subjectColumn"));
+        if (!extra.isEmpty()) {
+            throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "a policy change {\"policy\": ..., \"subjectColumn\": ...}"
+                    + " has no field(s) " + extra);
+        }
+        return new DatasetService.PolicyUpdate(JsonBodies.requiredObject(body, "policy").encode(),
+                JsonBodies.optionalString(body, "subjectColumn", 200));
+    }
+
+    /** {@code ids}: strings or integers, as the subject column's type wants them (checked by the service). */
+    private static java.util.List<Object> subjectIds(JsonObject body) {
+        if (!(body.getValue("ids") instanceof JsonArray array)) {
+            throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "'ids' is required: an array of subject ids");
+        }
+        java.util.List<Object> ids = new java.util.ArrayList<>(array.size());
+        for (Object id : array) {
+            switch (id) {
+                case String text when !text.isBlank() && text.length() <= 200 -> {
+                    JsonBodies.checkNoControlCharacters("ids", text);
+                    ids.add(text);
+                }
+                case Number number -> ids.add(number);
+                case null, default -> throw new BrokerException(BrokerErrorCode.BAD_REQUEST,
+                        "'ids' must be an array of subject ids: non-empty strings of at most 200 characters, or integers;"
+                                + " held " + (id == null ? "null" : id instanceof String ? "\"" + id + "\"" : id.toString()));
+            }
+        }
+        return ids;
     }
 
     void get(RoutingContext ctx) {

@@ -61,7 +61,8 @@ final class GrantRoutes {
         try {
             JsonObject body = JsonBodies.object(ctx);
             request = new GrantRequest(
-                    JsonBodies.requiredString(body, "dataset", 64),
+                    // An id, a name, or organisation/name (DatasetService.resolve).
+                    JsonBodies.requiredString(body, "dataset", 301),
                     JsonBodies.requiredString(body, "purpose", 200),
                     JsonBodies.optionalStrings(body, "columns", 200),
                     JsonBodies.optionalString(body, "project", 100));

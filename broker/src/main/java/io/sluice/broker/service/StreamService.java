@@ -119,14 +119,20 @@ public final class StreamService {
         Grant grant = grants.held(holder, grantId, requestId);
         Instant now = clock.instant();
         if (grant.revokedAt().isPresent() || revocations.isRevoked(grantId)) {
+            String how = grant.revokedReason().or(() -> revocations.why(grantId)).orElse(GrantRevoker.BY_POLICY_CHANGE);
             throw refused(holder, grant, requestId, new BrokerException(BrokerErrorCode.GRANT_REVOKED,
-                    "grant '" + grantId + "' was revoked by a change of the dataset's policy"));
+                    "grant '" + grantId + "' was revoked " + how));
         }
         if (!now.isBefore(grant.expiresAt())) {
             throw refused(holder, grant, requestId, new BrokerException(BrokerErrorCode.GRANT_EXPIRED,
                     "grant '" + grantId + "' expired at " + grant.expiresAt()));
         }
         Dataset dataset = datasets.get(grant.datasetId());
+        if (dataset.isWithdrawn()) {
+            // Its grants are being revoked (DatasetWithdrawals); none may start a stream meanwhile.
+            throw refused(holder, grant, requestId, new BrokerException(BrokerErrorCode.GRANT_REVOKED,
+                    "grant '" + grantId + "' was revoked " + DatasetWithdrawals.how(dataset.id())));
+        }
         PolicyDecision.Permit permit = decideAgain(holder, grant, dataset, shard, node, now, requestId);
         EnforcementPipeline pipeline = EnforcementPipeline.compile(permit, dataset.schema(),
                 PseudonymKey.derive(pseudonymMasterKey, dataset.id(), pseudonymScope(grant)), datasets.optOuts(dataset));
@@ -260,11 +266,10 @@ public final class StreamService {
         Grant grant = stream.grant();
         String grantId = grant.id();
         long[] nextPoll = {System.nanoTime() + REVOCATION_POLL.toNanos()};
-        StopCheck.Stop revoked = new StopCheck.Stop(StreamRecord.Failure.REVOKED,
-                "the grant was revoked by a change of the dataset's policy");
         return () -> {
-            if (revocations.isRevoked(grantId)) {
-                return Optional.of(revoked);
+            Optional<String> how = revocations.why(grantId);
+            if (how.isPresent()) {
+                return Optional.of(new StopCheck.Stop(StreamRecord.Failure.REVOKED, "the grant was revoked " + how.get()));
             }
             if (!clock.instant().isBefore(grant.expiresAt())) {
                 return Optional.of(new StopCheck.Stop(StreamRecord.Failure.EXPIRED,
@@ -275,9 +280,10 @@ public final class StreamService {
                 return Optional.empty();
             }
             nextPoll[0] = now + REVOCATION_POLL.toNanos();
-            if (grants.isRevoked(grantId)) {
-                revocations.revoke(grantId);
-                return Optional.of(revoked);
+            Optional<String> stored = grants.revocation(grantId);
+            if (stored.isPresent()) {
+                revocations.revoke(grantId, stored.get());
+                return Optional.of(new StopCheck.Stop(StreamRecord.Failure.REVOKED, "the grant was revoked " + stored.get()));
             }
             return Optional.empty();
         };
