@@ -116,6 +116,6 @@ class CatalogSearchTest {
             String column) {
         Schema schema = new Schema(List.of(new Field(column, FieldType.nullable(ArrowType.Utf8.INSTANCE), null)));
         return new Dataset(id, name, description, organisation, "csv", Optional.of("f.csv"), Map.of(), "v1", schema,
-                OptionalLong.empty(), "{}", 1, Optional.empty(), at);
+                OptionalLong.empty(), "{}", 1, Optional.empty(), at, Optional.empty());
     }
 }
