@@ -15,7 +15,10 @@ import io.sluice.broker.metrics.BrokerMetrics;
 import io.sluice.broker.service.BrokerLiveness;
 import io.sluice.broker.service.DatasetService;
 import io.sluice.broker.service.SourceOperationLimit;
+import io.sluice.broker.service.DatasetWithdrawals;
+import io.sluice.broker.service.GrantListings;
 import io.sluice.broker.service.GrantRevocations;
+import io.sluice.broker.service.GrantRevoker;
 import io.sluice.broker.service.GrantService;
 import io.sluice.broker.service.SourceLocator;
 import io.sluice.broker.service.StreamService;
@@ -130,11 +133,13 @@ public final class Broker implements AutoCloseable {
             Connectors connectors = Connectors.discover();
             GrantStore grantStore = new GrantStore(database);
             GrantRevocations revocations = new GrantRevocations();
+            GrantRevoker revoker = new GrantRevoker(grantStore, auditLog, revocations, clock);
             SourceLocator sources = new SourceLocator(config.sourcesDir(), config.jdbcAllowedHosts(), MAX_BATCH_BYTES);
-            DatasetService datasets = new DatasetService(new DatasetStore(database), grantStore, auditLog, connectors,
-                    sources, config.purposes(), revocations, allocator, config.csvCheckBytes(),
+            DatasetStore datasetStore = new DatasetStore(database);
+            DatasetService datasets = new DatasetService(datasetStore, grantStore, auditLog, connectors,
+                    sources, config.purposes(), revoker, allocator, config.csvCheckBytes(),
                     new SourceOperationLimit(config.sourceLimits().perOrganisation()), clock);
-            GrantService grants = new GrantService(datasets, grantStore, auditLog, clock, config.grantTtl());
+            GrantService grants = new GrantService(datasets, grantStore, auditLog, clock, config.grantTtl(), revoker);
             StreamService streams = new StreamService(grants, datasets, revocations, pseudonymMasterKey(config),
                     new StreamStore(database, identity.id()), auditLog, connectors, allocator, clock,
                     config.decodeThreads(), metrics);
@@ -164,7 +169,9 @@ public final class Broker implements AutoCloseable {
             Optional<NodeCertificateValidator> nodes = nodeValidator(config);
             var services = new ApiRouter.Services(datasets, grants, streams, auditLog, checkpoints, database, verifier,
                     devIssuer, nodes, streamThreads, running, config.maxRequestBytes(),
-                    config.streamLimits().idleTimeout(), config.sourceLimits().threads(), metrics);
+                    config.streamLimits().idleTimeout(), config.sourceLimits().threads(), metrics,
+                    new DatasetWithdrawals(datasets, datasetStore, grantStore, revoker, auditLog, clock),
+                    new GrantListings(datasets, grantStore));
             HttpServerOptions options = serverOptions(config, nodes);
             HttpServer server = vertx.createHttpServer(options)
                     .connectionHandler(StrictFraming.installer(options))

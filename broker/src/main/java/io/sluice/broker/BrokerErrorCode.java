@@ -15,6 +15,16 @@ public enum BrokerErrorCode {
     PAYLOAD_TOO_LARGE(3007, Category.USER, 413),
     GRANT_EXPIRED(3008, Category.USER, 403),
     GRANT_REVOKED(3009, Category.USER, 403),
+    /** The request contradicts the state of what it acts on: a grant already revoked, a dataset already withdrawn. */
+    CONFLICT(3010, Category.USER, 409),
+    /** The owner's organisation already has a dataset of this name that is not withdrawn. */
+    DATASET_NAME_TAKEN(3011, Category.USER, 409),
+    /** A dataset named by its bare name that two organisations share: name it {@code organisation/name}. */
+    AMBIGUOUS_DATASET(3012, Category.USER, 409),
+    /** Its owner withdrew the dataset: no new grants. */
+    DATASET_WITHDRAWN(3013, Category.USER, 403),
+    /** A policy names a purpose outside the broker's purpose hierarchy. */
+    UNKNOWN_PURPOSE(3014, Category.USER, 400),
     AUDIT_UNAVAILABLE(3101, Category.RESOURCES, 503),
     SHUTTING_DOWN(3102, Category.RESOURCES, 503),
     TOO_MANY_STREAMS(3103, Category.RESOURCES, 429),

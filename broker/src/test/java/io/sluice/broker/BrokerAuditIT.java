@@ -20,7 +20,7 @@ class BrokerAuditIT {
     private static final Pattern ID = Pattern.compile("\"id\"\\s*:\\s*\"([^\"]+)\"");
     private static final String POLICY = """
             {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["research"]}]}]}""";
+              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
 
     @TempDir
     Path dir;
@@ -37,7 +37,7 @@ class BrokerAuditIT {
                     + "{\"type\":\"parquet\",\"path\":\"small.parquet\"},\"policy\":" + POLICY + "}");
             assertThat(registered.statusCode()).as(registered.body()).isEqualTo(201);
             String datasetId = id(registered.body());
-            var granted = TestHttp.post(broker, "/v1/grants", lab, "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"research\"}");
+            var granted = TestHttp.post(broker, "/v1/grants", lab, "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"scientific-research\"}");
             assertThat(granted.statusCode()).isEqualTo(201);
             String grantId = id(granted.body());
 
@@ -45,7 +45,7 @@ class BrokerAuditIT {
             long next = count(config.jdbcUrl(), "SELECT next_index FROM audit_head");
             execute(config.jdbcUrl(), "ALTER TABLE audit_log ADD CONSTRAINT audit_refuses CHECK (idx < " + next + ")");
 
-            var grant = TestHttp.post(broker, "/v1/grants", lab, "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"research\"}");
+            var grant = TestHttp.post(broker, "/v1/grants", lab, "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"scientific-research\"}");
             assertThat(grant.statusCode()).isEqualTo(503);
             assertThat(grant.body()).contains("\"error\":\"audit_unavailable\"");
             var stream = TestHttp.get(broker, "/v1/grants/" + grantId + "/stream", lab);
@@ -69,7 +69,7 @@ class BrokerAuditIT {
             String datasetId = id(TestHttp.post(broker, "/v1/datasets", owner, "{\"name\":\"small\",\"source\":"
                     + "{\"type\":\"parquet\",\"path\":\"small.parquet\"},\"policy\":" + POLICY + "}").body());
             String grantId = id(TestHttp.post(broker, "/v1/grants", lab,
-                    "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"research\"}").body());
+                    "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"scientific-research\"}").body());
             assertThat(TestHttp.get(broker, "/v1/grants/" + grantId + "/stream", lab).statusCode()).isEqualTo(200);
             TestHttp.post(broker, "/v1/grants", lab, "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"marketing\"}");
             java.nio.file.Path key = dir.resolve("key.pub");

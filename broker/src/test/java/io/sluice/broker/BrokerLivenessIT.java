@@ -35,7 +35,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class BrokerLivenessIT {
     private static final String POLICY = """
             {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["research"]}]}]}""";
+              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
     /**
      * Short enough that both brokers sweep every second (their rounds overlap on some streams), long
      * enough that a pause of the live brokers on a loaded machine does not make them look dead.
@@ -111,7 +111,7 @@ class BrokerLivenessIT {
         assertThat(registered.statusCode()).as(registered.body()).isEqualTo(201);
         String lab = TestHttp.devToken(broker, "lab", "ai-lab", "data-consumer");
         var granted = TestHttp.post(broker, "/v1/grants", lab,
-                "{\"dataset\":\"" + TestHttp.id(registered.body()) + "\",\"purpose\":\"research\"}");
+                "{\"dataset\":\"" + TestHttp.id(registered.body()) + "\",\"purpose\":\"scientific-research\"}");
         assertThat(granted.statusCode()).as(granted.body()).isEqualTo(201);
         return TestHttp.id(granted.body());
     }

@@ -16,18 +16,25 @@ import java.util.concurrent.TimeoutException;
 
 /**
  * A broker in a process of its own ({@code sluice serve --port 0}), for tests that kill it or run
- * two side by side. Its output goes to a log file in the data directory.
+ * two side by side. Its output (stdout and stderr) goes to a log file (in the data directory, or the
+ * directory {@link #serve} is given), and
+ * its stderr alone (the application log) to a file of its own too, {@link #stderr()}.
  */
 public final class BrokerProcess implements AutoCloseable {
     private final Process process;
     private final URI uri;
     private final Path log;
+    private final Path stderr;
 
-    private BrokerProcess(Process process, URI uri, Path log) {
+    private BrokerProcess(Process process, URI uri, Path log, Path stderr) {
         this.process = process;
         this.uri = uri;
         this.log = log;
+        this.stderr = stderr;
     }
+
+    /** What a {@code sluice serve} that was expected to fail printed, and its exit code. */
+    public record Exited(int exitCode, List<String> stdout, List<String> stderr) {}
 
     public static BrokerProcess start(Path dataDir, Path sourcesDir, String jdbcUrl) throws IOException {
         return start(dataDir, sourcesDir, jdbcUrl, List.of());
@@ -44,32 +51,24 @@ public final class BrokerProcess implements AutoCloseable {
 
     /**
      * {@code sluice serve ARGUMENTS} with these {@code SLUICE_*} environment variables; none of the
-     * test JVM's own {@code SLUICE_*} variables reach it. Its output goes to a log file in {@code logDir}.
+     * test JVM's own {@code SLUICE_*} variables reach it. Its output goes to log files in {@code logDir}.
      */
     public static BrokerProcess serve(List<String> arguments, Map<String, String> environment, Path logDir)
             throws IOException {
-        List<String> command = new ArrayList<>();
-        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
-        // The same JVM flags this test JVM got from the parent pom's sluice.jvm.flags, not a second copy.
-        ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
-                .filter(flag -> flag.startsWith("--add-opens") || flag.startsWith("--sun-misc-unsafe-memory-access")
-                        || flag.startsWith("--enable-native-access"))
-                .forEach(command::add);
-        command.add("-cp");
-        command.add(System.getProperty("java.class.path"));
-        command.add("io.sluice.broker.cli.SluiceCommand");
+        List<String> command = new ArrayList<>(javaCommand());
         command.add("serve");
         command.addAll(arguments);
-        ProcessBuilder builder = new ProcessBuilder(command).redirectErrorStream(true);
+        ProcessBuilder builder = new ProcessBuilder(command);
         builder.environment().keySet().removeIf(name -> name.startsWith("SLUICE_"));
         builder.environment().putAll(environment);
         java.nio.file.Files.createDirectories(logDir);
         Process process = builder.start();
         CompletableFuture<URI> listening = new CompletableFuture<>();
         Path log = logDir.resolve("broker-" + process.pid() + ".log");
-        Thread.ofPlatform().daemon().start(() -> copyOutput(process, log, listening));
+        Path stderr = logDir.resolve("broker-" + process.pid() + ".stderr");
+        Thread.ofPlatform().daemon().start(() -> copyOutput(process, log, stderr, listening));
         try {
-            return new BrokerProcess(process, listening.get(60, TimeUnit.SECONDS), log);
+            return new BrokerProcess(process, listening.get(60, TimeUnit.SECONDS), log, stderr);
         } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
             process.destroyForcibly();
             throw new IOException("broker process did not start within 60 s; its output ends with:\n" + tail(log), e);
@@ -80,11 +79,48 @@ public final class BrokerProcess implements AutoCloseable {
         }
     }
 
+    /** Runs {@code sluice ARGS} to its end (at most {@code timeout}), for a start that is expected to fail. */
+    public static Exited run(List<String> args, java.time.Duration timeout) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(javaCommand());
+        command.addAll(args);
+        Process process = new ProcessBuilder(command).start();
+        CompletableFuture<List<String>> stdout = CompletableFuture.supplyAsync(() -> lines(process.getInputStream()));
+        CompletableFuture<List<String>> stderr = CompletableFuture.supplyAsync(() -> lines(process.getErrorStream()));
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly();
+            throw new IOException("sluice " + args + " still ran after " + timeout + "; stdout so far: " + stdout.getNow(List.of()));
+        }
+        return new Exited(process.exitValue(), stdout.join(), stderr.join());
+    }
+
+    private static List<String> lines(java.io.InputStream in) {
+        try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+            return reader.lines().toList();
+        } catch (IOException e) {
+            throw new java.io.UncheckedIOException(e);
+        }
+    }
+
+    /** {@code java FLAGS -cp CLASSPATH io.sluice.broker.cli.SluiceCommand}, as this test JVM runs. */
+    private static List<String> javaCommand() {
+        List<String> command = new ArrayList<>();
+        command.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
+        // The same JVM flags this test JVM got from the parent pom's sluice.jvm.flags, not a second copy.
+        ManagementFactory.getRuntimeMXBean().getInputArguments().stream()
+                .filter(flag -> flag.startsWith("--add-opens") || flag.startsWith("--sun-misc-unsafe-memory-access")
+                        || flag.startsWith("--enable-native-access"))
+                .forEach(command::add);
+        command.add("-cp");
+        command.add(System.getProperty("java.class.path"));
+        command.add("io.sluice.broker.cli.SluiceCommand");
+        return command;
+    }
+
     public URI uri() {
         return uri;
     }
 
-    /** Everything the broker printed so far (its log file). */
+    /** Everything the broker printed so far, stdout and stderr (its log file). */
     public String output() {
         try {
             return java.nio.file.Files.readString(log);
@@ -93,9 +129,18 @@ public final class BrokerProcess implements AutoCloseable {
         }
     }
 
-    /** SIGTERM: the broker shuts down gracefully. Returns at once; see {@link #awaitExit}. */
+    /** Where the process's stderr (the application log) is copied, line by line, as it comes. */
+    public Path stderr() {
+        return stderr;
+    }
+
+    /**
+     * SIGTERM: the broker shuts down gracefully. Returns at once; see {@link #awaitExit}. Through the
+     * process handle, because {@code Process.destroy()} also closes the pipes, and what the broker
+     * says while it shuts down would be lost.
+     */
     public void terminate() {
-        process.destroy();
+        process.toHandle().destroy();
     }
 
     /** The exit code, once the process has ended within {@code timeout}; empty if it still runs. */
@@ -127,20 +172,48 @@ public final class BrokerProcess implements AutoCloseable {
         }
     }
 
-    private static void copyOutput(Process process, Path log, CompletableFuture<URI> listening) {
-        try (BufferedReader reader = new BufferedReader(new InputStreamReader(process.getInputStream(), StandardCharsets.UTF_8));
-                var out = java.nio.file.Files.newBufferedWriter(log)) {
-            for (String line = reader.readLine(); line != null; line = reader.readLine()) {
-                out.write(line);
-                out.newLine();
-                out.flush();
+    /** Copies stdout and stderr into {@code log} (stderr also into {@code stderr}) until the process ends. */
+    private static void copyOutput(Process process, Path log, Path stderr, CompletableFuture<URI> listening) {
+        try (var out = java.nio.file.Files.newBufferedWriter(log);
+                var err = java.nio.file.Files.newBufferedWriter(stderr)) {
+            Thread errors = Thread.ofPlatform().daemon().start(() -> copy(process.getErrorStream(), line -> {
+                append(out, line);
+                append(err, line);
+            }));
+            copy(process.getInputStream(), line -> {
+                append(out, line);
                 if (line.startsWith("listening on ")) {
                     listening.complete(URI.create(line.substring("listening on ".length()).trim()));
                 }
-            }
-        } catch (IOException e) {
+            });
+            errors.join();
+        } catch (IOException | java.io.UncheckedIOException e) {
+            listening.completeExceptionally(e);
+        } catch (InterruptedException e) {
             listening.completeExceptionally(e);
         }
         listening.completeExceptionally(new IOException("broker exited before listening"));
+    }
+
+    private static void copy(java.io.InputStream in, java.util.function.Consumer<String> each) {
+        try (BufferedReader reader = new BufferedReader(new InputStreamReader(in, StandardCharsets.UTF_8))) {
+            for (String line = reader.readLine(); line != null; line = reader.readLine()) {
+                each.accept(line);
+            }
+        } catch (IOException e) {
+            // The process ended and took its pipe with it.
+        }
+    }
+
+    private static void append(java.io.BufferedWriter out, String line) {
+        synchronized (out) {
+            try {
+                out.write(line);
+                out.newLine();
+                out.flush();
+            } catch (IOException e) {
+                throw new java.io.UncheckedIOException(e);
+            }
+        }
     }
 }

@@ -33,7 +33,7 @@ import picocli.CommandLine;
 class BrokerProcessIT {
     private static final String POLICY = """
             {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["research"]}]}]}""";
+              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
     private static final Pattern CHECKPOINT_SIZE = Pattern.compile("\\n(\\d+)\\n");
 
     @TempDir
@@ -146,7 +146,7 @@ class BrokerProcessIT {
         while (!stop.get()) {
             try {
                 var granted = TestHttp.post(broker, "/v1/grants", token,
-                        "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"research\"}");
+                        "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"scientific-research\"}");
                 if (granted.statusCode() != 201) {
                     continue;
                 }

@@ -41,7 +41,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 class BrokerShutdownIT {
     private static final String POLICY = """
             {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["research"]}]}]}""";
+              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
     /** About 30 MB of IPC: far more than the response's queue and the sockets' buffers hold. */
     private static final int ROWS = 1_500_000;
     private static final Duration EXIT_SLACK = Duration.ofSeconds(10);
@@ -210,7 +210,7 @@ class BrokerShutdownIT {
                 + "{\"type\":\"parquet\",\"path\":\"big.parquet\"},\"policy\":" + POLICY + "}");
         assertThat(registered.statusCode()).as(registered.body()).isEqualTo(201);
         var granted = TestHttp.post(broker, "/v1/grants", lab,
-                "{\"dataset\":\"" + TestHttp.id(registered.body()) + "\",\"purpose\":\"research\"}");
+                "{\"dataset\":\"" + TestHttp.id(registered.body()) + "\",\"purpose\":\"scientific-research\"}");
         assertThat(granted.statusCode()).as(granted.body()).isEqualTo(201);
         return TestHttp.id(granted.body());
     }

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.io.TempDir;
 class DuplicateKeysIT {
     private static final String POLICY = """
             {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["research"]}]}]}""";
+              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
     /** Reads as "research only" to a first-value reader, as "marketing too" to a last-value one. */
     private static final String TWO_FACED_POLICY = """
             {"@type": "Set", "permission": [{"action": "use", "constraint": [

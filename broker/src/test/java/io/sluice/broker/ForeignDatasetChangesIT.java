@@ -14,7 +14,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ForeignDatasetChangesIT {
     private static final String POLICY = """
             {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["research"]}]}]}""";
+              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
     private static final String OPEN_POLICY = """
             {"@type": "Set", "permission": [{"action": "use"}]}""";
 

@@ -18,11 +18,11 @@ class PolicyContextIT {
     private static final String REDEFINING_POLICY = """
             {"@context": ["http://www.w3.org/ns/odrl.jsonld", {"use": "http://www.w3.org/ns/odrl/2/read"}],
              "@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["research"]}]}]}""";
+              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
     private static final String KNOWN_CONTEXT_POLICY = """
             {"@context": ["http://www.w3.org/ns/odrl.jsonld", {"sluice": "https://sluice.dev/ns/"}],
              "@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["research"]}]}]}""";
+              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
 
     @TempDir
     Path dir;

@@ -35,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SlowSourcesIT {
     private static final String POLICY = """
             {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["research"]}]}]}""";
+              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
     private static final int FLOOD = 20;
     private static final Duration ANSWER_WITHIN = Duration.ofSeconds(10);
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
@@ -86,7 +86,7 @@ class SlowSourcesIT {
                 .build();
         // One stream first, so that the checks below do not also time the first load of the stream classes.
         String warmGrant = TestHttp.id(TestHttp.post(broker, "/v1/grants", lab,
-                "{\"dataset\":\"" + otherDataset + "\",\"purpose\":\"research\"}").body());
+                "{\"dataset\":\"" + otherDataset + "\",\"purpose\":\"scientific-research\"}").body());
         assertThat(TestHttp.get(broker, "/v1/grants/" + warmGrant + "/stream", lab).statusCode()).isEqualTo(200);
         long floodStart = System.nanoTime();
         List<CompletableFuture<HttpResponse<String>>> flood = new ArrayList<>();
@@ -100,7 +100,7 @@ class SlowSourcesIT {
         assertAnsweredWithin(get("/health", null), 200, "\"status\":\"ok\"");
         HttpResponse<String> grant = assertAnsweredWithin(HttpRequest.newBuilder(broker.uri().resolve("/v1/grants"))
                 .timeout(ANSWER_WITHIN).header("Authorization", "Bearer " + lab)
-                .POST(HttpRequest.BodyPublishers.ofString("{\"dataset\":\"" + otherDataset + "\",\"purpose\":\"research\"}"))
+                .POST(HttpRequest.BodyPublishers.ofString("{\"dataset\":\"" + otherDataset + "\",\"purpose\":\"scientific-research\"}"))
                 .build(), 201, "\"id\"");
         assertAnsweredWithin(get("/v1/grants/" + TestHttp.id(grant.body()) + "/stream", lab), 200, "");
         assertThat(flood.stream().filter(f -> f.isDone() && f.join().statusCode() == 504))

@@ -30,7 +30,7 @@ import org.junit.jupiter.api.io.TempDir;
 class SourceTypesIT {
     private static final String POLICY = """
             {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["research"]}]}]}""";
+              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
 
     @TempDir
     Path dir;
@@ -157,11 +157,12 @@ class SourceTypesIT {
     }
 
     private static String registration(String source) {
-        return "{\"name\":\"data\",\"source\":" + source + ",\"policy\":" + POLICY + "}";
+        // A name of its own each time: names are unique per organisation, and one broker here registers several.
+        return "{\"name\":\"data-" + java.util.UUID.randomUUID() + "\",\"source\":" + source + ",\"policy\":" + POLICY + "}";
     }
 
     private String grant(String lab, String datasetId) throws Exception {
-        var response = TestHttp.post(broker, "/v1/grants", lab, "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"research\"}");
+        var response = TestHttp.post(broker, "/v1/grants", lab, "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"scientific-research\"}");
         assertThat(response.statusCode()).as(response.body()).isEqualTo(201);
         return TestHttp.id(response.body());
     }

@@ -68,6 +68,20 @@ public final class TestHttp {
         return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    /** {@code DELETE}, with a JSON body when {@code json} is not null. */
+    public static HttpResponse<String> delete(Broker broker, String path, String token, String json)
+            throws IOException, InterruptedException {
+        HttpRequest.Builder request = HttpRequest.newBuilder(broker.uri().resolve(path)).timeout(Duration.ofSeconds(30))
+                .method("DELETE", json == null ? HttpRequest.BodyPublishers.noBody() : HttpRequest.BodyPublishers.ofString(json));
+        if (json != null) {
+            request.header("Content-Type", "application/json");
+        }
+        if (token != null) {
+            request.header("Authorization", "Bearer " + token);
+        }
+        return HTTP.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
     public static String devToken(Broker broker, String subject, String organisation, String role)
             throws IOException, InterruptedException {
         return devToken(broker.uri(), subject, organisation, role);

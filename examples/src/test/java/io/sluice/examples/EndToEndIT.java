@@ -289,7 +289,8 @@ class EndToEndIT {
     }
 
     private static ObjectNode registration(String path) {
-        ObjectNode body = BrokerClient.json().createObjectNode().put("name", "patients");
+        // Named after its file: names are unique per organisation, and this class registers two.
+        ObjectNode body = BrokerClient.json().createObjectNode().put("name", path.replace(".parquet", ""));
         body.putObject("source").put("type", "parquet").put("path", path);
         try {
             body.set("policy", BrokerClient.json().readTree(Demo.POLICY));

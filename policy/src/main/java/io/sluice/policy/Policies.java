@@ -82,9 +82,36 @@ public final class Policies {
     /**
      * The catalog's view of a policy: the purposes and organisations its permissions name with
      * {@code eq} or {@code isAnyOf}, the columns that can leave under at least one permission (in
-     * schema order) and the transforms of those permissions.
+     * schema order) and the transforms of those permissions; per permission the rule itself and what
+     * a grant under it would stream (columns, output schema, stream limit, expiry); the prohibitions.
      */
     public static PolicyOffer offer(Policy policy, Schema schema) {
         return OfferBuilder.offer(policy, schema);
+    }
+
+    /**
+     * Every purpose the policy names in a {@code purpose} constraint, of a permission or a
+     * prohibition, at any depth of {@code and}/{@code or}/{@code xone}: for the broker to check
+     * them against its vocabulary ({@link PurposeHierarchy#knows}).
+     */
+    public static java.util.SortedSet<String> purposesNamed(Policy policy) {
+        java.util.SortedSet<String> named = new java.util.TreeSet<>();
+        java.util.stream.Stream.concat(policy.permissions().stream(), policy.prohibitions().stream())
+                .forEach(rule -> rule.constraints().forEach(constraint -> collectPurposes(constraint, named)));
+        return named;
+    }
+
+    private static void collectPurposes(Constraint constraint, java.util.Set<String> named) {
+        switch (constraint) {
+            case Constraint.Logical logical -> logical.constraints().forEach(c -> collectPurposes(c, named));
+            case Constraint.Atomic atomic when atomic.leftOperand() == LeftOperand.PURPOSE -> {
+                switch (atomic.rightOperand()) {
+                    case RightOperand.Term term -> named.add(term.value());
+                    case RightOperand.Terms terms -> named.addAll(terms.values());
+                    default -> { }
+                }
+            }
+            case Constraint.Atomic atomic -> { }
+        }
     }
 }

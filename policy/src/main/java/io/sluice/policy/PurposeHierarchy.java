@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeSet;
 
 /**
  * How declared purposes nest, from the broker's configuration: {@code model-training} under
@@ -17,13 +18,19 @@ import java.util.Set;
  * purpose of its own with nothing above or below it. A tree: each purpose has at most one parent,
  * and no purpose is its own ancestor.
  *
+ * <p>The hierarchy is also the broker's vocabulary of purposes ({@link #purposes()}): a policy that
+ * names a purpose outside it names one no requester can be expected to ask for (a misspelling), and
+ * the broker refuses it. A hierarchy that names no purpose at all ({@link #FLAT}) is no vocabulary.
+ *
  * <p>Immutable and thread-safe.
  *
  * @param parents each narrower purpose mapped to the purpose directly above it
+ * @param purposes every purpose the hierarchy names: those in {@code parents} and any that stand
+ *     alone (a parent with no children)
  */
-public record PurposeHierarchy(Map<String, String> parents) {
+public record PurposeHierarchy(Map<String, String> parents, Set<String> purposes) {
 
-    /** No nesting: every purpose stands alone. */
+    /** No nesting and no vocabulary: every purpose stands alone. */
     public static final PurposeHierarchy FLAT = new PurposeHierarchy(Map.of());
 
     /**
@@ -48,7 +55,15 @@ public record PurposeHierarchy(Map<String, String> parents) {
 
     public PurposeHierarchy {
         requireNonNull(parents, "parents is null");
+        requireNonNull(purposes, "purposes is null");
         parents = Map.copyOf(parents);
+        Set<String> named = new TreeSet<>(purposes);
+        named.addAll(parents.keySet());
+        named.addAll(parents.values());
+        if (named.stream().anyMatch(String::isBlank)) {
+            throw new IllegalArgumentException("a purpose must not be blank, was " + named);
+        }
+        purposes = java.util.Collections.unmodifiableSet(named);
         for (Map.Entry<String, String> entry : parents.entrySet()) {
             if (entry.getKey().isBlank() || entry.getValue().isBlank()) {
                 throw new IllegalArgumentException("a purpose must not be blank, was " + entry);
@@ -83,7 +98,18 @@ public record PurposeHierarchy(Map<String, String> parents) {
                 }
             }
         });
-        return new PurposeHierarchy(parents);
+        return new PurposeHierarchy(parents, children.keySet());
+    }
+
+    /** A hierarchy of these nestings whose vocabulary is the purposes they name. */
+    public PurposeHierarchy(Map<String, String> parents) {
+        this(parents, Set.of());
+    }
+
+    /** Whether this hierarchy names {@code purpose}; always true when it names none (no vocabulary). */
+    public boolean knows(String purpose) {
+        requireNonNull(purpose, "purpose is null");
+        return purposes.isEmpty() || purposes.contains(purpose);
     }
 
     /** The purpose directly above {@code purpose}, if any. */

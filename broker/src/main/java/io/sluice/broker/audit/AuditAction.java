@@ -4,6 +4,8 @@ package io.sluice.broker.audit;
 public enum AuditAction {
     DATASET_REGISTERED("dataset.registered"),
     DATASET_REJECTED("dataset.rejected"),
+    /** Its owner withdrew the dataset: out of the catalog, its grants revoked; its data untouched. */
+    DATASET_WITHDRAWN("dataset.withdrawn"),
     POLICY_CHANGED("policy.changed"),
     /** A new policy refused (invalid, or naming what the dataset does not have); the one in force stays. */
     POLICY_REJECTED("policy.rejected"),

@@ -15,6 +15,8 @@ public enum AuthFailureReason {
     MISSING_ROLE,
     /** A node certificate that is missing, expired or not from this data space's CA, where one is required. */
     NODE_CERTIFICATE,
-    /** A change to a dataset of another organisation. */
-    NOT_DATASET_OWNER
+    /** A change to a dataset of another organisation, or a read of what only its owner may read. */
+    NOT_DATASET_OWNER,
+    /** Revoking a grant the caller neither holds nor owns the dataset of. */
+    NOT_GRANT_HOLDER
 }

@@ -1,6 +1,8 @@
 package io.sluice.broker.cli;
 
+import ch.qos.logback.classic.Level;
 import io.sluice.broker.Broker;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.type.TypeReference;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.broker.BrokerConfig;
@@ -8,15 +10,20 @@ import io.sluice.broker.Secret;
 import java.io.PrintWriter;
 import java.util.Collection;
 import java.util.Set;
+import io.sluice.broker.logging.LogFormat;
+import io.sluice.broker.logging.Logging;
 import io.sluice.policy.PurposeHierarchy;
 import java.util.List;
 import java.util.Map;
 import java.net.URI;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -64,6 +71,7 @@ public final class ServeCommand implements Callable<Integer> {
     /** The option naming the configuration file; its own value comes from the command line or SLUICE_CONFIG. */
     static final String CONFIG_OPTION = "--config";
     static final String PRINT_CONFIG_OPTION = "--print-config";
+    private static final Logger LOG = LoggerFactory.getLogger(ServeCommand.class);
 
     @Spec
     CommandSpec spec;
@@ -130,7 +138,8 @@ public final class ServeCommand implements Callable<Integer> {
     Path clientCa;
 
     @Option(names = "--purposes", paramLabel = "FILE", description = {"JSON file of the purpose hierarchy: {\"parent\": [\"child\", ...], ...}",
-        "(default: the built-in hierarchy, e.g. model-training under scientific-research)"})
+        "(default: the built-in hierarchy, e.g. model-training under scientific-research); policies may name only",
+        "its purposes (a purpose with no nesting: \"name\": []; {} accepts any purpose)"})
     Path purposes;
 
     @Option(names = "--jdbc-allowed-hosts", paramLabel = "HOST", split = ",", description = "database hosts JDBC sources may reach (default: none: JDBC sources off)")
@@ -187,15 +196,42 @@ public final class ServeCommand implements Callable<Integer> {
     static ConfigDefaults defaults(Map<String, String> environment) {
         return new ConfigDefaults(environment, CONFIG_OPTION, Set.of(PRINT_CONFIG_OPTION));
     }
+    @Option(names = "--log-format", defaultValue = "text", converter = LogFormatConverter.class, paramLabel = "text|json",
+            description = {"the application log on stderr: text (a line per event: date, time and zone, level, thread,"
+                + " logger, message, then requestId=... actor=... dataset=... grant=... stream=... where known) or json"
+                + " (one JSON object per line with the same fields) (default: ${DEFAULT-VALUE})",
+                "stdout keeps only the 'listening on' and shutdown lines."})
+    LogFormat logFormat;
+
+    @Option(names = "--log-level", defaultValue = "info", converter = LogLevelConverter.class,
+            paramLabel = "LEVEL", description = "the least severe application log events written: error, warn, info,"
+            + " debug or trace (default: ${DEFAULT-VALUE}; Parquet, Hadoop, Arrow, Hikari, Flyway and Netty stay at warn)")
+    Level logLevel;
+
+    @Option(names = "--access-log", defaultValue = "true", arity = "0..1", fallbackValue = "true", paramLabel = "true|false",
+            description = "a line per request on the logger sluice.access: method, path, status, bytes, duration,"
+            + " remote address, request ids, actor (default: ${DEFAULT-VALUE})")
+    boolean accessLog;
 
     @Override
     public Integer call() throws InterruptedException, java.io.IOException {
+        Logging.configure(logFormat, logLevel, accessLog);
         BrokerConfig config = config();
         if (printConfig) {
             printConfig(spec.commandLine().getOut());
             return 0;
         }
-        Broker broker = Broker.start(config);
+        readable(tlsCert, "--tls-cert");
+        readable(tlsKey, "--tls-key");
+        readable(clientCa, "--client-ca");
+        Broker broker;
+        try {
+            broker = Broker.start(config);
+        } catch (RuntimeException e) {
+            StartupFailure failure = StartupFailure.of(e, config.host(), config.port());
+            LOG.debug("the broker could not start: {}", failure.getMessage(), e);
+            throw failure;
+        }
         CountDownLatch stopRequested = new CountDownLatch(1);
         // SIGTERM and SIGINT end the wait below, and the broker closes on this thread, so the process
         // exits 0 after a clean shutdown (a JVM ended by the signal itself exits 143).
@@ -265,12 +301,59 @@ public final class ServeCommand implements Callable<Integer> {
         out.flush();
     }
 
-    private PurposeHierarchy purposeHierarchy() throws java.io.IOException {
+    private PurposeHierarchy purposeHierarchy() {
         if (purposes == null) {
             return PurposeHierarchy.DEFAULT;
         }
-        Map<String, List<String>> children = new ObjectMapper().readValue(purposes.toFile(),
-                new TypeReference<Map<String, List<String>>>() {});
-        return PurposeHierarchy.of(children);
+        try {
+            Map<String, List<String>> children = new ObjectMapper().readValue(purposes.toFile(),
+                    new TypeReference<Map<String, List<String>>>() {});
+            return PurposeHierarchy.of(children);
+        } catch (JsonProcessingException e) {
+            // Jackson's own message spans lines and quotes its internals: say what and where.
+            var where = e.getLocation();
+            throw new StartupFailure("cannot read the purposes file " + purposes + ": " + e.getOriginalMessage()
+                    + (where == null ? "" : " (line " + where.getLineNr() + ", column " + where.getColumnNr() + ")"), e);
+        } catch (java.io.IOException | IllegalArgumentException e) {
+            throw new StartupFailure("cannot read the purposes file " + purposes + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Said before the broker starts, in the option's words, rather than in the TLS library's once it listens. */
+    private static void readable(Path file, String option) {
+        if (file == null) {
+            return;
+        }
+        String why = !Files.exists(file) ? "no such file"
+                : Files.isDirectory(file) ? "a directory, not a file"
+                : !Files.isReadable(file) ? "not readable by this user" : null;
+        if (why != null) {
+            throw new StartupFailure("cannot read " + option + " " + file + ": " + why, null);
+        }
+    }
+
+    /** {@code --log-format text|json}. */
+    static final class LogFormatConverter implements CommandLine.ITypeConverter<LogFormat> {
+        @Override
+        public LogFormat convert(String value) {
+            try {
+                return LogFormat.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException("expected text or json, was '" + value + "'");
+            }
+        }
+    }
+
+    /** {@code --log-level}: one of Logback's level names, in any case. */
+    static final class LogLevelConverter implements CommandLine.ITypeConverter<Level> {
+        @Override
+        public Level convert(String value) {
+            Level level = Level.toLevel(value, null);
+            if (level == null || level == Level.ALL || level == Level.OFF) {
+                throw new CommandLine.TypeConversionException("expected error, warn, info, debug or trace, was '"
+                        + value + "'");
+            }
+            return level;
+        }
     }
 }

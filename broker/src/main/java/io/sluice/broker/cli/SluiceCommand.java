@@ -19,7 +19,10 @@ public final class SluiceCommand implements Runnable {
         System.exit(commandLine().execute(args));
     }
 
-    /** The command line with Sluice's error handling: a {@link CliException} is one line and exit code 2. */
+    /**
+     * The command line with Sluice's error handling: a {@link CliException} is one line and exit
+     * code 2; a broker that cannot start ({@link StartupFailure}) is one line and exit code 1.
+     */
     public static CommandLine commandLine() {
         return commandLine(System.getenv());
     }
@@ -34,6 +37,10 @@ public final class SluiceCommand implements Runnable {
         commandLine.getSubcommands().get("serve").setDefaultValueProvider(ServeCommand.defaults(environment));
         commandLine.setParameterExceptionHandler(ConfigDefaults.explainingSources(commandLine.getParameterExceptionHandler()));
         commandLine.setExecutionExceptionHandler((e, cmd, parsed) -> {
+            if (e instanceof StartupFailure) {
+                cmd.getErr().println("sluice: " + e.getMessage());
+                return StartupFailure.EXIT_CODE;
+            }
             if (e instanceof CliException || e instanceof IllegalArgumentException) {
                 cmd.getErr().println("sluice: " + e.getMessage());
                 return 2;

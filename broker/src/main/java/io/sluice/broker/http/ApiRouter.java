@@ -9,7 +9,10 @@ import io.sluice.broker.auth.Identity;
 import io.sluice.broker.auth.TokenVerifier;
 import io.sluice.broker.ca.NodeCertificateValidator;
 import io.sluice.broker.metrics.BrokerMetrics;
+import io.sluice.broker.service.CatalogSearch;
 import io.sluice.broker.service.DatasetService;
+import io.sluice.broker.service.DatasetWithdrawals;
+import io.sluice.broker.service.GrantListings;
 import io.sluice.broker.service.GrantService;
 import io.sluice.broker.service.StreamService;
 import io.sluice.broker.store.Database;
@@ -24,7 +27,7 @@ import java.util.concurrent.ExecutorService;
 
 /**
  * The HTTP contract of DESIGN.md as one router. Every protected route is the chain
- * {@code request id -> body limit -> authenticate -> authorise (role) -> act}; one error handler
+ * {@code request id -> access log -> body limit -> authenticate -> authorise (role) -> act}; one error handler
  * turns failures into the contract's error shape.
  */
 public final class ApiRouter {
@@ -34,7 +37,8 @@ public final class ApiRouter {
     public record Services(DatasetService datasets, GrantService grants, StreamService streams, AuditLog auditLog,
             AuditCheckpoints checkpoints, Database database, TokenVerifier verifier, Optional<DevTokenIssuer> devIssuer,
             Optional<NodeCertificateValidator> nodes, ExecutorService streamThreads, RunningStreams running,
-            long maxRequestBytes, java.time.Duration streamIdleTimeout, int sourceThreads, BrokerMetrics metrics) {
+            long maxRequestBytes, java.time.Duration streamIdleTimeout, int sourceThreads, BrokerMetrics metrics,
+            DatasetWithdrawals withdrawals, GrantListings listings) {
         public Services {
             requireNonNull(datasets, "datasets is null");
             requireNonNull(grants, "grants is null");
@@ -49,6 +53,8 @@ public final class ApiRouter {
             requireNonNull(running, "running is null");
             requireNonNull(streamIdleTimeout, "streamIdleTimeout is null");
             requireNonNull(metrics, "metrics is null");
+            requireNonNull(withdrawals, "withdrawals is null");
+            requireNonNull(listings, "listings is null");
             if (sourceThreads < 1) {
                 throw new IllegalArgumentException("sourceThreads must be >= 1, was " + sourceThreads);
             }
@@ -59,6 +65,7 @@ public final class ApiRouter {
         Router router = Router.router(vertx);
         ErrorHandler errors = ErrorHandler.create();
         router.route().handler(RequestIds.create());
+        router.route().handler(AccessLog::handle);
         // The probes and the scrape pass the gate: a draining broker is still live, says itself that it is not ready,
         // and its metrics show the drain.
         router.route().handler(ShutdownGate.create(services.running(),
@@ -107,8 +114,27 @@ public final class ApiRouter {
                 .handler(RoleHandler.anyOf(log, Identity.DATA_OWNER)).handler(datasets::replacePolicy);
         router.post("/v1/datasets/:id/opt-outs").handler(authenticate)
                 .handler(RoleHandler.anyOf(log, Identity.DATA_OWNER)).handler(datasets::addOptOuts);
-        router.get("/v1/catalog").handler(authenticate).handler(datasets::catalog);
+        // The catalog pages over DatasetService.list(): what that listing leaves out, the catalog never shows.
+        CatalogRoutes catalog = new CatalogRoutes(services.datasets(), new CatalogSearch(services.datasets()::list),
+                services.checkpoints().origin());
+        router.get(CatalogRoutes.PATH).handler(authenticate).handler(catalog::catalog);
         router.get("/v1/datasets/:id").handler(authenticate).handler(datasets::get);
+        OwnerRoutes owners = new OwnerRoutes(services.datasets(), services.withdrawals(), services.listings(),
+                java.time.Clock.systemUTC());
+        router.get("/v1/datasets/:id/policy").handler(authenticate)
+                .handler(RoleHandler.anyOf(log, Identity.DATA_OWNER, Identity.COMPLIANCE_OFFICER)).handler(owners::policy);
+        router.get("/v1/datasets/:id/policy/versions").handler(authenticate)
+                .handler(RoleHandler.anyOf(log, Identity.DATA_OWNER, Identity.COMPLIANCE_OFFICER))
+                .handler(owners::policyVersions);
+        router.delete("/v1/datasets/:id").handler(authenticate)
+                .handler(RoleHandler.anyOf(log, Identity.DATA_OWNER)).handler(owners::withdraw);
+        router.get("/v1/datasets/:id/grants").handler(authenticate)
+                .handler(RoleHandler.anyOf(log, Identity.DATA_OWNER, Identity.COMPLIANCE_OFFICER)).handler(owners::grants);
+        GrantListRoutes grantList = new GrantListRoutes(services.grants(), services.listings(), java.time.Clock.systemUTC());
+        router.get("/v1/grants").handler(authenticate)
+                .handler(RoleHandler.anyOf(log, Identity.DATA_CONSUMER)).handler(grantList::list);
+        router.delete("/v1/grants/:id").handler(authenticate)
+                .handler(RoleHandler.anyOf(log, Identity.DATA_CONSUMER, Identity.DATA_OWNER)).handler(grantList::revoke);
         router.post("/v1/grants").handler(authenticate)
                 .handler(RoleHandler.anyOf(log, Identity.DATA_CONSUMER))
                 .handler(NodeHandler.optional(services.nodes(), log)).handler(grants::request);

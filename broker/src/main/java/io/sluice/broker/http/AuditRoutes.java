@@ -12,6 +12,7 @@ import io.sluice.broker.audit.AuditExportFormat;
 import io.sluice.broker.audit.AuditLog;
 import io.sluice.broker.audit.AuditQuery;
 import io.sluice.broker.auth.Identity;
+import io.sluice.broker.logging.MdcScope;
 import io.sluice.broker.stream.BlockingResponseWriter;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
@@ -22,6 +23,7 @@ import java.time.format.DateTimeParseException;
 import java.util.Base64;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
@@ -76,8 +78,13 @@ final class AuditRoutes {
                     .putHeader("Sluice-Tree-Size", Long.toString(signed.size()));
             BlockingResponseWriter out = new BlockingResponseWriter(c.response(), c.vertx().getOrCreateContext(),
                     4 * EXPORT_CHUNK_BYTES);
+            Map<String, String> logFields = LogContext.fields(c);
             try {
-                exportThreads.execute(() -> writeExport(out, format, query, signed.size()));
+                exportThreads.execute(() -> {
+                    try (MdcScope scope = MdcScope.of(logFields)) {
+                        writeExport(out, format, query, signed.size());
+                    }
+                });
             } catch (RejectedExecutionException e) {
                 c.response().reset();
             }

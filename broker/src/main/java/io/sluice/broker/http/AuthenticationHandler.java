@@ -10,6 +10,7 @@ import io.sluice.broker.auth.Identity;
 import io.sluice.broker.auth.TokenVerifier;
 import io.vertx.core.Handler;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Optional;
 
 /**
  * Verifies the bearer token and puts the caller's {@link Identity} on the request. A missing or
@@ -37,6 +38,11 @@ public final class AuthenticationHandler implements Handler<RoutingContext> {
             throw new IllegalStateException("route " + ctx.request().path() + " is not behind authentication");
         }
         return identity;
+    }
+
+    /** The verified caller, if this request has been authenticated (for its log lines). */
+    public static Optional<Identity> authenticated(RoutingContext ctx) {
+        return Optional.ofNullable(ctx.get(KEY));
     }
 
     @Override

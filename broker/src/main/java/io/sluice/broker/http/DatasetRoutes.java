@@ -6,6 +6,7 @@ import io.sluice.broker.BrokerErrorCode;
 import io.sluice.broker.BrokerException;
 import io.sluice.broker.audit.AuditAction;
 import io.sluice.broker.auth.Identity;
+import io.sluice.broker.logging.LogFields;
 import io.sluice.broker.service.DatasetService;
 import io.sluice.broker.service.DatasetService.Registration;
 import io.sluice.broker.store.Dataset;
@@ -16,7 +17,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
 import java.util.Optional;
 
-/** {@code POST /v1/datasets}, {@code GET /v1/catalog}, {@code GET /v1/datasets/{id}}. */
+/** {@code POST /v1/datasets}, {@code GET /v1/datasets/{id}} ({@code GET /v1/catalog} is {@link CatalogRoutes}). */
 final class DatasetRoutes {
     private final DatasetService datasets;
     private final WorkerExecutor sourceWork;
@@ -48,7 +49,10 @@ final class DatasetRoutes {
         }
         Identity owner = AuthenticationHandler.identity(ctx);
         Blocking.run(ctx, sourceWork, () -> datasets.register(owner, registration, RequestIds.of(ctx)),
-                (c, registered) -> Blocking.json(c, 201, Views.registered(registered)));
+                (c, registered) -> {
+                    LogContext.put(c, LogFields.DATASET, registered.dataset().id());
+                    Blocking.json(c, 201, Views.registered(registered));
+                });
     }
 
     /** Every field of {@code source} but type and path, as the connector's options (scalars as text). */
@@ -70,9 +74,10 @@ final class DatasetRoutes {
 
     void replacePolicy(RoutingContext ctx) {
         String id = ctx.pathParam("id");
-        String policy;
+        LogContext.put(ctx, LogFields.DATASET, id);
+        DatasetService.PolicyUpdate policy;
         try {
-            policy = JsonBodies.object(ctx).encode();
+            policy = policyUpdate(JsonBodies.object(ctx));
         } catch (BrokerException e) {
             refused.fail(ctx, AuditAction.POLICY_REJECTED, Optional.of(id), e);
             return;
@@ -87,10 +92,10 @@ final class DatasetRoutes {
 
     void addOptOuts(RoutingContext ctx) {
         String id = ctx.pathParam("id");
-        java.util.List<String> ids;
+        LogContext.put(ctx, LogFields.DATASET, id);
+        java.util.List<Object> ids;
         try {
-            ids = JsonBodies.optionalStrings(JsonBodies.object(ctx), "ids", 200).orElseThrow(() ->
-                    new BrokerException(BrokerErrorCode.BAD_REQUEST, "'ids' is required"));
+            ids = subjectIds(JsonBodies.object(ctx));
             if (ids.isEmpty() || ids.size() > 100_000) {
                 throw new BrokerException(BrokerErrorCode.BAD_REQUEST,
                         "'ids' must hold 1 to 100000 subject ids, held " + ids.size());
@@ -105,19 +110,52 @@ final class DatasetRoutes {
                         .put("added", added)));
     }
 
-    void catalog(RoutingContext ctx) {
-        Identity caller = AuthenticationHandler.identity(ctx);
-        Blocking.run(ctx, () -> {
-            JsonArray entries = new JsonArray();
-            for (Dataset dataset : datasets.list()) {
-                entries.add(entry(dataset, caller));
+    /**
+     * The body of a policy change: the ODRL policy itself, or {@code {"policy": {...}, "subjectColumn": "..."}}
+     * to set or change the subject column with the new version.
+     */
+    private static DatasetService.PolicyUpdate policyUpdate(JsonObject body) {
+        if (!body.containsKey("policy")) {
+            if (body.containsKey("subjectColumn")) {
+                throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "'subjectColumn' goes beside the policy, not in it:"
+                        + " {\"policy\": {...}, \"subjectColumn\": \"...\"}");
             }
-            return new JsonObject().put("datasets", entries);
-        }, (c, json) -> Blocking.json(c, 200, json));
+            return new DatasetService.PolicyUpdate(body.encode(), Optional.empty());
+        }
+        java.util.Set<String> extra = new java.util.TreeSet<>(body.fieldNames());
+        extra.removeAll(java.util.Set.of("policy", "subjectColumn"));
+        if (!extra.isEmpty()) {
+            throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "a policy change {\"policy\": ..., \"subjectColumn\": ...}"
+                    + " has no field(s) " + extra);
+        }
+        return new DatasetService.PolicyUpdate(JsonBodies.requiredObject(body, "policy").encode(),
+                JsonBodies.optionalString(body, "subjectColumn", 200));
+    }
+
+    /** {@code ids}: strings or integers, as the subject column's type wants them (checked by the service). */
+    private static java.util.List<Object> subjectIds(JsonObject body) {
+        if (!(body.getValue("ids") instanceof JsonArray array)) {
+            throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "'ids' is required: an array of subject ids");
+        }
+        java.util.List<Object> ids = new java.util.ArrayList<>(array.size());
+        for (Object id : array) {
+            switch (id) {
+                case String text when !text.isBlank() && text.length() <= 200 -> {
+                    JsonBodies.checkNoControlCharacters("ids", text);
+                    ids.add(text);
+                }
+                case Number number -> ids.add(number);
+                case null, default -> throw new BrokerException(BrokerErrorCode.BAD_REQUEST,
+                        "'ids' must be an array of subject ids: non-empty strings of at most 200 characters, or integers;"
+                                + " held " + (id == null ? "null" : id instanceof String ? "\"" + id + "\"" : id.toString()));
+            }
+        }
+        return ids;
     }
 
     void get(RoutingContext ctx) {
         String id = ctx.pathParam("id");
+        LogContext.put(ctx, LogFields.DATASET, id);
         Identity caller = AuthenticationHandler.identity(ctx);
         Blocking.run(ctx, () -> entry(datasets.get(id), caller), (c, json) -> Blocking.json(c, 200, json));
     }

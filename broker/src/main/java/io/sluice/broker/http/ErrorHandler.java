@@ -4,6 +4,7 @@ import io.sluice.broker.BrokerErrorCode;
 import io.sluice.broker.BrokerException;
 import io.sluice.broker.audit.AuditUnavailableException;
 import io.sluice.broker.auth.AuthenticationException;
+import io.sluice.broker.logging.MdcScope;
 import io.sluice.connectors.ConnectorErrorCode;
 import io.sluice.connectors.ConnectorException;
 import io.sluice.policy.PolicyException;
@@ -39,14 +40,16 @@ public final class ErrorHandler implements Handler<RoutingContext> {
             return;
         }
         Problem problem = problem(ctx);
-        if (problem.status() == 502 || problem.status() == 504) {
-            // A source that failed or timed out is the source's story, told in the message: no trace, so that a
-            // flood of slow sources does not bury the broker's own errors.
-            LOG.warn("request {} {} {} failed: {}", RequestIds.of(ctx), ctx.request().method(), ctx.request().path(),
-                    problem.message());
-        } else if (problem.status() >= 500) {
-            LOG.error("request {} {} {} failed", RequestIds.of(ctx), ctx.request().method(), ctx.request().path(),
-                    ctx.failure());
+        try (MdcScope scope = LogContext.open(ctx)) {
+            if (problem.status() == 502 || problem.status() == 504) {
+                // A source that failed or timed out is the source's story, told in the message: no trace, so that a
+                // flood of slow sources does not bury the broker's own errors.
+                LOG.warn("request {} {} {} failed: {}", RequestIds.of(ctx), ctx.request().method(),
+                        ctx.request().path(), problem.message());
+            } else if (problem.status() >= 500) {
+                LOG.error("request {} {} {} failed", RequestIds.of(ctx), ctx.request().method(), ctx.request().path(),
+                        ctx.failure());
+            }
         }
         JsonObject body = new JsonObject()
                 .put("code", problem.code())

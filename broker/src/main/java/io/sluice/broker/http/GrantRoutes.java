@@ -5,6 +5,8 @@ import static java.util.Objects.requireNonNull;
 import io.sluice.broker.BrokerException;
 import io.sluice.broker.audit.AuditAction;
 import io.sluice.broker.auth.Identity;
+import io.sluice.broker.logging.LogFields;
+import io.sluice.broker.logging.MdcScope;
 import io.sluice.broker.service.GrantService;
 import io.sluice.broker.service.GrantService.GrantRequest;
 import io.sluice.broker.service.StreamService;
@@ -16,6 +18,7 @@ import io.sluice.broker.stream.StreamOutcome;
 import io.vertx.core.WorkerExecutor;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.RejectedExecutionException;
@@ -58,7 +61,8 @@ final class GrantRoutes {
         try {
             JsonObject body = JsonBodies.object(ctx);
             request = new GrantRequest(
-                    JsonBodies.requiredString(body, "dataset", 64),
+                    // An id, a name, or organisation/name (DatasetService.resolve).
+                    JsonBodies.requiredString(body, "dataset", 301),
                     JsonBodies.requiredString(body, "purpose", 200),
                     JsonBodies.optionalStrings(body, "columns", 200),
                     JsonBodies.optionalString(body, "project", 100));
@@ -68,13 +72,17 @@ final class GrantRoutes {
         }
         Identity requester = AuthenticationHandler.identity(ctx);
         var node = NodeHandler.node(ctx);
-        Blocking.run(ctx, () -> grants.request(requester, request, node, RequestIds.of(ctx)),
-                (c, issued) -> Blocking.json(c, 201, Views.grant(issued.grant(), issued.outputSchema())));
+        LogContext.put(ctx, LogFields.DATASET, request.datasetId());
+        Blocking.run(ctx, () -> grants.request(requester, request, node, RequestIds.of(ctx)), (c, issued) -> {
+            LogContext.put(c, LogFields.GRANT, issued.grant().id());
+            Blocking.json(c, 201, Views.grant(issued.grant(), issued.outputSchema()));
+        });
     }
 
     void stream(RoutingContext ctx) {
         Identity holder = AuthenticationHandler.identity(ctx);
         String grantId = ctx.pathParam("id");
+        LogContext.put(ctx, LogFields.GRANT, grantId);
         String seed = ctx.request().getParam("seed");
         ShardRequest shard = new ShardRequest(
                 JsonBodies.intParam(ctx, "shard", 0),
@@ -103,6 +111,10 @@ final class GrantRoutes {
         }, (c, admitted) -> {
             RunningStreams.Ticket ticket = admitted.ticket();
             StreamService.OpenedStream opened = admitted.opened();
+            LogContext.put(c, LogFields.DATASET, opened.dataset().id());
+            LogContext.put(c, LogFields.STREAM, opened.streamId());
+            // The stream's own thread logs with these fields from its first line to its last (the end record's).
+            Map<String, String> logFields = LogContext.fields(c);
             ArrowHttpStreamer streamer;
             try {
                 c.response()
@@ -117,13 +129,15 @@ final class GrantRoutes {
                 ticket.attach(streamer);
             } catch (RuntimeException | Error e) {
                 // Opened but never started (the client left meanwhile, or a bug): it must still end and let go.
-                LOG.error("stream {} was opened but could not start", opened.streamId(), e);
+                try (MdcScope scope = MdcScope.of(logFields)) {
+                    LOG.error("stream {} was opened but could not start", opened.streamId(), e);
+                }
                 abandon(c, holder, opened, ticket, StreamRecord.Failure.ERROR, "the stream could not start: " + e);
                 return;
             }
             try {
                 streamThreads.execute(() -> {
-                    try {
+                    try (MdcScope scope = MdcScope.of(logFields)) {
                         streamer.run();
                     } finally {
                         ticket.close();
@@ -143,8 +157,9 @@ final class GrantRoutes {
     private void abandon(RoutingContext c, Identity holder, StreamService.OpenedStream opened,
             RunningStreams.Ticket ticket, StreamRecord.Failure failure, String why) {
         c.response().reset();
+        Map<String, String> logFields = LogContext.fields(c);
         c.vertx().executeBlocking(() -> {
-            try {
+            try (MdcScope scope = MdcScope.of(logFields)) {
                 opened.close();
                 streams.finish(holder, opened, new StreamOutcome(StreamRecord.Status.ABORTED, 0, 0, 0, 0,
                         EMPTY_SHA256, Optional.of(why), Optional.of(failure)));
@@ -152,8 +167,11 @@ final class GrantRoutes {
                 ticket.close();
             }
             return null;
-        }, false).onFailure(problem -> LOG.error("stream {} never ran ({}) and its end could not be recorded",
-                opened.streamId(), why, problem));
+        }, false).onFailure(problem -> {
+            try (MdcScope scope = MdcScope.of(logFields)) {
+                LOG.error("stream {} never ran ({}) and its end could not be recorded", opened.streamId(), why, problem);
+            }
+        });
     }
 
     void status(RoutingContext ctx) {

@@ -2,6 +2,8 @@ package io.sluice.broker.http;
 
 import io.sluice.broker.store.Dataset;
 import io.sluice.broker.store.Grant;
+import io.sluice.broker.store.GrantStore;
+import io.sluice.broker.store.PolicyVersion;
 import io.sluice.broker.service.DatasetService;
 import io.sluice.broker.store.StreamRecord;
 import io.sluice.connectors.SourceConfig;
@@ -44,7 +46,9 @@ final class Views {
                 .put("version", dataset.version())
                 .put("policyVersion", dataset.policyVersion())
                 .put("registeredAt", dataset.registeredAt().toString())
+                .put("status", dataset.isWithdrawn() ? "withdrawn" : "active")
                 .put("schema", schema(dataset.schema()));
+        dataset.withdrawnAt().ifPresent(at -> json.put("withdrawnAt", at.toString()));
         dataset.rows().ifPresent(rows -> json.put("rows", rows));
         dataset.subjectColumn().ifPresent(column -> json.put("subjectColumn", column));
         if (!withSource) {
@@ -58,12 +62,19 @@ final class Views {
         return json;
     }
 
+    /**
+     * A dataset with its offer; the offer's {@code maxStreams} (streams one grant may open) and
+     * {@code expiresAt} (after which no grant holds) only when every permission offered limits them.
+     */
     static JsonObject catalogEntry(Dataset dataset, PolicyOffer offer, boolean withSource) {
-        return dataset(dataset, withSource).put("offer", new JsonObject()
+        JsonObject json = new JsonObject()
                 .put("purposes", new JsonArray(offer.purposes()))
                 .put("organisations", new JsonArray(offer.organisations()))
                 .put("columns", new JsonArray(offer.columns()))
-                .put("transforms", transforms(offer.transforms())));
+                .put("transforms", transforms(offer.transforms()));
+        offer.maxStreams().ifPresent(max -> json.put("maxStreams", max));
+        offer.expiresAt().ifPresent(at -> json.put("expiresAt", at.toString()));
+        return dataset(dataset, withSource).put("offer", json);
     }
 
     static JsonArray schema(Schema schema) {
@@ -90,6 +101,43 @@ final class Views {
                 .put("issuedAt", grant.issuedAt().toString())
                 .put("expiresAt", grant.expiresAt().toString());
         grant.maxStreams().ifPresent(max -> json.put("maxStreams", max));
+        return json;
+    }
+
+    /** A policy version: the ODRL document as the owner wrote it, its number, subject column, when and by whom. */
+    static JsonObject policyVersion(PolicyVersion version) {
+        JsonObject json = new JsonObject()
+                .put("dataset", version.datasetId())
+                .put("version", version.version())
+                .put("policy", new JsonObject(version.policyJson()))
+                .put("changedAt", version.createdAt().toString());
+        version.subjectColumn().ifPresent(column -> json.put("subjectColumn", column));
+        version.changedBySubject().ifPresent(subject -> json.put("changedBy", new JsonObject().put("subject", subject)
+                .put("organisation", version.changedByOrganisation().orElse(""))));
+        return json;
+    }
+
+    /** A grant with who holds it, where it stands at {@code now}, and what its streams did. */
+    static JsonObject grantUsage(GrantStore.GrantUsage usage, java.time.Instant now) {
+        Grant grant = usage.grant();
+        JsonObject json = new JsonObject()
+                .put("id", grant.id())
+                .put("dataset", grant.datasetId())
+                .put("holder", new JsonObject().put("subject", grant.subject()).put("organisation", grant.organisation()))
+                .put("purpose", grant.purpose())
+                .put("project", grant.project())
+                .put("columns", new JsonArray(grant.columns()))
+                .put("policyVersion", grant.policyVersion())
+                .put("status", grant.status(now).wireName())
+                .put("issuedAt", grant.issuedAt().toString())
+                .put("expiresAt", grant.expiresAt().toString())
+                .put("streams", usage.streams())
+                .put("rows", usage.rows())
+                .put("bytes", usage.bytes());
+        grant.maxStreams().ifPresent(max -> json.put("maxStreams", max));
+        grant.revokedAt().ifPresent(at -> json.put("revokedAt", at.toString()));
+        grant.revokedReason().ifPresent(why -> json.put("revokedReason", "revoked " + why));
+        usage.lastUsedAt().ifPresent(at -> json.put("lastUsedAt", at.toString()));
         return json;
     }
 

@@ -7,6 +7,7 @@ import io.sluice.broker.BrokerException;
 import io.sluice.broker.audit.AuditAction;
 import io.sluice.broker.audit.AuditEvent;
 import io.sluice.broker.audit.AuditLog;
+import io.sluice.broker.auth.AuthFailureReason;
 import io.sluice.broker.auth.Identity;
 import io.sluice.broker.ca.NodeIdentity;
 import io.sluice.broker.store.Dataset;
@@ -61,9 +62,11 @@ public final class GrantService {
     private final AuditLog auditLog;
     private final Clock clock;
     private final Duration grantTtl;
+    private final GrantRevoker revoker;
 
     public GrantService(DatasetService datasets, GrantStore grants, AuditLog auditLog, Clock clock,
-            Duration grantTtl) {
+            Duration grantTtl, GrantRevoker revoker) {
+        this.revoker = requireNonNull(revoker, "revoker is null");
         this.datasets = requireNonNull(datasets, "datasets is null");
         this.grants = requireNonNull(grants, "grants is null");
         this.auditLog = requireNonNull(auditLog, "auditLog is null");
@@ -76,7 +79,7 @@ public final class GrantService {
      *     the denial is audited); {@code BAD_REQUEST} for columns the dataset does not have
      */
     public IssuedGrant request(Identity requester, GrantRequest request, Optional<NodeIdentity> node, String requestId) {
-        Dataset dataset = datasets.get(request.datasetId());
+        Dataset dataset = datasets.resolve(request.datasetId());
         request.columns().ifPresent(columns -> checkColumnsExist(dataset, columns));
         request.project().ifPresent(GrantService::checkProject);
         Instant now = clock.instant();
@@ -90,6 +93,9 @@ public final class GrantService {
                 .with("project", access.effectiveProject())
                 .with("node", node.map(StreamService::nodeJson).orElse(null))
                 .with("requestId", requestId);
+        if (dataset.isWithdrawn()) {
+            throw deniedFor(base, DatasetService.withdrawn(dataset.id(), dataset.withdrawnAt().get()));
+        }
         return switch (Policies.decide(datasets.policy(dataset), dataset.schema(), access)) {
             case PolicyDecision.Deny deny -> throw denied(base, deny, "the policy of dataset '" + dataset.id()
                     + "' does not permit this request");
@@ -101,13 +107,59 @@ public final class GrantService {
                 Grant grant = new Grant(Ids.next("gr"), dataset.id(), requester.subject(), requester.organisation(),
                         request.purpose(), access.effectiveProject(), List.copyOf(new TreeSet<>(requester.roles())),
                         permit.columns(), permit.transforms(), dataset.policyVersion(), permit.maxStreams(), now, expires,
-                        Optional.empty());
-                auditLog.append(base.with("grant", grant.id()).with("outcome", "issued")
-                                .with("columns", grant.columns()),
-                        connection -> grants.insert(connection, grant));
+                        Optional.empty(), Optional.empty());
+                try {
+                    auditLog.append(base.with("grant", grant.id()).with("outcome", "issued")
+                                    .with("columns", grant.columns()),
+                            connection -> {
+                                datasets.checkNotWithdrawn(connection, dataset.id());
+                                grants.insert(connection, grant);
+                            });
+                } catch (BrokerException e) {
+                    if (e.errorCode() != BrokerErrorCode.DATASET_WITHDRAWN) {
+                        throw e;
+                    }
+                    throw deniedFor(base, e);
+                }
                 yield new IssuedGrant(grant, Policies.outputSchema(permit, dataset.schema()));
             }
         };
+    }
+
+    /**
+     * Revokes one grant: its holder gives it up, or a data owner of its dataset's organisation takes
+     * it back. Running streams under it stop before their next batch. Anyone else is refused with
+     * 403, audited as {@code auth.failed} on the grant's dataset.
+     *
+     * @param reason the caller's words, kept in the record and the grant
+     * @return the grant as revoked
+     * @throws BrokerException {@code NOT_FOUND}; {@code FORBIDDEN}; {@code CONFLICT} when already revoked
+     */
+    public Grant revoke(Identity caller, String grantId, Optional<String> reason, String requestId) {
+        Grant grant = grants.find(grantId).orElseThrow(() ->
+                new BrokerException(BrokerErrorCode.NOT_FOUND, "grant '" + grantId + "' does not exist"));
+        String because = reason.map(r -> ": " + r).orElse("");
+        GrantRevoker.Why why;
+        if (grant.heldBy(caller.subject(), caller.organisation())) {
+            why = GrantRevoker.Why.of("GIVEN_UP_BY_HOLDER", "by its holder, who gave it up" + because);
+        } else if (caller.hasRole(Identity.DATA_OWNER)
+                && datasets.get(grant.datasetId()).organisation().equals(caller.organisation())) {
+            why = GrantRevoker.Why.of("REVOKED_BY_OWNER", "by the owner of dataset '" + grant.datasetId() + "'" + because);
+        } else {
+            boolean owner = caller.hasRole(Identity.DATA_OWNER);
+            String message = "grant '" + grantId + "' is neither held by the caller nor on a dataset of its organisation";
+            auditLog.append(AuditEvent.of(AuditAction.AUTH_FAILED, caller.actor())
+                    .with("dataset", grant.datasetId())
+                    .with("grant", grantId)
+                    .with("requestId", requestId)
+                    .with("outcome", "refused")
+                    .with("message", "revoking the grant refused: " + message)
+                    .with("reasons", List.of(Map.of("code", (owner ? AuthFailureReason.NOT_DATASET_OWNER
+                            : AuthFailureReason.NOT_GRANT_HOLDER).name(), "message", message))));
+            throw new BrokerException(BrokerErrorCode.FORBIDDEN, message);
+        }
+        revoker.revoke(caller.actor(), grant, why, Optional.empty(), requestId);
+        return grants.find(grantId).orElseThrow();
     }
 
     /** The grant with this id, whoever holds it; for the broker's own bookkeeping, not for callers. */
@@ -132,13 +184,29 @@ public final class GrantService {
         return grant;
     }
 
-    /** Whether the store says the grant was revoked (possibly by another broker). */
-    public boolean isRevoked(String grantId) {
-        return grants.find(grantId).map(grant -> grant.revokedAt().isPresent()).orElse(true);
+    /**
+     * How the store says the grant was revoked (possibly by another broker), completing "the grant
+     * was revoked ..."; empty while it is not.
+     */
+    public Optional<String> revocation(String grantId) {
+        Optional<Grant> grant = grants.find(grantId);
+        if (grant.isEmpty()) {
+            return Optional.of("(it no longer exists)");
+        }
+        return grant.get().revokedAt().map(at -> grant.get().revokedReason().orElse(GrantRevoker.BY_POLICY_CHANGE));
     }
 
     public long streamsOpened(String grantId) {
         return grants.streamsOpened(grantId);
+    }
+
+    /** Audits a denial for {@code refusal}'s reasons and returns it. */
+    private BrokerException deniedFor(AuditEvent base, BrokerException refusal) {
+        auditLog.append(new AuditEvent(AuditAction.GRANT_DENIED, base.actor(), base.details())
+                .with("outcome", "denied")
+                .with("reasons", refusal.reasons().stream()
+                        .map(r -> Map.of("code", r.code(), "message", r.message())).toList()));
+        return refusal;
     }
 
     /** Audits a denial and returns the exception that answers it with 403 and the coded reasons. */

@@ -40,6 +40,8 @@ import java.util.List;
 import java.util.Optional;
 import java.util.function.Function;
 import org.apache.arrow.memory.BufferAllocator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Opens and closes streams. Opening checks the grant and the source's version and commits the
@@ -47,6 +49,7 @@ import org.apache.arrow.memory.BufferAllocator;
  * SHA-256 of the bytes sent. Blocking; call from worker threads.
  */
 public final class StreamService {
+    private static final Logger LOG = LoggerFactory.getLogger(StreamService.class);
 
     /**
      * A stream whose opening is on record: the share's batches to send, owned here and released by
@@ -116,14 +119,20 @@ public final class StreamService {
         Grant grant = grants.held(holder, grantId, requestId);
         Instant now = clock.instant();
         if (grant.revokedAt().isPresent() || revocations.isRevoked(grantId)) {
+            String how = grant.revokedReason().or(() -> revocations.why(grantId)).orElse(GrantRevoker.BY_POLICY_CHANGE);
             throw refused(holder, grant, requestId, new BrokerException(BrokerErrorCode.GRANT_REVOKED,
-                    "grant '" + grantId + "' was revoked by a change of the dataset's policy"));
+                    "grant '" + grantId + "' was revoked " + how));
         }
         if (!now.isBefore(grant.expiresAt())) {
             throw refused(holder, grant, requestId, new BrokerException(BrokerErrorCode.GRANT_EXPIRED,
                     "grant '" + grantId + "' expired at " + grant.expiresAt()));
         }
         Dataset dataset = datasets.get(grant.datasetId());
+        if (dataset.isWithdrawn()) {
+            // Its grants are being revoked (DatasetWithdrawals); none may start a stream meanwhile.
+            throw refused(holder, grant, requestId, new BrokerException(BrokerErrorCode.GRANT_REVOKED,
+                    "grant '" + grantId + "' was revoked " + DatasetWithdrawals.how(dataset.id())));
+        }
         PolicyDecision.Permit permit = decideAgain(holder, grant, dataset, shard, node, now, requestId);
         EnforcementPipeline pipeline = EnforcementPipeline.compile(permit, dataset.schema(),
                 PseudonymKey.derive(pseudonymMasterKey, dataset.id(), pseudonymScope(grant)), datasets.optOuts(dataset));
@@ -158,6 +167,8 @@ public final class StreamService {
                         }
                         streams.insert(connection, record);
                     });
+            LOG.info("stream {} opened: dataset {} version {}, shard {} of {}, epoch {}", streamId, dataset.id(),
+                    dataset.version(), shard.shard(), shard.shards(), shard.epoch());
             return new OpenedStream(streamId, grant, dataset, shard, node, pipeline, batches, streamAllocator,
                     metrics.streamOpened());
         } catch (RuntimeException | Error e) {
@@ -255,11 +266,10 @@ public final class StreamService {
         Grant grant = stream.grant();
         String grantId = grant.id();
         long[] nextPoll = {System.nanoTime() + REVOCATION_POLL.toNanos()};
-        StopCheck.Stop revoked = new StopCheck.Stop(StreamRecord.Failure.REVOKED,
-                "the grant was revoked by a change of the dataset's policy");
         return () -> {
-            if (revocations.isRevoked(grantId)) {
-                return Optional.of(revoked);
+            Optional<String> how = revocations.why(grantId);
+            if (how.isPresent()) {
+                return Optional.of(new StopCheck.Stop(StreamRecord.Failure.REVOKED, "the grant was revoked " + how.get()));
             }
             if (!clock.instant().isBefore(grant.expiresAt())) {
                 return Optional.of(new StopCheck.Stop(StreamRecord.Failure.EXPIRED,
@@ -270,9 +280,10 @@ public final class StreamService {
                 return Optional.empty();
             }
             nextPoll[0] = now + REVOCATION_POLL.toNanos();
-            if (grants.isRevoked(grantId)) {
-                revocations.revoke(grantId);
-                return Optional.of(revoked);
+            Optional<String> stored = grants.revocation(grantId);
+            if (stored.isPresent()) {
+                revocations.revoke(grantId, stored.get());
+                return Optional.of(new StopCheck.Stop(StreamRecord.Failure.REVOKED, "the grant was revoked " + stored.get()));
             }
             return Optional.empty();
         };
@@ -321,6 +332,18 @@ public final class StreamService {
                 connection -> streams.finish(connection, stream.streamId(), outcome.status(), outcome.rows(),
                         outcome.rowsIn(), outcome.batches(), outcome.bytes(), outcome.sha256(), now, outcome.message(),
                         outcome.failure()));
+        // The operator's view of the same end (the record above is the durable one), on the stream's thread,
+        // which logs with the stream's fields.
+        LOG.atInfo()
+                .setMessage("stream {} {}: {} rows, {} batches, {} bytes{}")
+                .addArgument(stream.streamId())
+                .addArgument(outcome.status().name().toLowerCase(java.util.Locale.ROOT))
+                .addArgument(outcome.rows()).addArgument(outcome.batches()).addArgument(outcome.bytes())
+                .addArgument(outcome.message().map(why -> " (" + why + ")").orElse(""))
+                .addKeyValue("rows", outcome.rows())
+                .addKeyValue("batches", outcome.batches())
+                .addKeyValue("bytes", outcome.bytes())
+                .log();
     }
 
     /**

@@ -17,6 +17,7 @@ import org.apache.arrow.vector.types.pojo.Schema;
  *     never shown except redacted
  * @param version the connector's fingerprint of the registered bytes
  * @param subjectColumn the column naming the data subject, for opt-outs; empty = opt-outs not possible
+ * @param withdrawnAt when its owner withdrew it (no longer in the catalog, no new grants); empty = listed
  */
 public record Dataset(
         String id,
@@ -32,7 +33,8 @@ public record Dataset(
         String policyJson,
         int policyVersion,
         Optional<String> subjectColumn,
-        Instant registeredAt) {
+        Instant registeredAt,
+        Optional<Instant> withdrawnAt) {
     public Dataset {
         requireNonNull(id, "id is null");
         requireNonNull(name, "name is null");
@@ -47,11 +49,16 @@ public record Dataset(
         requireNonNull(policyJson, "policyJson is null");
         requireNonNull(subjectColumn, "subjectColumn is null");
         requireNonNull(registeredAt, "registeredAt is null");
+        requireNonNull(withdrawnAt, "withdrawnAt is null");
     }
 
-    /** This dataset under a new policy version. */
-    public Dataset withPolicy(String newPolicyJson, int newVersion) {
+    public boolean isWithdrawn() {
+        return withdrawnAt.isPresent();
+    }
+
+    /** This dataset under a new policy version, which may name another subject column. */
+    public Dataset withPolicy(String newPolicyJson, int newVersion, Optional<String> newSubjectColumn) {
         return new Dataset(id, name, description, organisation, sourceType, sourcePath, sourceOptions, version, schema, rows,
-                newPolicyJson, newVersion, subjectColumn, registeredAt);
+                newPolicyJson, newVersion, newSubjectColumn, registeredAt, withdrawnAt);
     }
 }

@@ -20,6 +20,8 @@ public final class DatasetStore {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String COLUMNS = "id, name, description, organisation, source_type, source_path, source_options, version,"
             + " schema_json, row_count, policy_json, policy_version, subject_column, registered_at";
+    /** What a dataset is read with: the columns it is inserted with and, set later, its withdrawal. */
+    private static final String SELECTED = COLUMNS + ", withdrawn_at";
 
     private final Database database;
 
@@ -27,21 +29,81 @@ public final class DatasetStore {
         this.database = requireNonNull(database, "database is null");
     }
 
-    public void insert(Connection connection, Dataset dataset) throws SQLException {
+    /** Inserts a newly registered dataset and its first policy version, made by {@code subject} of {@code organisation}. */
+    public void insert(Connection connection, Dataset dataset, String subject, String organisation) throws SQLException {
         Sql.update(connection, "INSERT INTO datasets (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 dataset.id(), dataset.name(), dataset.description(), dataset.organisation(), dataset.sourceType(),
                 dataset.sourcePath().orElse(null), toJson(dataset.sourceOptions()), dataset.version(), dataset.schema().toJson(),
                 dataset.rows().isPresent() ? dataset.rows().getAsLong() : null,
                 dataset.policyJson(), dataset.policyVersion(), dataset.subjectColumn().orElse(null), dataset.registeredAt());
-        insertPolicyVersion(connection, dataset.id(), dataset.policyVersion(), dataset.policyJson(), dataset.registeredAt());
+        insertPolicyVersion(connection, dataset, subject, organisation, dataset.registeredAt());
     }
 
-    /** Makes {@code version} the dataset's current policy; earlier versions stay on record. */
-    public void replacePolicy(Connection connection, String datasetId, int version, String policyJson, Instant at)
+    /**
+     * Records the policy version {@code changed} carries, made by {@code subject} of {@code organisation},
+     * and makes it (with its subject column) the one in force; earlier versions stay on record.
+     */
+    public void replacePolicy(Connection connection, Dataset changed, String subject, String organisation, Instant at)
             throws SQLException {
-        insertPolicyVersion(connection, datasetId, version, policyJson, at);
-        Sql.update(connection, "UPDATE datasets SET policy_json = ?, policy_version = ? WHERE id = ?",
-                policyJson, version, datasetId);
+        insertPolicyVersion(connection, changed, subject, organisation, at);
+        Sql.update(connection, "UPDATE datasets SET policy_json = ?, policy_version = ?, subject_column = ? WHERE id = ?",
+                changed.policyJson(), changed.policyVersion(), changed.subjectColumn().orElse(null), changed.id());
+    }
+
+    private static void insertPolicyVersion(Connection connection, Dataset dataset, String subject, String organisation,
+            Instant at) throws SQLException {
+        Sql.update(connection, "INSERT INTO policies (dataset_id, version, policy_json, subject_column, created_at,"
+                        + " changed_by_subject, changed_by_organisation) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                dataset.id(), dataset.policyVersion(), dataset.policyJson(), dataset.subjectColumn().orElse(null), at,
+                subject, organisation);
+    }
+
+    /** Every version of the dataset's policy, oldest first; the last is the one in force. */
+    public List<PolicyVersion> policyVersions(String datasetId) {
+        try (Connection connection = database.connection()) {
+            return Sql.query(connection, "SELECT version, policy_json, subject_column, created_at, changed_by_subject,"
+                    + " changed_by_organisation FROM policies WHERE dataset_id = ? ORDER BY version", row -> new PolicyVersion(
+                    datasetId, row.getInt("version"), row.getString("policy_json"),
+                    Optional.ofNullable(row.getString("subject_column")), Sql.instant(row, "created_at"),
+                    Optional.ofNullable(row.getString("changed_by_subject")),
+                    Optional.ofNullable(row.getString("changed_by_organisation"))), datasetId);
+        } catch (SQLException e) {
+            throw new StoreException("cannot read the policy versions of dataset " + datasetId, e);
+        }
+    }
+
+    /** When the dataset was withdrawn, read inside the caller's transaction; empty while it is listed. */
+    public Optional<Instant> withdrawnAt(Connection connection, String datasetId) throws SQLException {
+        return Sql.queryOne(connection, "SELECT withdrawn_at FROM datasets WHERE id = ?",
+                row -> Optional.ofNullable(Sql.instant(row, "withdrawn_at")), datasetId).flatMap(at -> at);
+    }
+
+    /** Marks the dataset withdrawn unless it already is; false when it was. Its rows and its data stay. */
+    public boolean withdraw(Connection connection, String datasetId, Instant at) throws SQLException {
+        return Sql.update(connection, "UPDATE datasets SET withdrawn_at = ? WHERE id = ? AND withdrawn_at IS NULL",
+                at, datasetId) == 1;
+    }
+
+    /**
+     * The ids of the organisation's datasets named {@code name} that are not withdrawn, read inside
+     * the caller's transaction (a registration checks, under the audit log's lock, that the name is free).
+     */
+    public List<String> listedIdsNamed(Connection connection, String organisation, String name) throws SQLException {
+        return Sql.query(connection, "SELECT id FROM datasets WHERE organisation = ? AND name = ? AND withdrawn_at IS NULL"
+                + " ORDER BY registered_at, id", row -> row.getString(1), organisation, name);
+    }
+
+    /** The datasets not withdrawn named {@code name}, of any organisation (or of {@code organisation} when given). */
+    public List<Dataset> listedNamed(Optional<String> organisation, String name) {
+        try (Connection connection = database.connection()) {
+            return organisation.isPresent()
+                    ? Sql.query(connection, "SELECT " + SELECTED + " FROM datasets WHERE organisation = ? AND name = ?"
+                            + " AND withdrawn_at IS NULL ORDER BY registered_at, id", DatasetStore::map, organisation.get(), name)
+                    : Sql.query(connection, "SELECT " + SELECTED + " FROM datasets WHERE name = ? AND withdrawn_at IS NULL"
+                            + " ORDER BY registered_at, id", DatasetStore::map, name);
+        } catch (SQLException e) {
+            throw new StoreException("cannot look up datasets named " + name, e);
+        }
     }
 
     /** A dataset's policy as it was at {@code version}. */
@@ -112,23 +174,19 @@ public final class DatasetStore {
         }
     }
 
-    private static void insertPolicyVersion(Connection connection, String datasetId, int version, String policyJson,
-            Instant at) throws SQLException {
-        Sql.update(connection, "INSERT INTO policies (dataset_id, version, policy_json, created_at) VALUES (?, ?, ?, ?)",
-                datasetId, version, policyJson, at);
-    }
-
     public Optional<Dataset> find(String id) {
         try (Connection connection = database.connection()) {
-            return Sql.queryOne(connection, "SELECT " + COLUMNS + " FROM datasets WHERE id = ?", DatasetStore::map, id);
+            return Sql.queryOne(connection, "SELECT " + SELECTED + " FROM datasets WHERE id = ?", DatasetStore::map, id);
         } catch (SQLException e) {
             throw new StoreException("cannot read dataset " + id, e);
         }
     }
 
+    /** The datasets the catalog lists: every one not withdrawn. */
     public List<Dataset> list() {
         try (Connection connection = database.connection()) {
-            return Sql.query(connection, "SELECT " + COLUMNS + " FROM datasets ORDER BY registered_at, id", DatasetStore::map);
+            return Sql.query(connection, "SELECT " + SELECTED + " FROM datasets WHERE withdrawn_at IS NULL"
+                    + " ORDER BY registered_at, id", DatasetStore::map);
         } catch (SQLException e) {
             throw new StoreException("cannot list datasets", e);
         }
@@ -154,6 +212,6 @@ public final class DatasetStore {
                 Optional.ofNullable(row.getString("source_path")), options,
                 row.getString("version"), schema, rowCount, row.getString("policy_json"),
                 row.getInt("policy_version"), Optional.ofNullable(row.getString("subject_column")),
-                Sql.instant(row, "registered_at"));
+                Sql.instant(row, "registered_at"), Optional.ofNullable(Sql.instant(row, "withdrawn_at")));
     }
 }

@@ -15,7 +15,8 @@ import java.util.OptionalLong;
  * @param roles the requester's roles when the grant was decided, for deciding again later
  * @param policyVersion the policy version the grant was decided under
  * @param maxStreams the policy's stream quota, when it has one
- * @param revokedAt when a policy change revoked the grant
+ * @param revokedAt when the grant was revoked (a policy change, the dataset's withdrawal, its owner or its holder)
+ * @param revokedReason why, in words, when it was revoked
  */
 public record Grant(
         String id,
@@ -31,7 +32,8 @@ public record Grant(
         OptionalLong maxStreams,
         Instant issuedAt,
         Instant expiresAt,
-        Optional<Instant> revokedAt) {
+        Optional<Instant> revokedAt,
+        Optional<String> revokedReason) {
     public Grant {
         requireNonNull(id, "id is null");
         requireNonNull(datasetId, "datasetId is null");
@@ -46,6 +48,24 @@ public record Grant(
         requireNonNull(maxStreams, "maxStreams is null");
         requireNonNull(expiresAt, "expiresAt is null");
         requireNonNull(revokedAt, "revokedAt is null");
+        requireNonNull(revokedReason, "revokedReason is null");
+    }
+
+    /** Where the grant stands at {@code now}: revoked wins over expired. */
+    public Status status(Instant now) {
+        if (revokedAt.isPresent()) {
+            return Status.REVOKED;
+        }
+        return now.isBefore(expiresAt) ? Status.ACTIVE : Status.EXPIRED;
+    }
+
+    /** Where a grant stands; the wire name is the lower-case name. */
+    public enum Status {
+        ACTIVE, REVOKED, EXPIRED;
+
+        public String wireName() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
     }
 
     public boolean heldBy(String subject, String organisation) {

@@ -18,7 +18,7 @@ import java.util.OptionalLong;
 public final class GrantStore {
     private static final ObjectMapper JSON = new ObjectMapper();
     private static final String COLUMNS = "id, dataset_id, subject, organisation, purpose, project, roles_json,"
-            + " columns_json, transforms_json, policy_version, max_streams, issued_at, expires_at, revoked_at";
+            + " columns_json, transforms_json, policy_version, max_streams, issued_at, expires_at, revoked_at, revoked_reason";
 
     private final Database database;
 
@@ -27,11 +27,11 @@ public final class GrantStore {
     }
 
     public void insert(Connection connection, Grant grant) throws SQLException {
-        Sql.update(connection, "INSERT INTO grants (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        Sql.update(connection, "INSERT INTO grants (" + COLUMNS + ") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 grant.id(), grant.datasetId(), grant.subject(), grant.organisation(), grant.purpose(), grant.project(),
                 toJson(grant.roles()), toJson(grant.columns()), toJson(grant.transforms()), grant.policyVersion(),
                 grant.maxStreams().isPresent() ? grant.maxStreams().getAsLong() : null, grant.issuedAt(),
-                grant.expiresAt(), grant.revokedAt().orElse(null));
+                grant.expiresAt(), grant.revokedAt().orElse(null), grant.revokedReason().orElse(null));
     }
 
     /** The dataset's grants that are neither revoked nor expired at {@code now}. */
@@ -44,8 +44,76 @@ public final class GrantStore {
         }
     }
 
-    public void revoke(Connection connection, String grantId, Instant at) throws SQLException {
-        Sql.update(connection, "UPDATE grants SET revoked_at = ? WHERE id = ? AND revoked_at IS NULL", at, grantId);
+    /**
+     * Revokes the grant unless it already is; {@code reason} says why (cut to the column's 2000
+     * characters). Returns whether this call revoked it.
+     */
+    public boolean revoke(Connection connection, String grantId, Instant at, String reason) throws SQLException {
+        String fitted = reason.length() <= 2000 ? reason : reason.substring(0, 1997) + "...";
+        return Sql.update(connection, "UPDATE grants SET revoked_at = ?, revoked_reason = ? WHERE id = ? AND revoked_at IS NULL",
+                at, fitted, grantId) == 1;
+    }
+
+    /** Where a page of grants starts: after the grant issued at {@code issuedAt} with id {@code id}, newest first. */
+    public record Cursor(Instant issuedAt, String id) {
+        public Cursor {
+            requireNonNull(issuedAt, "issuedAt is null");
+            requireNonNull(id, "id is null");
+        }
+    }
+
+    /**
+     * A grant and what its streams did: how many were opened, the rows and bytes they sent (running
+     * streams: as far as last recorded), and when one was last opened or closed.
+     */
+    public record GrantUsage(Grant grant, long streams, long rows, long bytes, Optional<Instant> lastUsedAt) {
+        public GrantUsage {
+            requireNonNull(grant, "grant is null");
+            requireNonNull(lastUsedAt, "lastUsedAt is null");
+        }
+    }
+
+    /** The dataset's grants, newest first, at most {@code limit} after {@code after}. */
+    public List<GrantUsage> ofDataset(String datasetId, Optional<Cursor> after, int limit) {
+        return page("dataset_id = ?", List.of(datasetId), after, limit);
+    }
+
+    /** The grants one requester (subject of an organisation) holds or held, newest first. */
+    public List<GrantUsage> heldBy(String subject, String organisation, Optional<Cursor> after, int limit) {
+        return page("organisation = ? AND subject = ?", List.of(organisation, subject), after, limit);
+    }
+
+    private List<GrantUsage> page(String filter, List<Object> parameters, Optional<Cursor> after, int limit) {
+        List<Object> bound = new java.util.ArrayList<>(parameters);
+        String where = filter;
+        if (after.isPresent()) {
+            where += " AND (issued_at < ? OR (issued_at = ? AND id < ?))";
+            bound.add(after.get().issuedAt());
+            bound.add(after.get().issuedAt());
+            bound.add(after.get().id());
+        }
+        bound.add(limit);
+        try (Connection connection = database.connection()) {
+            List<Grant> grants = Sql.query(connection, "SELECT " + COLUMNS + " FROM grants WHERE " + where
+                    + " ORDER BY issued_at DESC, id DESC LIMIT ?", GrantStore::map, bound.toArray());
+            if (grants.isEmpty()) {
+                return List.of();
+            }
+            java.util.Map<String, GrantUsage> usage = new java.util.HashMap<>();
+            Sql.query(connection, "SELECT grant_id, COUNT(*), COALESCE(SUM(row_count), 0), COALESCE(SUM(byte_count), 0),"
+                            + " MAX(COALESCE(closed_at, opened_at)) AS last_used FROM streams WHERE grant_id IN ("
+                            + String.join(", ", java.util.Collections.nCopies(grants.size(), "?")) + ") GROUP BY grant_id",
+                    row -> usage.put(row.getString(1), new GrantUsage(grants.getFirst(), row.getLong(2), row.getLong(3),
+                            row.getLong(4), Optional.ofNullable(Sql.instant(row, "last_used")))),
+                    grants.stream().map(Grant::id).toArray());
+            return grants.stream().map(grant -> {
+                GrantUsage used = usage.get(grant.id());
+                return used == null ? new GrantUsage(grant, 0, 0, 0, Optional.empty())
+                        : new GrantUsage(grant, used.streams(), used.rows(), used.bytes(), used.lastUsedAt());
+            }).toList();
+        } catch (SQLException e) {
+            throw new StoreException("cannot list grants", e);
+        }
     }
 
     /** Streams opened under the grant so far (for the policy's {@code count}). */
@@ -76,7 +144,7 @@ public final class GrantStore {
                     JSON.readValue(row.getString("columns_json"), new TypeReference<List<String>>() {}),
                     JSON.readValue(row.getString("transforms_json"), new TypeReference<List<Transform>>() {}),
                     row.getInt("policy_version"), quota, Sql.instant(row, "issued_at"), Sql.instant(row, "expires_at"),
-                    Optional.ofNullable(Sql.instant(row, "revoked_at")));
+                    Optional.ofNullable(Sql.instant(row, "revoked_at")), Optional.ofNullable(row.getString("revoked_reason")));
         } catch (JsonProcessingException e) {
             throw new SQLException("stored grant " + row.getString("id") + " is unreadable", e);
         }

@@ -32,7 +32,7 @@ class BrokerNodeTlsIT {
     private static final char[] PASSWORD = "changeit".toCharArray();
     private static final String POLICY = """
             {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["research"]},
+              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]},
               {"leftOperand": "nodeRegion", "operator": "isAnyOf", "rightOperand": ["eu-central", "eu-west"]}]}]}""";
 
     @TempDir
@@ -59,7 +59,7 @@ class BrokerNodeTlsIT {
         String datasetId = TestHttp.id(send(anonymous, "POST", "/v1/datasets", owner, "{\"name\":\"small\",\"source\":"
                 + "{\"type\":\"parquet\",\"path\":\"small.parquet\"},\"policy\":" + POLICY + "}").body());
         HttpClient euNode = client(Optional.of(ca.issueNode("gpu-07", "eu-central", Duration.ofDays(1))));
-        var grant = send(euNode, "POST", "/v1/grants", lab, "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"research\"}");
+        var grant = send(euNode, "POST", "/v1/grants", lab, "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"scientific-research\"}");
         assertThat(grant.statusCode()).as(grant.body()).isEqualTo(201);
         grantId = TestHttp.id(grant.body());
     }

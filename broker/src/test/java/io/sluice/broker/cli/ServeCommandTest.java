@@ -3,7 +3,9 @@ package io.sluice.broker.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import ch.qos.logback.classic.Level;
 import io.sluice.broker.BrokerConfig;
+import io.sluice.broker.logging.LogFormat;
 import java.nio.file.Path;
 import java.time.Duration;
 import org.junit.jupiter.api.Test;
@@ -114,5 +116,54 @@ class ServeCommandTest {
                 .hasMessage("the source operations per organisation must be in 1..2 (the source threads), was 3");
         assertThatThrownBy(() -> parse("--source-threads", "0"))
                 .hasMessage("the source threads must be in 1..1024, was 0");
+    }
+
+    @Test
+    void logsTextAtInfoWithTheAccessLogByDefault() {
+        ServeCommand command = new ServeCommand();
+        new CommandLine(command).parseArgs();
+        assertThat(command.logFormat).isEqualTo(LogFormat.TEXT);
+        assertThat(command.logLevel).isEqualTo(Level.INFO);
+        assertThat(command.accessLog).isTrue();
+    }
+
+    @Test
+    void mapsAnExplicitLogFormatLevelAndAccessLog() {
+        ServeCommand command = new ServeCommand();
+        new CommandLine(command).parseArgs("--log-format", "JSON", "--log-level", "debug", "--access-log=false");
+        assertThat(command.logFormat).isEqualTo(LogFormat.JSON);
+        assertThat(command.logLevel).isEqualTo(Level.DEBUG);
+        assertThat(command.accessLog).isFalse();
+    }
+
+    @Test
+    void refusesAnUnknownLogFormatOrLevel() {
+        assertThatThrownBy(() -> new CommandLine(new ServeCommand()).parseArgs("--log-format", "xml"))
+                .isInstanceOf(CommandLine.ParameterException.class)
+                .hasMessageContaining("expected text or json, was 'xml'");
+        assertThatThrownBy(() -> new CommandLine(new ServeCommand()).parseArgs("--log-level", "loud"))
+                .isInstanceOf(CommandLine.ParameterException.class)
+                .hasMessageContaining("expected error, warn, info, debug or trace, was 'loud'");
+    }
+
+    @Test
+    void aBadPurposesFileIsAStartupFailureNamingTheFile(@org.junit.jupiter.api.io.TempDir Path dir) throws Exception {
+        Path purposes = java.nio.file.Files.writeString(dir.resolve("purposes.json"), "{\"a\": \"not a list\"}");
+        assertThatThrownBy(() -> parse("--purposes", purposes.toString()))
+                .isInstanceOf(StartupFailure.class)
+                .hasMessageStartingWith("cannot read the purposes file " + purposes + ": ")
+                .hasMessageContaining("(line 1, column ")
+                .satisfies(e -> assertThat(e.getMessage()).doesNotContain("\n"));
+    }
+
+    @Test
+    void aMissingTlsFileIsOneLineNamingTheOptionWithExitCodeOne(@org.junit.jupiter.api.io.TempDir Path dir) {
+        Path key = dir.resolve("broker.key");
+        var result = io.sluice.broker.TestCli.run("serve", "--port", "0", "--data-dir", dir.resolve("data").toString(),
+                "--tls-cert", dir.toString(), "--tls-key", key.toString());
+
+        assertThat(result.exitCode()).isEqualTo(1);
+        assertThat(result.output()).isEqualTo("sluice: cannot read --tls-cert " + dir + ": a directory, not a file"
+                + System.lineSeparator());
     }
 }

@@ -292,7 +292,7 @@ class ServeConfigurationTest {
         assertThat(run.exitCode()).isZero();
         assertThat(run.output()).contains("Configuration file and environment:", "SLUICE_DATA_DIR=/var/lib/sluice",
                 "    db-password-file: /run/secrets/sluice-db", "The command line wins over the environment, which wins over the file")
-                .containsPattern("--port=<port>\\s+TCP port; 0 picks a free one \\(default: 9006\\)");
+                .containsPattern("--port=PORT\\s+TCP port; 0 picks a free one \\(default: 9006\\)");
     }
 
     @Test

@@ -67,7 +67,7 @@ class AuditPageIT {
     private static final Duration WAIT = Duration.ofSeconds(10);
     private static final String POLICY = """
             {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["research"]}]}]}""";
+              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
     /** A requester whose name is markup: the page must show it as text, never run or render it. */
     private static final String HOSTILE_SUBJECT = "<img src=x onerror=\"document.title='owned'\">mallory";
     /**
@@ -181,7 +181,7 @@ class AuditPageIT {
             assertThat(field(driver, "sha256")).isEqualTo(stream.getString("sha256")).hasSize(64);
             assertThat(field(driver, "batches")).isEqualTo(String.format(Locale.US, "%,d", stream.getLong("batches")));
             assertThat(field(driver, "status")).isEqualTo("completed");
-            assertThat(field(driver, "purpose")).isEqualTo("research");
+            assertThat(field(driver, "purpose")).isEqualTo("scientific-research");
             assertThat(field(driver, "shard")).isEqualTo("1 of 1 (shard 0), epoch 0");
             assertThat(field(driver, "agreement")).isEqualTo("agrees: same rows, bytes and SHA-256");
             saveScreenshot("audit-stream.png");
@@ -189,7 +189,7 @@ class AuditPageIT {
             wait.until(ExpectedConditions.invisibilityOfElementLocated(By.id("details")));
 
             // An operator edits record 1 in the database: the page names it.
-            tamper(config, 1, "\"purpose\":\"research\"", "\"purpose\":\"quality-control\"");
+            tamper(config, 1, "\"purpose\":\"scientific-research\"", "\"purpose\":\"quality-control\"");
             driver.findElement(By.id("verify-again")).click();
             wait.until(d -> d.findElement(By.id("verify-status")).getText().startsWith("Verification FAILED"));
             assertThat(driver.findElement(By.id("verify-status")).getText()).startsWith(
@@ -291,7 +291,7 @@ class AuditPageIT {
                 + "{\"type\":\"parquet\",\"path\":\"small.parquet\"},\"policy\":" + POLICY + "}");
         assertThat(registered.statusCode()).as(registered.body()).isEqualTo(201);
         String datasetId = new JsonObject(registered.body()).getString("id");
-        var granted = TestHttp.post(broker, "/v1/grants", lab, "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"research\"}");
+        var granted = TestHttp.post(broker, "/v1/grants", lab, "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"scientific-research\"}");
         assertThat(granted.statusCode()).as(granted.body()).isEqualTo(201);
         String grantId = new JsonObject(granted.body()).getString("id");
 

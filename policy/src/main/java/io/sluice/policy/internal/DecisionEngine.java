@@ -150,11 +150,12 @@ public final class DecisionEngine {
             Rule.Permission permission, PermissionEffect effect, List<String> requested, AccessRequest request) {
         List<String> columns = requested.isEmpty() ? effect.remaining() : requested;
         return new PolicyDecision.Permit(columns, effect.transforms(permission, columns), permission.duties(),
-                maxStreams(permission.constraints()), expiresAt(permission.constraints(), request));
+                maxStreams(permission.constraints()),
+                expiresAt(permission.constraints(), Optional.of(request.grantIssuedAt().orElse(request.time()))));
     }
 
     /** The tightest stream limit among the top-level (and {@code and}-nested) count constraints. */
-    private static OptionalLong maxStreams(List<Constraint> constraints) {
+    static OptionalLong maxStreams(List<Constraint> constraints) {
         long max = Long.MAX_VALUE;
         boolean limited = false;
         for (Constraint.Atomic atomic : conjuncts(constraints)) {
@@ -177,9 +178,13 @@ public final class DecisionEngine {
         return limited ? OptionalLong.of(max) : OptionalLong.empty();
     }
 
-    /** The earliest instant at which an upper time bound among the conjuncts stops holding. */
-    private static Optional<Instant> expiresAt(List<Constraint> constraints, AccessRequest request) {
-        Instant issued = request.grantIssuedAt().orElse(request.time());
+    /**
+     * The earliest instant at which an upper time bound among the conjuncts stops holding.
+     *
+     * @param issued when the grant was (or is being) issued, for {@code elapsedTime} bounds; empty
+     *     counts only {@code dateTime} bounds, as the catalog does before any grant exists
+     */
+    static Optional<Instant> expiresAt(List<Constraint> constraints, Optional<Instant> issued) {
         Instant earliest = null;
         for (Constraint.Atomic atomic : conjuncts(constraints)) {
             Instant bound = switch (atomic.leftOperand()) {
@@ -188,9 +193,9 @@ public final class DecisionEngine {
                     case LTEQ -> ConstraintEvaluator.instant(atomic.rightOperand()).plusNanos(1);
                     default -> null;
                 };
-                case ELAPSED_TIME -> switch (atomic.operator()) {
-                    case LT -> issued.plus(ConstraintEvaluator.duration(atomic.rightOperand()));
-                    case LTEQ -> issued.plus(ConstraintEvaluator.duration(atomic.rightOperand())).plusNanos(1);
+                case ELAPSED_TIME -> issued.isEmpty() ? null : switch (atomic.operator()) {
+                    case LT -> issued.get().plus(ConstraintEvaluator.duration(atomic.rightOperand()));
+                    case LTEQ -> issued.get().plus(ConstraintEvaluator.duration(atomic.rightOperand())).plusNanos(1);
                     default -> null;
                 };
                 default -> null;

@@ -3,13 +3,18 @@ package io.sluice.policy.internal;
 import static java.util.Objects.requireNonNull;
 
 import io.sluice.policy.Constraint;
+import io.sluice.policy.OfferedPermission;
 import io.sluice.policy.Policy;
+import io.sluice.policy.PolicyDecision;
 import io.sluice.policy.PolicyOffer;
 import io.sluice.policy.Rule;
 import io.sluice.policy.Transform;
+import io.sluice.policy.enforce.EnforcementPipeline;
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Optional;
 import java.util.Set;
 import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
@@ -17,7 +22,8 @@ import org.apache.arrow.vector.types.pojo.Schema;
 /**
  * Summarises a policy for the catalog: which purposes and organisations its permissions name
  * positively ({@code eq}, {@code isAnyOf}, at any depth of logical constraints), which columns can
- * leave under at least one permission, and what is done to them. A request for any set of offered
+ * leave under at least one permission, and what is done to them; and, per permission, what a grant
+ * under it would deliver (columns, output schema, stream limit, expiry). A request for any set of offered
  * columns that one permission lets leave is permitted when that permission's constraints hold
  * ({@link DecisionEngine}). Stateless and thread-safe.
  */
@@ -33,16 +39,30 @@ public final class OfferBuilder {
         Set<String> organisations = new LinkedHashSet<>();
         Set<String> leaving = new LinkedHashSet<>();
         Set<Transform> transforms = new LinkedHashSet<>();
+        List<OfferedPermission> offered = new ArrayList<>();
         for (Rule.Permission permission : policy.permissions()) {
             named(permission.constraints(), purposes, organisations);
             PermissionEffect effect = PermissionEffect.of(permission, schemaColumns);
             if (!effect.remaining().isEmpty()) {
                 leaving.addAll(effect.remaining());
-                transforms.addAll(effect.transforms(permission, effect.remaining()));
+                List<Transform> its = effect.transforms(permission, effect.remaining());
+                transforms.addAll(its);
+                offered.add(offered(permission, effect.remaining(), its, schema));
             }
         }
         List<String> columns = schemaColumns.stream().filter(leaving::contains).toList();
-        return new PolicyOffer(List.copyOf(purposes), List.copyOf(organisations), columns, List.copyOf(transforms));
+        return new PolicyOffer(List.copyOf(purposes), List.copyOf(organisations), columns, List.copyOf(transforms),
+                offered, policy.prohibitions());
+    }
+
+    /** What a grant under {@code permission} that names no columns would carry: the decision engine's permit for it. */
+    private static OfferedPermission offered(
+            Rule.Permission permission, List<String> columns, List<Transform> transforms, Schema schema) {
+        PolicyDecision.Permit permit = new PolicyDecision.Permit(columns, transforms, permission.duties(),
+                DecisionEngine.maxStreams(permission.constraints()),
+                DecisionEngine.expiresAt(permission.constraints(), Optional.empty()));
+        return new OfferedPermission(permission, columns, transforms, EnforcementPipeline.outputSchema(permit, schema),
+                permit.maxStreams(), permit.expiresAt());
     }
 
     private static void named(Collection<Constraint> constraints, Set<String> purposes, Set<String> organisations) {
