@@ -32,7 +32,7 @@ LIB="$ROOT/examples/target/lib"
 [[ -f "$APP_JAR" && -d "$LIB" ]] || die "$APP_JAR or $LIB is missing: build first (./sluice dist does)"
 
 # examples/target/lib is the examples module's runtime class path, which holds every module's jar.
-# copy-dependencies never removes a jar, so a dependency whose version changed would be there twice.
+# The build empties it before copying; a lib/ left by an older build may still hold two versions.
 duplicates="$(cd "$LIB" && ls -- *.jar | sed -E 's/-[0-9][^-]*(-[A-Za-z0-9.]+)*\.jar$//' | sort | uniq -d)"
 [[ -z "$duplicates" ]] || die "examples/target/lib holds two versions of: $duplicates (run mvn clean, then build again)"
 if ls "$LIB" | grep -E -q -- '-tests\.jar$|^junit-|^assertj-'; then
