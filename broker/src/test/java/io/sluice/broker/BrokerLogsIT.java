@@ -34,7 +34,7 @@ class BrokerLogsIT {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
     private static final String POLICY = """
             {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["research"]}]}]}""";
+              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
 
     @TempDir
     Path dir;
@@ -65,7 +65,7 @@ class BrokerLogsIT {
             datasetId = TestHttp.id(TestHttp.post(broker.uri(), "/v1/datasets", owner, "{\"name\":\"small\",\"source\":"
                     + "{\"type\":\"parquet\",\"path\":\"small.parquet\"},\"policy\":" + POLICY + "}").body());
             grantId = TestHttp.id(TestHttp.post(broker.uri(), "/v1/grants", lab,
-                    "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"research\"}").body());
+                    "{\"dataset\":\"" + datasetId + "\",\"purpose\":\"scientific-research\"}").body());
             stream = HTTP.send(HttpRequest.newBuilder(broker.uri().resolve("/v1/grants/" + grantId + "/stream"))
                     .header("Authorization", "Bearer " + lab).header("X-Request-Id", "train-rank-0").build(),
                     HttpResponse.BodyHandlers.ofByteArray());

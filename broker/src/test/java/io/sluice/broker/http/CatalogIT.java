@@ -69,7 +69,7 @@ class CatalogIT {
              "prohibition": [{"action": "distribute"}]}""";
     private static final String RESEARCH_POLICY = """
             {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "eq", "rightOperand": "research"}]}]}""";
+              {"leftOperand": "purpose", "operator": "eq", "rightOperand": "scientific-research"}]}]}""";
 
     @TempDir
     Path dir;

@@ -69,7 +69,7 @@ class HealthIT {
             assertEnvelope(send(broker, "POST", "/health/live"), 405, "method_not_allowed");
             var patchPolicy = send(broker, "PATCH", "/v1/datasets/ds-1/policy");
             assertEnvelope(patchPolicy, 405, "method_not_allowed");
-            assertThat(patchPolicy.headers().firstValue("Allow")).hasValue("PUT");
+            assertThat(patchPolicy.headers().firstValue("Allow")).hasValue("GET, PUT");
             assertEnvelope(send(broker, "PATCH", "/v1/grants"), 405, "method_not_allowed");
         }
     }
