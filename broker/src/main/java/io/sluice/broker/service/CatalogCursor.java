@@ -2,13 +2,9 @@ package io.sluice.broker.service;
 
 import static java.util.Objects.requireNonNull;
 
-import io.sluice.broker.BrokerErrorCode;
 import io.sluice.broker.BrokerException;
 import io.sluice.broker.store.Dataset;
-import java.nio.charset.StandardCharsets;
 import java.time.Instant;
-import java.time.format.DateTimeParseException;
-import java.util.Base64;
 import java.util.Comparator;
 
 /**
@@ -37,23 +33,12 @@ public record CatalogCursor(Instant registeredAt, String datasetId) {
     }
 
     public String encode() {
-        String text = registeredAt + " " + datasetId;
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(text.getBytes(StandardCharsets.UTF_8));
+        return new PagePosition(registeredAt, datasetId).encode();
     }
 
     /** @throws BrokerException (400) when {@code text} is not a cursor {@link #encode()} made */
     public static CatalogCursor decode(String text) {
-        requireNonNull(text, "text is null");
-        try {
-            String decoded = new String(Base64.getUrlDecoder().decode(text), StandardCharsets.UTF_8);
-            int space = decoded.indexOf(' ');
-            if (space < 1 || space == decoded.length() - 1) {
-                throw new IllegalArgumentException("no position");
-            }
-            return new CatalogCursor(Instant.parse(decoded.substring(0, space)), decoded.substring(space + 1));
-        } catch (IllegalArgumentException | DateTimeParseException e) {
-            throw new BrokerException(BrokerErrorCode.BAD_REQUEST,
-                    "'after' must be the 'next' value of an earlier catalog page, was '" + text + "'");
-        }
+        PagePosition position = PagePosition.decode(text, "catalog page");
+        return new CatalogCursor(position.at(), position.id());
     }
 }

@@ -8,10 +8,6 @@ import io.sluice.broker.auth.Identity;
 import io.sluice.broker.store.GrantStore;
 import io.sluice.broker.store.GrantStore.Cursor;
 import io.sluice.broker.store.GrantStore.GrantUsage;
-import java.nio.charset.StandardCharsets;
-import java.time.Instant;
-import java.time.format.DateTimeParseException;
-import java.util.Base64;
 import java.util.List;
 import java.util.Optional;
 
@@ -71,21 +67,11 @@ public final class GrantListings {
     }
 
     private static String encode(GrantUsage last) {
-        String position = last.grant().issuedAt() + "|" + last.grant().id();
-        return Base64.getUrlEncoder().withoutPadding().encodeToString(position.getBytes(StandardCharsets.UTF_8));
+        return new PagePosition(last.grant().issuedAt(), last.grant().id()).encode();
     }
 
     private static Cursor decode(String after) {
-        try {
-            String position = new String(Base64.getUrlDecoder().decode(after), StandardCharsets.UTF_8);
-            int bar = position.indexOf('|');
-            if (bar < 1 || bar == position.length() - 1) {
-                throw new IllegalArgumentException("no position");
-            }
-            return new Cursor(Instant.parse(position.substring(0, bar)), position.substring(bar + 1));
-        } catch (IllegalArgumentException | DateTimeParseException e) {
-            throw new BrokerException(BrokerErrorCode.BAD_REQUEST,
-                    "'after' must be the 'next' cursor of an earlier page, was '" + after + "'");
-        }
+        PagePosition position = PagePosition.decode(after, "page of grants");
+        return new Cursor(position.at(), position.id());
     }
 }
