@@ -18,9 +18,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 @ExtendWith(NoBrokerThreadLeft.class)
 class BrokerAuditIT {
     private static final Pattern ID = Pattern.compile("\"id\"\\s*:\\s*\"([^\"]+)\"");
-    private static final String POLICY = """
-            {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
+    private static final String POLICY = TestPolicies.SCIENTIFIC_RESEARCH;
 
     @TempDir
     Path dir;

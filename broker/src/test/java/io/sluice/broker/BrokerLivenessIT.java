@@ -33,9 +33,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * On H2 and PostgreSQL.
  */
 class BrokerLivenessIT {
-    private static final String POLICY = """
-            {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
+    private static final String POLICY = TestPolicies.SCIENTIFIC_RESEARCH;
     /**
      * Short enough that both brokers sweep every second (their rounds overlap on some streams), long
      * enough that a pause of the live brokers on a loaded machine does not make them look dead.

@@ -31,9 +31,7 @@ import picocli.CommandLine;
 
 /** Brokers as real processes: killed with SIGKILL mid-traffic, and two appending to one PostgreSQL. */
 class BrokerProcessIT {
-    private static final String POLICY = """
-            {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
+    private static final String POLICY = TestPolicies.SCIENTIFIC_RESEARCH;
     private static final Pattern CHECKPOINT_SIZE = Pattern.compile("\\n(\\d+)\\n");
 
     @TempDir

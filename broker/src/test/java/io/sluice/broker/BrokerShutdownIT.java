@@ -39,9 +39,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  * closes the stream as interrupted). On H2 and PostgreSQL.
  */
 class BrokerShutdownIT {
-    private static final String POLICY = """
-            {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
+    private static final String POLICY = TestPolicies.SCIENTIFIC_RESEARCH;
     /** About 30 MB of IPC: far more than the response's queue and the sockets' buffers hold. */
     private static final int ROWS = 1_500_000;
     private static final Duration EXIT_SLACK = Duration.ofSeconds(10);

@@ -15,9 +15,7 @@ import org.junit.jupiter.api.io.TempDir;
  * one the owner's own tools showed (which read the first value).
  */
 class DuplicateKeysIT {
-    private static final String POLICY = """
-            {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
+    private static final String POLICY = TestPolicies.SCIENTIFIC_RESEARCH;
     /** Reads as "research only" to a first-value reader, as "marketing too" to a last-value one. */
     private static final String TWO_FACED_POLICY = """
             {"@type": "Set", "permission": [{"action": "use", "constraint": [

@@ -12,9 +12,7 @@ import org.junit.jupiter.api.io.TempDir;
  * own owner sees it in their log; nothing changes.
  */
 class ForeignDatasetChangesIT {
-    private static final String POLICY = """
-            {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
+    private static final String POLICY = TestPolicies.SCIENTIFIC_RESEARCH;
     private static final String OPEN_POLICY = """
             {"@type": "Set", "permission": [{"action": "use"}]}""";
 

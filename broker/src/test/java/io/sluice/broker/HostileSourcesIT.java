@@ -27,9 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  * broker keeps answering.
  */
 class HostileSourcesIT {
-    private static final String POLICY = """
-            {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
+    private static final String POLICY = TestPolicies.SCIENTIFIC_RESEARCH;
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @TempDir

@@ -27,9 +27,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @ExtendWith(NoBrokerThreadLeft.class)
 class LeastPrivilegeSourcesIT {
-    private static final String POLICY = """
-            {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
+    private static final String POLICY = TestPolicies.SCIENTIFIC_RESEARCH;
 
     @TempDir
     Path dir;

@@ -27,9 +27,7 @@ import org.junit.jupiter.params.provider.ValueSource;
  */
 @ExtendWith(NoBrokerThreadLeft.class)
 class OwnerApiIT {
-    private static final String RESEARCH = """
-            {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
+    private static final String RESEARCH = TestPolicies.SCIENTIFIC_RESEARCH;
     private static final String MEDICAL = """
             {"@type": "Set", "permission": [{"action": "use", "constraint": [
               {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["medical-research"]}]}]}""";

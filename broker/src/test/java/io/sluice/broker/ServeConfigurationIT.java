@@ -23,9 +23,7 @@ import picocli.CommandLine;
 
 /** {@code sluice serve} configured by a file and {@code SLUICE_*} variables, as an operator runs it. */
 class ServeConfigurationIT {
-    private static final String POLICY = """
-            {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
+    private static final String POLICY = TestPolicies.SCIENTIFIC_RESEARCH;
 
     @TempDir
     Path dir;

@@ -33,9 +33,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @ExtendWith(NoBrokerThreadLeft.class)
 class SlowSourcesIT {
-    private static final String POLICY = """
-            {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
+    private static final String POLICY = TestPolicies.SCIENTIFIC_RESEARCH;
     private static final int FLOOD = 20;
     private static final Duration ANSWER_WITHIN = Duration.ofSeconds(10);
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();

@@ -28,9 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @ExtendWith(NoBrokerThreadLeft.class)
 class SourceTypesIT {
-    private static final String POLICY = """
-            {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
+    private static final String POLICY = TestPolicies.SCIENTIFIC_RESEARCH;
 
     @TempDir
     Path dir;

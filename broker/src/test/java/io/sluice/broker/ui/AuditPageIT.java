@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.sluice.broker.Broker;
 import io.sluice.broker.BrokerConfig;
 import io.sluice.broker.TestHttp;
+import io.sluice.broker.TestPolicies;
 import io.sluice.broker.audit.tlog.NoteSigner;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
@@ -65,9 +66,7 @@ class AuditPageIT {
     private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
     private static final String PAGE = "/ui/audit/";
     private static final Duration WAIT = Duration.ofSeconds(10);
-    private static final String POLICY = """
-            {"@type": "Set", "permission": [{"action": "use", "constraint": [
-              {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["scientific-research"]}]}]}""";
+    private static final String POLICY = TestPolicies.SCIENTIFIC_RESEARCH;
     /** A requester whose name is markup: the page must show it as text, never run or render it. */
     private static final String HOSTILE_SUBJECT = "<img src=x onerror=\"document.title='owned'\">mallory";
     /**
