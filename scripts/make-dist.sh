@@ -8,6 +8,20 @@
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+case "${1:-}" in
+  -h|--help)
+    cat <<'USAGE'
+usage: ./sluice dist [OUT_DIR]
+Builds the distribution that runs without a JDK or Maven: a jlink'ed Java runtime, the jars, the
+launcher bin/sluice and the deploy files, as OUT_DIR/sluice-VERSION-linux-ARCH.tar.gz (default
+OUT_DIR: target/dist). Prints the archive's path as the last line.
+
+Example:
+  archive=$(./sluice dist | tail -n1) && tar -xzf "$archive" -C /opt && /opt/sluice-*/bin/sluice serve --help
+USAGE
+    exit 0 ;;
+  -*) echo "make-dist: unknown option $1 (usage: ./sluice dist [OUT_DIR])" >&2; exit 2 ;;
+esac
 OUT="${1:-$ROOT/target/dist}"
 mkdir -p "$OUT"; OUT="$(cd "$OUT" && pwd)"
 

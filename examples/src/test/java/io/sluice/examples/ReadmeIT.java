@@ -90,7 +90,7 @@ class ReadmeIT {
         for (List<String> command : List.of(List.of("serve"), List.of("sample"), List.of("load"), List.of("demo"),
                 List.of("audit"), List.of("audit", "verify"), List.of("audit", "export"), List.of("audit", "report"),
                 List.of("ca"), List.of("ca", "init"), List.of("ca", "issue-node"), List.of("ca", "issue-server"),
-                List.of("bench", "stream"), List.of("bench", "audit"))) {
+                List.of("bench", "stream"), List.of("bench", "audit"), List.of("dist"))) {
             List<String> args = new ArrayList<>(List.of("./sluice"));
             args.addAll(command);
             args.add("--help");
