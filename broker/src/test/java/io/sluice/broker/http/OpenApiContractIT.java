@@ -260,7 +260,10 @@ class OpenApiContractIT {
             String silentSource = jdbc(silent.getLocalPort(), 3);
             CompletableFuture<HttpResponse<byte[]>> slow = run.send(run.post("/v1/datasets", t.jdbcOwner(),
                     "{\"name\":\"slow\",\"source\":" + silentSource + ",\"policy\":" + OPEN + "}"));
-            Poll.until(() -> !accepted.isEmpty(), Duration.ofSeconds(20), "the slow registration reached its database");
+            Poll.until(() -> !accepted.isEmpty() || slow.isDone(), Duration.ofSeconds(20),
+                    "the slow registration reached its database");
+            assertThat(slow).as("the slow registration answered early: %s", slow.isDone()
+                    ? new String(slow.join().body(), StandardCharsets.UTF_8) : "").isNotDone();
             run.expect("registerDataset", 429, run.post("/v1/datasets", t.jdbcOwner(),
                     "{\"name\":\"second\",\"source\":" + jdbc(closedPort, 1) + ",\"policy\":" + OPEN + "}"));
             run.expect("registerDataset", 504, slow.get(60, TimeUnit.SECONDS));
@@ -275,7 +278,7 @@ class OpenApiContractIT {
     }
 
     private static String jdbc(int port, int connectTimeout) {
-        return "{\"type\":\"jdbc\",\"url\":\"jdbc:postgresql://127.0.0.1:" + port + "/registry\",\"table\":\"visits\","
+        return "{\"type\":\"jdbc\",\"url\":\"jdbc:postgresql://127.0.0.1:" + port + "/registry\",\"table\":\"visits\",\"versionColumn\":\"updated_at\","
                 + "\"connectTimeout\":" + connectTimeout + "}";
     }
 
