@@ -49,7 +49,7 @@ import org.junit.jupiter.api.io.TempDir;
  * broker's libraries.
  */
 class OpenApiContractIT {
-    /** Routes that are not the API: the compliance page's redirects and its static files ("/ui/*", which Vert.x names by its prefix). */
+    /** Not the API: the compliance page's redirects and its static files ("/ui/*", which Vert.x names by its prefix). */
     private static final Set<String> NOT_API = Set.of("GET /ui", "GET /ui/audit", "GET /ui/");
     /** What an error message must not contain: class and package names, parser excerpts, stack frames. */
     private static final List<String> INTERNALS = List.of("com.fasterxml", "io.vertx", "jackson", "Exception", "java.",
@@ -103,11 +103,13 @@ class OpenApiContractIT {
             Map<String, String> bodies = new LinkedHashMap<>();
             bodies.put("{\"subject\": \"a\",", "the body ends before the JSON value is complete");
             bodies.put("{\"subject\": }", "at line 1, column 13: unexpected character '}'");
-            bodies.put("{subject: 1}", "at line 1, column 2: unexpected character 's': was expecting double-quote to start field name");
+            bodies.put("{subject: 1}",
+                    "at line 1, column 2: unexpected character 's': was expecting double-quote to start field name");
             bodies.put("{\"subject\": \"a\"} x", "at line 1, column 19: unrecognised value 'x'");
             bodies.put("{\"subject\": \"a\"} {}", "more than one JSON value");
             bodies.put("{\"subject\": tru}", "at line 1, column 16: unrecognised value 'tru'");
-            bodies.put("{\"a\": \"line\nbreak\"}", "at line 1, column 12: unexpected control character U+000A in a string; escape it as \\u000A");
+            bodies.put("{\"a\": \"line\nbreak\"}",
+                    "at line 1, column 12: unexpected control character U+000A in a string; escape it as \\u000A");
             bodies.put("{\"a\": 1, \"a\": 2}", "duplicate key 'a' at line 1, column 13");
             SoftAssertions softly = new SoftAssertions();
             for (var body : bodies.entrySet()) {
@@ -214,7 +216,8 @@ class OpenApiContractIT {
         run.expect("getDataset", 404, run.get("/v1/datasets/ds-none", t.lab()));
 
         run.expect("replacePolicy", 200, run.put("/v1/datasets/" + patients + "/policy", t.owner(), RESEARCH));
-        run.expect("replacePolicy", 400, run.put("/v1/datasets/" + patients + "/policy", t.owner(), "{\"subjectColumn\":\"id\"}"));
+        run.expect("replacePolicy", 400, run.put("/v1/datasets/" + patients + "/policy", t.owner(),
+                "{\"subjectColumn\":\"id\"}"));
         run.expect("replacePolicy", 403, run.put("/v1/datasets/" + patients + "/policy", t.otherOwner(), RESEARCH));
         run.expect("replacePolicy", 404, run.put("/v1/datasets/ds-none/policy", t.owner(), RESEARCH));
         run.expect("getPolicy", 200, run.get("/v1/datasets/" + patients + "/policy", t.owner()));
@@ -278,8 +281,8 @@ class OpenApiContractIT {
     }
 
     private static String jdbc(int port, int connectTimeout) {
-        return "{\"type\":\"jdbc\",\"url\":\"jdbc:postgresql://127.0.0.1:" + port + "/registry\",\"table\":\"visits\",\"versionColumn\":\"updated_at\","
-                + "\"connectTimeout\":" + connectTimeout + "}";
+        return "{\"type\":\"jdbc\",\"url\":\"jdbc:postgresql://127.0.0.1:" + port + "/registry\",\"table\":\"visits\","
+                + "\"versionColumn\":\"updated_at\",\"connectTimeout\":" + connectTimeout + "}";
     }
 
     private static void exerciseGrantsAndStreams(Scenarios run, Tokens t, Ids ids, Path hospital, List<HeldStream> held)

@@ -41,12 +41,13 @@ import java.util.concurrent.TimeoutException;
  * same schema ({@code application/ld+json} as {@code application/vnd.sluice-ld+json}), any other
  * as {@code application/octet-stream}. Text and binary bodies lose their schemas in the copy (the
  * validator would hand them to the schema as bytes, not as a string): the validator checks that
- * they are there, the test reads them itself (the Arrow stream with an Arrow reader). It also looks response headers up by the documented name
- * after lower-casing the response's, so the copy names headers in lower case. The document served
- * is never changed.
+ * they are there, the test reads them itself (the Arrow stream with an Arrow reader). It also
+ * looks response headers up by the documented name after lower-casing the response's, so the copy
+ * names headers in lower case. The document served is never changed.
  */
 final class OpenApiValidator implements AutoCloseable {
-    private static final Set<String> METHODS = Set.of("get", "put", "post", "delete", "patch", "head", "options", "trace");
+    private static final Set<String> METHODS = Set.of("get", "put", "post", "delete", "patch", "head", "options",
+            "trace");
     private static final String BINARY_STAND_IN = MediaType.APPLICATION_OCTET_STREAM;
 
     private final JsonObject document;
