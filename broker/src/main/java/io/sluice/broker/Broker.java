@@ -35,12 +35,15 @@ import io.vertx.core.http.ClientAuth;
 import io.vertx.core.http.HttpServerOptions;
 import io.vertx.core.net.PemKeyCertOptions;
 import io.vertx.core.net.TrustOptions;
+import io.vertx.ext.web.Route;
+import io.vertx.ext.web.Router;
 import java.io.IOException;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -87,12 +90,13 @@ public final class Broker implements AutoCloseable {
     private final BufferAllocator allocator;
     private final ExecutorService streamThreads;
     private final HttpServer server;
+    private final Router router;
     private final BrokerMetrics metrics;
     private boolean closed;
 
     private Broker(BrokerConfig config, BrokerIdentity identity, RunningStreams running, Vertx vertx, Database database,
             AuditLog auditLog, AuditCheckpoints checkpoints, BrokerLiveness liveness, BufferAllocator allocator,
-            ExecutorService streamThreads, HttpServer server, BrokerMetrics metrics) {
+            ExecutorService streamThreads, HttpServer server, Router router, BrokerMetrics metrics) {
         this.config = config;
         this.identity = identity;
         this.running = running;
@@ -104,6 +108,7 @@ public final class Broker implements AutoCloseable {
         this.allocator = allocator;
         this.streamThreads = streamThreads;
         this.server = server;
+        this.router = router;
         this.metrics = metrics;
     }
 
@@ -173,14 +178,15 @@ public final class Broker implements AutoCloseable {
                     new DatasetWithdrawals(datasets, datasetStore, grantStore, revoker, auditLog, clock),
                     new GrantListings(datasets, grantStore));
             HttpServerOptions options = serverOptions(config, nodes);
+            Router router = ApiRouter.create(vertx, services);
             HttpServer server = vertx.createHttpServer(options)
                     .connectionHandler(StrictFraming.installer(options))
                     .invalidRequestHandler(StrictFraming.invalidRequests())
-                    .requestHandler(ApiRouter.create(vertx, services))
+                    .requestHandler(router)
                     .listen()
                     .toCompletionStage().toCompletableFuture().join();
             return new Broker(config, identity, running, vertx, database, auditLog, checkpoints, liveness, allocator,
-                    streamThreads, server, metrics);
+                    streamThreads, server, router, metrics);
         } catch (RuntimeException e) {
             closeQuietly(vertx, streamThreads, liveness, checkpoints, auditLog, database, allocator);
             metrics.close();
@@ -242,6 +248,11 @@ public final class Broker implements AutoCloseable {
 
     public URI uri() {
         return URI.create((config.tls().isPresent() ? "https://" : "http://") + config.host() + ":" + port());
+    }
+
+    /** The routes this broker answers, as registered (what the OpenAPI document must describe). */
+    public List<Route> routes() {
+        return List.copyOf(router.getRoutes());
     }
 
     public BrokerConfig config() {

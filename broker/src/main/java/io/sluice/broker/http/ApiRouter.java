@@ -87,6 +87,8 @@ public final class ApiRouter {
         router.get(HealthRoutes.READY).handler(health::ready);
         // Counts only, never data or identities: open like /health, for the operator's scraper.
         router.get(MetricsHandler.PATH).handler(MetricsHandler.create(services.metrics()));
+        // The contract is public, like the probes; OpenApiContractIT holds it to these routes.
+        router.get(OpenApiDocument.PATH).handler(OpenApiDocument.load());
 
         services.devIssuer().ifPresent(issuer -> {
             DevTokenRoutes dev = new DevTokenRoutes(issuer);

@@ -5,6 +5,7 @@ import io.sluice.broker.BrokerException;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import io.vertx.core.json.DecodeException;
 import io.vertx.core.json.JsonArray;
@@ -31,6 +32,17 @@ final class JsonBodies {
             .build();
     /** Jackson's wording for a repeated key (StreamReadFeature.STRICT_DUPLICATE_DETECTION). */
     private static final Pattern DUPLICATE = Pattern.compile("Duplicate field '(.*)'", Pattern.DOTALL);
+    /** Jackson's complaints, to restate them ({@link #describe}). */
+    private static final Pattern UNEXPECTED_CHARACTER = Pattern.compile(
+            "Unexpected character \\('(.{1,2})' \\(code \\d+\\)\\)(?:: (.*))?", Pattern.DOTALL);
+    private static final Pattern UNRECOGNISED_TOKEN = Pattern.compile("Unrecognized token '(.{0,40}?)'.*", Pattern.DOTALL);
+    private static final Pattern CONTROL_CHARACTER = Pattern.compile(
+            "Illegal unquoted character \\(\\(CTRL-CHAR, code (\\d+)\\)\\).*", Pattern.DOTALL);
+    private static final Pattern UNEXPECTED_CLOSE = Pattern.compile("Unexpected close marker '(.)'.*", Pattern.DOTALL);
+    /** What an expectation may say when passed on: plain words and quotes, no class names, brackets or excerpts. */
+    private static final Pattern SAFE_WORDS = Pattern.compile("[A-Za-z ,'-]{1,120}");
+    /** Vert.x's wording for a second value after the first (JacksonCodec.fromParser). */
+    private static final String TRAILING = "Unexpected trailing token";
 
     private JsonBodies() {}
 
@@ -54,21 +66,63 @@ final class JsonBodies {
     }
 
     /**
-     * What the parser found, with its place, and without the parser's own wording of where (its
-     * source excerpt) or its class names: "duplicate key 'rightOperand' at line 3, column 61".
+     * What the parser found, with its place, in our own words: "duplicate key 'rightOperand' at
+     * line 3, column 61". The parser's wording quotes a source excerpt ({@code at [Source: ...]}),
+     * character codes and, for some errors, the names of its own types; none of that is for clients.
      */
     private static String why(DecodeException e) {
         if (!(e.getCause() instanceof JsonProcessingException cause)) {
-            return ": " + e.getMessage(); // Vert.x's own: "Unexpected trailing token"
+            // Vert.x's own checks after the parser's: a second value after the first.
+            return TRAILING.equals(e.getMessage()) ? ": more than one JSON value (something follows the first)" : "";
         }
         String where = cause.getLocation() == null ? ""
                 : " at line " + cause.getLocation().getLineNr() + ", column " + cause.getLocation().getColumnNr();
-        Matcher duplicate = DUPLICATE.matcher(String.valueOf(cause.getOriginalMessage()));
+        String original = String.valueOf(cause.getOriginalMessage());
+        Matcher duplicate = DUPLICATE.matcher(original);
         if (duplicate.matches()) {
             return ": duplicate key '" + duplicate.group(1) + "'" + where
                     + "; a JSON object must name each key once (which one would count is not defined)";
         }
-        return where + ": " + cause.getOriginalMessage();
+        if (cause instanceof JsonEOFException || original.startsWith("Unexpected end-of-input")) {
+            return where + ": the body ends before the JSON value is complete";
+        }
+        return where + ": " + describe(original);
+    }
+
+    /** The parser's complaint (see {@link #why}) restated; anything not recognised as "not JSON" without detail. */
+    private static String describe(String complaint) {
+        Matcher character = UNEXPECTED_CHARACTER.matcher(complaint);
+        if (character.matches()) {
+            String expected = character.group(2) == null ? "" : clean(character.group(2));
+            return "unexpected character '" + character.group(1) + "'" + (expected.isEmpty() ? "" : ": " + expected);
+        }
+        Matcher token = UNRECOGNISED_TOKEN.matcher(complaint);
+        if (token.matches()) {
+            return "unrecognised value '" + token.group(1) + "': expected a string, number, array, object, true, false"
+                    + " or null";
+        }
+        Matcher control = CONTROL_CHARACTER.matcher(complaint);
+        if (control.matches()) {
+            int code = Integer.parseInt(control.group(1));
+            return String.format(java.util.Locale.ROOT, "unexpected control character U+%04X in a string; escape it as"
+                    + " \\u%04X", code, code);
+        }
+        Matcher close = UNEXPECTED_CLOSE.matcher(complaint);
+        if (close.matches()) {
+            return "unexpected '" + close.group(1) + "'";
+        }
+        return "this is not JSON";
+    }
+
+    /** What the parser expected, without its source excerpt or character codes; empty when nothing is left. */
+    private static String clean(String expected) {
+        String text = expected;
+        for (String cut : List.of(" (start marker", " at [Source", "\n")) {
+            int at = text.indexOf(cut);
+            text = at < 0 ? text : text.substring(0, at);
+        }
+        text = text.replaceAll("\\s*\\((?:CTRL-CHAR, )?code \\d+\\)", "").strip();
+        return SAFE_WORDS.matcher(text).matches() ? text : "";
     }
 
     static String requiredString(JsonObject body, String field, int maxLength) {
