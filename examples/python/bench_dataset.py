@@ -143,7 +143,7 @@ def set_up(broker, sources, rows):
         path.with_suffix(".tmp").rename(path)
     owner = dev_token(broker, "hospital-a", "data-owner")
     lab = dev_token(broker, "ai-lab", "data-consumer")
-    registration = {"name": path.stem, "source": {"type": "parquet", "path": path.name}, "policy": {
+    registration = {"name": f"{path.stem}-{time.time_ns()}", "source": {"type": "parquet", "path": path.name}, "policy": {
         "@type": "Set", "permission": [{"action": "use", "duty": [{"action": "sluice:drop", "target": ["name"]}],
                                         "constraint": [{"leftOperand": "purpose", "operator": "isAnyOf",
                                                         "rightOperand": ["medical-research"]}]}]}}

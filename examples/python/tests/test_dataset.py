@@ -188,7 +188,7 @@ class GrantDatasetTest(unittest.TestCase):
                 if read == 50_000:
                     revoked = call("PUT", f"/v1/datasets/{dataset}/policy", {
                         "@type": "Set", "permission": [{"action": "use", "constraint": [
-                            {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["other"]}]}]}, OWNER)
+                            {"leftOperand": "purpose", "operator": "isAnyOf", "rightOperand": ["marketing"]}]}]}, OWNER)
                     self.assertEqual([grant], revoked["revokedGrants"])
         self.assertLess(read, rows)
         self.assertEqual("revoked", cut.exception.failure)
