@@ -205,6 +205,56 @@ class OwnerApiIT {
         }
     }
 
+    /**
+     * A withdrawal whose revocations never ran (the audit log failed, the broker died after the
+     * withdrawal committed) still stops the dataset's running streams, and asking again finishes it.
+     * The half-done state is made in the store directly, as the crashed broker would have left it.
+     */
+    @Test
+    void aWithdrawalThatStoppedHalfwayStopsItsStreamsAndIsFinishedByAskingAgain() throws Exception {
+        String url = TestDatabases.fresh("postgres", dir);
+        BrokerConfig config = BrokerConfig.embedded(dir).withDatabase(url);
+        TestParquet.write(config.sourcesDir().resolve("hospital-a/patients.parquet"), 1_500_000, 256 * 1024);
+        try (Broker broker = Broker.start(config)) {
+            String owner = TestHttp.devToken(broker, "owner", "hospital-a", "data-owner");
+            String lab = TestHttp.devToken(broker, "lab", "ai-lab", "data-consumer");
+            String datasetId = register(broker, owner, "patients", RESEARCH, "");
+            String running = grant(broker, lab, datasetId, "scientific-research");
+            HttpResponse<InputStream> stream = HttpClient.newHttpClient().send(HttpRequest.newBuilder(
+                            broker.uri().resolve("/v1/grants/" + running + "/stream"))
+                    .header("Authorization", "Bearer " + lab).build(), HttpResponse.BodyHandlers.ofInputStream());
+            assertThat(stream.statusCode()).isEqualTo(200);
+            String streamId = stream.headers().firstValue("Sluice-Stream-Id").orElseThrow();
+
+            try (java.sql.Connection db = java.sql.DriverManager.getConnection(url);
+                    var withdraw = db.prepareStatement("UPDATE datasets SET withdrawn_at = CURRENT_TIMESTAMP WHERE id = ?")) {
+                withdraw.setString(1, datasetId);
+                assertThat(withdraw.executeUpdate()).isEqualTo(1);
+            }
+
+            try (InputStream body = stream.body()) {
+                assertThatThrownBy(() -> {
+                    byte[] buffer = new byte[1 << 16];
+                    // Slowly (about 3 MB/s for 30 MB): the store is asked every 2 s, not before every batch.
+                    while (body.read(buffer) >= 0) {
+                        Thread.sleep(20);
+                    }
+                    throw new AssertionError("the stream ended cleanly although its dataset was withdrawn");
+                }).isInstanceOf(IOException.class);
+            }
+            Poll.until(() -> statusOf(broker, streamId, lab).getString("status").equals("aborted"), Duration.ofSeconds(30),
+                    "the stream is recorded as aborted");
+            assertThat(statusOf(broker, streamId, lab).getString("failure")).isEqualTo("revoked");
+
+            JsonObject finished = json(TestHttp.delete(broker, "/v1/datasets/" + datasetId, owner, null), 200);
+            assertThat(finished.getJsonArray("revokedGrants").getList()).containsExactly(running);
+            assertThat(TestHttp.delete(broker, "/v1/datasets/" + datasetId, owner, null).statusCode()).isEqualTo(409);
+            JsonObject listed = json(TestHttp.get(broker, "/v1/datasets/" + datasetId + "/grants", owner), 200)
+                    .getJsonArray("grants").getJsonObject(0);
+            assertThat(listed.getString("status")).isEqualTo("revoked");
+        }
+    }
+
     private static JsonObject statusOf(Broker broker, String streamId, String token) {
         try {
             return json(TestHttp.get(broker, "/v1/streams/" + streamId, token), 200);

@@ -231,7 +231,15 @@ public final class DatasetService {
                         .with("message", "policy version " + current.policyVersion() + " replaced by " + changed.policyVersion()
                                 + (subjectColumn.equals(current.subjectColumn()) ? ""
                                         : "; subject column " + subjectColumn.get())),
-                connection -> datasets.replacePolicy(connection, changed, owner.subject(), owner.organisation(), now));
+                connection -> {
+                    // Checked again under the log's lock: a withdrawal that committed since the read above wins.
+                    Optional<Instant> withdrawn = datasets.withdrawnAt(connection, datasetId);
+                    if (withdrawn.isPresent()) {
+                        throw new BrokerException(BrokerErrorCode.CONFLICT, "dataset '" + datasetId + "' was withdrawn at "
+                                + withdrawn.get() + "; its policy can no longer change");
+                    }
+                    datasets.replacePolicy(connection, changed, owner.subject(), owner.organisation(), now);
+                });
         List<String> revoked = new ArrayList<>();
         for (Grant grant : grants.active(datasetId, now)) {
             List<DenialReason> reasons = stillDenied(policy, changed, grant, now);
@@ -368,6 +376,16 @@ public final class DatasetService {
      * Refuses, inside the caller's transaction (under the audit log's lock), a grant on a dataset
      * withdrawn meanwhile, so that no grant is issued after a withdrawal revoked the others.
      */
+    /** When the dataset was withdrawn, as the store says now; empty while it is listed. */
+    public Optional<Instant> withdrawnAt(String datasetId) {
+        return datasets.withdrawnAt(datasetId);
+    }
+
+    /** When the dataset was withdrawn, read inside the caller's transaction; empty while it is listed. */
+    public Optional<Instant> withdrawnAt(java.sql.Connection connection, String datasetId) throws java.sql.SQLException {
+        return datasets.withdrawnAt(connection, datasetId);
+    }
+
     public void checkNotWithdrawn(java.sql.Connection connection, String datasetId) throws java.sql.SQLException {
         Optional<Instant> withdrawn = datasets.withdrawnAt(connection, datasetId);
         if (withdrawn.isPresent()) {

@@ -61,26 +61,17 @@ public final class DatasetWithdrawals {
      * Withdraws the owner's dataset ({@code dataset.withdrawn}), then revokes its active grants, one
      * {@code grant.revoked} each. A grant request deciding meanwhile is refused inside its own
      * transaction ({@link DatasetService#checkNotWithdrawn}), so none is issued after this call.
+     * A withdrawal that stopped before every grant was revoked (the audit log or the store failed,
+     * the broker died) is finished by asking again: the dataset stays withdrawn, and the grants
+     * still active are revoked then.
      *
      * @throws BrokerException {@code FORBIDDEN} (audited) for another organisation's dataset;
-     *     {@code CONFLICT} when it was already withdrawn
+     *     {@code CONFLICT} when it was already withdrawn and no grant of it was left to revoke
      */
     public Withdrawal withdraw(Identity owner, String datasetId, String requestId) {
         Dataset dataset = datasets.owned(owner, datasetId, "withdrawing the dataset", requestId);
         Instant now = clock.instant();
-        auditLog.append(AuditEvent.of(AuditAction.DATASET_WITHDRAWN, owner.actor())
-                        .with("dataset", datasetId)
-                        .with("datasetVersion", dataset.version())
-                        .with("policyVersion", dataset.policyVersion())
-                        .with("requestId", requestId)
-                        .with("outcome", "withdrawn")
-                        .with("message", "dataset '" + datasetId + "' (" + dataset.name() + ") withdrawn by its owner;"
-                                + " its active grants are revoked, its data untouched"),
-                connection -> {
-                    if (!store.withdraw(connection, datasetId, now)) {
-                        throw new BrokerException(BrokerErrorCode.CONFLICT, "dataset '" + datasetId + "' was already withdrawn");
-                    }
-                });
+        boolean withdrawnNow = !dataset.isWithdrawn() && recordWithdrawal(owner, dataset, now, requestId);
         GrantRevoker.Why why = GrantRevoker.Why.of("DATASET_WITHDRAWN", how(datasetId));
         List<String> revoked = new ArrayList<>();
         for (Grant grant : grants.active(datasetId, now)) {
@@ -88,7 +79,37 @@ public final class DatasetWithdrawals {
                 revoked.add(grant.id());
             }
         }
+        if (!withdrawnNow && revoked.isEmpty()) {
+            throw new BrokerException(BrokerErrorCode.CONFLICT, "dataset '" + datasetId + "' was already withdrawn");
+        }
         // As stored (the store keeps microseconds), so that it reads the same here and in GET /v1/datasets/{id}.
         return new Withdrawal(datasetId, datasets.get(datasetId).withdrawnAt().orElse(now), revoked);
+    }
+
+    /** Records the withdrawal; false when another request recorded it first (this one still revokes). */
+    private boolean recordWithdrawal(Identity owner, Dataset dataset, Instant now, String requestId) {
+        String datasetId = dataset.id();
+        try {
+            auditLog.append(AuditEvent.of(AuditAction.DATASET_WITHDRAWN, owner.actor())
+                            .with("dataset", datasetId)
+                            .with("datasetVersion", dataset.version())
+                            .with("policyVersion", dataset.policyVersion())
+                            .with("requestId", requestId)
+                            .with("outcome", "withdrawn")
+                            .with("message", "dataset '" + datasetId + "' (" + dataset.name() + ") withdrawn by its"
+                                    + " owner; its active grants are revoked, its data untouched"),
+                    connection -> {
+                        if (!store.withdraw(connection, datasetId, now)) {
+                            throw new BrokerException(BrokerErrorCode.CONFLICT,
+                                    "dataset '" + datasetId + "' was already withdrawn");
+                        }
+                    });
+            return true;
+        } catch (BrokerException e) {
+            if (e.errorCode() == BrokerErrorCode.CONFLICT) {
+                return false;
+            }
+            throw e;
+        }
     }
 }

@@ -196,6 +196,18 @@ public final class GrantService {
         return grant.get().revokedAt().map(at -> grant.get().revokedReason().orElse(GrantRevoker.BY_POLICY_CHANGE));
     }
 
+    /**
+     * Refuses inside the caller's transaction when the grant was revoked since it was read: a
+     * revocation on another broker that committed meanwhile wins over a stream being opened.
+     */
+    public void checkNotRevoked(java.sql.Connection connection, String grantId) throws java.sql.SQLException {
+        Optional<String> how = grants.revocation(connection, grantId);
+        if (how.isPresent()) {
+            throw new BrokerException(BrokerErrorCode.GRANT_REVOKED, "grant '" + grantId + "' was revoked "
+                    + (how.get().isEmpty() ? GrantRevoker.BY_POLICY_CHANGE : how.get()));
+        }
+    }
+
     public long streamsOpened(String grantId) {
         return grants.streamsOpened(grantId);
     }

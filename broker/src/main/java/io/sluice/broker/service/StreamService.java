@@ -152,21 +152,34 @@ public final class StreamService {
             StreamRecord record = new StreamRecord(streamId, grant.id(), holder.subject(), holder.organisation(),
                     shard.shard(), shard.shards(), shard.epoch(), StreamRecord.Status.RUNNING, 0, 0, 0, 0,
                     Optional.empty(), now, Optional.empty(), Optional.empty(), Optional.empty());
-            auditLog.append(streamEvent(AuditAction.STREAM_OPENED, holder, grant, dataset, streamId, shard, node)
-                            .with("requestId", requestId).with("remote", remote)
-                            .with("columns", permit.columns()).with("scheme", batches.scheme().wireName())
-                            .with("outcome", "opened"),
-                    connection -> {
-                        // Counted again here, under the log's lock, so concurrent opens cannot overrun the quota.
-                        if (permit.maxStreams().isPresent()
-                                && streams.countForGrant(connection, grant.id()) >= permit.maxStreams().getAsLong()) {
-                            throw new BrokerException(BrokerErrorCode.FORBIDDEN, "grant '" + grant.id()
-                                    + "' has used its " + permit.maxStreams().getAsLong() + " streams",
-                                    List.of(new BrokerException.Reason("STREAM_QUOTA_EXCEEDED", "the policy allows "
-                                            + permit.maxStreams().getAsLong() + " streams per grant")));
-                        }
-                        streams.insert(connection, record);
-                    });
+            try {
+                auditLog.append(streamEvent(AuditAction.STREAM_OPENED, holder, grant, dataset, streamId, shard, node)
+                                .with("requestId", requestId).with("remote", remote)
+                                .with("columns", permit.columns()).with("scheme", batches.scheme().wireName())
+                                .with("outcome", "opened"),
+                        connection -> {
+                            // Checked again under the log's lock: a revocation or withdrawal that committed on any broker
+                            // since the checks above (the source took a while to open) wins over this stream.
+                            grants.checkNotRevoked(connection, grant.id());
+                            Optional<Instant> withdrawn = datasets.withdrawnAt(connection, dataset.id());
+                            if (withdrawn.isPresent()) {
+                                throw new BrokerException(BrokerErrorCode.GRANT_REVOKED, "grant '" + grant.id()
+                                        + "' was revoked " + DatasetWithdrawals.how(dataset.id()));
+                            }
+                            // Counted again here, under the log's lock, so concurrent opens cannot overrun the quota.
+                            if (permit.maxStreams().isPresent()
+                                    && streams.countForGrant(connection, grant.id()) >= permit.maxStreams().getAsLong()) {
+                                throw new BrokerException(BrokerErrorCode.FORBIDDEN, "grant '" + grant.id()
+                                        + "' has used its " + permit.maxStreams().getAsLong() + " streams",
+                                        List.of(new BrokerException.Reason("STREAM_QUOTA_EXCEEDED", "the policy allows "
+                                                + permit.maxStreams().getAsLong() + " streams per grant")));
+                            }
+                            streams.insert(connection, record);
+                        });
+            } catch (BrokerException e) {
+                // Revoked while the source opened: refused like a revocation seen before, and on record.
+                throw e.errorCode() == BrokerErrorCode.GRANT_REVOKED ? refused(holder, grant, requestId, e) : e;
+            }
             LOG.info("stream {} opened: dataset {} version {}, shard {} of {}, epoch {}", streamId, dataset.id(),
                     dataset.version(), shard.shard(), shard.shards(), shard.epoch());
             return new OpenedStream(streamId, grant, dataset, shard, node, pipeline, batches, streamAllocator,
@@ -281,6 +294,10 @@ public final class StreamService {
             }
             nextPoll[0] = now + REVOCATION_POLL.toNanos();
             Optional<String> stored = grants.revocation(grantId);
+            if (stored.isEmpty() && datasets.withdrawnAt(grant.datasetId()).isPresent()) {
+                // A withdrawal that stopped before it revoked this grant still stops its streams.
+                stored = Optional.of(DatasetWithdrawals.how(grant.datasetId()));
+            }
             if (stored.isPresent()) {
                 revocations.revoke(grantId, stored.get());
                 return Optional.of(new StopCheck.Stop(StreamRecord.Failure.REVOKED, "the grant was revoked " + stored.get()));

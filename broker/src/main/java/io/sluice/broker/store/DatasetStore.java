@@ -78,6 +78,15 @@ public final class DatasetStore {
                 row -> Optional.ofNullable(Sql.instant(row, "withdrawn_at")), datasetId).flatMap(at -> at);
     }
 
+    /** When the dataset was withdrawn, as the store says now (another broker may have withdrawn it). */
+    public Optional<Instant> withdrawnAt(String datasetId) {
+        try (Connection connection = database.connection()) {
+            return withdrawnAt(connection, datasetId);
+        } catch (SQLException e) {
+            throw new StoreException("cannot read whether dataset " + datasetId + " was withdrawn", e);
+        }
+    }
+
     /** Marks the dataset withdrawn unless it already is; false when it was. Its rows and its data stay. */
     public boolean withdraw(Connection connection, String datasetId, Instant at) throws SQLException {
         return Sql.update(connection, "UPDATE datasets SET withdrawn_at = ? WHERE id = ? AND withdrawn_at IS NULL",

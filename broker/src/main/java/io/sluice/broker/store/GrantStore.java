@@ -54,6 +54,14 @@ public final class GrantStore {
                 at, fitted, grantId) == 1;
     }
 
+    /** How the grant was revoked, read inside the caller's transaction; empty while it is not revoked. */
+    public Optional<String> revocation(Connection connection, String grantId) throws SQLException {
+        return Sql.queryOne(connection, "SELECT revoked_at, revoked_reason FROM grants WHERE id = ?",
+                row -> row.getObject("revoked_at") == null ? Optional.<String>empty()
+                        : Optional.of(java.util.Objects.requireNonNullElse(row.getString("revoked_reason"), "")),
+                grantId).flatMap(how -> how);
+    }
+
     /** Where a page of grants starts: after the grant issued at {@code issuedAt} with id {@code id}, newest first. */
     public record Cursor(Instant issuedAt, String id) {
         public Cursor {
