@@ -49,9 +49,22 @@ class Client:
 
     # --- the API -------------------------------------------------------------------------------
 
-    def catalog(self):
-        """The datasets the broker offers: a list of catalog entries (id, name, schema, rows, offer, ...)."""
-        return self._json("GET", "/v1/catalog")["datasets"]
+    def catalog(self, q=None, page_size=1000):
+        """Every dataset the broker offers (matching ``q`` when given): a list of catalog entries (id,
+        name, schema, rows, offer, ...). The broker answers in pages of at most ``page_size``; this
+        follows them to the end."""
+        entries, after = [], None
+        while True:
+            query = {"limit": str(page_size)}
+            if q is not None:
+                query["q"] = q
+            if after is not None:
+                query["after"] = after
+            page = self._json("GET", "/v1/catalog?" + urllib.parse.urlencode(query))
+            entries.extend(page["datasets"])
+            after = page.get("next")
+            if after is None:
+                return entries
 
     def dataset(self, dataset_id):
         """One catalog entry."""

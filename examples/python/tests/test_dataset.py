@@ -37,6 +37,14 @@ class ClientTest(unittest.TestCase):
         self.assertEqual(["patient_id", "age", "bmi", "diagnosis"], entry["offer"]["columns"])
         self.assertEqual(entry["name"], LAB.dataset(DATASET)["name"])
 
+    def test_catalog_follows_the_brokers_pages_to_the_end(self):
+        other = register(OWNER, patients(10), 10)
+        paged = [d["id"] for d in LAB.catalog(page_size=1)]
+        self.assertEqual(len(paged), len(set(paged)))
+        self.assertTrue({DATASET, other} <= set(paged))
+        self.assertEqual(sorted(paged), sorted(d["id"] for d in LAB.catalog()))
+        self.assertEqual([other], [d["id"] for d in LAB.catalog(q=LAB.dataset(other)["name"])])
+
     def test_grant_names_the_columns_that_will_come(self):
         grant = LAB.grant(DATASET, "medical-research", columns=["patient_id", "bmi"], project="py-tests")
         self.assertEqual(["patient_id", "bmi"], grant["columns"])

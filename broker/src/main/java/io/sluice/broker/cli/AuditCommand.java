@@ -80,16 +80,18 @@ public final class AuditCommand implements Runnable {
         }
 
         private String secret() {
-            try {
-                String secret = clientSecretFile != null ? Files.readString(clientSecretFile).trim()
-                        : System.getenv("SLUICE_CLIENT_SECRET");
-                if (secret == null || secret.isBlank()) {
-                    throw new CliException("give the client's secret with --client-secret-file or SLUICE_CLIENT_SECRET");
+            if (clientSecretFile != null) {
+                try {
+                    return io.sluice.broker.Secret.readFile(clientSecretFile).value();
+                } catch (IllegalArgumentException e) {
+                    throw new CliException("--client-secret-file: " + e.getMessage());
                 }
-                return secret;
-            } catch (IOException e) {
-                throw new CliException("cannot read " + clientSecretFile + ": " + e.getMessage());
             }
+            String secret = System.getenv("SLUICE_CLIENT_SECRET");
+            if (secret == null || secret.isBlank()) {
+                throw new CliException("give the client's secret with --client-secret-file or SLUICE_CLIENT_SECRET");
+            }
+            return secret;
         }
     }
 

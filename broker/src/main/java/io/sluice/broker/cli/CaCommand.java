@@ -2,6 +2,7 @@ package io.sluice.broker.cli;
 
 import static java.util.Objects.requireNonNull;
 
+import io.sluice.broker.Secret;
 import io.sluice.broker.ca.CaAlgorithm;
 import io.sluice.broker.ca.CertificateAuthority;
 import io.sluice.broker.ca.CertificateFiles;
@@ -9,7 +10,6 @@ import io.sluice.broker.ca.IssuedCertificate;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.FileSystemException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.security.SecureRandom;
 import java.time.Duration;
@@ -124,11 +124,12 @@ public final class CaCommand implements Runnable {
             }
         }
 
-        private static String firstLine(Path file) {
+        /** Read as every secret file is ({@link Secret#readFile}): the whole file, less its trailing line end. */
+        private static String password(Path file) {
             try {
-                return Files.readString(file).lines().findFirst().orElse("");
-            } catch (IOException e) {
-                throw failure(e, "could not read --password-file " + file);
+                return Secret.readFile(file).value();
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--password-file: " + e.getMessage());
             }
         }
 
@@ -136,13 +137,10 @@ public final class CaCommand implements Runnable {
         int write(IssuedCertificate issued, Path defaultPrefix, CommandSpec spec, UnaryOperator<String> environment) {
             Path prefix = out != null ? out : defaultPrefix;
             String fromEnvironment = environment.apply(PASSWORD_VARIABLE);
-            String fromFile = passwordFile == null ? null : firstLine(passwordFile);
+            String fromFile = passwordFile == null ? null : password(passwordFile);
             boolean generated = fromFile == null && (fromEnvironment == null || fromEnvironment.isEmpty());
             char[] secret = fromFile != null ? fromFile.toCharArray()
                     : generated ? generatePassword() : fromEnvironment.toCharArray();
-            if (secret.length == 0) {
-                throw new CliException("the password in --password-file " + passwordFile + " is empty");
-            }
             CertificateFiles files;
             try {
                 files = issued.writeTo(prefix, secret);

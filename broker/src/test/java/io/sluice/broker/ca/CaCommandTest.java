@@ -142,7 +142,7 @@ class CaCommandTest {
                 "--password-file", file.toString());
 
         assertThat(exit).isEqualTo(2);
-        assertThat(err.toString()).isEqualTo("sluice: the password in --password-file " + file + " is empty\n");
+        assertThat(err.toString()).isEqualTo("sluice: --password-file: the secret in " + file + " is empty\n");
     }
 
     @Test

@@ -103,7 +103,7 @@ public final class LoaderCommand implements Callable<Integer> {
 
         // A file, never the secret itself: a command line is visible to every user of the machine (ps).
         @Option(names = "--client-secret-file", required = true, paramLabel = "FILE",
-                description = "file holding the OAuth client secret (its first line)")
+                description = "file holding the OAuth client secret (a trailing line end is dropped)")
         Path secretFile;
 
         @Option(names = "--token-url", required = true, paramLabel = "URL", description = "the OAuth token endpoint")
@@ -300,7 +300,8 @@ public final class LoaderCommand implements Callable<Integer> {
             Path file = credentials.client.secretFile;
             String secret;
             try {
-                secret = Files.readString(file, StandardCharsets.UTF_8).lines().findFirst().orElse("");
+                // As the broker reads its secret files: the whole file, less its trailing line end.
+                secret = Files.readString(file, StandardCharsets.UTF_8).replaceFirst("[\\r\\n]+$", "");
             } catch (IOException e) {
                 throw new CommandLine.ParameterException(spec.commandLine(), "cannot read --client-secret-file " + file
                         + ": " + e.getMessage());
