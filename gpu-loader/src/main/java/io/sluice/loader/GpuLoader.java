@@ -232,6 +232,11 @@ public final class GpuLoader implements AutoCloseable {
         if (token == null || token.isBlank()) {
             throw new IllegalArgumentException("bearerToken must supply a non-blank token");
         }
+        if (token.chars().anyMatch(c -> c < ' ' || c == 0x7F)) {
+            // CR or LF would end the Authorization line and inject a header; never show the token itself.
+            throw new IllegalArgumentException("bearerToken supplied a token holding CR, LF or another control character "
+                    + "(a token file with a line break inside?); nothing was sent");
+        }
 
         URI uri = streamUri(broker, grantId, at);
         Map<String, String> headers = new LinkedHashMap<>();
@@ -409,7 +414,7 @@ public final class GpuLoader implements AutoCloseable {
     private SocketHttpGet.Response send(URI broker, URI uri, Map<String, String> headers) {
         try {
             if (uri.getScheme().equalsIgnoreCase("http")) {
-                return SocketHttpGet.get(uri, headers, config.connectTimeout());
+                return SocketHttpGet.get(uri, headers, config.connectTimeout(), config.readTimeout());
             }
             return sendHttps(uri, headers);
         } catch (InterruptedException | java.nio.channels.ClosedByInterruptException e) {
@@ -419,6 +424,7 @@ public final class GpuLoader implements AutoCloseable {
         } catch (IOException | UnresolvedAddressException e) {
             String reason = switch (e) {
                 case HttpConnectTimeoutException _ -> "no connection within " + config.connectTimeout();
+                case SocketHttpGet.ReadTimeoutException timeout -> timeout.getMessage();
                 case SocketTimeoutException _ -> "no connection within " + config.connectTimeout();
                 case ConnectException _ -> "connection refused";
                 case UnknownHostException _ -> "unknown host " + uri.getHost();
@@ -432,7 +438,7 @@ public final class GpuLoader implements AutoCloseable {
 
     private SocketHttpGet.Response sendHttps(URI uri, Map<String, String> headers) throws IOException, InterruptedException {
         HttpClient client = https.updateAndGet(existing -> existing != null ? existing : httpsClient());
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri).GET();
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).GET().timeout(config.readTimeout());
         headers.forEach((name, value) -> {
             if (!name.equalsIgnoreCase("User-Agent")) {
                 request.header(name, value);

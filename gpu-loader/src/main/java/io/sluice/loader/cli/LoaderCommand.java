@@ -122,6 +122,11 @@ public final class LoaderCommand implements Callable<Integer> {
     @Option(names = "--retries", defaultValue = "3", description = "reconnects after a dropped connection (default: ${DEFAULT-VALUE})")
     int retries;
 
+    @Option(names = "--read-timeout", paramLabel = "DURATION", defaultValue = "PT2M", converter = DurationConverter.class,
+            description = {"how long a read may wait for the broker's next bytes before the connection is taken as dead",
+                "and reopened, ISO-8601 (PT30S) or seconds (30) (default: ${DEFAULT-VALUE})"})
+    Duration readTimeout;
+
     @Option(names = "--device", defaultValue = "0", description = "CUDA device ordinal (default: ${DEFAULT-VALUE})")
     int device;
 
@@ -146,6 +151,22 @@ public final class LoaderCommand implements Callable<Integer> {
         this.environmentToken = environmentToken;
     }
 
+    /** A duration written ISO-8601 ({@code PT90S}, {@code PT2M}) or as a number of seconds ({@code 90}, {@code 0.5}). */
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            try {
+                if (value.regionMatches(true, 0, "P", 0, 1)) {
+                    return Duration.parse(value);
+                }
+                return Duration.ofNanos(new java.math.BigDecimal(value).movePointRight(9).longValueExact());
+            } catch (java.time.format.DateTimeParseException | NumberFormatException | ArithmeticException e) {
+                throw new CommandLine.TypeConversionException("'" + value
+                        + "' is not a duration: write ISO-8601 such as PT30S or PT2M, or a number of seconds such as 30");
+            }
+        }
+    }
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new LoaderCommand()).execute(args));
     }
@@ -164,7 +185,8 @@ public final class LoaderCommand implements Callable<Integer> {
                     .withSlabBytes(Math.multiplyExact(slabMib, 1L << 20))
                     .withPrefetchDepth(prefetch)
                     .withRetry(new RetryPolicy(retries, Duration.ofMillis(250), Duration.ofSeconds(8)))
-                    .withDeviceOrdinal(device);
+                    .withDeviceOrdinal(device)
+                    .withReadTimeout(readTimeout);
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
