@@ -157,17 +157,12 @@ public final class GpuLoader implements AutoCloseable {
                 d.unregisterHost(address);
             }
         }).orElse(null);
-        PinnedArena arena;
-        try {
-            arena = PinnedArena.create(config.effectiveSlabBytes(), slabs, touchThreads, registration);
-        } catch (CudaException e) {
-            throw new LoaderException(LoaderErrorCode.DEVICE_FAILED, "cannot register the pinned arena with "
-                    + device.map(Device::name).orElse("the device") + ": " + e.getMessage(), e);
-        }
+        // A refused registration falls back to unregistered memory with one warning (see PinnedArena).
+        PinnedArena arena = PinnedArena.create(config.effectiveSlabBytes(), slabs, touchThreads, registration);
         RootAllocator allocator = arena.newRootAllocator(config.pinnedLimitBytes());
         LOG.info("gpu-loader for broker {}: pinned arena of {} bytes ({} slabs) in {} ms, {}; {}", brokerNames(config),
                 arena.budgetBytes(), arena.slabs(), arena.creation().elapsed().toMillis(),
-                arena.locked() ? "locked" : "not locked",
+                HostMemoryMode.of(arena.locked(), arena.registered()).description(),
                 device.map(d -> "training batches are copied to " + d.name())
                         .orElse("no GPU: training streams deliver pinned host batches"));
         return new GpuLoader(config, arena, allocator, device, ownsDevice);
@@ -326,7 +321,12 @@ public final class GpuLoader implements AutoCloseable {
     public PinnedArenaInfo arena() {
         PinnedArena.Creation creation = arena.creation();
         return new PinnedArenaInfo(arena.budgetBytes(), arena.slabBytes(), arena.slabs(), creation.elapsed(),
-                creation.touchThreads(), creation.locked(), creation.registered());
+                creation.touchThreads(), creation.locked(), creation.registered(), creation.registrationFailure());
+    }
+
+    /** The kind of host memory batches land in: registered with the device, locked, or pageable. */
+    public HostMemoryMode hostMemory() {
+        return HostMemoryMode.of(arena.locked(), arena.registered());
     }
 
     /** Bytes of page-locked host memory held now by open streams and batches. */

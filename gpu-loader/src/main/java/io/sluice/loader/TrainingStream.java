@@ -299,7 +299,7 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
         }
         return new LoaderMetrics(Duration.ofNanos(System.nanoTime() - openedNanos), bytes, delivered, rowsDelivered,
                 Duration.ofNanos(stallNanos), copiedBatches, Duration.ofNanos(copyNanos), loader.pinnedBytesInUse(),
-                retries, device.map(Device::name).orElse("none (pinned host batches)"));
+                retries, device.map(Device::name).orElse("none (pinned host batches)"), loader.hostMemory());
     }
 
     /** One line of progress: the checkpoint, then {@link LoaderMetrics#progressLine()}. */

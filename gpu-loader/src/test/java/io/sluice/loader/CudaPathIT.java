@@ -49,6 +49,7 @@ class CudaPathIT {
             assertThat(device.name()).isEqualTo("cuda:0 Fake GPU (driver 13.0)");
             try (GpuLoader loader = GpuLoader.create(TestStreams.config(broker.uri()), device)) {
                 assertThat(loader.arena().registered()).isTrue();
+                assertThat(loader.arena().hostMemory()).isEqualTo(HostMemoryMode.REGISTERED);
                 assertThat(fake.registered()).containsValue(loader.arena().budgetBytes());
                 try (TrainingStream stream = loader.openTraining("g-1", Checkpoint.start(0, 1, 0), () -> FakeBroker.TOKEN)) {
                     while (stream.hasNext()) {
@@ -71,6 +72,30 @@ class CudaPathIT {
                 "cuMemHostRegister_v2", "cuEventCreate", "cuMemAlloc_v2", "cuEventRecord", "cuMemcpyHtoDAsync_v2",
                 "cuEventRecord", "cuEventSynchronize", "cuEventElapsedTime_v2", "cuMemFree_v2", "cuMemHostUnregister",
                 "cuStreamSynchronize", "cuStreamDestroy_v2", "cuDevicePrimaryCtxRelease_v2");
+    }
+
+    @Test
+    void fallsBackToUnregisteredMemoryWhenTheDriverRefusesTheRegistration() {
+        fake.failing("cuMemHostRegister_v2", FakeCudaDriver.CUDA_ERROR_NOT_PERMITTED);
+        List<Row> rows = new ArrayList<>();
+        try (CudaDevice device = CudaDevice.open(CudaDriver.bind("fake", fake.lookup()), 0);
+                GpuLoader loader = GpuLoader.create(TestStreams.config(broker.uri()), device)) {
+            PinnedArenaInfo arena = loader.arena();
+            assertThat(arena.registered()).isFalse();
+            assertThat(arena.registrationFailure()).hasValueSatisfying(failure -> assertThat(failure)
+                    .isEqualTo("cuMemHostRegister_v2 of " + arena.budgetBytes() + " bytes failed: CUDA_ERROR_NOT_PERMITTED"));
+            assertThat(arena.hostMemory()).isIn(HostMemoryMode.LOCKED, HostMemoryMode.PAGEABLE);
+            try (TrainingStream stream = loader.openTraining("g-1", Checkpoint.start(0, 1, 0), () -> FakeBroker.TOKEN)) {
+                while (stream.hasNext()) {
+                    try (DeviceBatch batch = (DeviceBatch) stream.next()) {
+                        rows.addAll(TrainingStreamIT.rowsOnDevice(batch));
+                    }
+                }
+                assertThat(stream.metrics().hostMemory()).isEqualTo(arena.hostMemory());
+            }
+        }
+        assertThat(rows).isEqualTo(TestStreams.flatten(DATASET));
+        assertThat(fake.calls()).doesNotContain("cuMemHostUnregister");
     }
 
     @Test

@@ -54,7 +54,7 @@ class LoaderCommandIT {
         assertThat(run.status()).as(run.err()).isZero();
         List<String> lines = run.out().lines().toList();
         assertThat(lines.get(0)).matches("pinned arena  16\\.0 MiB \\(2 slabs of 8\\.0 MiB\\) made in \\d+ ms \\(\\d+ ms/GiB\\), "
-                + "(locked|NOT locked \\(raise ulimit -l\\))");
+                + "(locked \\(mlock\\), not registered with a device|pageable: neither locked nor registered \\(raise ulimit -l\\))");
         assertThat(lines.get(1)).isEqualTo("device        none: no usable CUDA driver or --no-gpu; batches stay in pinned host memory");
         assertThat(lines).contains(
                 "grant         g-1, shard 1 of 2, epoch 3, seed 11",

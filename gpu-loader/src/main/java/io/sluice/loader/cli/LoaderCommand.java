@@ -193,11 +193,12 @@ public final class LoaderCommand implements Callable<Integer> {
         boolean interactive = progress != null ? progress : System.console() != null && System.console().isTerminal();
         try (GpuLoader loader = noGpu ? GpuLoader.createWithoutDevice(config) : GpuLoader.create(config)) {
             PinnedArenaInfo arena = loader.arena();
-            out.printf(Locale.ROOT, "pinned arena  %.1f MiB (%d slabs of %.1f MiB) made in %d ms (%.0f ms/GiB), %s%s%n",
+            out.printf(Locale.ROOT, "pinned arena  %.1f MiB (%d slabs of %.1f MiB) made in %d ms (%.0f ms/GiB), %s%s%s%n",
                     arena.budgetBytes() / 1048576.0, arena.slabs(), arena.slabBytes() / 1048576.0,
                     arena.creationTime().toMillis(), arena.creationMillisPerGiB(),
-                    arena.locked() ? "locked" : "NOT locked (raise ulimit -l)",
-                    arena.registered() ? ", registered with the GPU" : "");
+                    arena.hostMemory().description(),
+                    arena.registered() && !arena.locked() ? " (mlock refused, pinned by the driver)" : "",
+                    arena.registrationFailure().map(f -> "; registration with the GPU failed: " + f).orElse(""));
             out.println("device        " + loader.device().map(d -> d.name() + (d.isGpu() ? "" : " (not a GPU)"))
                     .orElse("none: no usable CUDA driver or --no-gpu; batches stay in pinned host memory"));
             out.flush();

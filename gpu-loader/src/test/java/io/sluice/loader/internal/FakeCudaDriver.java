@@ -34,6 +34,7 @@ public final class FakeCudaDriver implements AutoCloseable {
 
     public static final int CUDA_ERROR_OUT_OF_MEMORY = 2;
     public static final int CUDA_ERROR_NO_DEVICE = 100;
+    public static final int CUDA_ERROR_NOT_PERMITTED = 800;
 
     private final Arena arena = Arena.ofShared();
     private final Map<String, MemorySegment> exports = new HashMap<>();
@@ -188,10 +189,13 @@ public final class FakeCudaDriver implements AutoCloseable {
     }
 
     int cuMemHostRegister_v2(MemorySegment address, long bytes, int flags) {
-        synchronized (this) {
-            registered.put(address.address(), bytes);
+        int result = enter("cuMemHostRegister_v2");
+        if (result == 0) {
+            synchronized (this) {
+                registered.put(address.address(), bytes);
+            }
         }
-        return enter("cuMemHostRegister_v2");
+        return result;
     }
 
     int cuMemHostUnregister(MemorySegment address) {
