@@ -39,6 +39,13 @@ public interface Device extends AutoCloseable {
     /** Blocks until {@code event} completed. */
     void synchronize(long event);
 
+    /**
+     * Blocks until everything enqueued on the copy stream so far has completed
+     * ({@code cuStreamSynchronize}). The loader calls it on an error path before it gives host
+     * memory back, so that no copy still reads memory the arena hands out again.
+     */
+    void synchronizeCopies();
+
     /** Milliseconds between two completed events. */
     float elapsedMillis(long startEvent, long endEvent);
 

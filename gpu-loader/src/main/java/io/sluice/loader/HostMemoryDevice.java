@@ -188,6 +188,31 @@ public final class HostMemoryDevice implements Device {
     }
 
     @Override
+    public void synchronizeCopies() {
+        java.util.concurrent.Future<?> drained;
+        try {
+            drained = stream.submit(() -> {
+            });
+        } catch (RejectedExecutionException e) {
+            return; // closed: close() finished the enqueued work
+        }
+        boolean interrupted = false;
+        while (true) {
+            try {
+                drained.get();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException(e.getCause());
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
     public float elapsedMillis(long startEvent, long endEvent) {
         synchronized (lock) {
             return (event(endEvent)[2] - event(startEvent)[2]) / 1e6f;

@@ -265,10 +265,10 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
             gpu.synchronize(slot.endEvent());
             millis = gpu.elapsedMillis(slot.startEvent(), slot.endEvent());
         } catch (RuntimeException e) {
-            ready.host().close();
-            pool.release(slot);
-            throw new LoaderException(LoaderErrorCode.DEVICE_FAILED, "copying batch " + ready.host().position()
-                    + " of grant " + grantId + " to " + gpu.name() + " failed: " + e.getMessage(), e);
+            LoaderException failure = new LoaderException(LoaderErrorCode.DEVICE_FAILED, "copying batch "
+                    + ready.host().position() + " of grant " + grantId + " to " + gpu.name() + " failed: " + e.getMessage(), e);
+            releaseAfterCopies(gpu, ready.host(), slot, failure);
+            throw failure;
         } finally {
             stallNanos = stallNanos + (System.nanoTime() - waitStarted);
         }
@@ -351,14 +351,40 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
     }
 
     private void discard(Ready ready) {
-        try {
-            if (ready.slot() != null) {
-                device.orElseThrow().synchronize(ready.slot().endEvent());
-                pool.release(ready.slot());
-            }
-        } finally {
+        if (ready.slot() == null) {
             ready.host().close();
+            return;
         }
+        Device gpu = device.orElseThrow();
+        try {
+            gpu.synchronize(ready.slot().endEvent());
+        } catch (RuntimeException e) {
+            releaseAfterCopies(gpu, ready.host(), ready.slot(), e);
+            return;
+        }
+        pool.release(ready.slot());
+        ready.host().close();
+    }
+
+    /**
+     * Gives back the host batch and device slot of a copy that failed or whose completion is not
+     * known: waits for the copy stream first, so that no copy still reads the host memory (or writes
+     * the slot) once the arena hands it out again. When even that fails (a device in a sticky error
+     * state), both are abandoned: the host memory stays out of the arena and {@link GpuLoader#close()}
+     * reports it, which is better than a DMA into memory the next batch owns.
+     */
+    private void releaseAfterCopies(Device gpu, HostBatch host, DeviceBufferPool.Slot slot, Throwable failure) {
+        try {
+            gpu.synchronizeCopies();
+        } catch (RuntimeException e) {
+            failure.addSuppressed(e);
+            LOG.error("cannot tell whether the copies of batch {} of grant {} to {} finished ({}): its {} bytes of pinned "
+                    + "memory and its device buffer are abandoned, not reused", host.position(), grantId, gpu.name(),
+                    e.getMessage(), host.sizeBytes());
+            return;
+        }
+        pool.release(slot);
+        host.close();
     }
 
     // ---- the loader thread ----
@@ -487,10 +513,11 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
         try {
             ready = copy(gpu, batch, slot);
         } catch (RuntimeException e) {
-            pool.release(slot);
-            batch.close();
-            throw new LoaderException(LoaderErrorCode.DEVICE_FAILED, "copying batch " + batch.position() + " of grant "
-                    + grantId + " to " + gpu.name() + " failed: " + e.getMessage(), e);
+            // Part of the batch may be on its way: its copies still read the host memory.
+            LoaderException failure = new LoaderException(LoaderErrorCode.DEVICE_FAILED, "copying batch " + batch.position()
+                    + " of grant " + grantId + " to " + gpu.name() + " failed: " + e.getMessage(), e);
+            releaseAfterCopies(gpu, batch, slot, failure);
+            throw failure;
         }
         try {
             queue.put(ready);

@@ -37,6 +37,7 @@ class CudaPathIT {
     void stop() {
         try {
             fake.close();
+            assertThat(fake.copiesFromReleasedMemory()).as("copies still pending when the arena was unregistered").isZero();
         } finally {
             broker.close();
         }
@@ -65,6 +66,8 @@ class CudaPathIT {
             assertThat(fake.liveAllocations()).isZero();
         }
         assertThat(rows).isEqualTo(TestStreams.flatten(DATASET));
+        assertThat(fake.eventFlags()).as("events the consumer waits on without spinning").isNotEmpty()
+                .allMatch(flags -> flags == CudaDriver.CU_EVENT_BLOCKING_SYNC);
         List<String> calls = fake.calls();
         assertThat(calls.stream().filter("cuMemAlloc_v2"::equals).count()).isEqualTo(2);
         assertThat(calls.stream().filter("cuMemcpyHtoDAsync_v2"::equals).count()).isEqualTo(6);
@@ -96,6 +99,39 @@ class CudaPathIT {
         }
         assertThat(rows).isEqualTo(TestStreams.flatten(DATASET));
         assertThat(fake.calls()).doesNotContain("cuMemHostUnregister");
+    }
+
+    @Test
+    void waitsForACopyEnqueuedBeforeTheFailureBeforeGivingItsHostMemoryBack() {
+        // Batch 0: the start event records, the copy is enqueued (and takes a while), the end event fails.
+        fake.copyDelay(java.time.Duration.ofMillis(300)).failingAfter("cuEventRecord", 1, FakeCudaDriver.CUDA_ERROR_LAUNCH_FAILED);
+        try (CudaDevice device = CudaDevice.open(CudaDriver.bind("fake", fake.lookup()), 0);
+                GpuLoader loader = GpuLoader.create(TestStreams.config(broker.uri()), device);
+                TrainingStream stream = loader.openTraining("g-1", Checkpoint.start(0, 1, 0), () -> FakeBroker.TOKEN)) {
+            LoaderException e = catchThrowableOfType(LoaderException.class, stream::hasNext);
+
+            assertThat(e.error()).isEqualTo("device_failed");
+            assertThat(fake.completedCopies()).as("the copy reading batch 0's host memory finished before it was given back")
+                    .isEqualTo(1);
+            assertThat(loader.allocatedBytes()).isZero();
+        }
+    }
+
+    @Test
+    void waitsForTheCopyStreamWhenAnEventSyncFailsBeforeGivingTheHostMemoryBack() {
+        fake.copyDelay(java.time.Duration.ofMillis(300)).failing("cuEventSynchronize", FakeCudaDriver.CUDA_ERROR_LAUNCH_FAILED);
+        try (CudaDevice device = CudaDevice.open(CudaDriver.bind("fake", fake.lookup()), 0);
+                GpuLoader loader = GpuLoader.create(TestStreams.config(broker.uri()).withPrefetchDepth(1), device);
+                TrainingStream stream = loader.openTraining("g-1", Checkpoint.start(0, 1, 0), () -> FakeBroker.TOKEN)) {
+            assertThat(stream.hasNext()).isTrue();
+            LoaderException e = catchThrowableOfType(LoaderException.class, stream::next);
+
+            assertThat(e.error()).isEqualTo("device_failed");
+            assertThat(e).hasMessageContaining("cuEventSynchronize failed");
+            assertThat(fake.completedCopies()).as("batch 0's copy finished before its host memory was given back")
+                    .isGreaterThanOrEqualTo(1);
+            assertThat(fake.calls()).containsSubsequence("cuEventSynchronize", "cuStreamSynchronize");
+        }
     }
 
     @Test

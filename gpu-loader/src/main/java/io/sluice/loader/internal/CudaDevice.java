@@ -99,7 +99,9 @@ public final class CudaDevice implements Device {
     @Override
     public long createEvent() {
         driver.ctxSetCurrent(context);
-        return driver.eventCreate(CudaDriver.CU_EVENT_DEFAULT).address();
+        // Blocking sync: the consumer waits in next() without burning the core its training step needs;
+        // timing stays on (no CU_EVENT_DISABLE_TIMING) for the per-batch copy time.
+        return driver.eventCreate(CudaDriver.CU_EVENT_BLOCKING_SYNC).address();
     }
 
     @Override
@@ -118,6 +120,12 @@ public final class CudaDevice implements Device {
     public void synchronize(long event) {
         driver.ctxSetCurrent(context);
         driver.eventSynchronize(MemorySegment.ofAddress(event));
+    }
+
+    @Override
+    public void synchronizeCopies() {
+        driver.ctxSetCurrent(context);
+        driver.streamSynchronize(stream);
     }
 
     @Override

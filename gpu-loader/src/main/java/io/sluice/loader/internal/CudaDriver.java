@@ -104,8 +104,13 @@ public final class CudaDriver {
     public static final int CU_MEMHOSTREGISTER_PORTABLE = 0x01;
     /** {@code CU_STREAM_NON_BLOCKING}: no implicit synchronisation with the legacy default stream. */
     public static final int CU_STREAM_NON_BLOCKING = 0x1;
-    /** {@code CU_EVENT_DEFAULT}: an event that records time. */
+    /** {@code CU_EVENT_DEFAULT}: an event that records time; a thread waiting on it spins. */
     public static final int CU_EVENT_DEFAULT = 0x0;
+    /**
+     * {@code CU_EVENT_BLOCKING_SYNC}: a thread in {@code cuEventSynchronize} sleeps until the event
+     * completes instead of spinning on a core (the training thread's core, in {@code next()}).
+     */
+    public static final int CU_EVENT_BLOCKING_SYNC = 0x1;
     /** {@code CU_GET_PROC_ADDRESS_DEFAULT}. */
     public static final long CU_GET_PROC_ADDRESS_DEFAULT = 0;
     /** The CUDA version asked of {@code cuGetProcAddress_v2} when the driver does not tell its own. */
