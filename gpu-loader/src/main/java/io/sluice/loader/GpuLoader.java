@@ -67,8 +67,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Lifecycle:</b> create one loader per process (it holds the pinned arena, the device and an
  * HTTP client), open any number of streams, close it last. {@link #close()} checks that every
- * stream and batch it delivered was closed, and throws {@link IllegalStateException} naming the
- * leak otherwise.
+ * stream and host batch it delivered was closed, and throws {@link IllegalStateException} naming the
+ * leak otherwise. A {@link DeviceBatch} still open then stays valid: its stream's buffer pool holds
+ * the device (for CUDA, the retained primary context, which CUDA would otherwise reset and so free
+ * the batch's memory), and the batch's own {@code close()} frees its memory and lets the device go.
  *
  * <p><b>Ownership:</b> the caller owns the loader and every stream and batch it returns, and must
  * close each of them. A device passed to {@link #create(LoaderConfig, Device)} stays the caller's.
@@ -141,6 +143,16 @@ public final class GpuLoader implements AutoCloseable {
     public static GpuLoader createWithoutDevice(LoaderConfig config) {
         Objects.requireNonNull(config, "config is null");
         return create(config, Optional.empty(), false);
+    }
+
+    /** A loader that owns {@code device} (closes it when closed), as {@link #create(LoaderConfig)} owns the CUDA device it opens. */
+    static GpuLoader createOwning(LoaderConfig config, Device device) {
+        try {
+            return create(config, Optional.of(device), true);
+        } catch (RuntimeException e) {
+            device.close();
+            throw e;
+        }
     }
 
     private static GpuLoader create(LoaderConfig config, Optional<Device> device, boolean ownsDevice) {

@@ -135,6 +135,46 @@ class CudaPathIT {
     }
 
     @Test
+    void aDeviceBatchOpenWhenTheLoaderAndTheDeviceCloseKeepsItsMemoryUntilItIsClosed() {
+        DeviceBatch batch;
+        List<Row> expected;
+        CudaDevice device = CudaDevice.open(CudaDriver.bind("fake", fake.lookup()), 0);
+        try (GpuLoader loader = GpuLoader.create(TestStreams.config(broker.uri()), device);
+                TrainingStream stream = loader.openTraining("g-1", Checkpoint.start(0, 1, 0), () -> FakeBroker.TOKEN)) {
+            assertThat(stream.hasNext()).isTrue();
+            batch = (DeviceBatch) stream.next();
+            expected = TrainingStreamIT.rowsOnDevice(batch);
+        }
+        device.close();
+
+        assertThat(fake.contextResets()).as("the primary context is kept while a batch points into it").isZero();
+        assertThat(fake.contextReferences()).isEqualTo(1);
+        assertThat(TrainingStreamIT.rowsOnDevice(batch)).isEqualTo(expected); // its memory is still there
+        batch.close();
+
+        assertThat(fake.contextReferences()).isZero();
+        assertThat(fake.contextResets()).isEqualTo(1);
+        assertThat(fake.liveAllocations()).isZero();
+        assertThat(fake.calls().subList(fake.calls().lastIndexOf("cuMemFree_v2"), fake.calls().size()))
+                .containsSubsequence("cuMemFree_v2", "cuStreamDestroy_v2", "cuDevicePrimaryCtxRelease_v2");
+    }
+
+    @Test
+    void aLoaderThatOwnsItsDeviceKeepsItForAnOpenBatch() {
+        DeviceBatch batch;
+        try (GpuLoader loader = GpuLoader.createOwning(TestStreams.config(broker.uri()),
+                CudaDevice.open(CudaDriver.bind("fake", fake.lookup()), 0));
+                TrainingStream stream = loader.openTraining("g-1", Checkpoint.start(0, 1, 0), () -> FakeBroker.TOKEN)) {
+            assertThat(stream.hasNext()).isTrue();
+            batch = (DeviceBatch) stream.next();
+        }
+        assertThat(fake.contextResets()).isZero();
+        batch.close();
+        assertThat(fake.contextResets()).isEqualTo(1);
+        assertThat(fake.liveAllocations()).isZero();
+    }
+
+    @Test
     void failsTheStreamWithTheDriversErrorWhenDeviceMemoryRunsOut() {
         fake.failing("cuMemAlloc_v2", FakeCudaDriver.CUDA_ERROR_OUT_OF_MEMORY);
         try (CudaDevice device = CudaDevice.open(CudaDriver.bind("fake", fake.lookup()), 0);

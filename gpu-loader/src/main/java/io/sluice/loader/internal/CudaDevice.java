@@ -23,7 +23,8 @@ public final class CudaDevice implements Device {
     private final MemorySegment context;
     private final MemorySegment stream;
     private final String name;
-    private boolean closed;
+    private boolean closed; // the owner gave up its hold
+    private int holds = 1; // the owner's, plus one per open lease
 
     private CudaDevice(CudaDriver driver, int ordinal, int device, MemorySegment context, MemorySegment stream, String name) {
         this.driver = driver;
@@ -146,13 +147,46 @@ public final class CudaDevice implements Device {
         driver.memHostUnregister(address);
     }
 
-    /** Waits for the copy stream, destroys it and releases the primary context. Idempotent. */
+    /**
+     * Keeps the primary context retained (and so the device memory allocated in it) until the lease
+     * is closed, even after {@link #close()}: CUDA resets a primary context when its last reference
+     * goes, which would free a still-open batch's memory under its consumer.
+     */
     @Override
-    public synchronized void close() {
-        if (closed) {
-            return;
+    public synchronized Lease retain() {
+        if (holds == 0) {
+            throw new IllegalStateException(name + " is closed");
         }
-        closed = true;
+        holds++;
+        java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+        return () -> {
+            if (once.compareAndSet(false, true)) {
+                drop();
+            }
+        };
+    }
+
+    /**
+     * Gives up the owner's hold. With no lease open: waits for the copy stream, destroys it and
+     * releases the primary context; otherwise that happens when the last lease closes. Idempotent.
+     */
+    @Override
+    public void close() {
+        synchronized (this) {
+            if (closed) {
+                return;
+            }
+            closed = true;
+        }
+        drop();
+    }
+
+    private void drop() {
+        synchronized (this) {
+            if (--holds > 0) {
+                return;
+            }
+        }
         driver.ctxSetCurrent(context);
         try {
             driver.streamSynchronize(stream);

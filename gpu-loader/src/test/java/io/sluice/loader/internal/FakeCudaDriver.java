@@ -59,6 +59,8 @@ public final class FakeCudaDriver implements AutoCloseable {
     private final java.util.concurrent.atomic.AtomicInteger completedCopies = new java.util.concurrent.atomic.AtomicInteger();
     private volatile java.time.Duration copyDelay = java.time.Duration.ZERO;
     private boolean everRegistered;
+    private int contextReferences;
+    private int resets;
     private int copiesFromReleasedMemory;
 
     public FakeCudaDriver() {
@@ -224,15 +226,51 @@ public final class FakeCudaDriver implements AutoCloseable {
 
     int cuDevicePrimaryCtxRetain(MemorySegment context, int device) {
         context.reinterpret(8).set(ADDRESS, 0, MemorySegment.ofAddress(0x1000));
-        return enter("cuDevicePrimaryCtxRetain");
+        int result = enter("cuDevicePrimaryCtxRetain");
+        if (result == 0) {
+            synchronized (this) {
+                contextReferences++;
+            }
+        }
+        return result;
     }
 
+    /** Like the driver: the last release resets the primary context, freeing every allocation made in it. */
     int cuDevicePrimaryCtxRelease_v2(int device) {
-        return enter("cuDevicePrimaryCtxRelease_v2");
+        int result = enter("cuDevicePrimaryCtxRelease_v2");
+        if (result != 0) {
+            return result;
+        }
+        synchronized (this) {
+            if (contextReferences == 0) {
+                return 201; // CUDA_ERROR_INVALID_CONTEXT
+            }
+            if (--contextReferences == 0) {
+                resets++;
+                allocations.values().forEach(Arena::close);
+                allocations.clear();
+            }
+        }
+        return 0;
     }
 
     int cuCtxSetCurrent(MemorySegment context) {
-        return context.address() == 0x1000 ? enter("cuCtxSetCurrent") : 201; // CUDA_ERROR_INVALID_CONTEXT
+        synchronized (this) {
+            if (context.address() != 0x1000 || contextReferences == 0) {
+                return 201; // CUDA_ERROR_INVALID_CONTEXT: unknown, or reset by its last release
+            }
+        }
+        return enter("cuCtxSetCurrent");
+    }
+
+    /** References to the primary context now. */
+    public synchronized int contextReferences() {
+        return contextReferences;
+    }
+
+    /** How often the primary context was reset (its last reference released). */
+    public synchronized int contextResets() {
+        return resets;
     }
 
     int cuMemAlloc_v2(MemorySegment pointer, long bytes) {
