@@ -175,6 +175,34 @@ class CudaPathIT {
     }
 
     @Test
+    void leavesTheCallersThreadWithTheContextItHadAroundEveryLoaderCall() {
+        long theirs = 0x5000; // another device's or another library's context, current on the training thread
+        fake.foreignContext(theirs);
+        CudaDriver driver = CudaDriver.bind("fake", fake.lookup());
+        driver.ctxSetCurrent(java.lang.foreign.MemorySegment.ofAddress(theirs));
+        List<Row> rows = new ArrayList<>();
+        try (CudaDevice device = CudaDevice.open(driver, 0)) {
+            assertThat(driver.ctxGetCurrent().address()).as("after open").isEqualTo(theirs);
+            try (GpuLoader loader = GpuLoader.create(TestStreams.config(broker.uri()), device)) {
+                assertThat(driver.ctxGetCurrent().address()).as("after the arena was registered").isEqualTo(theirs);
+                try (TrainingStream stream = loader.openTraining("g-1", Checkpoint.start(0, 1, 0), () -> FakeBroker.TOKEN)) {
+                    while (stream.hasNext()) {
+                        DeviceBatch batch = (DeviceBatch) stream.next();
+                        assertThat(driver.ctxGetCurrent().address()).as("after next()").isEqualTo(theirs);
+                        rows.addAll(TrainingStreamIT.rowsOnDevice(batch));
+                        batch.close();
+                        assertThat(driver.ctxGetCurrent().address()).as("after DeviceBatch.close()").isEqualTo(theirs);
+                    }
+                }
+                assertThat(driver.ctxGetCurrent().address()).as("after TrainingStream.close()").isEqualTo(theirs);
+            }
+            assertThat(driver.ctxGetCurrent().address()).as("after GpuLoader.close()").isEqualTo(theirs);
+        }
+        assertThat(driver.ctxGetCurrent().address()).as("after CudaDevice.close()").isEqualTo(theirs);
+        assertThat(rows).isEqualTo(TestStreams.flatten(DATASET));
+    }
+
+    @Test
     void failsTheStreamWithTheDriversErrorWhenDeviceMemoryRunsOut() {
         fake.failing("cuMemAlloc_v2", FakeCudaDriver.CUDA_ERROR_OUT_OF_MEMORY);
         try (CudaDevice device = CudaDevice.open(CudaDriver.bind("fake", fake.lookup()), 0);

@@ -60,6 +60,9 @@ public final class FakeCudaDriver implements AutoCloseable {
     private volatile java.time.Duration copyDelay = java.time.Duration.ZERO;
     private boolean everRegistered;
     private int contextReferences;
+    private static final long PRIMARY = 0x1000;
+    private final Set<Long> foreignContexts = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final ThreadLocal<Long> current = ThreadLocal.withInitial(() -> 0L);
     private int resets;
     private int copiesFromReleasedMemory;
 
@@ -254,13 +257,38 @@ public final class FakeCudaDriver implements AutoCloseable {
         return 0;
     }
 
+    /** Makes {@code context} a valid context the fake did not create (another library's, another device's). */
+    public FakeCudaDriver foreignContext(long context) {
+        foreignContexts.add(context);
+        return this;
+    }
+
     int cuCtxSetCurrent(MemorySegment context) {
+        long address = context.address();
         synchronized (this) {
-            if (context.address() != 0x1000 || contextReferences == 0) {
+            boolean valid = address == 0 || foreignContexts.contains(address) || (address == PRIMARY && contextReferences > 0);
+            if (!valid) {
                 return 201; // CUDA_ERROR_INVALID_CONTEXT: unknown, or reset by its last release
             }
         }
-        return enter("cuCtxSetCurrent");
+        int result = enter("cuCtxSetCurrent");
+        if (result == 0) {
+            current.set(address);
+        }
+        return result;
+    }
+
+    int cuCtxGetCurrent(MemorySegment context) {
+        context.reinterpret(8).set(ADDRESS, 0, MemorySegment.ofAddress(current.get()));
+        return enter("cuCtxGetCurrent");
+    }
+
+    /** Like the driver: calls that work in "the" context fail unless the primary context is current on this thread. */
+    private int inPrimaryContext(int result) {
+        if (result != 0) {
+            return result;
+        }
+        return current.get() == PRIMARY ? 0 : 201; // CUDA_ERROR_INVALID_CONTEXT (or, worse, the wrong device)
     }
 
     /** References to the primary context now. */
@@ -274,7 +302,7 @@ public final class FakeCudaDriver implements AutoCloseable {
     }
 
     int cuMemAlloc_v2(MemorySegment pointer, long bytes) {
-        int result = enter("cuMemAlloc_v2");
+        int result = inPrimaryContext(enter("cuMemAlloc_v2"));
         if (result != 0) {
             return result;
         }
@@ -300,7 +328,7 @@ public final class FakeCudaDriver implements AutoCloseable {
     }
 
     int cuMemHostRegister_v2(MemorySegment address, long bytes, int flags) {
-        int result = enter("cuMemHostRegister_v2");
+        int result = inPrimaryContext(enter("cuMemHostRegister_v2"));
         if (result == 0) {
             synchronized (this) {
                 registered.put(address.address(), bytes);
@@ -317,7 +345,7 @@ public final class FakeCudaDriver implements AutoCloseable {
     }
 
     int cuMemcpyHtoDAsync_v2(long device, MemorySegment host, long bytes, MemorySegment handle) {
-        int result = enter("cuMemcpyHtoDAsync_v2");
+        int result = inPrimaryContext(enter("cuMemcpyHtoDAsync_v2"));
         if (result == 0) {
             long hostAddress = host.address();
             pendingCopies.incrementAndGet();
@@ -347,7 +375,7 @@ public final class FakeCudaDriver implements AutoCloseable {
 
     int cuStreamCreate(MemorySegment stream, int flags) {
         stream.reinterpret(8).set(ADDRESS, 0, MemorySegment.ofAddress(0x2000));
-        return enter("cuStreamCreate");
+        return inPrimaryContext(enter("cuStreamCreate"));
     }
 
     int cuStreamSynchronize(MemorySegment handle) {
@@ -371,11 +399,11 @@ public final class FakeCudaDriver implements AutoCloseable {
             eventFlags.add(flags);
         }
         event.reinterpret(8).set(ADDRESS, 0, MemorySegment.ofAddress(handle));
-        return enter("cuEventCreate");
+        return inPrimaryContext(enter("cuEventCreate"));
     }
 
     int cuEventRecord(MemorySegment event, MemorySegment handle) {
-        int result = handle.address() == 0x2000 ? enter("cuEventRecord") : 400; // CUDA_ERROR_INVALID_HANDLE
+        int result = inPrimaryContext(handle.address() == 0x2000 ? enter("cuEventRecord") : 400); // 400: CUDA_ERROR_INVALID_HANDLE
         if (result == 0) {
             long key = event.address();
             synchronized (this) {
