@@ -170,7 +170,8 @@ public final class GpuLoader implements AutoCloseable {
             }
         }).orElse(null);
         // A refused registration falls back to unregistered memory with one warning (see PinnedArena).
-        PinnedArena arena = PinnedArena.create(config.effectiveSlabBytes(), slabs, touchThreads, registration);
+        PinnedArena arena = PinnedArena.create(config.effectiveSlabBytes(), slabs, touchThreads, registration,
+                config.transparentHugePages());
         RootAllocator allocator = arena.newRootAllocator(config.pinnedLimitBytes());
         LOG.info("gpu-loader for broker {}: pinned arena of {} bytes ({} slabs) in {} ms, {}; {}", brokerNames(config),
                 arena.budgetBytes(), arena.slabs(), arena.creation().elapsed().toMillis(),
@@ -333,7 +334,8 @@ public final class GpuLoader implements AutoCloseable {
     public PinnedArenaInfo arena() {
         PinnedArena.Creation creation = arena.creation();
         return new PinnedArenaInfo(arena.budgetBytes(), arena.slabBytes(), arena.slabs(), creation.elapsed(),
-                creation.touchThreads(), creation.locked(), creation.registered(), creation.registrationFailure());
+                creation.touchThreads(), creation.locked(), creation.registered(), creation.registrationFailure(),
+                creation.hugePages());
     }
 
     /** The kind of host memory batches land in: registered with the device, locked, or pageable. */

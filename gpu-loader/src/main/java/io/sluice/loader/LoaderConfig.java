@@ -49,6 +49,10 @@ import java.util.Objects;
  *     vanished without closing it) fails the read with {@code broker_unreachable} or, inside a
  *     {@link TrainingStream}, a reconnect, instead of hanging the rank. It must exceed the longest
  *     pause the broker makes between batches (a slow connector, a shuffle's first batch)
+ * @param transparentHugePages whether to advise the kernel to back the pinned arena with
+ *     transparent huge pages ({@code madvise(MADV_HUGEPAGE)}, Linux): fewer page faults while the
+ *     arena is made and fewer TLB misses; a hint the kernel may ignore. Off by default until it is
+ *     measured on a GPU node ({@code gpu-loader/scripts/gpu-check.sh})
  */
 public record LoaderConfig(
         List<URI> brokers,
@@ -60,7 +64,8 @@ public record LoaderConfig(
         int deviceOrdinal,
         boolean digestBodies,
         Optional<SSLContext> tls,
-        Duration readTimeout) {
+        Duration readTimeout,
+        boolean transparentHugePages) {
 
     /** The default {@link #pinnedLimitBytes()}: 1 GiB. */
     public static final long DEFAULT_PINNED_LIMIT_BYTES = 1L << 30;
@@ -115,13 +120,13 @@ public record LoaderConfig(
     public LoaderConfig(URI broker, long pinnedLimitBytes, Duration connectTimeout, long slabBytes, int prefetchDepth,
             RetryPolicy retry, int deviceOrdinal, boolean digestBodies, Optional<SSLContext> tls) {
         this(one(broker), pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal,
-                digestBodies, tls, DEFAULT_READ_TIMEOUT);
+                digestBodies, tls, DEFAULT_READ_TIMEOUT, false);
     }
 
     /** The broker with the given limit and timeout, and defaults for everything else. */
     public LoaderConfig(URI broker, long pinnedLimitBytes, Duration connectTimeout) {
         this(one(broker), pinnedLimitBytes, connectTimeout, DEFAULT_SLAB_BYTES, DEFAULT_PREFETCH_DEPTH,
-                RetryPolicy.defaults(), 0, true, Optional.empty(), DEFAULT_READ_TIMEOUT);
+                RetryPolicy.defaults(), 0, true, Optional.empty(), DEFAULT_READ_TIMEOUT, false);
     }
 
     /** The broker at {@code broker} with a 1 GiB pinned limit, a 10 second connect timeout and defaults for the rest. */
@@ -141,41 +146,46 @@ public record LoaderConfig(
      */
     public LoaderConfig withBrokers(List<URI> list) {
         return new LoaderConfig(list, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal,
-                digestBodies, tls, readTimeout);
+                digestBodies, tls, readTimeout, transparentHugePages);
     }
 
     public LoaderConfig withPinnedLimitBytes(long bytes) {
-        return new LoaderConfig(brokers, bytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal, digestBodies, tls, readTimeout);
+        return new LoaderConfig(brokers, bytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal, digestBodies, tls, readTimeout, transparentHugePages);
     }
 
     public LoaderConfig withSlabBytes(long bytes) {
-        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, bytes, prefetchDepth, retry, deviceOrdinal, digestBodies, tls, readTimeout);
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, bytes, prefetchDepth, retry, deviceOrdinal, digestBodies, tls, readTimeout, transparentHugePages);
     }
 
     public LoaderConfig withPrefetchDepth(int depth) {
-        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, depth, retry, deviceOrdinal, digestBodies, tls, readTimeout);
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, depth, retry, deviceOrdinal, digestBodies, tls, readTimeout, transparentHugePages);
     }
 
     public LoaderConfig withRetry(RetryPolicy policy) {
-        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, policy, deviceOrdinal, digestBodies, tls, readTimeout);
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, policy, deviceOrdinal, digestBodies, tls, readTimeout, transparentHugePages);
     }
 
     public LoaderConfig withDeviceOrdinal(int ordinal) {
-        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, ordinal, digestBodies, tls, readTimeout);
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, ordinal, digestBodies, tls, readTimeout, transparentHugePages);
     }
 
     public LoaderConfig withDigestBodies(boolean digest) {
-        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal, digest, tls, readTimeout);
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal, digest, tls, readTimeout, transparentHugePages);
     }
 
     public LoaderConfig withReadTimeout(Duration timeout) {
         return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal,
-                digestBodies, tls, timeout);
+                digestBodies, tls, timeout, transparentHugePages);
+    }
+
+    public LoaderConfig withTransparentHugePages(boolean hugePages) {
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal,
+                digestBodies, tls, readTimeout, hugePages);
     }
 
     public LoaderConfig withTls(SSLContext context) {
         return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal,
-                digestBodies, Optional.of(context), readTimeout);
+                digestBodies, Optional.of(context), readTimeout, transparentHugePages);
     }
 
     /**

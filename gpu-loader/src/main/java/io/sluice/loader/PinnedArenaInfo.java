@@ -17,9 +17,11 @@ import java.util.Optional;
  *     which pins it even where mlock was refused
  * @param registrationFailure why registering with the device failed (the loader then carries on in
  *     unregistered memory); empty when it succeeded or there is no device
+ * @param hugePages whether the kernel took the advice to back the arena with transparent huge pages
+ *     ({@link LoaderConfig#transparentHugePages()})
  */
 public record PinnedArenaInfo(long budgetBytes, long slabBytes, int slabs, Duration creationTime, int touchThreads,
-        boolean locked, boolean registered, Optional<String> registrationFailure) {
+        boolean locked, boolean registered, Optional<String> registrationFailure, boolean hugePages) {
 
     public PinnedArenaInfo {
         Objects.requireNonNull(creationTime, "creationTime is null");

@@ -127,6 +127,9 @@ public final class LoaderCommand implements Callable<Integer> {
                 "and reopened, ISO-8601 (PT30S) or seconds (30) (default: ${DEFAULT-VALUE})"})
     Duration readTimeout;
 
+    @Option(names = "--huge-pages", description = "advise transparent huge pages for the pinned arena (madvise; Linux)")
+    boolean hugePages;
+
     @Option(names = "--device", defaultValue = "0", description = "CUDA device ordinal (default: ${DEFAULT-VALUE})")
     int device;
 
@@ -186,7 +189,8 @@ public final class LoaderCommand implements Callable<Integer> {
                     .withPrefetchDepth(prefetch)
                     .withRetry(new RetryPolicy(retries, Duration.ofMillis(250), Duration.ofSeconds(8)))
                     .withDeviceOrdinal(device)
-                    .withReadTimeout(readTimeout);
+                    .withReadTimeout(readTimeout)
+                    .withTransparentHugePages(hugePages);
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
@@ -198,7 +202,8 @@ public final class LoaderCommand implements Callable<Integer> {
                     arena.creationTime().toMillis(), arena.creationMillisPerGiB(),
                     arena.hostMemory().description(),
                     arena.registered() && !arena.locked() ? " (mlock refused, pinned by the driver)" : "",
-                    arena.registrationFailure().map(f -> "; registration with the GPU failed: " + f).orElse(""));
+                    arena.registrationFailure().map(f -> "; registration with the GPU failed: " + f).orElse("")
+                            + (arena.hugePages() ? ", transparent huge pages" : ""));
             out.println("device        " + loader.device().map(d -> d.name() + (d.isGpu() ? "" : " (not a GPU)"))
                     .orElse("none: no usable CUDA driver or --no-gpu; batches stay in pinned host memory"));
             out.flush();

@@ -54,7 +54,7 @@ public final class PinnedArena implements AllocationManager.Factory, AutoCloseab
     /** What creating the arena took and achieved. */
     public record Creation(
             Duration elapsed, int touchThreads, List<String> slabTouchedBy, boolean locked, int lockErrno,
-            boolean registered, Optional<String> registrationFailure) {
+            boolean registered, Optional<String> registrationFailure, boolean hugePages) {
         public Creation {
             Objects.requireNonNull(elapsed, "elapsed is null");
             Objects.requireNonNull(registrationFailure, "registrationFailure is null");
@@ -111,8 +111,23 @@ public final class PinnedArena implements AllocationManager.Factory, AutoCloseab
      * @throws OutOfMemoryException when the memory cannot be mapped
      */
     public static PinnedArena create(long slabBytes, int slabs, int touchThreads, HostRegistration registration) {
-        return create(slabBytes, slabs, touchThreads, registration, new TouchHook() {
+        return create(slabBytes, slabs, touchThreads, registration, false, new TouchHook() {
         });
+    }
+
+    /**
+     * As {@link #create(long, int, int, HostRegistration)}; with {@code hugePages}, the mapping is
+     * advised to use transparent huge pages ({@code madvise(MADV_HUGEPAGE)}) before it is touched,
+     * which the kernel may ignore ({@link Creation#hugePages()} says whether the advice was taken).
+     */
+    public static PinnedArena create(long slabBytes, int slabs, int touchThreads, HostRegistration registration,
+            boolean hugePages) {
+        return create(slabBytes, slabs, touchThreads, registration, hugePages, new TouchHook() {
+        });
+    }
+
+    static PinnedArena create(long slabBytes, int slabs, int touchThreads, HostRegistration registration, TouchHook hook) {
+        return create(slabBytes, slabs, touchThreads, registration, false, hook);
     }
 
     /** Test hooks into the pre-touch threads: a failure while touching, a refused mlock. */
@@ -127,7 +142,8 @@ public final class PinnedArena implements AllocationManager.Factory, AutoCloseab
         }
     }
 
-    static PinnedArena create(long slabBytes, int slabs, int touchThreads, HostRegistration registration, TouchHook hook) {
+    static PinnedArena create(long slabBytes, int slabs, int touchThreads, HostRegistration registration, boolean hugePages,
+            TouchHook hook) {
         if (slabBytes <= 0) {
             throw new IllegalArgumentException("slabBytes must be > 0, was " + slabBytes);
         }
@@ -157,6 +173,16 @@ public final class PinnedArena implements AllocationManager.Factory, AutoCloseab
             } catch (OutOfMemoryError e) {
                 fallback.close();
                 throw new OutOfMemoryException("cannot allocate a pinned arena of " + budget + " bytes");
+            }
+        }
+        boolean advisedHugePages = false;
+        if (hugePages && fallback == null) {
+            int errno = posix.adviseHugePages(address, budget);
+            advisedHugePages = errno == 0;
+            if (!advisedHugePages) {
+                LOG.warn("madvise(MADV_HUGEPAGE) of the pinned arena failed with errno {} ({}): it uses small pages "
+                        + "(is transparent_hugepage disabled in /sys/kernel/mm/transparent_hugepage/enabled?)", errno,
+                        NativeCallException.name(errno));
             }
         }
         int threads = Math.min(touchThreads, slabs);
@@ -208,7 +234,7 @@ public final class PinnedArena implements AllocationManager.Factory, AutoCloseab
             names.add(touchedBy.get(i));
         }
         Creation creation = new Creation(Duration.ofNanos(System.nanoTime() - started), threads, names, locked,
-                lockErrno, registered, registrationFailure);
+                lockErrno, registered, registrationFailure, advisedHugePages);
         LOG.info("pinned arena: {} slabs of {} bytes ({} bytes) made in {} ms with {} touch threads, {}{}", slabs, slab,
                 budget, creation.elapsed().toMillis(), threads, locked ? "locked" : "NOT locked",
                 registered ? ", registered with the device" : "");

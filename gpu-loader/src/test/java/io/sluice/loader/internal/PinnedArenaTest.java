@@ -237,6 +237,20 @@ public class PinnedArenaTest {
     }
 
     @Test
+    void advisesTransparentHugePagesWhenAsked() throws IOException {
+        boolean kernelHasThp = Files.exists(Path.of("/sys/kernel/mm/transparent_hugepage/enabled"));
+        try (PinnedArena plain = PinnedArena.create(4 * SLAB, 1, 1, null, false);
+                PinnedArena huge = PinnedArena.create(4 * SLAB, 1, 1, null, true)) {
+            assertThat(plain.creation().hugePages()).isFalse();
+            // the kernel refuses MADV_HUGEPAGE (EINVAL) only where it was built without THP
+            assertThat(huge.creation().hugePages()).isEqualTo(kernelHasThp);
+            assertThat(hugePageFlag(huge.address())).as("the arena's mapping carries the hg (MADV_HUGEPAGE) flag")
+                    .isEqualTo(huge.creation().hugePages());
+            assertThat(hugePageFlag(plain.address())).isFalse();
+        }
+    }
+
+    @Test
     void staysMappedWhileABufferStillPointsIntoIt() {
         PinnedArena arena = PinnedArena.create(SLAB, 1, 1, null);
         RootAllocator root = arena.newRootAllocator(SLAB);
@@ -273,6 +287,20 @@ public class PinnedArenaTest {
                 device.unregisterHost(address);
             }
         };
+    }
+
+    /** Whether the mapping holding {@code address} has VmFlags "hg" (advised MADV_HUGEPAGE), from /proc/self/smaps. */
+    private static boolean hugePageFlag(long address) throws IOException {
+        boolean inside = false;
+        for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
+            if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
+                String[] range = line.substring(0, line.indexOf(' ')).split("-");
+                inside = Long.parseUnsignedLong(range[0], 16) <= address && address < Long.parseUnsignedLong(range[1], 16);
+            } else if (inside && line.startsWith("VmFlags:")) {
+                return java.util.Arrays.asList(line.substring("VmFlags:".length()).trim().split(" ")).contains("hg");
+            }
+        }
+        return false;
     }
 
     /** Whether {@code address} lies in a mapping of this process (/proc/self/maps). */
