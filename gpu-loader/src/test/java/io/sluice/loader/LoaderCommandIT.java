@@ -156,6 +156,30 @@ class LoaderCommandIT {
     }
 
     @Test
+    void refusesATokenFileWithALineBreakInsideWithoutSendingIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws IOException {
+        java.nio.file.Path token = java.nio.file.Files.writeString(dir.resolve("hostile.token"),
+                FakeBroker.TOKEN + "\r\nX-Admin: yes\n");
+
+        Run run = run("--broker", broker.uri().toString(), "--grant", "g-1", "--token-file", token.toString(),
+                "--pinned-mib", "16", "--no-gpu", "--no-progress");
+
+        assertThat(run.status()).isEqualTo(1);
+        assertThat(run.err()).contains("CR, LF").doesNotContain(FakeBroker.TOKEN);
+        assertThat(broker.queries()).as("nothing reached the broker").isEmpty();
+    }
+
+    @Test
+    void takesTheReadTimeoutInIso8601OrSecondsAndRefusesAnythingElse() {
+        Run run = run("--broker", broker.uri().toString(), "--grant", "g-1", "--token", "t", "--read-timeout", "soon");
+
+        assertThat(run.status()).isEqualTo(2);
+        assertThat(run.err()).contains("--read-timeout").contains("'soon' is not a duration");
+        assertThat(run("--broker", broker.uri().toString(), "--grant", "g-1", "--token", "t", "--read-timeout", "0",
+                "--no-gpu").err()).contains("readTimeout must be > 0, was PT0S");
+    }
+
+    @Test
     void rejectsABadCheckpointToken() {
         Run run = run("--broker", broker.uri().toString(), "--grant", "g-1", "--token", "t", "--resume", "p7");
 

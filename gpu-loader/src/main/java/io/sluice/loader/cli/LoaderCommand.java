@@ -210,7 +210,8 @@ public final class LoaderCommand implements Callable<Integer> {
             TrainingStream stream;
             try {
                 stream = loader.openTraining(grant, start, token);
-            } catch (LoaderException | IllegalStateException e) {
+            } catch (LoaderException | IllegalStateException | IllegalArgumentException e) {
+                // IllegalArgumentException: a token the loader refuses to send (a line break in the token file)
                 err.println("error: " + e.getMessage());
                 err.flush();
                 return 1;
