@@ -1,6 +1,7 @@
 package io.sluice.loader;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.io.IOException;
@@ -132,6 +133,27 @@ class CudaPathIT {
                     .isGreaterThanOrEqualTo(1);
             assertThat(fake.calls()).containsSubsequence("cuEventSynchronize", "cuStreamSynchronize");
         }
+    }
+
+    @Test
+    void abandonsTheHostMemoryWhenNotEvenTheCopyStreamCanBeSynchronised() {
+        fake.failing("cuEventSynchronize", FakeCudaDriver.CUDA_ERROR_LAUNCH_FAILED)
+                .failing("cuStreamSynchronize", FakeCudaDriver.CUDA_ERROR_LAUNCH_FAILED);
+        CudaDevice device = CudaDevice.open(CudaDriver.bind("fake", fake.lookup()), 0);
+        GpuLoader loader = GpuLoader.create(TestStreams.config(broker.uri()), device);
+        TrainingStream stream = loader.openTraining("g-1", Checkpoint.start(0, 1, 0), () -> FakeBroker.TOKEN);
+        assertThat(stream.hasNext()).isTrue();
+
+        LoaderException e = catchThrowableOfType(LoaderException.class, stream::next);
+
+        assertThat(e.error()).isEqualTo("device_failed");
+        assertThat(e.getSuppressed()).anySatisfy(s -> assertThat(s).hasMessageContaining("cuStreamSynchronize failed"));
+        assertThat(loader.allocatedBytes()).as("the batch's host memory is kept out of the arena").isPositive();
+        stream.close();
+        assertThatThrownBy(loader::close).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("still open");
+        device.close(); // the pool's lease holds the device: nothing is torn down under a copy that may still run
+        assertThat(fake.contextResets()).isZero();
     }
 
     @Test
