@@ -6,7 +6,6 @@ import java.util.List;
 import java.util.NoSuchElementException;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 
 import org.apache.arrow.vector.types.pojo.Schema;
@@ -19,9 +18,9 @@ import org.slf4j.LoggerFactory;
  * resumable at any batch boundary.
  *
  * <p>This class is the prefetch stage (the loader thread and the queue between it and the
- * consumer) and ties the others together: connection, retry and failover decisions are in
- * {@code Reconnects} with {@link BrokerRotation}, the device copy in {@code DeviceCopier}, and
- * positions in {@link Checkpoint}.
+ * consumer) and ties the others together: the connections are {@code BrokerConnections}, retry
+ * and failover decisions {@code Reconnects} with {@link BrokerRotation}, the device copy
+ * {@code DeviceCopier}, and positions {@link Checkpoint}.
  *
  * <p><b>Pipeline:</b> the loader thread reads batch {@code n+1} from the socket into the pinned
  * arena and enqueues its host-to-device copy (one copy per IPC body, on the device's copy stream,
@@ -80,14 +79,11 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
     private final ArrayBlockingQueue<Item> queue;
     private final DeviceCopier copier; // null without a device
     private final long openedNanos = System.nanoTime();
-    private final List<StreamSummary> summaries = new CopyOnWriteArrayList<>();
-    private final Object connection = new Object();
+    private final BrokerConnections connections = new BrokerConnections();
     private final Thread worker;
 
     // loader thread
-    private GrantStream current; // guarded by connection for readers of metrics
     private long received;
-    private long bytesOfClosedConnections; // guarded by connection
     private volatile int retries;
     private volatile boolean cancelled;
 
@@ -117,7 +113,7 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
         this.retry = loader.config().retry();
         this.brokers = brokers;
         this.schema = first.schema();
-        this.current = first;
+        this.connections.open(first);
         this.received = start.position();
         this.nextPosition = start.position();
         int depth = loader.config().prefetchDepth();
@@ -143,7 +139,6 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
                     first.close();
                     throw e;
                 }
-                stream.summaries.add(summary(first, Optional.empty()));
                 stream.worker.start();
                 return stream;
             } catch (LoaderException e) {
@@ -270,14 +265,11 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
 
     /** The connections read so far, oldest first. */
     public List<StreamSummary> streams() {
-        return List.copyOf(summaries);
+        return connections.summaries();
     }
 
     public LoaderMetrics metrics() {
-        long bytes;
-        synchronized (connection) {
-            bytes = bytesOfClosedConnections + (current == null ? 0 : current.bytesReceived());
-        }
+        long bytes = connections.bytesReceived();
         return new LoaderMetrics(Duration.ofNanos(System.nanoTime() - openedNanos), bytes, delivered, rowsDelivered,
                 Duration.ofNanos(stallNanos), copiedBatches, Duration.ofNanos(copyNanos), loader.pinnedBytesInUse(),
                 retries, device.map(Device::name).orElse("none (pinned host batches)"), loader.hostMemory());
@@ -346,15 +338,12 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
         try {
             while (!cancelled) {
                 try {
-                    if (current == null) {
-                        GrantStream next = connect();
-                        synchronized (connection) {
-                            current = next;
-                        }
-                        summaries.add(summary(next, Optional.empty()));
+                    if (connections.current() == null) {
+                        connections.open(connect());
                     }
+                    GrantStream current = connections.current();
                     if (!current.hasNext()) {
-                        endConnection(Optional.empty());
+                        connections.end(Optional.empty());
                         put(new End());
                         return;
                     }
@@ -371,7 +360,7 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
                     if (cancelled) {
                         return;
                     }
-                    endConnection(Optional.of(e.getMessage()));
+                    connections.end(Optional.of(e.getMessage()));
                     failures++;
                     LoaderException giveUp = Reconnects.giveUp(e, failures, retry, grantId, start, received);
                     if (giveUp != null) {
@@ -393,9 +382,7 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
             putQuietly(new Failed(new LoaderException(LoaderErrorCode.STREAM_INVALID, "the loader thread of grant "
                     + grantId + " failed before batch " + received + ": " + e, e)));
         } finally {
-            if (current != null) {
-                endConnection(Optional.of("closed"));
-            }
+            connections.end(Optional.of("closed"));
         }
     }
 
@@ -411,36 +398,6 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
         LOG.info("resumed the stream of grant {} at batch {} as stream {} on {}", grantId, received, next.streamId(),
                 next.broker());
         return next;
-    }
-
-    private void endConnection(Optional<String> failure) {
-        GrantStream ended;
-        synchronized (connection) {
-            ended = current;
-            current = null;
-            if (ended != null) {
-                bytesOfClosedConnections += ended.bytesReceived();
-            }
-        }
-        if (ended == null) {
-            return;
-        }
-        int index = -1;
-        for (int i = 0; i < summaries.size(); i++) {
-            if (summaries.get(i).streamId().equals(ended.streamId()) && summaries.get(i).from() == ended.firstPosition()) {
-                index = i;
-            }
-        }
-        StreamSummary summary = summary(ended, failure.filter(_ -> !ended.completed()));
-        if (index >= 0) {
-            summaries.set(index, summary);
-        }
-        ended.close();
-    }
-
-    private static StreamSummary summary(GrantStream stream, Optional<String> failure) {
-        return new StreamSummary(stream.streamId(), stream.broker(), stream.firstPosition(), stream.batches(), stream.bytesReceived(),
-                stream.sha256(), failure);
     }
 
     private void deliver(HostBatch batch) throws InterruptedException {
