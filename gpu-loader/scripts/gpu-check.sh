@@ -6,8 +6,11 @@
 #                                       BUNDLE_DIR.tar.gz, under 64 MiB in all. Copy the tarball to the GPU machine.
 #   gpu-check.sh run [BUNDLE_DIR]       on the GPU machine, from the unpacked bundle (BUNDLE_DIR defaults to the
 #                                       directory this script lies in): runs the CUDA-path tests and prints the table
-#                                       (arena creation per GiB, H2D GB/s pinned vs pageable for 1/8/64 MiB chunks,
-#                                       loopback stream -> device GB/s). Exit status 0 only when every test passed.
+#                                       (arena creation per GiB with and without MADV_HUGEPAGE, H2D GB/s pinned vs
+#                                       pageable for 1/8/64 MiB chunks, loopback stream -> device GB/s with stall time
+#                                       and per-batch copy time, and a probe that a DeviceBatch open across the
+#                                       loader's and device's close stays valid). Exit status 0 only when every test
+#                                       passed.
 set -euo pipefail
 
 MAX_BYTES=$((64 * 1024 * 1024))
@@ -83,5 +86,5 @@ run() {
 case "${1:-}" in
   prepare) shift; prepare "$@" ;;
   run)     shift; run "$@" ;;
-  *)       sed -n '2,12p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *)       sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

@@ -39,6 +39,13 @@ public interface Device extends AutoCloseable {
     /** Blocks until {@code event} completed. */
     void synchronize(long event);
 
+    /**
+     * Blocks until everything enqueued on the copy stream so far has completed
+     * ({@code cuStreamSynchronize}). The loader calls it on an error path before it gives host
+     * memory back, so that no copy still reads memory the arena hands out again.
+     */
+    void synchronizeCopies();
+
     /** Milliseconds between two completed events. */
     float elapsedMillis(long startEvent, long endEvent);
 
@@ -49,6 +56,31 @@ public interface Device extends AutoCloseable {
     default void unregisterHost(long address) {
     }
 
+    /**
+     * Keeps the device usable until the returned lease is closed, even after {@link #close()}: a
+     * {@link TrainingStream}'s buffer pool holds one so that a {@link DeviceBatch} still open when
+     * the loader (and the device) are closed keeps its memory, and frees it on its own
+     * {@link DeviceBatch#close()}. The device's resources go when its owner closed it and every
+     * lease is closed. The default, for devices without shared state to keep, does nothing.
+     *
+     * @throws IllegalStateException when the device is already released
+     */
+    default Lease retain() {
+        return () -> {
+        };
+    }
+
+    /** A hold on a device from {@link #retain()}. Closing it twice is harmless. */
+    @FunctionalInterface
+    interface Lease extends AutoCloseable {
+        @Override
+        void close();
+    }
+
+    /**
+     * Gives up the owner's hold: the device's resources are released now, or, while a
+     * {@link #retain() lease} is open, when the last lease closes. Idempotent.
+     */
     @Override
     void close();
 }

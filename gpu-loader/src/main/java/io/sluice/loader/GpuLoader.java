@@ -67,8 +67,10 @@ import org.slf4j.LoggerFactory;
  *
  * <p><b>Lifecycle:</b> create one loader per process (it holds the pinned arena, the device and an
  * HTTP client), open any number of streams, close it last. {@link #close()} checks that every
- * stream and batch it delivered was closed, and throws {@link IllegalStateException} naming the
- * leak otherwise.
+ * stream and host batch it delivered was closed, and throws {@link IllegalStateException} naming the
+ * leak otherwise. A {@link DeviceBatch} still open then stays valid: its stream's buffer pool holds
+ * the device (for CUDA, the retained primary context, which CUDA would otherwise reset and so free
+ * the batch's memory), and the batch's own {@code close()} frees its memory and lets the device go.
  *
  * <p><b>Ownership:</b> the caller owns the loader and every stream and batch it returns, and must
  * close each of them. A device passed to {@link #create(LoaderConfig, Device)} stays the caller's.
@@ -143,6 +145,16 @@ public final class GpuLoader implements AutoCloseable {
         return create(config, Optional.empty(), false);
     }
 
+    /** A loader that owns {@code device} (closes it when closed), as {@link #create(LoaderConfig)} owns the CUDA device it opens. */
+    static GpuLoader createOwning(LoaderConfig config, Device device) {
+        try {
+            return create(config, Optional.of(device), true);
+        } catch (RuntimeException e) {
+            device.close();
+            throw e;
+        }
+    }
+
     private static GpuLoader create(LoaderConfig config, Optional<Device> device, boolean ownsDevice) {
         int slabs = config.slabs();
         int touchThreads = Math.max(1, Math.min(slabs, Runtime.getRuntime().availableProcessors()));
@@ -157,17 +169,13 @@ public final class GpuLoader implements AutoCloseable {
                 d.unregisterHost(address);
             }
         }).orElse(null);
-        PinnedArena arena;
-        try {
-            arena = PinnedArena.create(config.effectiveSlabBytes(), slabs, touchThreads, registration);
-        } catch (CudaException e) {
-            throw new LoaderException(LoaderErrorCode.DEVICE_FAILED, "cannot register the pinned arena with "
-                    + device.map(Device::name).orElse("the device") + ": " + e.getMessage(), e);
-        }
+        // A refused registration falls back to unregistered memory with one warning (see PinnedArena).
+        PinnedArena arena = PinnedArena.create(config.effectiveSlabBytes(), slabs, touchThreads, registration,
+                config.transparentHugePages());
         RootAllocator allocator = arena.newRootAllocator(config.pinnedLimitBytes());
         LOG.info("gpu-loader for broker {}: pinned arena of {} bytes ({} slabs) in {} ms, {}; {}", brokerNames(config),
                 arena.budgetBytes(), arena.slabs(), arena.creation().elapsed().toMillis(),
-                arena.locked() ? "locked" : "not locked",
+                HostMemoryMode.of(arena.locked(), arena.registered()).description(),
                 device.map(d -> "training batches are copied to " + d.name())
                         .orElse("no GPU: training streams deliver pinned host batches"));
         return new GpuLoader(config, arena, allocator, device, ownsDevice);
@@ -231,6 +239,11 @@ public final class GpuLoader implements AutoCloseable {
         String token = bearerToken.get();
         if (token == null || token.isBlank()) {
             throw new IllegalArgumentException("bearerToken must supply a non-blank token");
+        }
+        if (token.chars().anyMatch(c -> c < ' ' || c == 0x7F)) {
+            // CR or LF would end the Authorization line and inject a header; never show the token itself.
+            throw new IllegalArgumentException("bearerToken supplied a token holding CR, LF or another control character "
+                    + "(a token file with a line break inside?); nothing was sent");
         }
 
         URI uri = streamUri(broker, grantId, at);
@@ -321,7 +334,13 @@ public final class GpuLoader implements AutoCloseable {
     public PinnedArenaInfo arena() {
         PinnedArena.Creation creation = arena.creation();
         return new PinnedArenaInfo(arena.budgetBytes(), arena.slabBytes(), arena.slabs(), creation.elapsed(),
-                creation.touchThreads(), creation.locked(), creation.registered());
+                creation.touchThreads(), creation.locked(), creation.registered(), creation.registrationFailure(),
+                creation.hugePages());
+    }
+
+    /** The kind of host memory batches land in: registered with the device, locked, or pageable. */
+    public HostMemoryMode hostMemory() {
+        return HostMemoryMode.of(arena.locked(), arena.registered());
     }
 
     /** Bytes of page-locked host memory held now by open streams and batches. */
@@ -409,7 +428,7 @@ public final class GpuLoader implements AutoCloseable {
     private SocketHttpGet.Response send(URI broker, URI uri, Map<String, String> headers) {
         try {
             if (uri.getScheme().equalsIgnoreCase("http")) {
-                return SocketHttpGet.get(uri, headers, config.connectTimeout());
+                return SocketHttpGet.get(uri, headers, config.connectTimeout(), config.readTimeout());
             }
             return sendHttps(uri, headers);
         } catch (InterruptedException | java.nio.channels.ClosedByInterruptException e) {
@@ -419,6 +438,7 @@ public final class GpuLoader implements AutoCloseable {
         } catch (IOException | UnresolvedAddressException e) {
             String reason = switch (e) {
                 case HttpConnectTimeoutException _ -> "no connection within " + config.connectTimeout();
+                case SocketHttpGet.ReadTimeoutException timeout -> timeout.getMessage();
                 case SocketTimeoutException _ -> "no connection within " + config.connectTimeout();
                 case ConnectException _ -> "connection refused";
                 case UnknownHostException _ -> "unknown host " + uri.getHost();
@@ -432,7 +452,7 @@ public final class GpuLoader implements AutoCloseable {
 
     private SocketHttpGet.Response sendHttps(URI uri, Map<String, String> headers) throws IOException, InterruptedException {
         HttpClient client = https.updateAndGet(existing -> existing != null ? existing : httpsClient());
-        HttpRequest.Builder request = HttpRequest.newBuilder(uri).GET();
+        HttpRequest.Builder request = HttpRequest.newBuilder(uri).GET().timeout(config.readTimeout());
         headers.forEach((name, value) -> {
             if (!name.equalsIgnoreCase("User-Agent")) {
                 request.header(name, value);

@@ -42,7 +42,9 @@ public final class HostMemoryDevice implements Device {
     private long failedCopies;
     private long bytesCopied;
     private long registeredBytes;
-    private boolean closed;
+    private boolean closed; // torn down
+    private boolean ownerClosed; // guarded by lock
+    private int leases; // guarded by lock
 
     private HostMemoryDevice(Duration copyLatency) {
         this.copyLatency = copyLatency;
@@ -188,6 +190,31 @@ public final class HostMemoryDevice implements Device {
     }
 
     @Override
+    public void synchronizeCopies() {
+        java.util.concurrent.Future<?> drained;
+        try {
+            drained = stream.submit(() -> {
+            });
+        } catch (RejectedExecutionException e) {
+            return; // closed: close() finished the enqueued work
+        }
+        boolean interrupted = false;
+        while (true) {
+            try {
+                drained.get();
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            } catch (java.util.concurrent.ExecutionException e) {
+                throw new IllegalStateException(e.getCause());
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
     public float elapsedMillis(long startEvent, long endEvent) {
         synchronized (lock) {
             return (event(endEvent)[2] - event(startEvent)[2]) / 1e6f;
@@ -280,14 +307,50 @@ public final class HostMemoryDevice implements Device {
         }
     }
 
-    /** Finishes enqueued work, then frees whatever is still allocated. Idempotent. */
+    /** Keeps the device working until the lease is closed, even after {@link #close()}, as a CUDA device does. */
     @Override
-    public void close() {
+    public Lease retain() {
         synchronized (lock) {
             if (closed) {
+                throw new IllegalStateException("the host stand-in device is closed");
+            }
+            leases++;
+        }
+        java.util.concurrent.atomic.AtomicBoolean once = new java.util.concurrent.atomic.AtomicBoolean();
+        return () -> {
+            if (!once.compareAndSet(false, true)) {
                 return;
             }
+            boolean last;
+            synchronized (lock) {
+                last = --leases == 0 && ownerClosed;
+            }
+            if (last) {
+                tearDown();
+            }
+        };
+    }
+
+    /**
+     * Finishes enqueued work, then frees whatever is still allocated; while a {@link #retain() lease}
+     * is open, that happens when the last one closes. Idempotent.
+     */
+    @Override
+    public void close() {
+        boolean now;
+        synchronized (lock) {
+            if (ownerClosed) {
+                return;
+            }
+            ownerClosed = true;
+            now = leases == 0;
         }
+        if (now) {
+            tearDown();
+        }
+    }
+
+    private void tearDown() {
         stream.close(); // waits for enqueued copies
         synchronized (lock) {
             closed = true;

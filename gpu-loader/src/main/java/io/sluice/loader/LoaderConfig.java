@@ -44,6 +44,15 @@ import java.util.Objects;
  *     worth of hashing at full speed, and {@link GrantStream#sha256Hex()} then refuses
  * @param tls for an {@code https} broker: the TLS context, which presents the node's certificate
  *     when the broker requires one (see {@link #withNodeCertificate}); empty = the JDK's defaults
+ * @param readTimeout how long a read from the broker may wait for the next bytes (response head or
+ *     body) before the connection is taken as dead: a half-open connection (the broker's host
+ *     vanished without closing it) fails the read with {@code broker_unreachable} or, inside a
+ *     {@link TrainingStream}, a reconnect, instead of hanging the rank. It must exceed the longest
+ *     pause the broker makes between batches (a slow connector, a shuffle's first batch)
+ * @param transparentHugePages whether to advise the kernel to back the pinned arena with
+ *     transparent huge pages ({@code madvise(MADV_HUGEPAGE)}, Linux): fewer page faults while the
+ *     arena is made and fewer TLB misses; a hint the kernel may ignore. Off by default until it is
+ *     measured on a GPU node ({@code gpu-loader/scripts/gpu-check.sh})
  */
 public record LoaderConfig(
         List<URI> brokers,
@@ -54,13 +63,18 @@ public record LoaderConfig(
         RetryPolicy retry,
         int deviceOrdinal,
         boolean digestBodies,
-        Optional<SSLContext> tls) {
+        Optional<SSLContext> tls,
+        Duration readTimeout,
+        boolean transparentHugePages) {
 
     /** The default {@link #pinnedLimitBytes()}: 1 GiB. */
     public static final long DEFAULT_PINNED_LIMIT_BYTES = 1L << 30;
 
     /** The default {@link #connectTimeout()}: 10 seconds. */
     public static final Duration DEFAULT_CONNECT_TIMEOUT = Duration.ofSeconds(10);
+
+    /** The default {@link #readTimeout()}: 2 minutes. */
+    public static final Duration DEFAULT_READ_TIMEOUT = Duration.ofMinutes(2);
 
     /** The default {@link #slabBytes()}: 64 MiB. */
     public static final long DEFAULT_SLAB_BYTES = 64L << 20;
@@ -74,6 +88,7 @@ public record LoaderConfig(
         Objects.requireNonNull(connectTimeout, "connectTimeout is null");
         Objects.requireNonNull(retry, "retry is null");
         Objects.requireNonNull(tls, "tls is null");
+        Objects.requireNonNull(readTimeout, "readTimeout is null");
         if (brokers.isEmpty()) {
             throw new IllegalArgumentException("brokers must name at least one broker");
         }
@@ -86,6 +101,9 @@ public record LoaderConfig(
         }
         if (connectTimeout.isNegative() || connectTimeout.isZero()) {
             throw new IllegalArgumentException("connectTimeout must be > 0, was " + connectTimeout);
+        }
+        if (readTimeout.isNegative() || readTimeout.isZero()) {
+            throw new IllegalArgumentException("readTimeout must be > 0, was " + readTimeout);
         }
         if (slabBytes <= 0) {
             throw new IllegalArgumentException("slabBytes must be > 0, was " + slabBytes);
@@ -102,13 +120,13 @@ public record LoaderConfig(
     public LoaderConfig(URI broker, long pinnedLimitBytes, Duration connectTimeout, long slabBytes, int prefetchDepth,
             RetryPolicy retry, int deviceOrdinal, boolean digestBodies, Optional<SSLContext> tls) {
         this(one(broker), pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal,
-                digestBodies, tls);
+                digestBodies, tls, DEFAULT_READ_TIMEOUT, false);
     }
 
     /** The broker with the given limit and timeout, and defaults for everything else. */
     public LoaderConfig(URI broker, long pinnedLimitBytes, Duration connectTimeout) {
         this(one(broker), pinnedLimitBytes, connectTimeout, DEFAULT_SLAB_BYTES, DEFAULT_PREFETCH_DEPTH,
-                RetryPolicy.defaults(), 0, true, Optional.empty());
+                RetryPolicy.defaults(), 0, true, Optional.empty(), DEFAULT_READ_TIMEOUT, false);
     }
 
     /** The broker at {@code broker} with a 1 GiB pinned limit, a 10 second connect timeout and defaults for the rest. */
@@ -128,36 +146,46 @@ public record LoaderConfig(
      */
     public LoaderConfig withBrokers(List<URI> list) {
         return new LoaderConfig(list, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal,
-                digestBodies, tls);
+                digestBodies, tls, readTimeout, transparentHugePages);
     }
 
     public LoaderConfig withPinnedLimitBytes(long bytes) {
-        return new LoaderConfig(brokers, bytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal, digestBodies, tls);
+        return new LoaderConfig(brokers, bytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal, digestBodies, tls, readTimeout, transparentHugePages);
     }
 
     public LoaderConfig withSlabBytes(long bytes) {
-        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, bytes, prefetchDepth, retry, deviceOrdinal, digestBodies, tls);
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, bytes, prefetchDepth, retry, deviceOrdinal, digestBodies, tls, readTimeout, transparentHugePages);
     }
 
     public LoaderConfig withPrefetchDepth(int depth) {
-        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, depth, retry, deviceOrdinal, digestBodies, tls);
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, depth, retry, deviceOrdinal, digestBodies, tls, readTimeout, transparentHugePages);
     }
 
     public LoaderConfig withRetry(RetryPolicy policy) {
-        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, policy, deviceOrdinal, digestBodies, tls);
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, policy, deviceOrdinal, digestBodies, tls, readTimeout, transparentHugePages);
     }
 
     public LoaderConfig withDeviceOrdinal(int ordinal) {
-        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, ordinal, digestBodies, tls);
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, ordinal, digestBodies, tls, readTimeout, transparentHugePages);
     }
 
     public LoaderConfig withDigestBodies(boolean digest) {
-        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal, digest, tls);
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal, digest, tls, readTimeout, transparentHugePages);
+    }
+
+    public LoaderConfig withReadTimeout(Duration timeout) {
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal,
+                digestBodies, tls, timeout, transparentHugePages);
+    }
+
+    public LoaderConfig withTransparentHugePages(boolean hugePages) {
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal,
+                digestBodies, tls, readTimeout, hugePages);
     }
 
     public LoaderConfig withTls(SSLContext context) {
         return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal,
-                digestBodies, Optional.of(context));
+                digestBodies, Optional.of(context), readTimeout, transparentHugePages);
     }
 
     /**

@@ -18,6 +18,8 @@ import java.util.Objects;
  * @param pinnedBytesInUse pinned host memory held by the loader now
  * @param retries reconnects after a dropped connection
  * @param device the device's name, or {@code "none (pinned host batches)"}
+ * @param hostMemory the kind of host memory batches land in before the copy: registered with the
+ *     device, only locked (a failed registration, or no device), or pageable
  */
 public record LoaderMetrics(
         Duration elapsed,
@@ -29,13 +31,15 @@ public record LoaderMetrics(
         Duration copyTime,
         long pinnedBytesInUse,
         int retries,
-        String device) {
+        String device,
+        HostMemoryMode hostMemory) {
 
     public LoaderMetrics {
         Objects.requireNonNull(elapsed, "elapsed is null");
         Objects.requireNonNull(stall, "stall is null");
         Objects.requireNonNull(copyTime, "copyTime is null");
         Objects.requireNonNull(device, "device is null");
+        Objects.requireNonNull(hostMemory, "hostMemory is null");
     }
 
     /** Bytes received per second since the stream was opened. */

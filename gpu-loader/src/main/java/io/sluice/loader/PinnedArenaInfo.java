@@ -2,6 +2,7 @@ package io.sluice.loader;
 
 import java.time.Duration;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The pinned arena a {@link GpuLoader} made when it was created.
@@ -12,13 +13,29 @@ import java.util.Objects;
  * @param creationTime how long mapping, pre-touching, locking and registering took
  * @param touchThreads how many threads pre-touched the slabs
  * @param locked whether {@code mlock} locked every page
- * @param registered whether the arena is registered with the device ({@code cuMemHostRegister_v2})
+ * @param registered whether the arena is registered with the device ({@code cuMemHostRegister_v2}),
+ *     which pins it even where mlock was refused
+ * @param registrationFailure why registering with the device failed (the loader then carries on in
+ *     unregistered memory); empty when it succeeded or there is no device
+ * @param hugePages whether the kernel took the advice to back the arena with transparent huge pages
+ *     ({@link LoaderConfig#transparentHugePages()})
  */
 public record PinnedArenaInfo(long budgetBytes, long slabBytes, int slabs, Duration creationTime, int touchThreads,
-        boolean locked, boolean registered) {
+        boolean locked, boolean registered, Optional<String> registrationFailure, boolean hugePages) {
 
     public PinnedArenaInfo {
         Objects.requireNonNull(creationTime, "creationTime is null");
+        Objects.requireNonNull(registrationFailure, "registrationFailure is null");
+    }
+
+    /** Whether the arena is page-locked: by mlock, or by the driver that registered it. */
+    public boolean pinned() {
+        return locked || registered;
+    }
+
+    /** Which kind of host memory batches land in. */
+    public HostMemoryMode hostMemory() {
+        return HostMemoryMode.of(locked, registered);
     }
 
     /** Creation time scaled to one GiB, in milliseconds. */

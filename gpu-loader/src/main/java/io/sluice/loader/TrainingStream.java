@@ -1,23 +1,13 @@
 package io.sluice.loader;
 
-import java.net.URI;
 import java.time.Duration;
-import java.util.ArrayList;
-import java.util.IdentityHashMap;
 import java.util.Iterator;
 import java.util.List;
-import java.util.Map;
 import java.util.NoSuchElementException;
-import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.Supplier;
 
-import io.sluice.loader.internal.DeviceBufferPool;
-import io.sluice.loader.internal.PinnedAllocationManager;
-import org.apache.arrow.memory.ArrowBuf;
-import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.types.pojo.Schema;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -26,6 +16,11 @@ import org.slf4j.LoggerFactory;
  * The stream a training loop reads: one shard of one epoch of a grant, received into pinned memory
  * on a loader thread, copied to the device while the consumer works on the previous batch, and
  * resumable at any batch boundary.
+ *
+ * <p>This class is the prefetch stage (the loader thread and the queue between it and the
+ * consumer) and ties the others together: the connections are {@code BrokerConnections}, retry
+ * and failover decisions {@code Reconnects} with {@link BrokerRotation}, the device copy
+ * {@code DeviceCopier}, and positions {@link Checkpoint}.
  *
  * <p><b>Pipeline:</b> the loader thread reads batch {@code n+1} from the socket into the pinned
  * arena and enqueues its host-to-device copy (one copy per IPC body, on the device's copy stream,
@@ -58,23 +53,18 @@ import org.slf4j.LoggerFactory;
 public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(TrainingStream.class);
-    private static final long DEVICE_ALIGNMENT = 256;
 
     private sealed interface Item permits Ready, End, Failed {
     }
 
-    /** A received batch; with a device, its copy has been enqueued into {@code slot}. */
-    private record Ready(HostBatch host, DeviceBufferPool.Slot slot, List<DeviceColumn> columns, long bytes) implements Item {
+    /** A received batch; with a device, its copy has been enqueued ({@code copy}, else null). */
+    private record Ready(HostBatch host, DeviceCopier.Copy copy) implements Item {
     }
 
     private record End() implements Item {
     }
 
     private record Failed(LoaderException error) implements Item {
-    }
-
-    /** A distinct piece of host memory a batch's buffers lie in, and where it goes in the slot. */
-    private record Region(long address, long bytes, long deviceOffset) {
     }
 
     private final GpuLoader loader;
@@ -87,16 +77,13 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
     private final BrokerRotation brokers;
     private final Schema schema;
     private final ArrayBlockingQueue<Item> queue;
-    private final DeviceBufferPool pool; // null without a device
+    private final DeviceCopier copier; // null without a device
     private final long openedNanos = System.nanoTime();
-    private final List<StreamSummary> summaries = new CopyOnWriteArrayList<>();
-    private final Object connection = new Object();
+    private final BrokerConnections connections = new BrokerConnections();
     private final Thread worker;
 
     // loader thread
-    private GrantStream current; // guarded by connection for readers of metrics
     private long received;
-    private long bytesOfClosedConnections; // guarded by connection
     private volatile int retries;
     private volatile boolean cancelled;
 
@@ -126,12 +113,12 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
         this.retry = loader.config().retry();
         this.brokers = brokers;
         this.schema = first.schema();
-        this.current = first;
+        this.connections.open(first);
         this.received = start.position();
         this.nextPosition = start.position();
         int depth = loader.config().prefetchDepth();
         this.queue = new ArrayBlockingQueue<>(depth + 1); // + 1: room for the end or failure after a full queue
-        this.pool = device.map(d -> new DeviceBufferPool(d, depth)).orElse(null);
+        this.copier = device.map(d -> new DeviceCopier(d, depth, grantId)).orElse(null);
         this.worker = Thread.ofPlatform().daemon().name("sluice-loader-" + grantId + "-s" + start.shard())
                 .unstarted(() -> run(failures));
     }
@@ -152,16 +139,15 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
                     first.close();
                     throw e;
                 }
-                stream.summaries.add(summary(first, Optional.empty()));
                 stream.worker.start();
                 return stream;
             } catch (LoaderException e) {
                 failures++;
-                LoaderException giveUp = giveUp(e, failures, retry, grantId, start, start.position());
+                LoaderException giveUp = Reconnects.giveUp(e, failures, retry, grantId, start, start.position());
                 if (giveUp != null) {
                     throw giveUp;
                 }
-                moveIfLost(brokers, e, grantId, start, start.position());
+                Reconnects.moveIfLost(brokers, e, grantId, start, start.position());
                 LOG.warn("opening the stream of grant {} at {} failed ({}); retry {} of {} on {} in {} ms", grantId,
                         start.token(), e.getMessage(), failures, retry.maxRetries(), brokers.current(),
                         retry.backoff(failures).toMillis());
@@ -191,7 +177,7 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
 
     /** Whether batches are copied to a device ({@link DeviceBatch}) rather than delivered as {@link HostBatch}. */
     public boolean onDevice() {
-        return pool != null;
+        return copier != null;
     }
 
     /**
@@ -254,32 +240,22 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
         delivered = delivered + 1;
         nextPosition = ready.host().position() + 1;
         rowsDelivered = rowsDelivered + ready.host().rowCount();
-        if (ready.slot() == null) {
+        if (ready.copy() == null) {
             return ready.host();
         }
-        Device gpu = device.orElseThrow();
-        DeviceBufferPool.Slot slot = ready.slot();
-        float millis;
+        DeviceCopier.Copy copy = ready.copy();
+        long copyTime;
         long waitStarted = System.nanoTime();
         try {
-            gpu.synchronize(slot.endEvent());
-            millis = gpu.elapsedMillis(slot.startEvent(), slot.endEvent());
-        } catch (RuntimeException e) {
-            ready.host().close();
-            pool.release(slot);
-            throw new LoaderException(LoaderErrorCode.DEVICE_FAILED, "copying batch " + ready.host().position()
-                    + " of grant " + grantId + " to " + gpu.name() + " failed: " + e.getMessage(), e);
+            copyTime = copier.complete(copy);
         } finally {
             stallNanos = stallNanos + (System.nanoTime() - waitStarted);
         }
-        long copy = (long) (millis * 1e6);
         copiedBatches = copiedBatches + 1;
-        copyNanos = copyNanos + copy;
-        HostBatch host = ready.host();
-        DeviceBatch batch = new DeviceBatch(schema, host.rowCount(), host.position(), ready.columns(), ready.bytes(),
-                Duration.ofNanos(copy), gpu.name(), () -> pool.release(slot));
-        host.close(); // the copy is done: the pinned memory goes back to the arena
-        return batch;
+        copyNanos = copyNanos + copyTime;
+        HostBatch host = copy.host();
+        return new DeviceBatch(schema, host.rowCount(), host.position(), copy.columns(), copy.bytes(),
+                Duration.ofNanos(copyTime), copier.deviceName(), () -> copier.release(copy.slot()));
     }
 
     /** The position after the last batch {@link #next()} returned: give it back to resume there. */
@@ -289,17 +265,14 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
 
     /** The connections read so far, oldest first. */
     public List<StreamSummary> streams() {
-        return List.copyOf(summaries);
+        return connections.summaries();
     }
 
     public LoaderMetrics metrics() {
-        long bytes;
-        synchronized (connection) {
-            bytes = bytesOfClosedConnections + (current == null ? 0 : current.bytesReceived());
-        }
+        long bytes = connections.bytesReceived();
         return new LoaderMetrics(Duration.ofNanos(System.nanoTime() - openedNanos), bytes, delivered, rowsDelivered,
                 Duration.ofNanos(stallNanos), copiedBatches, Duration.ofNanos(copyNanos), loader.pinnedBytesInUse(),
-                retries, device.map(Device::name).orElse("none (pinned host batches)"));
+                retries, device.map(Device::name).orElse("none (pinned host batches)"), loader.hostMemory());
     }
 
     /** One line of progress: the checkpoint, then {@link LoaderMetrics#progressLine()}. */
@@ -339,8 +312,8 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
                     discard(ready);
                 }
             }
-            if (pool != null) {
-                pool.close();
+            if (copier != null) {
+                copier.close();
             }
         } finally {
             onClose.run();
@@ -351,13 +324,10 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
     }
 
     private void discard(Ready ready) {
-        try {
-            if (ready.slot() != null) {
-                device.orElseThrow().synchronize(ready.slot().endEvent());
-                pool.release(ready.slot());
-            }
-        } finally {
+        if (ready.copy() == null) {
             ready.host().close();
+        } else {
+            copier.discard(ready.copy());
         }
     }
 
@@ -368,15 +338,12 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
         try {
             while (!cancelled) {
                 try {
-                    if (current == null) {
-                        GrantStream next = connect();
-                        synchronized (connection) {
-                            current = next;
-                        }
-                        summaries.add(summary(next, Optional.empty()));
+                    if (connections.current() == null) {
+                        connections.open(connect());
                     }
+                    GrantStream current = connections.current();
                     if (!current.hasNext()) {
-                        endConnection(Optional.empty());
+                        connections.end(Optional.empty());
                         put(new End());
                         return;
                     }
@@ -393,15 +360,15 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
                     if (cancelled) {
                         return;
                     }
-                    endConnection(Optional.of(e.getMessage()));
+                    connections.end(Optional.of(e.getMessage()));
                     failures++;
-                    LoaderException giveUp = giveUp(e, failures, retry, grantId, start, received);
+                    LoaderException giveUp = Reconnects.giveUp(e, failures, retry, grantId, start, received);
                     if (giveUp != null) {
                         put(new Failed(giveUp));
                         return;
                     }
                     retries = retries + 1;
-                    moveIfLost(brokers, e, grantId, start, received);
+                    Reconnects.moveIfLost(brokers, e, grantId, start, received);
                     Duration backoff = retry.backoff(failures);
                     LOG.warn("stream of grant {} failed before batch {} ({}); reconnecting from batch {} on {} in {} ms "
                             + "(retry {} of {})", grantId, received, e.getMessage(), received, brokers.current(),
@@ -415,9 +382,7 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
             putQuietly(new Failed(new LoaderException(LoaderErrorCode.STREAM_INVALID, "the loader thread of grant "
                     + grantId + " failed before batch " + received + ": " + e, e)));
         } finally {
-            if (current != null) {
-                endConnection(Optional.of("closed"));
-            }
+            connections.end(Optional.of("closed"));
         }
     }
 
@@ -435,128 +400,18 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
         return next;
     }
 
-    private void endConnection(Optional<String> failure) {
-        GrantStream ended;
-        synchronized (connection) {
-            ended = current;
-            current = null;
-            if (ended != null) {
-                bytesOfClosedConnections += ended.bytesReceived();
-            }
-        }
-        if (ended == null) {
-            return;
-        }
-        int index = -1;
-        for (int i = 0; i < summaries.size(); i++) {
-            if (summaries.get(i).streamId().equals(ended.streamId()) && summaries.get(i).from() == ended.firstPosition()) {
-                index = i;
-            }
-        }
-        StreamSummary summary = summary(ended, failure.filter(_ -> !ended.completed()));
-        if (index >= 0) {
-            summaries.set(index, summary);
-        }
-        ended.close();
-    }
-
-    private static StreamSummary summary(GrantStream stream, Optional<String> failure) {
-        return new StreamSummary(stream.streamId(), stream.broker(), stream.firstPosition(), stream.batches(), stream.bytesReceived(),
-                stream.sha256(), failure);
-    }
-
     private void deliver(HostBatch batch) throws InterruptedException {
-        if (pool == null) {
-            try {
-                queue.put(new Ready(batch, null, List.of(), batch.sizeBytes()));
-            } catch (InterruptedException e) {
-                batch.close();
-                throw e;
-            }
-            return;
-        }
-        Device gpu = device.orElseThrow();
-        DeviceBufferPool.Slot slot;
-        try {
-            slot = pool.acquire();
-        } catch (InterruptedException e) {
-            batch.close();
-            throw e;
-        }
         Ready ready;
-        try {
-            ready = copy(gpu, batch, slot);
-        } catch (RuntimeException e) {
-            pool.release(slot);
-            batch.close();
-            throw new LoaderException(LoaderErrorCode.DEVICE_FAILED, "copying batch " + batch.position() + " of grant "
-                    + grantId + " to " + gpu.name() + " failed: " + e.getMessage(), e);
+        if (copier == null) {
+            ready = new Ready(batch, null);
+        } else {
+            ready = new Ready(batch, copier.enqueue(batch));
         }
         try {
             queue.put(ready);
         } catch (InterruptedException e) {
             discard(ready);
             throw e;
-        }
-    }
-
-    /** Enqueues the copy of every distinct host region of {@code batch} into {@code slot}, between its two events. */
-    private Ready copy(Device gpu, HostBatch batch, DeviceBufferPool.Slot slot) {
-        Map<Object, Region> regions = new IdentityHashMap<>();
-        long[] size = {0};
-        List<FieldVector> vectors = batch.root().getFieldVectors();
-        forEachBuffer(vectors, buffer -> {
-            if (buffer.capacity() == 0) {
-                return;
-            }
-            Optional<PinnedAllocationManager> allocation = PinnedAllocationManager.of(buffer);
-            Object key = allocation.<Object>map(a -> a).orElse(buffer);
-            regions.computeIfAbsent(key, _ -> {
-                long address = allocation.map(PinnedAllocationManager::address).orElse(buffer.memoryAddress());
-                long bytes = allocation.map(PinnedAllocationManager::getSize).orElse(buffer.capacity());
-                Region region = new Region(address, bytes, size[0]);
-                size[0] += Math.ceilDiv(bytes, DEVICE_ALIGNMENT) * DEVICE_ALIGNMENT;
-                return region;
-            });
-        });
-        slot.ensureCapacity(size[0]);
-        gpu.record(slot.startEvent());
-        long copied = 0;
-        for (Region region : regions.values()) {
-            gpu.copyAsync(slot.pointer() + region.deviceOffset(), region.address(), region.bytes());
-            copied += region.bytes();
-        }
-        gpu.record(slot.endEvent());
-        List<DeviceColumn> columns = new ArrayList<>(vectors.size());
-        for (FieldVector vector : vectors) {
-            columns.add(column(vector, slot, regions));
-        }
-        return new Ready(batch, slot, columns, copied);
-    }
-
-    private static DeviceColumn column(FieldVector vector, DeviceBufferPool.Slot slot, Map<Object, Region> regions) {
-        List<DeviceBuffer> buffers = new ArrayList<>();
-        for (ArrowBuf buffer : vector.getFieldBuffers()) {
-            if (buffer.capacity() == 0) {
-                buffers.add(new DeviceBuffer(0, 0));
-                continue;
-            }
-            Object key = PinnedAllocationManager.of(buffer).<Object>map(a -> a).orElse(buffer);
-            Region region = regions.get(key);
-            buffers.add(new DeviceBuffer(slot.pointer() + region.deviceOffset() + (buffer.memoryAddress() - region.address()),
-                    buffer.capacity()));
-        }
-        List<DeviceColumn> children = new ArrayList<>();
-        for (FieldVector child : vector.getChildrenFromFields()) {
-            children.add(column(child, slot, regions));
-        }
-        return new DeviceColumn(vector.getField(), vector.getValueCount(), vector.getNullCount(), buffers, children);
-    }
-
-    private static void forEachBuffer(List<FieldVector> vectors, java.util.function.Consumer<ArrowBuf> action) {
-        for (FieldVector vector : vectors) {
-            vector.getFieldBuffers().forEach(action);
-            forEachBuffer(vector.getChildrenFromFields(), action);
         }
     }
 
@@ -568,49 +423,5 @@ public final class TrainingStream implements Iterator<LoadedBatch>, AutoCloseabl
         if (!queue.offer(item)) {
             LOG.warn("training stream of grant {} could not report its failure: {}", grantId, item);
         }
-    }
-
-    /**
-     * Moves {@code brokers} on when {@code failure} says the broker in use is gone (see
-     * {@link BrokerRotation#brokerLost}), and says so: the next connection resumes at
-     * {@code position} there.
-     */
-    private static void moveIfLost(BrokerRotation brokers, LoaderException failure, String grantId, Checkpoint start,
-            long position) {
-        if (!brokers.canMove() || !BrokerRotation.brokerLost(failure)) {
-            return;
-        }
-        URI lost = brokers.current();
-        URI next = brokers.moveOn();
-        LOG.warn("broker {} does not answer; the stream of grant {} (shard {} of {}, epoch {}) moves to broker {}"
-                + " and resumes there at batch {}", lost, grantId, start.shard(), start.shards(), start.epoch(), next,
-                position);
-    }
-
-    /** Null to retry; else the exception to fail with. */
-    private static LoaderException giveUp(LoaderException e, int failures, RetryPolicy retry, String grantId,
-            Checkpoint start, long position) {
-        if (!retryable(e)) {
-            return e;
-        }
-        if (failures <= retry.maxRetries()) {
-            return null;
-        }
-        if (retry.maxRetries() == 0) {
-            return e;
-        }
-        Checkpoint at = start.advance(position - start.position());
-        return new LoaderException(LoaderErrorCode.RETRIES_EXHAUSTED, "stream of grant " + grantId + " (shard "
-                + start.shard() + " of " + start.shards() + ", epoch " + start.epoch() + ") failed " + failures
-                + " times in a row before batch " + position + " and gave up after " + retry.maxRetries()
-                + " retries; resume later from checkpoint " + at.token() + ". Last failure: " + e.getMessage(), e);
-    }
-
-    /** Dropped or cut connections, an unreachable broker, and overload or gateway answers are worth retrying. */
-    static boolean retryable(LoaderException e) {
-        return switch (e.error()) {
-            case "stream_broken", "stream_truncated", "broker_unreachable" -> true;
-            default -> e.httpStatus() == 429 || e.httpStatus() == 502 || e.httpStatus() == 503 || e.httpStatus() == 504;
-        };
     }
 }

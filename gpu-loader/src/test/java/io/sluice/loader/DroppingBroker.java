@@ -61,7 +61,17 @@ final class DroppingBroker implements AutoCloseable {
 
     DroppingBroker(String prefix, List<List<TestStreams.Row>> batches, List<ToLongFunction<TestStreams.Written>> cuts)
             throws IOException {
-        this(prefix, batches, cuts, false);
+        this(prefix, batches, cuts, false, false);
+    }
+
+    /**
+     * A broker whose first stream connection goes silent: it sends up to {@code cut} and then
+     * nothing more, holding the connection open (a half-open connection, a hung broker) until the
+     * client closes it; later connections are served whole.
+     */
+    static DroppingBroker stalling(String prefix, List<List<TestStreams.Row>> batches, ToLongFunction<TestStreams.Written> cut)
+            throws IOException {
+        return new DroppingBroker(prefix, batches, List.of(cut), false, true);
     }
 
     /**
@@ -71,15 +81,38 @@ final class DroppingBroker implements AutoCloseable {
      */
     static DroppingBroker dying(String prefix, List<List<TestStreams.Row>> batches, ToLongFunction<TestStreams.Written> cut)
             throws IOException {
-        return new DroppingBroker(prefix, batches, List.of(cut), true);
+        return new DroppingBroker(prefix, batches, List.of(cut), true, false);
     }
 
     private DroppingBroker(String prefix, List<List<TestStreams.Row>> batches,
-            List<ToLongFunction<TestStreams.Written>> cuts, boolean dieAfterFirst) throws IOException {
+            List<ToLongFunction<TestStreams.Written>> cuts, boolean dieAfterFirst, boolean stallFirst) throws IOException {
         server = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
         acceptor = Thread.ofVirtual().start(() -> {
             for (int k = 0; !server.isClosed(); k++) {
-                try (Socket socket = server.accept()) {
+                Socket accepted;
+                try {
+                    accepted = server.accept();
+                } catch (IOException e) {
+                    continue; // closed: the loop ends
+                }
+                if (stallFirst && k == 0) {
+                    Socket silent = accepted;
+                    int first = k;
+                    Thread.ofVirtual().start(() -> {
+                        try (silent) {
+                            String query = query(readTarget(silent.getInputStream()));
+                            queries.add(query);
+                            TestStreams.Written written = TestStreams.write(FakeBroker.order(batches, query));
+                            long sent = cuts.get(first).applyAsLong(written);
+                            send(silent.getOutputStream(), prefix + "-" + (first + 1), written.bytes(), sent);
+                            silent.getInputStream().transferTo(OutputStream.nullOutputStream()); // silent until the client closes
+                        } catch (IOException e) {
+                            // the client went away
+                        }
+                    });
+                    continue;
+                }
+                try (Socket socket = accepted) {
                     String target = readTarget(socket.getInputStream());
                     if (target.startsWith("/v1/streams/")) {
                         notFound(socket.getOutputStream()); // the loader asking why a stream broke: this stand-in does not know

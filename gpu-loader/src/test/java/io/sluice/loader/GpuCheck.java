@@ -54,11 +54,15 @@ public final class GpuCheck {
             out.printf("device: %s%n%n", device.name());
             List<String[]> rows = new ArrayList<>();
             rows.add(new String[] {"arena creation (mmap, parallel pre-touch, mlock, cuMemHostRegister_v2), 1 GiB",
-                    arenaCreation(device)});
+                    arenaCreation(device, false)});
+            rows.add(new String[] {"arena creation as above with madvise(MADV_HUGEPAGE) (--huge-pages)",
+                    arenaCreation(device, true)});
             for (long mib : new long[] {1, 8, 64}) {
                 rows.add(new String[] {"H2D " + mib + " MiB chunks: pinned arena / pageable", h2d(device, mib << 20)});
             }
             rows.addAll(endToEnd(device));
+            rows.add(new String[] {"a DeviceBatch open across loader.close() and device close (issue 14, item 1)",
+                    openBatchOutlivesTheLoader(driver)});
             out.println("| measurement | result |");
             out.println("|---|---|");
             rows.forEach(row -> out.printf("| %s | %s |%n", row[0], row[1]));
@@ -82,13 +86,42 @@ public final class GpuCheck {
         return summary.getTestsFailedCount() == 0 && summary.getTestsSucceededCount() > 0;
     }
 
-    private static String arenaCreation(CudaDevice device) {
+    private static String arenaCreation(CudaDevice device, boolean hugePages) {
         try (PinnedArena arena = PinnedArena.create(64L << 20, 16, Runtime.getRuntime().availableProcessors(),
-                registration(device))) {
-            return String.format(Locale.ROOT, "%.0f ms/GiB with %d threads (%s, %s)",
+                registration(device), hugePages)) {
+            return String.format(Locale.ROOT, "%.0f ms/GiB with %d threads (%s, %s%s)",
                     arena.creation().elapsed().toNanos() / 1e6 * GIB / arena.budgetBytes(), arena.creation().touchThreads(),
                     arena.locked() ? "locked" : "mlock refused: raise ulimit -l",
-                    arena.registered() ? "registered" : "not registered");
+                    arena.registered() ? "registered" : "not registered: " + arena.creation().registrationFailure().orElse("?"),
+                    hugePages ? (arena.creation().hugePages() ? ", THP advised" : ", THP advice refused") : "");
+        }
+    }
+
+    /**
+     * Item 1 of issue 14 on the real driver: a batch still open when its stream, loader and device
+     * are closed must stay valid (the pool's lease keeps the primary context) and close cleanly;
+     * also whether the main thread's current context (none) survived every call (item 2).
+     */
+    private static String openBatchOutlivesTheLoader(CudaDriver driver) throws Exception {
+        byte[] ipc = LoaderThroughputBench.stream(16);
+        long before = driver.ctxGetCurrent().address();
+        try (LoaderThroughputBench.Server server = new LoaderThroughputBench.Server(ipc)) {
+            CudaDevice device = CudaDevice.open(driver, 0);
+            LoadedBatch batch;
+            LoaderConfig config = LoaderConfig.of(server.uri()).withPinnedLimitBytes(64L << 20).withSlabBytes(16L << 20);
+            try (GpuLoader loader = GpuLoader.create(config, device);
+                    TrainingStream stream = loader.openTraining("b", Checkpoint.start(0, 1, 0), () -> "t")) {
+                batch = stream.next();
+            }
+            device.close();
+            try {
+                batch.close();
+            } catch (RuntimeException e) {
+                return "FAILED: closing the batch after the device threw " + e.getMessage();
+            }
+            long after = driver.ctxGetCurrent().address();
+            return "ok: the batch closed cleanly after the device; main thread's context "
+                    + (after == before ? "unchanged" : "CHANGED from 0x" + Long.toHexString(before) + " to 0x" + Long.toHexString(after));
         }
     }
 
@@ -134,20 +167,26 @@ public final class GpuCheck {
             for (boolean digest : new boolean[] {true, false}) {
                 List<Double> socket = new ArrayList<>();
                 List<Double> loader = new ArrayList<>();
+                LoaderMetrics last = null;
                 try (GpuLoader gpu = GpuLoader.create(config.withDigestBodies(digest), device)) {
                     for (int run = 0; run < 4; run++) {
                         long t0 = System.nanoTime();
                         long bytes = LoaderThroughputBench.baseline(server);
                         double baseline = bytes / 1e9 / ((System.nanoTime() - t0) / 1e9);
                         t0 = System.nanoTime();
-                        bytes = LoaderThroughputBench.training(gpu);
-                        double streamed = bytes / 1e9 / ((System.nanoTime() - t0) / 1e9);
+                        last = trainingMetrics(gpu);
+                        double streamed = last.bytesReceived() / 1e9 / ((System.nanoTime() - t0) / 1e9);
                         if (run > 0) {
                             socket.add(baseline);
                             loader.add(streamed);
                         }
                     }
                 }
+                rows.add(new String[] {"  last run (" + (digest ? "SHA-256 on" : "no digest") + "): stall, H2D per batch, host memory",
+                        String.format(Locale.ROOT, "stall %.3f s over %d batches; %.3f ms copy per batch (%.1f MiB); %s",
+                                last.stall().toNanos() / 1e9, last.batches(), last.copyTimePerBatch().toNanos() / 1e6,
+                                last.batches() == 0 ? 0.0 : last.bytesReceived() / (double) last.batches() / 1048576.0,
+                                last.hostMemory())});
                 double s = LoaderThroughputBench.median(socket);
                 double l = LoaderThroughputBench.median(loader);
                 rows.add(new String[] {"loopback stream -> device, TrainingStream (" + (digest ? "SHA-256 on" : "no digest")
@@ -156,6 +195,15 @@ public final class GpuCheck {
             }
         }
         return rows;
+    }
+
+    private static LoaderMetrics trainingMetrics(GpuLoader loader) {
+        try (TrainingStream stream = loader.openTraining("b", Checkpoint.start(0, 1, 0), () -> "t")) {
+            while (stream.hasNext()) {
+                stream.next().close();
+            }
+            return stream.metrics();
+        }
     }
 
     private static PinnedArena.HostRegistration registration(CudaDevice device) {

@@ -201,6 +201,34 @@ class GpuLoaderIT {
     }
 
     @Test
+    void aBrokerThatAcceptsButNeverAnswersFailsTheOpenWithinTheReadTimeout() throws Exception {
+        try (ServerSocket silent = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress());
+                GpuLoader stalled = GpuLoader.create(TestStreams.config(URI.create("http://127.0.0.1:" + silent.getLocalPort()))
+                        .withReadTimeout(Duration.ofMillis(300)))) {
+            // The kernel completes the handshake from the backlog; nobody ever reads or writes: a hung broker.
+            long started = System.nanoTime();
+            LoaderException e = catchThrowableOfType(LoaderException.class,
+                    () -> stalled.open("g-1", StreamRequest.whole(), () -> FakeBroker.TOKEN));
+
+            assertThat(e.error()).isEqualTo("broker_unreachable");
+            assertThat(e).hasMessageContaining("cannot reach the broker at http://127.0.0.1:" + silent.getLocalPort())
+                    .hasMessageContaining("read timeout of 0.3 s (PT0.3S)");
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+        }
+    }
+
+    @Test
+    void refusesATokenHoldingALineBreakBeforeSendingAnything() {
+        broker.route("g-1", new FakeBroker.Stream("s-1", WRITTEN.bytes()));
+
+        assertThatThrownBy(() -> loader.open("g-1", StreamRequest.whole(), () -> FakeBroker.TOKEN + "\r\nX-Admin: yes"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("CR, LF")
+                .hasMessageNotContaining(FakeBroker.TOKEN);
+        assertThat(broker.queries()).as("nothing reached the broker").isEmpty();
+    }
+
+    @Test
     void failsAStreamWhoseConnectionDropsMidBatchWithoutLeaking() throws IOException {
         long cut = (WRITTEN.batchEnds()[0] + WRITTEN.batchEnds()[1]) / 2;
         List<HostBatch> delivered = new ArrayList<>();

@@ -54,7 +54,7 @@ class LoaderCommandIT {
         assertThat(run.status()).as(run.err()).isZero();
         List<String> lines = run.out().lines().toList();
         assertThat(lines.get(0)).matches("pinned arena  16\\.0 MiB \\(2 slabs of 8\\.0 MiB\\) made in \\d+ ms \\(\\d+ ms/GiB\\), "
-                + "(locked|NOT locked \\(raise ulimit -l\\))");
+                + "(locked \\(mlock\\), not registered with a device|pageable: neither locked nor registered \\(raise ulimit -l\\))");
         assertThat(lines.get(1)).isEqualTo("device        none: no usable CUDA driver or --no-gpu; batches stay in pinned host memory");
         assertThat(lines).contains(
                 "grant         g-1, shard 1 of 2, epoch 3, seed 11",
@@ -153,6 +153,30 @@ class LoaderCommandIT {
         assertThat(run.err()).startsWith("no token: give --token, --token-file, --client-id/--client-secret-file/--token-url, "
                 + "or set SLUICE_TOKEN\n");
         assertThat(broker.queries()).isEmpty();
+    }
+
+    @Test
+    void refusesATokenFileWithALineBreakInsideWithoutSendingIt(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws IOException {
+        java.nio.file.Path token = java.nio.file.Files.writeString(dir.resolve("hostile.token"),
+                FakeBroker.TOKEN + "\r\nX-Admin: yes\n");
+
+        Run run = run("--broker", broker.uri().toString(), "--grant", "g-1", "--token-file", token.toString(),
+                "--pinned-mib", "16", "--no-gpu", "--no-progress");
+
+        assertThat(run.status()).isEqualTo(1);
+        assertThat(run.err()).contains("CR, LF").doesNotContain(FakeBroker.TOKEN);
+        assertThat(broker.queries()).as("nothing reached the broker").isEmpty();
+    }
+
+    @Test
+    void takesTheReadTimeoutInIso8601OrSecondsAndRefusesAnythingElse() {
+        Run run = run("--broker", broker.uri().toString(), "--grant", "g-1", "--token", "t", "--read-timeout", "soon");
+
+        assertThat(run.status()).isEqualTo(2);
+        assertThat(run.err()).contains("--read-timeout").contains("'soon' is not a duration");
+        assertThat(run("--broker", broker.uri().toString(), "--grant", "g-1", "--token", "t", "--read-timeout", "0",
+                "--no-gpu").err()).contains("readTimeout must be > 0, was PT0S");
     }
 
     @Test

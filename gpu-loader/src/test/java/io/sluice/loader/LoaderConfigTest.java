@@ -40,6 +40,19 @@ class LoaderConfigTest {
     }
 
     @Test
+    void carriesTheReadTimeoutAndTheHugePageAdviceThroughEveryWither() {
+        LoaderConfig config = LoaderConfig.of(URI.create("http://b:1"));
+        assertThat(config.readTimeout()).isEqualTo(LoaderConfig.DEFAULT_READ_TIMEOUT).isLessThanOrEqualTo(Duration.ofMinutes(2));
+        assertThat(config.transparentHugePages()).isFalse();
+
+        LoaderConfig tuned = config.withReadTimeout(Duration.ofSeconds(30)).withTransparentHugePages(true)
+                .withPrefetchDepth(3).withBrokers(java.util.List.of(URI.create("http://b:1"), URI.create("http://c:1")));
+        assertThat(tuned.readTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(tuned.transparentHugePages()).isTrue();
+        assertThatThrownBy(() -> config.withReadTimeout(Duration.ZERO)).hasMessage("readTimeout must be > 0, was PT0S");
+    }
+
+    @Test
     void rejectsANonPositiveSlabDepthOrOrdinal() {
         LoaderConfig config = LoaderConfig.of(URI.create("http://b"));
         assertThatThrownBy(() -> config.withSlabBytes(0)).hasMessage("slabBytes must be > 0, was 0");

@@ -224,6 +224,28 @@ class TrainingStreamIT {
     }
 
     @Test
+    void reconnectsWhenTheBrokerGoesSilentMidStreamInsteadOfHangingTheRank() throws IOException {
+        List<Row> rows = new ArrayList<>();
+        try (DroppingBroker stalling = DroppingBroker.stalling("h", DATASET, DroppingBroker.MID_SECOND_BATCH);
+                GpuLoader loader = GpuLoader.create(TestStreams.config(stalling.uri()).withReadTimeout(Duration.ofMillis(400)),
+                        device);
+                TrainingStream stream = loader.openTraining("g-1", Checkpoint.start(0, 1, 0, 7), () -> FakeBroker.TOKEN)) {
+            long started = System.nanoTime();
+            while (stream.hasNext()) {
+                try (DeviceBatch batch = (DeviceBatch) stream.next()) {
+                    rows.addAll(rowsOnDevice(batch));
+                }
+            }
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(30));
+            assertThat(stream.metrics().retries()).isEqualTo(1);
+            assertThat(stream.streams().getFirst().failure()).get().asString().contains("read timeout of 0.4 s");
+            assertThat(stalling.queries()).containsExactly("shard=0&shards=1&epoch=0&seed=7",
+                    "shard=0&shards=1&epoch=0&seed=7&from=1");
+        }
+        assertThat(rows).isEqualTo(TestStreams.flatten(FakeBroker.order(DATASET, "shard=0&shards=1&epoch=0&seed=7")));
+    }
+
+    @Test
     void resumesAfterDroppedConnectionsWithoutRepeatingOrSkippingARow() throws IOException {
         AtomicInteger tokens = new AtomicInteger();
         List<Row> rows = new ArrayList<>();

@@ -122,6 +122,14 @@ public final class LoaderCommand implements Callable<Integer> {
     @Option(names = "--retries", defaultValue = "3", description = "reconnects after a dropped connection (default: ${DEFAULT-VALUE})")
     int retries;
 
+    @Option(names = "--read-timeout", paramLabel = "DURATION", defaultValue = "PT2M", converter = DurationConverter.class,
+            description = {"how long a read may wait for the broker's next bytes before the connection is taken as dead",
+                "and reopened, ISO-8601 (PT30S) or seconds (30) (default: ${DEFAULT-VALUE})"})
+    Duration readTimeout;
+
+    @Option(names = "--huge-pages", description = "advise transparent huge pages for the pinned arena (madvise; Linux)")
+    boolean hugePages;
+
     @Option(names = "--device", defaultValue = "0", description = "CUDA device ordinal (default: ${DEFAULT-VALUE})")
     int device;
 
@@ -146,6 +154,22 @@ public final class LoaderCommand implements Callable<Integer> {
         this.environmentToken = environmentToken;
     }
 
+    /** A duration written ISO-8601 ({@code PT90S}, {@code PT2M}) or as a number of seconds ({@code 90}, {@code 0.5}). */
+    static final class DurationConverter implements CommandLine.ITypeConverter<Duration> {
+        @Override
+        public Duration convert(String value) {
+            try {
+                if (value.regionMatches(true, 0, "P", 0, 1)) {
+                    return Duration.parse(value);
+                }
+                return Duration.ofNanos(new java.math.BigDecimal(value).movePointRight(9).longValueExact());
+            } catch (java.time.format.DateTimeParseException | NumberFormatException | ArithmeticException e) {
+                throw new CommandLine.TypeConversionException("'" + value
+                        + "' is not a duration: write ISO-8601 such as PT30S or PT2M, or a number of seconds such as 30");
+            }
+        }
+    }
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new LoaderCommand()).execute(args));
     }
@@ -164,25 +188,30 @@ public final class LoaderCommand implements Callable<Integer> {
                     .withSlabBytes(Math.multiplyExact(slabMib, 1L << 20))
                     .withPrefetchDepth(prefetch)
                     .withRetry(new RetryPolicy(retries, Duration.ofMillis(250), Duration.ofSeconds(8)))
-                    .withDeviceOrdinal(device);
+                    .withDeviceOrdinal(device)
+                    .withReadTimeout(readTimeout)
+                    .withTransparentHugePages(hugePages);
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
         }
         boolean interactive = progress != null ? progress : System.console() != null && System.console().isTerminal();
         try (GpuLoader loader = noGpu ? GpuLoader.createWithoutDevice(config) : GpuLoader.create(config)) {
             PinnedArenaInfo arena = loader.arena();
-            out.printf(Locale.ROOT, "pinned arena  %.1f MiB (%d slabs of %.1f MiB) made in %d ms (%.0f ms/GiB), %s%s%n",
+            out.printf(Locale.ROOT, "pinned arena  %.1f MiB (%d slabs of %.1f MiB) made in %d ms (%.0f ms/GiB), %s%s%s%n",
                     arena.budgetBytes() / 1048576.0, arena.slabs(), arena.slabBytes() / 1048576.0,
                     arena.creationTime().toMillis(), arena.creationMillisPerGiB(),
-                    arena.locked() ? "locked" : "NOT locked (raise ulimit -l)",
-                    arena.registered() ? ", registered with the GPU" : "");
+                    arena.hostMemory().description(),
+                    arena.registered() && !arena.locked() ? " (mlock refused, pinned by the driver)" : "",
+                    arena.registrationFailure().map(f -> "; registration with the GPU failed: " + f).orElse("")
+                            + (arena.hugePages() ? ", transparent huge pages" : ""));
             out.println("device        " + loader.device().map(d -> d.name() + (d.isGpu() ? "" : " (not a GPU)"))
                     .orElse("none: no usable CUDA driver or --no-gpu; batches stay in pinned host memory"));
             out.flush();
             TrainingStream stream;
             try {
                 stream = loader.openTraining(grant, start, token);
-            } catch (LoaderException | IllegalStateException e) {
+            } catch (LoaderException | IllegalStateException | IllegalArgumentException e) {
+                // IllegalArgumentException: a token the loader refuses to send (a line break in the token file)
                 err.println("error: " + e.getMessage());
                 err.flush();
                 return 1;

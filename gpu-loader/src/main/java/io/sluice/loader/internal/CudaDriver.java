@@ -30,7 +30,8 @@ import java.util.Optional;
  * call and the error ({@code cuGetErrorName}/{@code cuGetErrorString} when the driver has them).
  *
  * <p>Thread-safe (the driver is); the CUDA context is per OS thread, so callers make their context
- * current ({@link #ctxSetCurrent}) on the thread that calls.
+ * current ({@link #ctxSetCurrent}) on the thread that calls, and give the thread back the context
+ * it had ({@link #ctxGetCurrent}) when the thread is not theirs.
  */
 @SuppressWarnings("restricted") // raw addresses are the point; the JVM runs with --enable-native-access
 public final class CudaDriver {
@@ -47,6 +48,7 @@ public final class CudaDriver {
         CU_DEVICE_PRIMARY_CTX_RELEASE("cuDevicePrimaryCtxRelease", "cuDevicePrimaryCtxRelease_v2",
                 FunctionDescriptor.of(JAVA_INT, JAVA_INT), true),
         CU_CTX_SET_CURRENT("cuCtxSetCurrent", "cuCtxSetCurrent", FunctionDescriptor.of(JAVA_INT, ADDRESS), true),
+        CU_CTX_GET_CURRENT("cuCtxGetCurrent", "cuCtxGetCurrent", FunctionDescriptor.of(JAVA_INT, ADDRESS), true),
         CU_MEM_ALLOC("cuMemAlloc", "cuMemAlloc_v2", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG), true),
         CU_MEM_FREE("cuMemFree", "cuMemFree_v2", FunctionDescriptor.of(JAVA_INT, JAVA_LONG), true),
         CU_MEM_HOST_REGISTER("cuMemHostRegister", "cuMemHostRegister_v2",
@@ -104,8 +106,13 @@ public final class CudaDriver {
     public static final int CU_MEMHOSTREGISTER_PORTABLE = 0x01;
     /** {@code CU_STREAM_NON_BLOCKING}: no implicit synchronisation with the legacy default stream. */
     public static final int CU_STREAM_NON_BLOCKING = 0x1;
-    /** {@code CU_EVENT_DEFAULT}: an event that records time. */
+    /** {@code CU_EVENT_DEFAULT}: an event that records time; a thread waiting on it spins. */
     public static final int CU_EVENT_DEFAULT = 0x0;
+    /**
+     * {@code CU_EVENT_BLOCKING_SYNC}: a thread in {@code cuEventSynchronize} sleeps until the event
+     * completes instead of spinning on a core (the training thread's core, in {@code next()}).
+     */
+    public static final int CU_EVENT_BLOCKING_SYNC = 0x1;
     /** {@code CU_GET_PROC_ADDRESS_DEFAULT}. */
     public static final long CU_GET_PROC_ADDRESS_DEFAULT = 0;
     /** The CUDA version asked of {@code cuGetProcAddress_v2} when the driver does not tell its own. */
@@ -283,6 +290,15 @@ public final class CudaDriver {
 
     public void ctxSetCurrent(MemorySegment context) {
         check(Function.CU_CTX_SET_CURRENT, callAddress(Function.CU_CTX_SET_CURRENT, context));
+    }
+
+    /** The context current on the calling thread; {@link MemorySegment#NULL} when none is. */
+    public MemorySegment ctxGetCurrent() {
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment context = call.allocate(ADDRESS);
+            check(Function.CU_CTX_GET_CURRENT, callAddress(Function.CU_CTX_GET_CURRENT, context));
+            return context.get(ADDRESS, 0);
+        }
     }
 
     public long memAlloc(long bytes) {

@@ -16,6 +16,10 @@ import io.sluice.loader.Device;
  * <p>{@link #acquire()} blocks while every slot is in use: that is the back-pressure that keeps the
  * copy stage at most {@code slots} batches ahead of the consumer.
  *
+ * <p>The pool holds a {@link Device#retain() lease} on its device from creation until its memory is
+ * freed: a batch still open when the loader and the device were closed keeps a valid device, and
+ * its {@code close()} frees the memory and lets the device go.
+ *
  * <p>Thread-safe: the loader thread acquires, the consumer releases.
  */
 public final class DeviceBufferPool implements AutoCloseable {
@@ -77,6 +81,7 @@ public final class DeviceBufferPool implements AutoCloseable {
     }
 
     private final Device device;
+    private final Device.Lease lease; // keeps the device (its context, this memory) until the pool is destroyed
     private final List<Slot> slots;
     private final ArrayBlockingQueue<Slot> free;
     private long allocations;
@@ -89,6 +94,7 @@ public final class DeviceBufferPool implements AutoCloseable {
         }
         this.slots = new ArrayList<>(slots);
         this.free = new ArrayBlockingQueue<>(slots);
+        this.lease = device.retain();
         try {
             for (int i = 0; i < slots; i++) {
                 Slot slot = new Slot(i, device.createEvent(), device.createEvent());
@@ -167,6 +173,15 @@ public final class DeviceBufferPool implements AutoCloseable {
                 } else {
                     failure.addSuppressed(e);
                 }
+            }
+        }
+        try {
+            lease.close(); // the last user of a closed device releases it here
+        } catch (RuntimeException e) {
+            if (failure == null) {
+                failure = e;
+            } else {
+                failure.addSuppressed(e);
             }
         }
         if (failure != null) {

@@ -28,9 +28,9 @@ public final class PinnedAllocationManager extends AllocationManager {
         this.extent = extent;
     }
 
-    /** Whether this allocation is page-locked (pinned) host memory. */
+    /** Whether this allocation is page-locked (pinned) host memory: locked by mlock or registered with the device. */
     public boolean locked() {
-        return arena.locked();
+        return arena.pinned();
     }
 
     /** The arena this allocation belongs to. */

@@ -5,9 +5,11 @@ import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
@@ -52,9 +54,10 @@ public final class PinnedArena implements AllocationManager.Factory, AutoCloseab
     /** What creating the arena took and achieved. */
     public record Creation(
             Duration elapsed, int touchThreads, List<String> slabTouchedBy, boolean locked, int lockErrno,
-            boolean registered) {
+            boolean registered, Optional<String> registrationFailure, boolean hugePages) {
         public Creation {
             Objects.requireNonNull(elapsed, "elapsed is null");
+            Objects.requireNonNull(registrationFailure, "registrationFailure is null");
             slabTouchedBy = List.copyOf(slabTouchedBy);
         }
     }
@@ -97,12 +100,50 @@ public final class PinnedArena implements AllocationManager.Factory, AutoCloseab
      * Maps, pre-touches, locks and (with {@code registration}) registers {@code slabs} slabs of
      * {@code slabBytes} each (rounded up to whole pages).
      *
+     * <p>A refused registration is not fatal: one warning names the driver's error, and the arena
+     * stays in locked (or, without mlock, pageable) memory that the driver stages copies from.
+     * Registration pins the pages itself, so an arena whose mlock was refused but whose registration
+     * succeeded is pinned all the same ({@link #pinned()}).
+     *
      * @param touchThreads how many threads pre-touch the slabs, at least 1; slab {@code i} is touched
      *     by thread {@code i % touchThreads}
      * @param registration the device to register the arena with, or {@code null}
      * @throws OutOfMemoryException when the memory cannot be mapped
      */
     public static PinnedArena create(long slabBytes, int slabs, int touchThreads, HostRegistration registration) {
+        return create(slabBytes, slabs, touchThreads, registration, false, new TouchHook() {
+        });
+    }
+
+    /**
+     * As {@link #create(long, int, int, HostRegistration)}; with {@code hugePages}, the mapping is
+     * advised to use transparent huge pages ({@code madvise(MADV_HUGEPAGE)}) before it is touched,
+     * which the kernel may ignore ({@link Creation#hugePages()} says whether the advice was taken).
+     */
+    public static PinnedArena create(long slabBytes, int slabs, int touchThreads, HostRegistration registration,
+            boolean hugePages) {
+        return create(slabBytes, slabs, touchThreads, registration, hugePages, new TouchHook() {
+        });
+    }
+
+    static PinnedArena create(long slabBytes, int slabs, int touchThreads, HostRegistration registration, TouchHook hook) {
+        return create(slabBytes, slabs, touchThreads, registration, false, hook);
+    }
+
+    /** Test hooks into the pre-touch threads: a failure while touching, a refused mlock. */
+    interface TouchHook {
+        /** Called before slab {@code slab} at {@code address} is touched. */
+        default void beforeTouch(int slab, long address) {
+        }
+
+        /** The mlock result taken for slab {@code slab}: {@code errno} (0 = locked) unless a test says otherwise. */
+        default int lockResult(int slab, int errno) {
+            return errno;
+        }
+    }
+
+    static PinnedArena create(long slabBytes, int slabs, int touchThreads, HostRegistration registration, boolean hugePages,
+            TouchHook hook) {
         if (slabBytes <= 0) {
             throw new IllegalArgumentException("slabBytes must be > 0, was " + slabBytes);
         }
@@ -134,43 +175,66 @@ public final class PinnedArena implements AllocationManager.Factory, AutoCloseab
                 throw new OutOfMemoryException("cannot allocate a pinned arena of " + budget + " bytes");
             }
         }
+        boolean advisedHugePages = false;
+        if (hugePages && fallback == null) {
+            int errno = posix.adviseHugePages(address, budget);
+            advisedHugePages = errno == 0;
+            if (!advisedHugePages) {
+                LOG.warn("madvise(MADV_HUGEPAGE) of the pinned arena failed with errno {} ({}): it uses small pages "
+                        + "(is transparent_hugepage disabled in /sys/kernel/mm/transparent_hugepage/enabled?)", errno,
+                        NativeCallException.name(errno));
+            }
+        }
         int threads = Math.min(touchThreads, slabs);
         AtomicReferenceArray<String> touchedBy = new AtomicReferenceArray<>(slabs);
         int[] lockErrnos = new int[slabs];
-        touchAndLock(posix, address, slab, slabs, threads, touchedBy, lockErrnos);
+        Arrays.fill(lockErrnos, -1); // not reached: neither locked nor refused
+        try {
+            touchAndLock(posix, address, slab, slabs, threads, touchedBy, lockErrnos, hook);
+        } catch (RuntimeException | Error e) {
+            // A pre-touch thread failed: give back what was locked and mapped before the failure propagates.
+            unlockLocked(posix, address, slab, lockErrnos);
+            releaseMapping(posix, address, budget, fallback);
+            throw e;
+        }
         int lockErrno = 0;
         for (int errno : lockErrnos) {
             lockErrno = lockErrno != 0 ? lockErrno : errno;
         }
         boolean locked = lockErrno == 0;
         if (!locked) {
-            for (int i = 0; i < slabs; i++) {
-                if (lockErrnos[i] == 0) {
-                    posix.unlock(address + i * slab, slab);
-                }
+            unlockLocked(posix, address, slab, lockErrnos);
+        }
+        boolean registered = false;
+        Optional<String> registrationFailure = Optional.empty();
+        if (registration != null) {
+            try {
+                registration.register(address, budget);
+                registered = true;
+            } catch (RuntimeException e) {
+                registrationFailure = Optional.of(Objects.requireNonNullElse(e.getMessage(), e.toString()));
+                LOG.warn("registering the {} byte pinned arena with the device failed ({}): batches stay in {} host memory "
+                        + "and the driver stages every copy through its own pinned buffer, so copies to the GPU are slower "
+                        + "(LoaderMetrics.hostMemory() and PinnedArenaInfo.registered() say so)", budget,
+                        registrationFailure.get(), locked ? "locked but unregistered" : "pageable");
             }
+        }
+        if (!locked && registered) {
+            LOG.info("mlock of the {} byte pinned arena failed with errno {} ({}), but registering it with the device "
+                    + "pinned it: batches are in page-locked memory", budget, lockErrno, NativeCallException.name(lockErrno));
+        } else if (!locked) {
             LOG.warn("mlock of the {} byte pinned arena failed with errno {} ({}): batches stay in pageable host "
                     + "memory (HostBatch.pinned() is false) and copies to the GPU will be slower. Raise the "
                     + "locked-memory limit of the training process: `ulimit -l unlimited` in its shell, memlock in "
                     + "/etc/security/limits.conf, LimitMEMLOCK=infinity for a systemd unit, --ulimit memlock=-1 "
                     + "for Docker, or grant CAP_IPC_LOCK.", budget, lockErrno, NativeCallException.name(lockErrno));
         }
-        boolean registered = false;
-        if (registration != null) {
-            try {
-                registration.register(address, budget);
-                registered = true;
-            } catch (RuntimeException e) {
-                release(posix, address, budget, slab, slabs, locked, fallback);
-                throw e;
-            }
-        }
         List<String> names = new ArrayList<>(slabs);
         for (int i = 0; i < slabs; i++) {
             names.add(touchedBy.get(i));
         }
         Creation creation = new Creation(Duration.ofNanos(System.nanoTime() - started), threads, names, locked,
-                lockErrno, registered);
+                lockErrno, registered, registrationFailure, advisedHugePages);
         LOG.info("pinned arena: {} slabs of {} bytes ({} bytes) made in {} ms with {} touch threads, {}{}", slabs, slab,
                 budget, creation.elapsed().toMillis(), threads, locked ? "locked" : "NOT locked",
                 registered ? ", registered with the device" : "");
@@ -178,25 +242,32 @@ public final class PinnedArena implements AllocationManager.Factory, AutoCloseab
     }
 
     private static void touchAndLock(PosixMemory posix, long address, long slab, int slabs, int threads,
-            AtomicReferenceArray<String> touchedBy, int[] lockErrnos) {
+            AtomicReferenceArray<String> touchedBy, int[] lockErrnos, TouchHook hook) {
         long page = posix.pageSize();
         List<Thread> workers = new ArrayList<>(threads);
-        RuntimeException[] failure = new RuntimeException[1];
+        Throwable[] failure = new Throwable[1];
         for (int t = 0; t < threads; t++) {
             int first = t;
             workers.add(Thread.ofPlatform().name("sluice-arena-touch-" + t).start(() -> {
                 try {
                     for (int i = first; i < slabs; i += threads) {
+                        hook.beforeTouch(i, address + i * slab);
                         MemorySegment memory = MemorySegment.ofAddress(address + i * slab).reinterpret(slab);
                         for (long offset = 0; offset < slab; offset += page) {
                             memory.set(ValueLayout.JAVA_BYTE, offset, (byte) 0);
                         }
                         touchedBy.set(i, Thread.currentThread().getName());
-                        lockErrnos[i] = posix.canLock() ? posix.lock(address + i * slab, slab) : NativeCallException.ENOSYS;
+                        int errno = hook.lockResult(i, posix.canLock() ? posix.lock(address + i * slab, slab)
+                                : NativeCallException.ENOSYS);
+                        synchronized (lockErrnos) {
+                            lockErrnos[i] = errno;
+                        }
                     }
-                } catch (RuntimeException e) {
+                } catch (RuntimeException | Error e) {
                     synchronized (failure) {
-                        failure[0] = e;
+                        if (failure[0] == null) {
+                            failure[0] = e;
+                        }
                     }
                 }
             }));
@@ -216,8 +287,23 @@ public final class PinnedArena implements AllocationManager.Factory, AutoCloseab
             Thread.currentThread().interrupt();
         }
         synchronized (failure) {
-            if (failure[0] != null) {
-                throw failure[0];
+            switch (failure[0]) {
+                case null -> {
+                }
+                case RuntimeException e -> throw e;
+                case Error e -> throw e;
+                default -> throw new IllegalStateException(failure[0]);
+            }
+        }
+    }
+
+    /** Unlocks the slabs whose mlock succeeded (errno 0). */
+    private static void unlockLocked(PosixMemory posix, long address, long slab, int[] lockErrnos) {
+        synchronized (lockErrnos) {
+            for (int i = 0; i < lockErrnos.length; i++) {
+                if (lockErrnos[i] == 0) {
+                    posix.unlock(address + i * slab, slab);
+                }
             }
         }
     }
@@ -261,6 +347,14 @@ public final class PinnedArena implements AllocationManager.Factory, AutoCloseab
         return creation.registered();
     }
 
+    /**
+     * Whether the arena's pages are page-locked: by {@code mlock}, or by the driver when it
+     * registered them ({@code cuMemHostRegister} pins the pages itself, whatever the mlock limit).
+     */
+    public boolean pinned() {
+        return locked() || registered();
+    }
+
     public Creation creation() {
         return creation;
     }
@@ -275,9 +369,9 @@ public final class PinnedArena implements AllocationManager.Factory, AutoCloseab
         return bytesInUse;
     }
 
-    /** Bytes of locked memory held by live extents: {@link #bytesInUse()} when locked, else 0. */
+    /** Bytes of page-locked memory held by live extents: {@link #bytesInUse()} when {@link #pinned()}, else 0. */
     public long pinnedBytesInUse() {
-        return locked() ? bytesInUse() : 0;
+        return pinned() ? bytesInUse() : 0;
     }
 
     /** Extents handed out since creation. */
@@ -373,6 +467,10 @@ public final class PinnedArena implements AllocationManager.Factory, AutoCloseab
                 posix.unlock(address + i * slab, slab);
             }
         }
+        releaseMapping(posix, address, budget, fallback);
+    }
+
+    private static void releaseMapping(PosixMemory posix, long address, long budget, Arena fallback) {
         if (fallback != null) {
             fallback.close();
         } else {

@@ -4,9 +4,15 @@ import java.io.EOFException;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.ProtocolException;
+import java.net.SocketTimeoutException;
 import java.net.URI;
 import java.nio.ByteBuffer;
+import java.nio.channels.AsynchronousCloseException;
+import java.nio.channels.CancelledKeyException;
+import java.nio.channels.ClosedSelectorException;
 import java.nio.channels.ReadableByteChannel;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -31,6 +37,13 @@ import java.util.Optional;
  * chunk is a clean end of input. Plain {@code http} only: {@code https} goes through
  * {@code java.net.http}.
  *
+ * <p>Every read waits at most the read timeout for the next bytes (a half-open connection, whose
+ * peer vanished without a FIN, would otherwise block a training rank forever) and then fails with a
+ * {@link ReadTimeoutException}. The socket is non-blocking: a read that finds bytes costs one
+ * system call, and only a read that finds none waits in a {@link Selector}. Header values holding
+ * CR, LF or another control character are refused before anything is sent: a token file with a
+ * stray line break must not become a second header.
+ *
  * <p>Not thread-safe: one reader thread.
  */
 public final class SocketHttpGet {
@@ -52,31 +65,50 @@ public final class SocketHttpGet {
         }
     }
 
+    /** The read timeout of {@link #get(URI, Map, Duration)}. */
+    static final Duration DEFAULT_READ_TIMEOUT = Duration.ofMinutes(2);
+
+    /** No bytes arrived within the read timeout; the message names the timeout and the server. */
+    public static final class ReadTimeoutException extends SocketTimeoutException {
+        ReadTimeoutException(String message) {
+            super(message);
+        }
+    }
+
     private SocketHttpGet() {
+    }
+
+    /** {@link #get(URI, Map, Duration, Duration)} with a read timeout of two minutes. */
+    public static Response get(URI uri, Map<String, String> headers, Duration connectTimeout) throws IOException {
+        return get(uri, headers, connectTimeout, DEFAULT_READ_TIMEOUT);
     }
 
     /**
      * Connects to {@code uri} (which must be {@code http}), sends the request and reads the
      * response head. The caller owns the returned body and must close it (that closes the socket).
      */
-    public static Response get(URI uri, Map<String, String> headers, Duration connectTimeout) throws IOException {
+    public static Response get(URI uri, Map<String, String> headers, Duration connectTimeout, Duration readTimeout)
+            throws IOException {
+        if (readTimeout.isNegative() || readTimeout.isZero()) {
+            throw new IllegalArgumentException("readTimeout must be > 0, was " + readTimeout);
+        }
+        headers.forEach(SocketHttpGet::checkHeader);
         int port = uri.getPort() < 0 ? 80 : uri.getPort();
-        SocketChannel socket = SocketChannel.open();
+        SocketChannel channel = SocketChannel.open();
+        TimedChannel socket = null;
         try {
-            socket.socket().connect(new InetSocketAddress(uri.getHost(), port),
+            channel.socket().connect(new InetSocketAddress(uri.getHost(), port),
                     (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
-            socket.socket().setTcpNoDelay(true);
-            socket.socket().setReceiveBufferSize(4 << 20);
+            channel.socket().setTcpNoDelay(true);
+            channel.socket().setReceiveBufferSize(4 << 20);
+            socket = new TimedChannel(channel, readTimeout, "the broker at " + uri.getScheme() + "://" + uri.getHost() + ":" + port);
             StringBuilder request = new StringBuilder()
                     .append("GET ").append(uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath())
                     .append(uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery()).append(" HTTP/1.1\r\n")
                     .append("Host: ").append(uri.getHost()).append(uri.getPort() < 0 ? "" : ":" + uri.getPort()).append("\r\n");
             headers.forEach((name, value) -> request.append(name).append(": ").append(value).append("\r\n"));
             request.append("Connection: close\r\n\r\n");
-            ByteBuffer out = ByteBuffer.wrap(request.toString().getBytes(StandardCharsets.ISO_8859_1));
-            while (out.hasRemaining()) {
-                socket.write(out);
-            }
+            socket.write(ByteBuffer.wrap(request.toString().getBytes(StandardCharsets.ISO_8859_1)));
             ByteBuffer staging = ByteBuffer.allocateDirect(STAGING_BYTES).flip();
             String statusLine = readLine(socket, staging);
             int status = parseStatus(statusLine);
@@ -97,12 +129,30 @@ public final class SocketHttpGet {
             Body body = body(socket, staging, responseHeaders);
             return new Response(status, responseHeaders, body);
         } catch (IOException | RuntimeException e) {
-            socket.close();
+            if (socket != null) {
+                socket.close();
+            }
+            channel.close();
             throw e;
         }
     }
 
-    private static Body body(SocketChannel socket, ByteBuffer staging, Map<String, List<String>> headers)
+    /**
+     * Refuses a header whose name or value holds a control character (other than a tab in the
+     * value): CR or LF would end the header line and let the rest be read as another header. The
+     * message names the header but never shows its value, which may be a token.
+     */
+    static void checkHeader(String name, String value) {
+        if (name.isEmpty() || name.chars().anyMatch(c -> c <= ' ' || c >= 0x7F || c == ':')) {
+            throw new IllegalArgumentException("refusing to send a request header with a malformed name");
+        }
+        if (value.chars().anyMatch(c -> (c < ' ' && c != '\t') || c == 0x7F || c > 0xFF)) {
+            throw new IllegalArgumentException("refusing to send header " + name
+                    + ": its value holds CR, LF or another control character (a token file with a line break?)");
+        }
+    }
+
+    private static Body body(TimedChannel socket, ByteBuffer staging, Map<String, List<String>> headers)
             throws ProtocolException {
         List<String> encoding = headers.getOrDefault("transfer-encoding", List.of());
         if (encoding.stream().anyMatch(value -> value.toLowerCase(Locale.ROOT).contains("chunked"))) {
@@ -173,7 +223,7 @@ public final class SocketHttpGet {
         static final long CHUNKED = -1;
         static final long UNTIL_CLOSE = -2;
 
-        private final SocketChannel socket;
+        private final TimedChannel socket;
         private final ByteBuffer staging;
         private final long framing;
         private long remaining; // in the body (fixed length) or in the current chunk (chunked)
@@ -181,7 +231,7 @@ public final class SocketHttpGet {
         private boolean firstChunk = true;
         private boolean ended;
 
-        Body(SocketChannel socket, ByteBuffer staging, long framing) {
+        Body(TimedChannel socket, ByteBuffer staging, long framing) {
             this.socket = socket;
             this.staging = staging;
             this.framing = framing;
@@ -232,11 +282,7 @@ public final class SocketHttpGet {
             int limit = dst.limit();
             dst.limit(dst.position() + max);
             try {
-                int n;
-                do {
-                    n = socket.read(dst);
-                } while (n == 0);
-                return n;
+                return socket.read(dst);
             } finally {
                 dst.limit(limit);
             }
@@ -281,6 +327,95 @@ public final class SocketHttpGet {
         @Override
         public void close() throws IOException {
             socket.close();
+        }
+    }
+
+    /**
+     * A connected socket in non-blocking mode whose reads block until at least one byte arrives, the
+     * peer closes, or the read timeout passes; writes block until everything is written (bounded by
+     * the same timeout between progress).
+     */
+    static final class TimedChannel implements ReadableByteChannel {
+        private final SocketChannel channel;
+        private final Selector selector;
+        private final SelectionKey key;
+        private final long timeoutNanos;
+        private final Duration timeout;
+        private final String peer;
+
+        TimedChannel(SocketChannel channel, Duration timeout, String peer) throws IOException {
+            this.channel = channel;
+            this.timeout = timeout;
+            this.timeoutNanos = timeout.toNanos();
+            this.peer = peer;
+            channel.configureBlocking(false);
+            this.selector = Selector.open();
+            try {
+                this.key = channel.register(selector, 0);
+            } catch (IOException | RuntimeException e) {
+                selector.close();
+                throw e;
+            }
+        }
+
+        /** Reads at least one byte (when {@code dst} has room), or -1 at the end of input. */
+        @Override
+        public int read(ByteBuffer dst) throws IOException {
+            int n = channel.read(dst);
+            if (n != 0 || !dst.hasRemaining()) {
+                return n;
+            }
+            long deadline = System.nanoTime() + timeoutNanos;
+            while (true) {
+                await(SelectionKey.OP_READ, deadline);
+                n = channel.read(dst);
+                if (n != 0) {
+                    return n;
+                }
+            }
+        }
+
+        void write(ByteBuffer src) throws IOException {
+            while (src.hasRemaining()) {
+                if (channel.write(src) == 0) {
+                    await(SelectionKey.OP_WRITE, System.nanoTime() + timeoutNanos);
+                }
+            }
+        }
+
+        private void await(int operation, long deadline) throws IOException {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                throw new ReadTimeoutException("no bytes from " + peer + " within the read timeout of "
+                        + timeout.toMillis() / 1000.0 + " s (" + timeout + "); the connection is taken as dead");
+            }
+            try {
+                key.interestOps(operation);
+                selector.select(Math.max(1, left / 1_000_000));
+                selector.selectedKeys().clear();
+            } catch (ClosedSelectorException | CancelledKeyException e) {
+                // closed by another thread (a stream being closed) while this one waited
+                throw new AsynchronousCloseException();
+            }
+            if (Thread.currentThread().isInterrupted()) {
+                channel.close();
+                throw new java.nio.channels.ClosedByInterruptException();
+            }
+        }
+
+        @Override
+        public boolean isOpen() {
+            return channel.isOpen();
+        }
+
+        /** Closes the socket; a thread waiting in {@link #read} wakes and fails with {@link AsynchronousCloseException}. */
+        @Override
+        public void close() throws IOException {
+            try {
+                channel.close();
+            } finally {
+                selector.close(); // wakes a waiting reader
+            }
         }
     }
 }

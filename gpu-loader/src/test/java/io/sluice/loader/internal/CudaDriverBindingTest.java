@@ -152,7 +152,7 @@ public class CudaDriverBindingTest {
         try (FakeCudaDriver fake = new FakeCudaDriver()) {
             assertThatThrownBy(() -> CudaDriver.bind("libold.so", fake.only("cuInit", "cuDeviceGet", "cuGetErrorName")))
                     .isInstanceOf(CudaException.class)
-                    .hasMessage("libold.so lacks cuDevicePrimaryCtxRetain, cuDevicePrimaryCtxRelease_v2, cuCtxSetCurrent, "
+                    .hasMessage("libold.so lacks cuDevicePrimaryCtxRetain, cuDevicePrimaryCtxRelease_v2, cuCtxSetCurrent, cuCtxGetCurrent, "
                             + "cuMemAlloc_v2, cuMemFree_v2, cuMemHostRegister_v2, cuMemHostUnregister, cuMemcpyHtoDAsync_v2, "
                             + "cuStreamCreate, cuStreamSynchronize, cuStreamDestroy_v2, cuEventCreate, cuEventRecord, "
                             + "cuEventSynchronize, cuEventElapsedTime_v2, cuEventDestroy_v2 (neither exported nor found by "

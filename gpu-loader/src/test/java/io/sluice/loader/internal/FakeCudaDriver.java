@@ -25,15 +25,19 @@ import java.util.Set;
 /**
  * A CUDA driver made of Java methods exposed as native function pointers (FFM upcalls): the
  * loader's downcall handles call them through the very descriptors they use against
- * {@code libcuda.so.1}. "Device memory" is host memory, copies run at once, events record the time.
- * It logs every call by export name, and can be told to fail a call with a given {@code CUresult}
- * or to lack an export (then {@code cuGetProcAddress_v2} serves it).
+ * {@code libcuda.so.1}. "Device memory" is host memory. Like a real stream, copies and event
+ * records run later, in order, on a stream thread (each copy after {@link #copyDelay}), and
+ * {@code cuEventSynchronize}/{@code cuStreamSynchronize} wait for them. It logs every call by export
+ * name, and can be told to fail a call with a given {@code CUresult} (at once or after some
+ * successes) or to lack an export (then {@code cuGetProcAddress_v2} serves it).
  */
 @SuppressWarnings("restricted")
 public final class FakeCudaDriver implements AutoCloseable {
 
     public static final int CUDA_ERROR_OUT_OF_MEMORY = 2;
     public static final int CUDA_ERROR_NO_DEVICE = 100;
+    public static final int CUDA_ERROR_NOT_PERMITTED = 800;
+    public static final int CUDA_ERROR_LAUNCH_FAILED = 719;
 
     private final Arena arena = Arena.ofShared();
     private final Map<String, MemorySegment> exports = new HashMap<>();
@@ -45,7 +49,22 @@ public final class FakeCudaDriver implements AutoCloseable {
     private final Map<Long, Long> events = new HashMap<>();
     private final Map<Integer, MemorySegment> strings = new HashMap<>();
     private final Map<Long, Long> registered = new HashMap<>();
+    private final List<Integer> eventFlags = new ArrayList<>();
     private long nextEvent = 0x7000;
+    private final Map<String, Integer> successesBeforeFailure = new HashMap<>();
+    private final java.util.concurrent.ExecutorService stream = java.util.concurrent.Executors.newSingleThreadExecutor(
+            task -> Thread.ofPlatform().daemon().name("fake-cuda-stream").unstarted(task));
+    private final Map<Long, java.util.concurrent.Future<?>> eventRecords = new HashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger pendingCopies = new java.util.concurrent.atomic.AtomicInteger();
+    private final java.util.concurrent.atomic.AtomicInteger completedCopies = new java.util.concurrent.atomic.AtomicInteger();
+    private volatile java.time.Duration copyDelay = java.time.Duration.ZERO;
+    private boolean everRegistered;
+    private int contextReferences;
+    private static final long PRIMARY = 0x1000;
+    private final Set<Long> foreignContexts = java.util.concurrent.ConcurrentHashMap.newKeySet();
+    private final ThreadLocal<Long> current = ThreadLocal.withInitial(() -> 0L);
+    private int resets;
+    private int copiesFromReleasedMemory;
 
     public FakeCudaDriver() {
         for (CudaDriver.Function function : CudaDriver.Function.values()) {
@@ -59,6 +78,34 @@ public final class FakeCudaDriver implements AutoCloseable {
     public FakeCudaDriver failing(String symbol, int result) {
         failures.put(symbol, result);
         return this;
+    }
+
+    /** Makes {@code symbol} succeed {@code successes} times, then fail with {@code result}. */
+    public synchronized FakeCudaDriver failingAfter(String symbol, int successes, int result) {
+        failures.put(symbol, result);
+        successesBeforeFailure.put(symbol, successes);
+        return this;
+    }
+
+    /** Makes every copy take {@code delay} on the stream thread after it was enqueued. */
+    public FakeCudaDriver copyDelay(java.time.Duration delay) {
+        this.copyDelay = delay;
+        return this;
+    }
+
+    /** Copies that ran after their host memory had been unregistered: a loader bug (the copy is skipped, not made). */
+    public synchronized int copiesFromReleasedMemory() {
+        return copiesFromReleasedMemory;
+    }
+
+    /** Copies that ran to completion on the stream thread. */
+    public int completedCopies() {
+        return completedCopies.get();
+    }
+
+    /** Copies enqueued and not yet completed. */
+    public int pendingCopies() {
+        return pendingCopies.get();
     }
 
     /** Removes {@code symbol} from the exports (cuGetProcAddress_v2 still knows it by its API name). */
@@ -84,6 +131,11 @@ public final class FakeCudaDriver implements AutoCloseable {
         }
     }
 
+    /** The flags of every cuEventCreate so far, in order. */
+    public synchronized List<Integer> eventFlags() {
+        return List.copyOf(eventFlags);
+    }
+
     public synchronized int liveAllocations() {
         return allocations.size();
     }
@@ -94,6 +146,12 @@ public final class FakeCudaDriver implements AutoCloseable {
 
     @Override
     public void close() {
+        stream.shutdown();
+        try {
+            stream.awaitTermination(10, java.util.concurrent.TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
         synchronized (this) {
             allocations.values().forEach(Arena::close);
             allocations.clear();
@@ -116,7 +174,28 @@ public final class FakeCudaDriver implements AutoCloseable {
 
     private int enter(String symbol) {
         calls.add(symbol);
-        return failures.getOrDefault(symbol, 0);
+        synchronized (this) {
+            Integer failure = failures.get(symbol);
+            if (failure == null) {
+                return 0;
+            }
+            int successes = successesBeforeFailure.getOrDefault(symbol, 0);
+            if (successes > 0) {
+                successesBeforeFailure.put(symbol, successes - 1);
+                return 0;
+            }
+            return failure;
+        }
+    }
+
+    private static void await(java.util.concurrent.Future<?> done) {
+        try {
+            done.get();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (java.util.concurrent.ExecutionException e) {
+            throw new IllegalStateException(e.getCause());
+        }
     }
 
     // ---- the functions, named by their exports, with the exact C signatures as Java types ----
@@ -150,19 +229,80 @@ public final class FakeCudaDriver implements AutoCloseable {
 
     int cuDevicePrimaryCtxRetain(MemorySegment context, int device) {
         context.reinterpret(8).set(ADDRESS, 0, MemorySegment.ofAddress(0x1000));
-        return enter("cuDevicePrimaryCtxRetain");
+        int result = enter("cuDevicePrimaryCtxRetain");
+        if (result == 0) {
+            synchronized (this) {
+                contextReferences++;
+            }
+        }
+        return result;
     }
 
+    /** Like the driver: the last release resets the primary context, freeing every allocation made in it. */
     int cuDevicePrimaryCtxRelease_v2(int device) {
-        return enter("cuDevicePrimaryCtxRelease_v2");
+        int result = enter("cuDevicePrimaryCtxRelease_v2");
+        if (result != 0) {
+            return result;
+        }
+        synchronized (this) {
+            if (contextReferences == 0) {
+                return 201; // CUDA_ERROR_INVALID_CONTEXT
+            }
+            if (--contextReferences == 0) {
+                resets++;
+                allocations.values().forEach(Arena::close);
+                allocations.clear();
+            }
+        }
+        return 0;
+    }
+
+    /** Makes {@code context} a valid context the fake did not create (another library's, another device's). */
+    public FakeCudaDriver foreignContext(long context) {
+        foreignContexts.add(context);
+        return this;
     }
 
     int cuCtxSetCurrent(MemorySegment context) {
-        return context.address() == 0x1000 ? enter("cuCtxSetCurrent") : 201; // CUDA_ERROR_INVALID_CONTEXT
+        long address = context.address();
+        synchronized (this) {
+            boolean valid = address == 0 || foreignContexts.contains(address) || (address == PRIMARY && contextReferences > 0);
+            if (!valid) {
+                return 201; // CUDA_ERROR_INVALID_CONTEXT: unknown, or reset by its last release
+            }
+        }
+        int result = enter("cuCtxSetCurrent");
+        if (result == 0) {
+            current.set(address);
+        }
+        return result;
+    }
+
+    int cuCtxGetCurrent(MemorySegment context) {
+        context.reinterpret(8).set(ADDRESS, 0, MemorySegment.ofAddress(current.get()));
+        return enter("cuCtxGetCurrent");
+    }
+
+    /** Like the driver: calls that work in "the" context fail unless the primary context is current on this thread. */
+    private int inPrimaryContext(int result) {
+        if (result != 0) {
+            return result;
+        }
+        return current.get() == PRIMARY ? 0 : 201; // CUDA_ERROR_INVALID_CONTEXT (or, worse, the wrong device)
+    }
+
+    /** References to the primary context now. */
+    public synchronized int contextReferences() {
+        return contextReferences;
+    }
+
+    /** How often the primary context was reset (its last reference released). */
+    public synchronized int contextResets() {
+        return resets;
     }
 
     int cuMemAlloc_v2(MemorySegment pointer, long bytes) {
-        int result = enter("cuMemAlloc_v2");
+        int result = inPrimaryContext(enter("cuMemAlloc_v2"));
         if (result != 0) {
             return result;
         }
@@ -188,10 +328,14 @@ public final class FakeCudaDriver implements AutoCloseable {
     }
 
     int cuMemHostRegister_v2(MemorySegment address, long bytes, int flags) {
-        synchronized (this) {
-            registered.put(address.address(), bytes);
+        int result = inPrimaryContext(enter("cuMemHostRegister_v2"));
+        if (result == 0) {
+            synchronized (this) {
+                registered.put(address.address(), bytes);
+                everRegistered = true;
+            }
         }
-        return enter("cuMemHostRegister_v2");
+        return result;
     }
 
     int cuMemHostUnregister(MemorySegment address) {
@@ -200,21 +344,47 @@ public final class FakeCudaDriver implements AutoCloseable {
         }
     }
 
-    int cuMemcpyHtoDAsync_v2(long device, MemorySegment host, long bytes, MemorySegment stream) {
-        int result = enter("cuMemcpyHtoDAsync_v2");
+    int cuMemcpyHtoDAsync_v2(long device, MemorySegment host, long bytes, MemorySegment handle) {
+        int result = inPrimaryContext(enter("cuMemcpyHtoDAsync_v2"));
         if (result == 0) {
-            MemorySegment.copy(host.reinterpret(bytes), 0, MemorySegment.ofAddress(device).reinterpret(bytes), 0, bytes);
+            long hostAddress = host.address();
+            pendingCopies.incrementAndGet();
+            stream.execute(() -> {
+                try {
+                    java.util.concurrent.locks.LockSupport.parkNanos(copyDelay.toNanos());
+                    synchronized (this) { // cuMemHostUnregister waits: the host memory stays mapped while this copies
+                        Long start = allocations.keySet().stream().filter(a -> a <= device).max(Long::compare).orElse(null);
+                        boolean hostRegistered = registered.entrySet().stream()
+                                .anyMatch(r -> r.getKey() <= hostAddress && hostAddress + bytes <= r.getKey() + r.getValue());
+                        if (everRegistered && !hostRegistered) {
+                            // the arena was unregistered (and is about to be unmapped) under a pending copy
+                            copiesFromReleasedMemory++;
+                        } else if (start != null) { // copy only into live device memory, as a real copy would fault
+                            MemorySegment.copy(MemorySegment.ofAddress(hostAddress).reinterpret(bytes), 0,
+                                    MemorySegment.ofAddress(device).reinterpret(bytes), 0, bytes);
+                        }
+                    }
+                } finally {
+                    completedCopies.incrementAndGet();
+                    pendingCopies.decrementAndGet();
+                }
+            });
         }
         return result;
     }
 
     int cuStreamCreate(MemorySegment stream, int flags) {
         stream.reinterpret(8).set(ADDRESS, 0, MemorySegment.ofAddress(0x2000));
-        return enter("cuStreamCreate");
+        return inPrimaryContext(enter("cuStreamCreate"));
     }
 
-    int cuStreamSynchronize(MemorySegment stream) {
-        return enter("cuStreamSynchronize");
+    int cuStreamSynchronize(MemorySegment handle) {
+        int result = enter("cuStreamSynchronize");
+        if (result == 0) {
+            await(stream.submit(() -> {
+            }));
+        }
+        return result;
     }
 
     int cuStreamDestroy_v2(MemorySegment stream) {
@@ -226,20 +396,39 @@ public final class FakeCudaDriver implements AutoCloseable {
         synchronized (this) {
             handle = nextEvent++;
             events.put(handle, 0L);
+            eventFlags.add(flags);
         }
         event.reinterpret(8).set(ADDRESS, 0, MemorySegment.ofAddress(handle));
-        return enter("cuEventCreate");
+        return inPrimaryContext(enter("cuEventCreate"));
     }
 
-    int cuEventRecord(MemorySegment event, MemorySegment stream) {
-        synchronized (this) {
-            events.put(event.address(), System.nanoTime());
+    int cuEventRecord(MemorySegment event, MemorySegment handle) {
+        int result = inPrimaryContext(handle.address() == 0x2000 ? enter("cuEventRecord") : 400); // 400: CUDA_ERROR_INVALID_HANDLE
+        if (result == 0) {
+            long key = event.address();
+            synchronized (this) {
+                eventRecords.put(key, stream.submit(() -> {
+                    synchronized (this) {
+                        events.put(key, System.nanoTime());
+                    }
+                }));
+            }
         }
-        return stream.address() == 0x2000 ? enter("cuEventRecord") : 400; // CUDA_ERROR_INVALID_HANDLE
+        return result;
     }
 
     int cuEventSynchronize(MemorySegment event) {
-        return enter("cuEventSynchronize");
+        int result = enter("cuEventSynchronize");
+        if (result == 0) {
+            java.util.concurrent.Future<?> recorded;
+            synchronized (this) {
+                recorded = eventRecords.get(event.address());
+            }
+            if (recorded != null) {
+                await(recorded);
+            }
+        }
+        return result;
     }
 
     int cuEventElapsedTime_v2(MemorySegment millis, MemorySegment start, MemorySegment end) {

@@ -164,6 +164,93 @@ public class PinnedArenaTest {
     }
 
     @Test
+    void carriesOnUnregisteredWhenTheDeviceRefusesTheRegistration() {
+        PinnedArena.HostRegistration refusing = new PinnedArena.HostRegistration() {
+            @Override
+            public void register(long address, long bytes) {
+                throw new CudaException("cuMemHostRegister_v2 of " + bytes + " bytes failed: CUDA_ERROR_NOT_PERMITTED");
+            }
+
+            @Override
+            public void unregister(long address) {
+                throw new AssertionError("an arena that was never registered must not unregister");
+            }
+        };
+        try (PinnedArena arena = PinnedArena.create(SLAB, 2, 1, refusing);
+                RootAllocator root = arena.newRootAllocator(arena.budgetBytes());
+                ArrowBuf buffer = root.buffer(1000)) {
+            assertThat(arena.registered()).isFalse();
+            assertThat(arena.creation().registrationFailure()).hasValueSatisfying(
+                    failure -> assertThat(failure).contains("CUDA_ERROR_NOT_PERMITTED"));
+            assertThat(arena.pinned()).isEqualTo(arena.locked());
+            buffer.setByte(999, 1); // usable
+        }
+    }
+
+    @Test
+    void reportsTheArenaPinnedWhenMlockIsRefusedButTheDriverRegisteredIt() {
+        PinnedArena.TouchHook mlockRefused = new PinnedArena.TouchHook() {
+            @Override
+            public int lockResult(int slab, int errno) {
+                return 12; // ENOMEM, as under a small RLIMIT_MEMLOCK
+            }
+        };
+        try (HostMemoryDevice device = HostMemoryDevice.create();
+                PinnedArena arena = PinnedArena.create(SLAB, 2, 1, registration(device), mlockRefused);
+                RootAllocator root = arena.newRootAllocator(arena.budgetBytes());
+                ArrowBuf buffer = root.buffer(1000)) {
+            assertThat(arena.locked()).isFalse();
+            assertThat(arena.registered()).isTrue();
+            assertThat(arena.pinned()).isTrue();
+            assertThat(arena.pinnedBytesInUse()).isEqualTo(1024);
+            assertThat(PinnedAllocationManager.isPinned(buffer)).isTrue();
+        }
+        try (PinnedArena unregistered = PinnedArena.create(SLAB, 1, 1, null, mlockRefused);
+                RootAllocator root = unregistered.newRootAllocator(unregistered.budgetBytes());
+                ArrowBuf buffer = root.buffer(1000)) {
+            assertThat(unregistered.pinned()).isFalse();
+            assertThat(unregistered.pinnedBytesInUse()).isZero();
+            assertThat(PinnedAllocationManager.isPinned(buffer)).isFalse();
+        }
+    }
+
+    @Test
+    void unmapsAndUnlocksTheArenaWhenAPreTouchThreadFails() throws IOException {
+        long before = vmLckKiB();
+        long[] slabAddress = new long[4];
+        PinnedArena.TouchHook failOnThirdSlab = new PinnedArena.TouchHook() {
+            @Override
+            public void beforeTouch(int slab, long address) {
+                slabAddress[slab] = address;
+                if (slab == 2) {
+                    throw new IllegalStateException("injected pre-touch failure");
+                }
+            }
+        };
+
+        assertThatThrownBy(() -> PinnedArena.create(SLAB, 4, 1, null, failOnThirdSlab))
+                .hasMessage("injected pre-touch failure");
+
+        assertThat(slabAddress[0]).isNotZero();
+        assertThat(mapped(slabAddress[0])).as("the arena's first slab is still mapped").isFalse();
+        assertThat(vmLckKiB()).as("the slabs locked before the failure are unlocked").isEqualTo(before);
+    }
+
+    @Test
+    void advisesTransparentHugePagesWhenAsked() throws IOException {
+        boolean kernelHasThp = Files.exists(Path.of("/sys/kernel/mm/transparent_hugepage/enabled"));
+        try (PinnedArena plain = PinnedArena.create(4 * SLAB, 1, 1, null, false);
+                PinnedArena huge = PinnedArena.create(4 * SLAB, 1, 1, null, true)) {
+            assertThat(plain.creation().hugePages()).isFalse();
+            // the kernel refuses MADV_HUGEPAGE (EINVAL) only where it was built without THP
+            assertThat(huge.creation().hugePages()).isEqualTo(kernelHasThp);
+            assertThat(hugePageFlag(huge.address())).as("the arena's mapping carries the hg (MADV_HUGEPAGE) flag")
+                    .isEqualTo(huge.creation().hugePages());
+            assertThat(hugePageFlag(plain.address())).isFalse();
+        }
+    }
+
+    @Test
     void staysMappedWhileABufferStillPointsIntoIt() {
         PinnedArena arena = PinnedArena.create(SLAB, 1, 1, null);
         RootAllocator root = arena.newRootAllocator(SLAB);
@@ -186,6 +273,42 @@ public class PinnedArenaTest {
             assertThat(PinnedAllocationManager.isPinned(empty)).isTrue();
             assertThat(arena.bytesInUse()).isZero();
         }
+    }
+
+    private static PinnedArena.HostRegistration registration(HostMemoryDevice device) {
+        return new PinnedArena.HostRegistration() {
+            @Override
+            public void register(long address, long bytes) {
+                device.registerHost(address, bytes);
+            }
+
+            @Override
+            public void unregister(long address) {
+                device.unregisterHost(address);
+            }
+        };
+    }
+
+    /** Whether the mapping holding {@code address} has VmFlags "hg" (advised MADV_HUGEPAGE), from /proc/self/smaps. */
+    private static boolean hugePageFlag(long address) throws IOException {
+        boolean inside = false;
+        for (String line : Files.readAllLines(Path.of("/proc/self/smaps"))) {
+            if (line.matches("^[0-9a-f]+-[0-9a-f]+ .*")) {
+                String[] range = line.substring(0, line.indexOf(' ')).split("-");
+                inside = Long.parseUnsignedLong(range[0], 16) <= address && address < Long.parseUnsignedLong(range[1], 16);
+            } else if (inside && line.startsWith("VmFlags:")) {
+                return java.util.Arrays.asList(line.substring("VmFlags:".length()).trim().split(" ")).contains("hg");
+            }
+        }
+        return false;
+    }
+
+    /** Whether {@code address} lies in a mapping of this process (/proc/self/maps). */
+    private static boolean mapped(long address) throws IOException {
+        return Files.readAllLines(Path.of("/proc/self/maps")).stream().anyMatch(line -> {
+            String[] range = line.substring(0, line.indexOf(' ')).split("-");
+            return Long.parseUnsignedLong(range[0], 16) <= address && address < Long.parseUnsignedLong(range[1], 16);
+        });
     }
 
     private static long vmLckKiB() throws IOException {

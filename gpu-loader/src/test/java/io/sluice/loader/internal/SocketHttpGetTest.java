@@ -73,6 +73,68 @@ class SocketHttpGetTest {
         }
     }
 
+    @Test
+    void aServerThatStallsAfterItsHeadFailsTheReadWithinTheReadTimeout() throws Exception {
+        // Accepts, answers the head, then sends nothing and keeps the connection open: a half-open peer.
+        try (Server server = new Server("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\nabc", 64, true)) {
+            SocketHttpGet.Response answer = SocketHttpGet.get(server.uri("/"), Map.of(), Duration.ofSeconds(5),
+                    Duration.ofMillis(300));
+            long started = System.nanoTime();
+
+            assertThatThrownBy(() -> readAll(answer))
+                    .isInstanceOf(SocketHttpGet.ReadTimeoutException.class)
+                    .hasMessageContaining("read timeout of 0.3 s (PT0.3S)")
+                    .hasMessageContaining("the broker at http://127.0.0.1:" + server.port());
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isBetween(Duration.ofMillis(250), Duration.ofSeconds(5));
+        }
+    }
+
+    @Test
+    void aServerThatNeverAnswersFailsTheRequestWithinTheReadTimeout() throws Exception {
+        try (Server server = new Server("", 64, true)) {
+            assertThatThrownBy(() -> SocketHttpGet.get(server.uri("/"), Map.of(), Duration.ofSeconds(5), Duration.ofMillis(200)))
+                    .isInstanceOf(SocketHttpGet.ReadTimeoutException.class)
+                    .hasMessageContaining("PT0.2S");
+        }
+    }
+
+    @Test
+    void aReaderWaitingForAStalledServerWakesWhenTheBodyIsClosed() throws Exception {
+        try (Server server = new Server("HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n", 64, true)) {
+            SocketHttpGet.Response answer = SocketHttpGet.get(server.uri("/"), Map.of(), Duration.ofSeconds(5),
+                    Duration.ofSeconds(30));
+            Thread closer = Thread.ofVirtual().start(() -> {
+                try {
+                    Thread.sleep(200);
+                    answer.body().close();
+                } catch (Exception e) {
+                    throw new IllegalStateException(e);
+                }
+            });
+            long started = System.nanoTime();
+
+            assertThatThrownBy(() -> answer.body().read(ByteBuffer.allocateDirect(16))).isInstanceOf(IOException.class);
+            assertThat(Duration.ofNanos(System.nanoTime() - started)).isLessThan(Duration.ofSeconds(10));
+            closer.join();
+        }
+    }
+
+    @Test
+    void refusesAHeaderValueWithALineBreakBeforeConnecting() throws Exception {
+        try (Server server = new Server("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n", 64)) {
+            assertThatThrownBy(() -> SocketHttpGet.get(server.uri("/"),
+                    Map.of("Authorization", "Bearer abc\r\nX-Injected: yes"), Duration.ofSeconds(5)))
+                    .isInstanceOf(IllegalArgumentException.class)
+                    .hasMessageContaining("Authorization")
+                    .hasMessageNotContaining("abc")
+                    .hasMessageNotContaining("X-Injected");
+            assertThatThrownBy(() -> SocketHttpGet.get(server.uri("/"), Map.of("Accept", "a\u0000b"), Duration.ofSeconds(5)))
+                    .isInstanceOf(IllegalArgumentException.class);
+
+            assertThat(server.accepted()).as("nothing reached the server").isFalse();
+        }
+    }
+
     private static String readAll(SocketHttpGet.Response answer) throws IOException {
         try (var body = answer.body()) {
             ByteArrayOutputStream out = new ByteArrayOutputStream();
@@ -92,10 +154,17 @@ class SocketHttpGetTest {
         private final ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress());
         private final Thread thread;
         private volatile String request = "";
+        private volatile boolean accepted;
 
         Server(String response, int piece) throws IOException {
+            this(response, piece, false);
+        }
+
+        /** With {@code stall}, keeps the connection open after the response, sending nothing more, until closed. */
+        Server(String response, int piece, boolean stall) throws IOException {
             thread = Thread.ofVirtual().start(() -> {
                 try (Socket connection = socket.accept()) {
+                    accepted = true;
                     InputStream in = connection.getInputStream();
                     StringBuilder head = new StringBuilder();
                     while (!head.toString().endsWith("\r\n\r\n")) {
@@ -112,10 +181,17 @@ class SocketHttpGetTest {
                         out.write(bytes, offset, Math.min(piece, bytes.length - offset));
                         out.flush();
                     }
+                    if (stall) {
+                        in.read(); // until the client closes (the test's end)
+                    }
                 } catch (IOException e) {
                     // the test sees the outcome
                 }
             });
+        }
+
+        boolean accepted() {
+            return accepted;
         }
 
         int port() {
