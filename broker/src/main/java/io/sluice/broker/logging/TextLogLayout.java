@@ -48,7 +48,13 @@ public final class TextLogLayout extends LayoutBase<ILoggingEvent> {
         line.append('\n');
         IThrowableProxy thrown = event.getThrowableProxy();
         if (thrown != null) {
-            line.append(ThrowableProxyUtil.asString(thrown));
+            // Every line of a trace is indented and escaped, so that nothing an exception's message
+            // quotes (request text, a source's error) can start a line that reads as another event.
+            for (String traceLine : ThrowableProxyUtil.asString(thrown).split("\r?\n")) {
+                line.append('\t');
+                appendEscaped(line, traceLine.startsWith("\t") ? traceLine.substring(1) : traceLine);
+                line.append('\n');
+            }
         }
         return line.toString();
     }
@@ -64,7 +70,8 @@ public final class TextLogLayout extends LayoutBase<ILoggingEvent> {
                 case '\r' -> line.append("\\r");
                 case '\t' -> line.append('\t');
                 default -> {
-                    if (c < 0x20 || c == 0x7f) {
+                    // C0 and C1 controls, and the Unicode line and paragraph separators some readers break on.
+                    if (c < 0x20 || (c >= 0x7f && c <= 0x9f) || c == '\u2028' || c == '\u2029') {
                         line.append(String.format("\\u%04x", (int) c));
                     } else {
                         line.append(c);

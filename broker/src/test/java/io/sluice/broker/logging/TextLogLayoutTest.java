@@ -40,6 +40,18 @@ class TextLogLayoutTest {
                 Map.of("requestId", "rq-1")));
 
         assertThat(text).startsWith("2026-05-01T08:03:07.123-04:00 ERROR [vert.x-eventloop-thread-1] x - failed requestId=rq-1\n"
-                + "java.lang.IllegalStateException: why\n\tat ");
+                + "\tjava.lang.IllegalStateException: why\n\tat ");
+    }
+
+    @Test
+    void noLineOfAStackTraceCanReadAsAnotherEvent() {
+        String forged = "2026-05-01T08:03:07.124-04:00 INFO  [main] sluice.access - GET /admin 200";
+        String text = layout.doLayout(LogEvents.event(Level.ERROR, "x", "failed",
+                new IllegalStateException("bad input\n" + forged + "\u2028more\u0085"), Map.of()));
+
+        String[] lines = text.split("\n");
+        assertThat(lines[0]).startsWith("2026-05-01T08:03:07.123-04:00 ERROR");
+        assertThat(java.util.Arrays.stream(lines).skip(1)).allMatch(line -> line.startsWith("\t"));
+        assertThat(text).contains("\t" + forged + "\\u2028more\\u0085\n");
     }
 }
