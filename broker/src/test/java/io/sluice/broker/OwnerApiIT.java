@@ -148,15 +148,7 @@ class OwnerApiIT {
             assertThat(withdrawn.getJsonArray("revokedGrants").getList()).containsExactlyInAnyOrder(running, idle);
 
             // The stream stops at its next batch: the body breaks off, without the end-of-stream marker.
-            try (InputStream body = stream.body()) {
-                assertThatThrownBy(() -> {
-                    byte[] buffer = new byte[1 << 16];
-                    while (body.read(buffer) >= 0) {
-                        // drain until the broker cuts it
-                    }
-                    throw new AssertionError("the stream ended cleanly after its dataset was withdrawn");
-                }).isInstanceOf(IOException.class);
-            }
+            assertCutOff(stream.body(), 0);
             Poll.until(() -> statusOf(broker, streamId, lab).getString("status").equals("aborted"), Duration.ofSeconds(30),
                     "the stream is recorded as aborted");
             JsonObject record = statusOf(broker, streamId, lab);
@@ -232,16 +224,8 @@ class OwnerApiIT {
                 assertThat(withdraw.executeUpdate()).isEqualTo(1);
             }
 
-            try (InputStream body = stream.body()) {
-                assertThatThrownBy(() -> {
-                    byte[] buffer = new byte[1 << 16];
-                    // Slowly (about 3 MB/s for 30 MB): the store is asked every 2 s, not before every batch.
-                    while (body.read(buffer) >= 0) {
-                        Thread.sleep(20);
-                    }
-                    throw new AssertionError("the stream ended cleanly although its dataset was withdrawn");
-                }).isInstanceOf(IOException.class);
-            }
+            // Read slowly (about 3 MB/s for 30 MB): the store is asked every 2 s, not before every batch.
+            assertCutOff(stream.body(), 20);
             Poll.until(() -> statusOf(broker, streamId, lab).getString("status").equals("aborted"), Duration.ofSeconds(30),
                     "the stream is recorded as aborted");
             assertThat(statusOf(broker, streamId, lab).getString("failure")).isEqualTo("revoked");
@@ -252,6 +236,19 @@ class OwnerApiIT {
             JsonObject listed = json(TestHttp.get(broker, "/v1/datasets/" + datasetId + "/grants", owner), 200)
                     .getJsonArray("grants").getJsonObject(0);
             assertThat(listed.getString("status")).isEqualTo("revoked");
+        }
+    }
+
+    /** Reads the body to its end, pausing {@code pauseMillis} after each 64 KiB; it must break off, not end. */
+    private static void assertCutOff(InputStream stream, long pauseMillis) throws IOException {
+        try (InputStream body = stream) {
+            assertThatThrownBy(() -> {
+                byte[] buffer = new byte[1 << 16];
+                while (body.read(buffer) >= 0) {
+                    Thread.sleep(pauseMillis);
+                }
+                throw new AssertionError("the stream ended cleanly after its dataset was withdrawn");
+            }).isInstanceOf(IOException.class);
         }
     }
 
