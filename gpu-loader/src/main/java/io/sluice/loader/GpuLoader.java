@@ -318,6 +318,21 @@ public final class GpuLoader implements AutoCloseable {
     }
 
     /**
+     * The grant's training receipt ({@code GET /v1/grants/{id}/receipt}) from the first of
+     * {@link LoaderConfig#brokers()} that answers: the grant's records with inclusion proofs against
+     * a signed checkpoint. Fetch it after the training run's streams ended (a stream's
+     * {@code stream.closed} is in the log before its last byte is sent) and compare it with what
+     * was received ({@link GrantReceipt#mismatch}); {@code sluice receipt verify} checks its proofs.
+     *
+     * @throws LoaderException when no broker answers, or one refuses (its status and error are in the exception)
+     */
+    public GrantReceipt receipt(String grantId, Supplier<String> bearerToken) {
+        checkOpen();
+        HttpClient client = https.updateAndGet(existing -> existing != null ? existing : httpsClient());
+        return new ReceiptClient(client, config.brokers(), config.readTimeout()).fetch(grantId, bearerToken);
+    }
+
+    /**
      * Whether training streams copy batches to a GPU: a CUDA driver was found and the device opened.
      * Without one, batches are pinned host batches.
      */

@@ -9,7 +9,8 @@ import picocli.CommandLine.Command;
         mixinStandardHelpOptions = true,
         versionProvider = SluiceCommand.Version.class,
         description = "A data-space broker: usage policies enforced on Arrow streams, with a tamper-evident audit log.",
-        subcommands = {ServeCommand.class, AuditCommand.class, CaCommand.class, CommandLine.HelpCommand.class})
+        subcommands = {ServeCommand.class, AuditCommand.class, ReceiptCommand.class, CaCommand.class,
+            CommandLine.HelpCommand.class})
 public final class SluiceCommand implements Runnable {
 
     @CommandLine.Spec

@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.sluice.broker.audit.AuditCheckpoints;
 import io.sluice.broker.audit.AuditLog;
+import io.sluice.broker.audit.GrantAuditRecords;
 import io.sluice.broker.auth.DevTokenIssuer;
 import io.sluice.broker.auth.Identity;
 import io.sluice.broker.auth.TokenVerifier;
@@ -15,6 +16,7 @@ import io.sluice.broker.service.DatasetWithdrawals;
 import io.sluice.broker.service.GrantListings;
 import io.sluice.broker.service.GrantService;
 import io.sluice.broker.service.StreamService;
+import io.sluice.broker.service.TrainingReceipts;
 import io.sluice.broker.store.Database;
 import io.sluice.broker.stream.RunningStreams;
 import io.vertx.core.Vertx;
@@ -144,6 +146,15 @@ public final class ApiRouter {
                 .handler(RoleHandler.anyOf(log, Identity.DATA_CONSUMER))
                 .handler(NodeHandler.required(services.nodes(), log)).handler(grants::stream);
         router.get("/v1/streams/:id").handler(authenticate).handler(grants::status);
+        // Training receipts: a grant's records with inclusion proofs against one signed checkpoint (decisions/0018).
+        ReceiptRoutes receipts = new ReceiptRoutes(new TrainingReceipts(services.datasets(), services.grants(),
+                services.listings(), services.auditLog(), services.checkpoints(), new GrantAuditRecords(services.database())));
+        router.get("/v1/grants/:id/receipt").handler(authenticate)
+                .handler(RoleHandler.anyOf(log, Identity.DATA_CONSUMER, Identity.DATA_OWNER, Identity.COMPLIANCE_OFFICER))
+                .handler(receipts::grantReceipt);
+        router.get("/v1/datasets/:id/receipts").handler(authenticate)
+                .handler(RoleHandler.anyOf(log, Identity.DATA_OWNER, Identity.COMPLIANCE_OFFICER))
+                .handler(receipts::datasetReceipts);
         router.get("/v1/audit").handler(authenticate)
                 .handler(RoleHandler.anyOf(log, Identity.COMPLIANCE_OFFICER, Identity.DATA_OWNER)).handler(audit::query);
         router.get("/v1/audit/export").handler(authenticate)

@@ -155,6 +155,7 @@ class OpenApiContractIT {
             Ids ids = exerciseDatasets(run, tokens);
             exerciseJdbcRegistrations(run, tokens);
             exerciseGrantsAndStreams(run, tokens, ids, hospital, held);
+            exerciseReceipts(run, tokens, ids);
             exerciseAudit(run, tokens);
             exerciseMissingTokensAndLargeBodies(run, tokens, ids);
             exerciseTheDrain(run, broker, tokens, ids, held);
@@ -336,6 +337,20 @@ class OpenApiContractIT {
         run.expect("revokeGrant", 200, run.request("DELETE", "/v1/grants/" + givenUp, t.lab(), "{\"reason\":\"done\"}"));
         run.expect("revokeGrant", 409, run.request("DELETE", "/v1/grants/" + givenUp, t.lab(), null));
         run.expect("streamGrant", 403, run.get("/v1/grants/" + givenUp + "/stream", t.lab()));
+    }
+
+    /** Training receipts: a grant's, for its holder, and a dataset's, for its owner. */
+    private static void exerciseReceipts(Scenarios run, Tokens t, Ids ids) throws Exception {
+        String grant = idOf(run.expect("requestGrant", 201, run.post("/v1/grants", t.lab(),
+                "{\"dataset\":\"" + ids.patients() + "\",\"purpose\":\"scientific-research\"}")));
+        run.expect("getGrantReceipt", 200, run.get("/v1/grants/" + grant + "/receipt?consistencyTo=latest", t.lab()));
+        run.expect("getGrantReceipt", 400, run.get("/v1/grants/" + grant + "/receipt?consistencyTo=soon", t.lab()));
+        run.expect("getGrantReceipt", 403, run.get("/v1/grants/" + grant + "/receipt", t.eve()));
+        run.expect("getGrantReceipt", 404, run.get("/v1/grants/gr-none/receipt", t.lab()));
+        run.expect("getDatasetReceipts", 200, run.get("/v1/datasets/" + ids.patients() + "/receipts?limit=2", t.owner()));
+        run.expect("getDatasetReceipts", 400, run.get("/v1/datasets/" + ids.patients() + "/receipts?limit=0", t.owner()));
+        run.expect("getDatasetReceipts", 403, run.get("/v1/datasets/" + ids.patients() + "/receipts", t.otherOwner()));
+        run.expect("getDatasetReceipts", 404, run.get("/v1/datasets/ds-none/receipts", t.auditor()));
     }
 
     private static void exerciseAudit(Scenarios run, Tokens t) throws Exception {

@@ -18,6 +18,7 @@ import java.util.function.Supplier;
 import io.sluice.loader.Checkpoint;
 import io.sluice.loader.ClientCredentialsTokens;
 import io.sluice.loader.GpuLoader;
+import io.sluice.loader.GrantReceipt;
 import io.sluice.loader.LoadedBatch;
 import io.sluice.loader.LoaderConfig;
 import io.sluice.loader.LoaderException;
@@ -50,7 +51,8 @@ import picocli.CommandLine.Spec;
             "  ./sluice load --broker http://127.0.0.1:8470 --grant gr-... --token-file lab.token",
             "  ./sluice load --broker http://b1:8470,http://b2:8470 --grant gr-... --token-file lab.token \\",
             "      --shard 3 --shards 8 --epoch 1 --seed 7",
-            "  ./sluice load --broker http://127.0.0.1:8470 --grant gr-... --token-file lab.token --resume TOKEN"})
+            "  ./sluice load --broker http://127.0.0.1:8470 --grant gr-... --token-file lab.token --resume TOKEN",
+            "  ./sluice load --broker http://127.0.0.1:8470 --grant gr-... --token-file lab.token --receipt receipt.json"})
 public final class LoaderCommand implements Callable<Integer> {
 
     @Spec
@@ -139,11 +141,19 @@ public final class LoaderCommand implements Callable<Integer> {
     @Option(names = "--limit-batches", paramLabel = "N", description = "stop after N batches (then print the checkpoint)")
     Long limitBatches;
 
+    @Option(names = "--receipt", paramLabel = "FILE", description = {
+        "after the run, fetch the grant's training receipt and write it to FILE; fail when its stream.closed records",
+        "disagree with the bytes and SHA-256 this loader received (check its proofs with: sluice receipt verify FILE)"})
+    Path receipt;
+
     @Option(names = "--progress", negatable = true, description = "print a progress line every second "
             + "(default: on when the output is a terminal)")
     Boolean progress;
 
     private final Supplier<String> environmentToken;
+    /** The loader and the tokens of this run, set by {@link #call()}. */
+    private GpuLoader loader;
+    private Supplier<String> runTokens;
 
     public LoaderCommand() {
         this(() -> System.getenv("SLUICE_TOKEN"));
@@ -196,6 +206,8 @@ public final class LoaderCommand implements Callable<Integer> {
         }
         boolean interactive = progress != null ? progress : System.console() != null && System.console().isTerminal();
         try (GpuLoader loader = noGpu ? GpuLoader.createWithoutDevice(config) : GpuLoader.create(config)) {
+            this.loader = loader;
+            this.runTokens = token;
             PinnedArenaInfo arena = loader.arena();
             out.printf(Locale.ROOT, "pinned arena  %.1f MiB (%d slabs of %.1f MiB) made in %d ms (%.0f ms/GiB), %s%s%s%n",
                     arena.budgetBytes() / 1048576.0, arena.slabs(), arena.slabBytes() / 1048576.0,
@@ -261,9 +273,39 @@ public final class LoaderCommand implements Callable<Integer> {
         if (failure != null) {
             err.println("error: " + failure.getMessage());
             err.println("resume with: --resume " + stream.checkpoint().token());
+            if (receipt != null) {
+                err.println("no receipt written: the run did not finish");
+            }
             err.flush();
             return 1;
         }
+        return receipt == null ? 0 : writeReceipt(stream, out, err);
+    }
+
+    /** Fetches the grant's receipt, writes it as the broker sent it, then compares it with what this run received. */
+    private int writeReceipt(TrainingStream stream, PrintWriter out, PrintWriter err) {
+        GrantReceipt fetched;
+        try {
+            fetched = loader.receipt(grant, runTokens);
+            Files.write(receipt, fetched.json());
+        } catch (LoaderException | IllegalArgumentException e) {
+            err.println("error: cannot fetch the receipt of grant " + grant + ": " + e.getMessage());
+            err.flush();
+            return 1;
+        } catch (IOException e) {
+            err.println("error: cannot write the receipt to " + receipt + ": " + e.getMessage());
+            err.flush();
+            return 1;
+        }
+        java.util.Optional<String> mismatch = fetched.mismatch(stream.streams());
+        if (mismatch.isPresent()) {
+            err.println("error: " + mismatch.get() + " (the receipt is in " + receipt + ")");
+            err.flush();
+            return 1;
+        }
+        out.println("receipt       " + receipt + ": its stream.closed records match what this loader received"
+                + " (check its proofs with: sluice receipt verify " + receipt + " --public-key KEY)");
+        out.flush();
         return 0;
     }
 
