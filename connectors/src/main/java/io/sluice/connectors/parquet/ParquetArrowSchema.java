@@ -58,13 +58,26 @@ import org.apache.parquet.schema.Type;
  *   <tr><td>BINARY STRING|ENUM|JSON (or converted type UTF8)</td><td>Utf8</td></tr>
  *   <tr><td>BINARY without annotation, BSON</td><td>Binary</td></tr>
  *   <tr><td>FIXED_LEN_BYTE_ARRAY(n), UUID</td><td>FixedSizeBinary(n)</td></tr>
- *   <tr><td>group without annotation</td><td>Struct of the mapped fields (structs may nest)</td></tr>
- *   <tr><td>LIST-annotated group of a primitive (three-level and legacy two-level), a top-level
- *       repeated primitive</td><td>List of the mapped element</td></tr>
+ *   <tr><td>group without annotation</td><td>Struct of the mapped fields</td></tr>
+ *   <tr><td>LIST group, three-level ({@code repeated group list { element; }})</td>
+ *       <td>List; the element named and nullable as the Parquet element</td></tr>
+ *   <tr><td>LIST group, legacy two-level, by the backward-compatibility rules of LogicalTypes.md:
+ *       a repeated primitive; a repeated group of several fields, of one repeated field, or named
+ *       {@code array} or {@code <list>_tuple}</td>
+ *       <td>List of the repeated field itself, not null (a Struct for a group), named after it</td></tr>
+ *   <tr><td>MAP or legacy MAP_KEY_VALUE group ({@code repeated group key_value { required key;
+ *       value; }}, key and value by position, any names)</td>
+ *       <td>Map(keysSorted false) of a non-null entries Struct named after the map, holding the key
+ *       (not null) and the value under their Parquet names</td></tr>
+ *   <tr><td>MAP group with a key and no value</td><td>List of the keys</td></tr>
+ *   <tr><td>repeated field outside a LIST or MAP group (top level or in a struct)</td>
+ *       <td>List, not null, of non-null elements; list and element named after the field</td></tr>
  * </table>
  *
- * <p>Dictionary-encoded columns are decoded into the plain Arrow type. Everything else (maps,
- * lists of groups, lists inside structs, intervals, other annotations) is
+ * <p>Every group nests in every other, to any depth: lists of structs, structs of lists, lists of
+ * lists, lists of maps, maps of lists and structs. Names and nullability are those pyarrow gives
+ * the same file. Dictionary-encoded columns are decoded into the plain Arrow type. Everything else
+ * (map keys that may be null, intervals, other annotations) is
  * {@link ConnectorErrorCode#UNSUPPORTED_TYPE}.
  */
 final class ParquetArrowSchema {
