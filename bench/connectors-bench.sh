@@ -2,6 +2,7 @@
 # Scan speed of Sluice's connectors against DuckDB (Parquet, CSV; single thread each) and against
 # psql COPY TO STDOUT (JDBC), in the same run. Arguments go to ConnectorBench, e.g.
 #   bench/connectors-bench.sh --rows 1000000 --runs 7 parquet csv
+#   bench/connectors-bench.sh --rows 1000000 parquet-nested    (maps, lists of structs, lists of lists)
 #   bench/connectors-bench.sh --postgres "$(scripts/postgres-test-cluster.sh start /tmp/pg-bench)" jdbc
 # Data files are cached in --dir (default: a fresh temporary directory).
 set -euo pipefail

@@ -18,15 +18,15 @@ import org.apache.arrow.vector.BitVectorHelper;
 import org.apache.arrow.vector.DateDayVector;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VarCharVector;
-import org.apache.arrow.vector.complex.ListVector;
 import org.apache.arrow.vector.complex.StructVector;
 
 /**
- * Fills one top-level Arrow vector of a batch: a leaf, a struct of leaves, a list of a leaf, or a
- * partition column's constant. Each batch runs {@link #prepare}, {@link #fill} and {@link #finish}
- * with the same row count. Not thread-safe.
+ * Fills one top-level Arrow vector of a batch: a leaf, a struct of leaves, a column with lists or
+ * maps at any depth ({@link NestedColumnFill}), or a partition column's constant. Each batch runs
+ * {@link #prepare}, {@link #fill} and {@link #finish} with the same row count. Not thread-safe.
  */
-sealed interface ColumnFill {
+sealed interface ColumnFill permits ColumnFill.LeafFill, ColumnFill.StructFill, ColumnFill.PartitionFill,
+        NestedColumnFill {
 
     /** Buffers for {@code rows} rows, validity cleared. */
     void prepare(int rows);
@@ -42,6 +42,9 @@ sealed interface ColumnFill {
      * leaf (the caller keeps them to start each row group).
      */
     static ColumnFill of(Node node, FieldVector vector, Function<Leaf, LeafReader> readers) {
+        if (node.repeated()) {
+            return NestedColumnFill.of(node, vector, readers);
+        }
         return switch (node) {
             case Leaf leaf -> new LeafFill(readers.apply(leaf), ArrowSink.of(vector));
             case Struct struct -> {
@@ -59,11 +62,7 @@ sealed interface ColumnFill {
                 }
                 yield new StructFill(structVector, struct.definitionLevel(), first, children);
             }
-            case ListOf list -> {
-                ListVector listVector = (ListVector) vector;
-                yield new ListFill(listVector, readers.apply(list.element()),
-                        ArrowSink.of((FieldVector) listVector.getDataVector()), list);
-            }
+            case ListOf list -> throw new IllegalStateException("a list is always repeated");
         };
     }
 
@@ -161,53 +160,6 @@ sealed interface ColumnFill {
                 }
             }
             return null;
-        }
-    }
-
-    /** A list of a primitive element. */
-    final class ListFill implements ColumnFill {
-        private final ListVector vector;
-        private final LeafReader element;
-        private final ArrowSink elements;
-        private final ListOf node;
-        private int lastElements = 1024;
-        private int elementCount;
-
-        ListFill(ListVector vector, LeafReader element, ArrowSink elements, ListOf node) {
-            this.vector = vector;
-            this.element = element;
-            this.elements = elements;
-            this.node = node;
-        }
-
-        @Override
-        public void prepare(int rows) {
-            if (vector.getValueCapacity() < rows) {
-                vector.setInitialCapacity(rows);
-                vector.allocateNew();
-            } else {
-                vector.getValidityBuffer().setZero(0, vector.getValidityBuffer().capacity());
-            }
-            elements.prepare(Math.max(1, lastElements));
-        }
-
-        @Override
-        public void fill(int rows) throws IOException {
-            elementCount = element.readList(vector.getValidityBuffer(), vector.getOffsetBuffer(), elements,
-                    node.definitionLevel(), node.slotDefinitionLevel(), rows);
-        }
-
-        @Override
-        public void finish(int rows) {
-            elements.finish(elementCount);
-            vector.setLastSet(rows - 1);
-            vector.setValueCount(rows);
-            lastElements = Math.max(1, elementCount);
-        }
-
-        @Override
-        public LeafReader readerOf(Leaf leaf) {
-            return element.leaf == leaf ? element : null;
         }
     }
 

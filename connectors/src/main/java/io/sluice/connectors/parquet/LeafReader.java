@@ -75,11 +75,13 @@ final class LeafReader {
     private MemorySegment variableDictionary;
     private int[] dictionaryOffsets;
 
-    /** Definition levels of the last {@link #readFlat} batch, one per row. */
+    /** Definition levels of the last batch, {@link #levelCount()} of them (one per row for {@link #readFlat}). */
     byte[] definitionLevels = new byte[0];
+    private byte[] batchRepetition = new byte[0];
+    private int levelCount;
     private int[] idScratch = new int[1024];
 
-    /** List reading: a window of decoded levels. */
+    /** Reading below a list: a window of levels decoded from the current page. */
     private byte[] windowRepetition = new byte[0];
     private byte[] windowDefinition = new byte[0];
     private int windowPosition;
@@ -97,9 +99,9 @@ final class LeafReader {
         this.fileName = fileName;
         this.column = String.join(".", descriptor.getPath());
         this.buffers = buffers;
-        if (maxDefinition > 127 || maxRepetition > 1) {
+        if (maxDefinition > 127 || maxRepetition > 127) {
             throw new ConnectorException(ConnectorErrorCode.UNSUPPORTED_TYPE,
-                    fileName + " column " + column + " is nested too deeply");
+                    fileName + " column " + column + " is nested too deeply (over 127 levels)");
         }
     }
 
@@ -145,6 +147,7 @@ final class LeafReader {
             done += count;
             levelsLeftInPage -= count;
         }
+        levelCount = rows;
         if (maxDefinition == 0) {
             Arrays.fill(levels, 0, rows, (byte) 0);
             sink.setValid(0, rows);
@@ -154,44 +157,44 @@ final class LeafReader {
     }
 
     /**
-     * Reads the next {@code rows} records of a list column: list validity and offsets into
-     * {@code validity} and {@code offsets} (slots {@code [0, rows)}), elements into {@code elements}
-     * from slot 0.
+     * Reads the next {@code rows} records of a column below a list: every level entry of those
+     * records into {@link #repetitionLevels()} and {@link #definitionLevels} (the lists and
+     * structs above the leaf are assembled from them), and the leaf's values into {@code values}
+     * from slot 0. An entry is a value slot when its definition level is at least
+     * {@code slotLevel} (the level of the innermost repeated field above the leaf); below it, it
+     * only marks an empty or null list or struct further up.
      *
-     * @return the number of elements written
+     * @return the number of value slots written
      */
-    int readList(ArrowBuf validity, ArrowBuf offsets, ArrowSink elements, int listLevel, int slotLevel, int rows)
-            throws IOException {
+    int readRecords(ArrowSink values, int slotLevel, int rows) throws IOException {
         int records = 0;
         int slots = 0;
-        offsets.setInt(0, 0);
+        levelCount = 0;
         while (true) {
             if (windowPosition == windowEnd && !fillWindow()) {
                 break;
             }
             byte[] repetition = windowRepetition;
             byte[] definition = windowDefinition;
-            if (slotLevels.length < windowEnd - windowPosition) {
-                slotLevels = new byte[Math.max(windowEnd - windowPosition, slotLevels.length * 2)];
+            int start = windowPosition;
+            if (slotLevels.length < windowEnd - start) {
+                slotLevels = new byte[Math.max(windowEnd - start, slotLevels.length * 2)];
             }
             int slotStart = slots;
             int present = 0;
-            int entry = windowPosition;
+            int entry = start;
             boolean boundary = false;
             for (; entry < windowEnd; entry++) {
-                int level = definition[entry];
                 if (repetition[entry] == 0) {
                     if (records == rows) {
                         boundary = true;
                         break;
                     }
-                    if (level >= listLevel) {
-                        BitVectorHelper.setBit(validity, records);
-                    }
                     records++;
                 } else if (records == 0) {
-                    throw corrupt("a row group starts inside a list");
+                    throw corrupt("a row group or batch starts inside a list");
                 }
+                int level = definition[entry];
                 if (level >= slotLevel) {
                     slotLevels[slots - slotStart] = (byte) level;
                     slots++;
@@ -199,13 +202,13 @@ final class LeafReader {
                         present++;
                     }
                 }
-                offsets.setInt((long) records * 4, slots);
             }
+            keepLevels(start, entry);
             int count = slots - slotStart;
             if (count > 0) {
-                elements.ensureCapacity(slots);
-                decodeSlots(elements, slotStart, count, present, slotLevels, 0, maxDefinition);
-                setValidity(elements.validity(), slotStart, slotLevels, 0, count, maxDefinition);
+                values.ensureCapacity(slots);
+                decodeSlots(values, slotStart, count, present, slotLevels, 0, maxDefinition);
+                setValidity(values.validity(), slotStart, slotLevels, 0, count, maxDefinition);
             }
             windowPosition = entry;
             if (boundary) {
@@ -216,6 +219,35 @@ final class LeafReader {
             throw corrupt("the column chunk ends after " + records + " of the batch's " + rows + " rows");
         }
         return slots;
+    }
+
+    /** Appends the window's entries {@code [from, to)} to the batch's levels. */
+    private void keepLevels(int from, int to) {
+        int count = to - from;
+        if (batchRepetition.length < levelCount + count) {
+            int size = Math.max(levelCount + count, batchRepetition.length * 2);
+            batchRepetition = Arrays.copyOf(batchRepetition, size);
+            definitionLevels = Arrays.copyOf(definitionLevels, size);
+        }
+        System.arraycopy(windowRepetition, from, batchRepetition, levelCount, count);
+        System.arraycopy(windowDefinition, from, definitionLevels, levelCount, count);
+        levelCount += count;
+    }
+
+    /**
+     * Repetition levels of the last batch, {@link #levelCount()} of them: all zero for a column
+     * without repetition (one entry per row).
+     */
+    byte[] repetitionLevels() {
+        if (maxRepetition == 0 && batchRepetition.length < levelCount) {
+            batchRepetition = new byte[levelCount];
+        }
+        return batchRepetition;
+    }
+
+    /** Level entries of the last batch: its rows for {@link #readFlat}, every entry for {@link #readRecords}. */
+    int levelCount() {
+        return levelCount;
     }
 
     private boolean fillWindow() throws IOException {

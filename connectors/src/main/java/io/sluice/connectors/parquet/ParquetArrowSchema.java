@@ -27,6 +27,8 @@ import org.apache.parquet.schema.LogicalTypeAnnotation.Float16LogicalTypeAnnotat
 import org.apache.parquet.schema.LogicalTypeAnnotation.IntLogicalTypeAnnotation;
 import org.apache.parquet.schema.LogicalTypeAnnotation.JsonLogicalTypeAnnotation;
 import org.apache.parquet.schema.LogicalTypeAnnotation.ListLogicalTypeAnnotation;
+import org.apache.parquet.schema.LogicalTypeAnnotation.MapKeyValueTypeAnnotation;
+import org.apache.parquet.schema.LogicalTypeAnnotation.MapLogicalTypeAnnotation;
 import org.apache.parquet.schema.LogicalTypeAnnotation.StringLogicalTypeAnnotation;
 import org.apache.parquet.schema.LogicalTypeAnnotation.TimeLogicalTypeAnnotation;
 import org.apache.parquet.schema.LogicalTypeAnnotation.TimestampLogicalTypeAnnotation;
@@ -56,13 +58,26 @@ import org.apache.parquet.schema.Type;
  *   <tr><td>BINARY STRING|ENUM|JSON (or converted type UTF8)</td><td>Utf8</td></tr>
  *   <tr><td>BINARY without annotation, BSON</td><td>Binary</td></tr>
  *   <tr><td>FIXED_LEN_BYTE_ARRAY(n), UUID</td><td>FixedSizeBinary(n)</td></tr>
- *   <tr><td>group without annotation</td><td>Struct of the mapped fields (structs may nest)</td></tr>
- *   <tr><td>LIST-annotated group of a primitive (three-level and legacy two-level), a top-level
- *       repeated primitive</td><td>List of the mapped element</td></tr>
+ *   <tr><td>group without annotation</td><td>Struct of the mapped fields</td></tr>
+ *   <tr><td>LIST group, three-level ({@code repeated group list { element; }})</td>
+ *       <td>List; the element named and nullable as the Parquet element</td></tr>
+ *   <tr><td>LIST group, legacy two-level, by the backward-compatibility rules of LogicalTypes.md:
+ *       a repeated primitive; a repeated group of several fields, of one repeated field, or named
+ *       {@code array} or {@code <list>_tuple}</td>
+ *       <td>List of the repeated field itself, not null (a Struct for a group), named after it</td></tr>
+ *   <tr><td>MAP or legacy MAP_KEY_VALUE group ({@code repeated group key_value { required key;
+ *       value; }}, key and value by position, any names)</td>
+ *       <td>Map(keysSorted false) of a non-null entries Struct named after the map, holding the key
+ *       (not null) and the value under their Parquet names</td></tr>
+ *   <tr><td>MAP group with a key and no value</td><td>List of the keys</td></tr>
+ *   <tr><td>repeated field outside a LIST or MAP group (top level or in a struct)</td>
+ *       <td>List, not null, of non-null elements; list and element named after the field</td></tr>
  * </table>
  *
- * <p>Dictionary-encoded columns are decoded into the plain Arrow type. Everything else (maps,
- * lists of groups, lists inside structs, intervals, other annotations) is
+ * <p>Every group nests in every other, to any depth: lists of structs, structs of lists, lists of
+ * lists, lists of maps, maps of lists and structs. Names and nullability are those pyarrow gives
+ * the same file. Dictionary-encoded columns are decoded into the plain Arrow type. Everything else
+ * (map keys that may be null, intervals, other annotations) is
  * {@link ConnectorErrorCode#UNSUPPORTED_TYPE}.
  */
 final class ParquetArrowSchema {
@@ -79,7 +94,7 @@ final class ParquetArrowSchema {
         List<String> unsupported = new ArrayList<>();
         for (Type type : schema.getFields()) {
             try {
-                Mapped mapped = map(schema, type, new String[] {type.getName()}, true);
+                Mapped mapped = map(schema, type, new String[] {type.getName()});
                 columns.add(new ParquetColumn(type, mapped.field(), mapped.node()));
             } catch (Unsupported e) {
                 unsupported.add(type.getName() + " (" + describe(type) + ")");
@@ -123,58 +138,72 @@ final class ParquetArrowSchema {
         }
     }
 
-    private static Mapped map(MessageType schema, Type type, String[] path, boolean topLevel) throws Unsupported {
+    /** {@code type} at {@code path}, nullable exactly when optional; a repeated field is a list. */
+    private static Mapped map(MessageType schema, Type type, String[] path) throws Unsupported {
+        if (type.isRepetition(Type.Repetition.REPEATED)) {
+            return repeated(schema, type, path);
+        }
+        return mapAs(schema, type, path, type.isRepetition(Type.Repetition.OPTIONAL));
+    }
+
+    /**
+     * A repeated field outside a LIST or MAP group: by the format's rule, a required list of
+     * required elements of the field's type (list and element both take the field's name).
+     */
+    private static Mapped repeated(MessageType schema, Type type, String[] path) throws Unsupported {
+        Mapped element = mapAs(schema, type, path, false);
+        int slotLevel = schema.getMaxDefinitionLevel(path);
+        Field field = new Field(type.getName(), new FieldType(false, ArrowType.List.INSTANCE, null),
+                List.of(element.field()));
+        return new Mapped(field, new ListOf(slotLevel - 1, slotLevel, element.node()));
+    }
+
+    /** {@code type} at {@code path} read as a value of the given nullability, whatever its repetition. */
+    private static Mapped mapAs(MessageType schema, Type type, String[] path, boolean nullable) throws Unsupported {
         if (type.isPrimitive()) {
             PrimitiveType primitive = type.asPrimitiveType();
-            if (type.isRepetition(Type.Repetition.REPEATED)) {
-                if (!topLevel) {
-                    throw new Unsupported();
-                }
-                // A bare repeated primitive: a list that is never null of elements that are never null.
-                Leaf element = leaf(schema, primitive, path);
-                Field elementField = new Field(type.getName(), new FieldType(false, arrowType(primitive), null), null);
-                int slotLevel = schema.getMaxDefinitionLevel(path);
-                Field field = new Field(type.getName(), new FieldType(false, ArrowType.List.INSTANCE, null),
-                        List.of(elementField));
-                return new Mapped(field, new ListOf(slotLevel - 1, slotLevel, element));
-            }
-            Leaf leaf = leaf(schema, primitive, path);
-            boolean nullable = type.isRepetition(Type.Repetition.OPTIONAL);
             return new Mapped(new Field(type.getName(), new FieldType(nullable, arrowType(primitive), null), null),
-                    leaf);
+                    leaf(schema, primitive, path));
         }
         GroupType group = type.asGroupType();
-        if (type.isRepetition(Type.Repetition.REPEATED)) {
-            throw new Unsupported();
-        }
-        boolean nullable = type.isRepetition(Type.Repetition.OPTIONAL);
-        LogicalTypeAnnotation annotation = group.getLogicalTypeAnnotation();
-        if (annotation instanceof ListLogicalTypeAnnotation) {
-            if (!topLevel) {
-                throw new Unsupported();
-            }
-            return list(schema, group, path, nullable);
-        }
-        if (annotation != null) {
-            throw new Unsupported(); // MAP, MAP_KEY_VALUE and the like
-        }
+        return switch (group.getLogicalTypeAnnotation()) {
+            case null -> struct(schema, group, path, nullable);
+            case ListLogicalTypeAnnotation _ -> list(schema, group, path, nullable);
+            case MapLogicalTypeAnnotation _ -> map(schema, group, path, nullable);
+            // Old writers put MAP_KEY_VALUE where MAP belongs; the format says to read it as MAP.
+            case MapKeyValueTypeAnnotation _ -> map(schema, group, path, nullable);
+            default -> throw new Unsupported();
+        };
+    }
+
+    private static Mapped struct(MessageType schema, GroupType group, String[] path, boolean nullable)
+            throws Unsupported {
         List<Field> children = new ArrayList<>();
         List<Node> nodes = new ArrayList<>();
         for (Type child : group.getFields()) {
-            Mapped mapped = map(schema, child, append(path, child.getName()), false);
+            Mapped mapped = map(schema, child, append(path, child.getName()));
             children.add(mapped.field());
             nodes.add(mapped.node());
         }
         if (children.isEmpty()) {
             throw new Unsupported();
         }
-        Field field = new Field(type.getName(), new FieldType(nullable, ArrowType.Struct.INSTANCE, null), children);
+        Field field = new Field(group.getName(), new FieldType(nullable, ArrowType.Struct.INSTANCE, null), children);
         return new Mapped(field, new Struct(schema.getMaxDefinitionLevel(path), nodes));
     }
 
     /**
-     * A LIST group: three-level ({@code repeated group list { element; }}) or, by the backward
-     * compatibility rules of the Parquet format, legacy two-level ({@code repeated int32 element}).
+     * A LIST group: three-level ({@code repeated group list { element; }}) or legacy, by the
+     * backward-compatibility rules of the format's LogicalTypes.md, in their order:
+     * <ol>
+     *   <li>a repeated primitive is the element, required;</li>
+     *   <li>a repeated group of several fields is the element, a required struct;</li>
+     *   <li>a repeated group whose one field is repeated is the element, required;</li>
+     *   <li>a repeated group of one field named {@code array} or {@code <list name>_tuple} is the
+     *       element, a required struct;</li>
+     *   <li>otherwise the repeated group's one field is the element, with its own repetition.</li>
+     * </ol>
+     * The Arrow element takes the Parquet element's name, as pyarrow names it.
      */
     private static Mapped list(MessageType schema, GroupType group, String[] path, boolean nullable)
             throws Unsupported {
@@ -183,31 +212,63 @@ final class ParquetArrowSchema {
         }
         Type repeated = group.getType(0);
         String[] repeatedPath = append(path, repeated.getName());
-        Type element;
-        String[] elementPath;
+        Mapped element;
         if (repeated.isPrimitive()) {
-            element = repeated; // two-level: the repeated field is the element, never null
-            elementPath = repeatedPath;
+            element = mapAs(schema, repeated, repeatedPath, false);
         } else {
             GroupType repeatedGroup = repeated.asGroupType();
-            boolean legacyGroupElement = repeatedGroup.getFieldCount() != 1 || repeated.getName().equals("array")
-                    || repeated.getName().equals(group.getName() + "_tuple");
-            if (legacyGroupElement || !repeatedGroup.getType(0).isPrimitive()
-                    || repeatedGroup.getType(0).isRepetition(Type.Repetition.REPEATED)) {
-                throw new Unsupported(); // a list of structs or of lists
+            if (repeatedGroup.getFieldCount() == 0) {
+                throw new Unsupported();
             }
-            element = repeatedGroup.getType(0);
-            elementPath = append(repeatedPath, element.getName());
+            boolean repeatedIsElement = repeatedGroup.getFieldCount() > 1
+                    || repeatedGroup.getType(0).isRepetition(Type.Repetition.REPEATED)
+                    || repeated.getName().equals("array") || repeated.getName().equals(group.getName() + "_tuple");
+            if (repeatedIsElement) {
+                element = mapAs(schema, repeated, repeatedPath, false);
+            } else {
+                Type inner = repeatedGroup.getType(0);
+                element = map(schema, inner, append(repeatedPath, inner.getName()));
+            }
         }
-        PrimitiveType primitive = element.asPrimitiveType();
-        Leaf leaf = leaf(schema, primitive, elementPath);
-        boolean elementNullable = element.isRepetition(Type.Repetition.OPTIONAL);
-        Field elementField = new Field(element.getName(), new FieldType(elementNullable, arrowType(primitive), null),
-                null);
         Field field = new Field(group.getName(), new FieldType(nullable, ArrowType.List.INSTANCE, null),
-                List.of(elementField));
+                List.of(element.field()));
         return new Mapped(field, new ListOf(schema.getMaxDefinitionLevel(path),
-                schema.getMaxDefinitionLevel(repeatedPath), leaf));
+                schema.getMaxDefinitionLevel(repeatedPath), element.node()));
+    }
+
+    /**
+     * A MAP (or MAP_KEY_VALUE) group: {@code repeated group key_value { required key; value; }},
+     * key and value found by position, whatever their names. As pyarrow reads it: an Arrow map
+     * whose entries struct takes the map's name and whose key and value keep their Parquet names
+     * (keys not null, keys not sorted); a key-only group is a list of its keys.
+     */
+    private static Mapped map(MessageType schema, GroupType group, String[] path, boolean nullable)
+            throws Unsupported {
+        if (group.getFieldCount() != 1 || group.getType(0).isPrimitive()
+                || !group.getType(0).isRepetition(Type.Repetition.REPEATED)) {
+            throw new Unsupported();
+        }
+        GroupType keyValue = group.getType(0).asGroupType();
+        String[] keyValuePath = append(path, keyValue.getName());
+        if (keyValue.getFieldCount() < 1 || keyValue.getFieldCount() > 2
+                || !keyValue.getType(0).isRepetition(Type.Repetition.REQUIRED)) {
+            throw new Unsupported(); // Arrow map keys are never null
+        }
+        int listLevel = schema.getMaxDefinitionLevel(path);
+        int slotLevel = schema.getMaxDefinitionLevel(keyValuePath);
+        Mapped key = map(schema, keyValue.getType(0), append(keyValuePath, keyValue.getType(0).getName()));
+        if (keyValue.getFieldCount() == 1) {
+            Field field = new Field(group.getName(), new FieldType(nullable, ArrowType.List.INSTANCE, null),
+                    List.of(key.field()));
+            return new Mapped(field, new ListOf(listLevel, slotLevel, key.node()));
+        }
+        Mapped value = map(schema, keyValue.getType(1), append(keyValuePath, keyValue.getType(1).getName()));
+        Field entries = new Field(group.getName(), new FieldType(false, ArrowType.Struct.INSTANCE, null),
+                List.of(key.field(), value.field()));
+        Field field = new Field(group.getName(), new FieldType(nullable, new ArrowType.Map(false), null),
+                List.of(entries));
+        return new Mapped(field, new ListOf(listLevel, slotLevel,
+                new Struct(slotLevel, List.of(key.node(), value.node()))));
     }
 
     private static String[] append(String[] path, String name) {

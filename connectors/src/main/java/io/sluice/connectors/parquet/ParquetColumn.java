@@ -26,7 +26,13 @@ record ParquetColumn(Type parquetType, Field field, Node node) {
     }
 
     /** The assembly tree of a column. */
-    sealed interface Node permits Leaf, Struct, ListOf {}
+    sealed interface Node permits Leaf, Struct, ListOf {
+        /** The first leaf at or below this node: its levels give the node's validity (and offsets). */
+        Leaf firstLeaf();
+
+        /** Whether a list lies at or below this node, so that its leaves carry repetition levels. */
+        boolean repeated();
+    }
 
     /**
      * A primitive Parquet column read into one Arrow vector.
@@ -49,6 +55,16 @@ record ParquetColumn(Type parquetType, Field field, Node node) {
         int maxRepetitionLevel() {
             return descriptor.getMaxRepetitionLevel();
         }
+
+        @Override
+        public Leaf firstLeaf() {
+            return this;
+        }
+
+        @Override
+        public boolean repeated() {
+            return maxRepetitionLevel() > 0;
+        }
     }
 
     /**
@@ -64,28 +80,44 @@ record ParquetColumn(Type parquetType, Field field, Node node) {
             }
         }
 
-        /** The first leaf below this struct: its definition levels give the struct's validity. */
-        Leaf firstLeaf() {
-            Node first = children.getFirst();
-            return switch (first) {
-                case Leaf leaf -> leaf;
-                case Struct struct -> struct.firstLeaf();
-                case ListOf list -> list.element();
-            };
+        @Override
+        public Leaf firstLeaf() {
+            return children.getFirst().firstLeaf();
+        }
+
+        @Override
+        public boolean repeated() {
+            return children.stream().anyMatch(Node::repeated);
         }
     }
 
     /**
-     * A LIST-annotated group (or a bare repeated primitive): an Arrow list of a primitive element.
+     * A repeated field: a LIST-annotated group (three-level or legacy), a MAP (an Arrow map is a
+     * list of non-null key/value structs, so its element is that struct), or a bare repeated field.
+     * The element may be any node, so lists nest to any depth.
      *
      * @param definitionLevel definition level at or above which the list is present (not null)
      * @param slotDefinitionLevel definition level at or above which an entry is an element slot
-     *     (below it, the list is empty or null)
-     * @param element the element's leaf column; present when its level is its maximum
+     *     (below it, the list is empty or null); the repeated field's own level
+     * @param element how the elements assemble
      */
-    record ListOf(int definitionLevel, int slotDefinitionLevel, Leaf element) implements Node {
+    record ListOf(int definitionLevel, int slotDefinitionLevel, Node element) implements Node {
         ListOf {
             requireNonNull(element, "element is null");
+            if (slotDefinitionLevel <= definitionLevel) {
+                throw new IllegalArgumentException("an element slot needs a definition level above the list's, was "
+                        + slotDefinitionLevel + " <= " + definitionLevel);
+            }
+        }
+
+        @Override
+        public Leaf firstLeaf() {
+            return element.firstLeaf();
+        }
+
+        @Override
+        public boolean repeated() {
+            return true;
         }
     }
 

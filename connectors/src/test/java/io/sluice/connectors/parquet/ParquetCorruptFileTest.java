@@ -103,22 +103,14 @@ class ParquetCorruptFileTest {
                 message m {
                   required int32 id;
                   optional group attributes (MAP) {
-                    repeated group key_value { required binary key (STRING); optional int32 value; }
+                    repeated group key_value { optional binary key (STRING); optional int32 value; }
                   }
-                  optional group matrix (LIST) {
-                    repeated group list { optional group element (LIST) { repeated group list { optional int32 element; } } }
-                  }
-                  optional group visits (LIST) {
-                    repeated group list { optional group element { optional int32 day; } }
-                  }
-                  optional group address { optional group phones (LIST) { repeated group list { optional binary element (STRING); } } }
                   optional fixed_len_byte_array(12) period (INTERVAL);
                 }
                 """), 0, Layout.of(CompressionCodecName.UNCOMPRESSED, false, 100), (column, row) -> null);
 
         assertOpenFails(file, ConnectorErrorCode.UNSUPPORTED_TYPE)
                 .hasMessage("types.parquet has columns of types not supported yet: attributes (optional group (MAP)),"
-                        + " matrix (optional group (LIST)), visits (optional group (LIST)), address (optional group),"
                         + " period (optional fixed_len_byte_array(12) (INTERVAL))");
     }
 

@@ -1,0 +1,121 @@
+package io.sluice.connectors.parquet;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import io.sluice.connectors.BatchReader;
+import io.sluice.connectors.ScanSpec;
+import java.io.IOException;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.apache.arrow.memory.BufferAllocator;
+import org.apache.arrow.vector.BigIntVector;
+import org.apache.arrow.vector.FieldVector;
+import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.compare.Range;
+import org.apache.arrow.vector.compare.RangeEqualsVisitor;
+import org.apache.arrow.vector.ipc.ArrowFileReader;
+import org.apache.arrow.vector.types.pojo.Field;
+
+/**
+ * pyarrow as the reference reader: runs {@code src/test/python/parquet_nested.py} and compares
+ * what Sluice reads from a Parquet file with what pyarrow read from it (an Arrow IPC file beside
+ * it, {@code NAME.arrow}), field for field and value for value with Arrow's vector equality.
+ *
+ * <p>Needs {@code python3} with pyarrow; tests are skipped without it unless
+ * {@code SLUICE_TEST_PYARROW=always}, which CI sets.
+ */
+final class PyarrowReference {
+    static final Path SCRIPT = Path.of("src/test/python/parquet_nested.py");
+
+    private PyarrowReference() {}
+
+    /** Skips the calling test when python3 lacks pyarrow, or fails it under {@code SLUICE_TEST_PYARROW=always}. */
+    static void assumePyarrow() {
+        boolean present;
+        try {
+            Process probe = new ProcessBuilder("python3", "-c", "import pyarrow").redirectErrorStream(true).start();
+            present = probe.waitFor(60, TimeUnit.SECONDS) && probe.exitValue() == 0;
+        } catch (IOException e) {
+            present = false;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            present = false;
+        }
+        if ("always".equals(System.getenv("SLUICE_TEST_PYARROW"))) {
+            assertThat(present).as("python3 with pyarrow (SLUICE_TEST_PYARROW=always)").isTrue();
+        }
+        assumeTrue(present, "python3 with pyarrow is not installed");
+    }
+
+    /** Runs the script with {@code arguments}; fails with its output when it fails. */
+    static void runScript(String... arguments) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("python3", SCRIPT.toString()));
+        command.addAll(List.of(arguments));
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
+        byte[] output = process.getInputStream().readAllBytes();
+        assertThat(process.waitFor(300, TimeUnit.SECONDS)).as("%s finishes", command).isTrue();
+        assertThat(process.exitValue()).as("%s exits with 0: %s", command, new String(output, StandardCharsets.UTF_8))
+                .isZero();
+    }
+
+    /** pyarrow's reading of {@code parquet}: the IPC file the script wrote beside it. */
+    static Path arrowFileOf(Path parquet) {
+        String name = parquet.getFileName().toString();
+        return parquet.resolveSibling(name.substring(0, name.length() - ".parquet".length()) + ".arrow");
+    }
+
+    /**
+     * Scans {@code parquet} with {@code spec} and checks every batch against pyarrow's reading:
+     * the schema's fields equal, and each batch's vectors equal to pyarrow's rows from the batch's
+     * first {@code id} on ({@code id} is the row number, so shards and pruned scans compare too).
+     *
+     * @return the rows the scan returned
+     */
+    static long assertScanMatchesPyarrow(Path parquet, ScanSpec spec, BufferAllocator allocator) throws IOException {
+        try (ArrowFileReader expected = new ArrowFileReader(FileChannel.open(arrowFileOf(parquet)), allocator);
+                ParquetBatchSource source = ParquetBatchSource.open(parquet)) {
+            assertThat(expected.loadNextBatch()).as("pyarrow's reading of %s holds a batch", parquet).isTrue();
+            VectorSchemaRoot want = expected.getVectorSchemaRoot();
+            List<Field> wantFields = spec.columns().stream().map(c -> want.getSchema().findField(c)).toList();
+            assertThat(source.schema().getFields().stream().filter(f -> spec.columns().contains(f.getName())).toList())
+                    .as("Arrow fields of %s", parquet.getFileName()).isEqualTo(wantFields);
+            long rows = 0;
+            try (BatchReader reader = source.open(spec, allocator)) {
+                while (reader.loadNextBatch()) {
+                    VectorSchemaRoot got = reader.root();
+                    int count = got.getRowCount();
+                    if (count == 0) {
+                        continue;
+                    }
+                    int offset = (int) ((BigIntVector) got.getVector("id")).get(0);
+                    for (String column : spec.columns()) {
+                        assertSameRows(parquet, got.getVector(column), want.getVector(column), offset, count);
+                    }
+                    rows += count;
+                }
+            }
+            return rows;
+        }
+    }
+
+    /** Rows {@code [0, count)} of {@code got} equal rows {@code [offset, offset + count)} of {@code want}. */
+    static void assertSameRows(Path parquet, FieldVector got, FieldVector want, int offset, int count) {
+        if (new RangeEqualsVisitor(got, want).rangeEquals(new Range(0, offset, count))) {
+            return;
+        }
+        for (int row = 0; row < count; row++) {
+            if (!new RangeEqualsVisitor(got, want).rangeEquals(new Range(row, offset + row, 1))) {
+                fail("%s column %s row %d: Sluice read %s, pyarrow %s", parquet.getFileName(), got.getName(),
+                        offset + row, got.getObject(row), want.getObject(offset + row));
+            }
+        }
+        fail("%s column %s rows %d to %d differ from pyarrow's as a whole (offsets or children), though each row is "
+                + "equal", parquet.getFileName(), got.getName(), offset, offset + count);
+    }
+}
