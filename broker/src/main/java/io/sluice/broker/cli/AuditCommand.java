@@ -96,7 +96,8 @@ public final class AuditCommand implements Runnable {
     }
 
     @Command(name = "export", mixinStandardHelpOptions = true,
-            description = {"Downloads the audit log as JSON lines (the records' exact bytes) or CSV.",
+            description = {"Downloads the audit log as JSON lines (the records' exact bytes), CSV, or FHIR",
+                "(an R4 Bundle of AuditEvent resources, IHE BALP; each names its record's index and leaf hash).",
                 "The broker records the export (audit.exported) and ends it there. A JSON-lines",
                 "export of the whole log is written with the checkpoint signed at exactly its",
                 "size beside it (FILE.checkpoint): `sluice audit verify --file FILE` checks",
@@ -104,7 +105,8 @@ public final class AuditCommand implements Runnable {
                 "checkpoint file (the tree needs every record): use `sluice audit report`."},
             footer = {"", "Example:",
                 "  ./sluice audit export --broker http://127.0.0.1:8470 --token \"$AUDIT\" --out audit.jsonl"
-                    + "   # + audit.jsonl.checkpoint"})
+                    + "   # + audit.jsonl.checkpoint",
+                "  ./sluice audit export --broker http://127.0.0.1:8470 --token \"$AUDIT\" --format fhir --out audit.fhir.json"})
     static final class Export implements Callable<Integer> {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
@@ -112,7 +114,7 @@ public final class AuditCommand implements Runnable {
         @picocli.CommandLine.Mixin
         BrokerOptions options = new BrokerOptions();
 
-        @Option(names = "--format", defaultValue = "jsonl", description = "jsonl or csv (default: ${DEFAULT-VALUE})")
+        @Option(names = "--format", defaultValue = "jsonl", description = "jsonl, csv or fhir (default: ${DEFAULT-VALUE})")
         String format;
 
         @Option(names = "--out", required = true, description = "file to write")
