@@ -132,7 +132,6 @@ final class AuditReportCommand implements Callable<Integer> {
         if (!listing) {
             return 0;
         }
-        out.println();
         out.println("Records");
         out.println(recordTable.heading());
         int[] failures = {0};
