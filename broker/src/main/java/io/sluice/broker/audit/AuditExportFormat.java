@@ -1,19 +1,25 @@
 package io.sluice.broker.audit;
 
+import static java.util.Objects.requireNonNull;
+
 import io.sluice.broker.BrokerErrorCode;
 import io.sluice.broker.BrokerException;
+import io.sluice.broker.audit.fhir.FhirBundleWriter;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
+import java.time.Instant;
 import java.util.List;
 import java.util.Locale;
 
 /**
  * How an audit export is written. JSON lines are the records' exact leaf bytes, one per line, so
- * an export can be verified offline against a signed checkpoint; CSV is for spreadsheets.
+ * an export can be verified offline against a signed checkpoint; CSV is for spreadsheets; FHIR is
+ * an R4 Bundle of AuditEvent resources for a hospital's audit repository (decision 0019).
  */
 public enum AuditExportFormat {
     JSONL("application/x-ndjson", "jsonl"),
-    CSV("text/csv; charset=utf-8", "csv");
+    CSV("text/csv; charset=utf-8", "csv"),
+    FHIR("application/fhir+json; charset=utf-8", "fhir.json");
 
     private static final List<String> CSV_COLUMNS = List.of("index", "time", "action", "actor.subject",
             "actor.organisation", "dataset", "datasetVersion", "policyVersion", "purpose", "grant", "stream",
@@ -27,11 +33,25 @@ public enum AuditExportFormat {
         this.extension = extension;
     }
 
+    /**
+     * What a writer may need to know about the export it writes.
+     *
+     * @param treeSize the size of the checkpoint signed for this export: every record in it has a smaller index
+     * @param logOrigin the origin line of the log's checkpoints, which names the log
+     * @param exportedAt when the export began
+     */
+    public record Export(long treeSize, String logOrigin, Instant exportedAt) {
+        public Export {
+            requireNonNull(logOrigin, "logOrigin is null");
+            requireNonNull(exportedAt, "exportedAt is null");
+        }
+    }
+
     public static AuditExportFormat parse(String name) {
         try {
             return valueOf(name.toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "format must be jsonl or csv, was '" + name + "'");
+            throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "format must be jsonl, csv or fhir, was '" + name + "'");
         }
     }
 
@@ -43,14 +63,46 @@ public enum AuditExportFormat {
         return extension;
     }
 
-    public String header() {
-        return this == CSV ? String.join(",", CSV_COLUMNS) + ",leafHash\r\n" : "";
+    /** A writer for one export in this format. */
+    public AuditExportWriter writer(Export export) {
+        requireNonNull(export, "export is null");
+        return switch (this) {
+            case JSONL -> new LineWriter("") {
+                @Override
+                public String record(AuditEntry entry) {
+                    return entry.recordJson() + "\n";
+                }
+            };
+            case CSV -> new LineWriter(String.join(",", CSV_COLUMNS) + ",leafHash\r\n") {
+                @Override
+                public String record(AuditEntry entry) {
+                    return csvLine(entry);
+                }
+            };
+            case FHIR -> new FhirBundleWriter(export);
+        };
     }
 
-    public String line(AuditEntry entry) {
-        if (this == JSONL) {
-            return entry.recordJson() + "\n";
+    /** A format of one line per record, with no state between records. */
+    private abstract static class LineWriter implements AuditExportWriter {
+        private final String header;
+
+        LineWriter(String header) {
+            this.header = header;
         }
+
+        @Override
+        public String header() {
+            return header;
+        }
+
+        @Override
+        public String footer() {
+            return "";
+        }
+    }
+
+    private static String csvLine(AuditEntry entry) {
         JsonObject record = new JsonObject(entry.recordJson());
         StringBuilder line = new StringBuilder(256);
         for (String column : CSV_COLUMNS) {

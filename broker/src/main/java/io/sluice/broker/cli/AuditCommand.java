@@ -1,12 +1,8 @@
 package io.sluice.broker.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.broker.audit.AuditVerifier;
-import io.sluice.broker.audit.tlog.CanonicalJson;
 import io.sluice.broker.audit.tlog.Checkpoint;
-import io.sluice.broker.audit.tlog.MerkleHash;
 import io.sluice.broker.audit.tlog.MerkleProofs;
 import io.sluice.broker.audit.tlog.NoteVerifier;
 import java.io.BufferedReader;
@@ -36,10 +32,10 @@ import picocli.CommandLine.Option;
             "  curl -s http://127.0.0.1:8470/v1/audit/public-key > audit.pub",
             "  ./sluice audit verify --broker http://127.0.0.1:8470 --token \"$AUDIT\" --public-key audit.pub",
             "  ./sluice audit export --broker http://127.0.0.1:8470 --token \"$AUDIT\" --out audit.jsonl",
+            "  ./sluice audit report --broker http://127.0.0.1:8470 --token \"$AUDIT\" --since 7d",
             "  ./sluice audit report --broker http://127.0.0.1:8470 --token \"$TOKEN\" --dataset ds-..."},
-        subcommands = {AuditCommand.Export.class, AuditCommand.Verify.class, AuditCommand.Report.class})
+        subcommands = {AuditCommand.Export.class, AuditCommand.Verify.class, AuditReportCommand.class})
 public final class AuditCommand implements Runnable {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final int PAGE = 1000;
 
     @Override
@@ -96,7 +92,8 @@ public final class AuditCommand implements Runnable {
     }
 
     @Command(name = "export", mixinStandardHelpOptions = true,
-            description = {"Downloads the audit log as JSON lines (the records' exact bytes) or CSV.",
+            description = {"Downloads the audit log as JSON lines (the records' exact bytes), CSV, or FHIR",
+                "(an R4 Bundle of AuditEvent resources, IHE BALP; each names its record's index and leaf hash).",
                 "The broker records the export (audit.exported) and ends it there. A JSON-lines",
                 "export of the whole log is written with the checkpoint signed at exactly its",
                 "size beside it (FILE.checkpoint): `sluice audit verify --file FILE` checks",
@@ -104,7 +101,8 @@ public final class AuditCommand implements Runnable {
                 "checkpoint file (the tree needs every record): use `sluice audit report`."},
             footer = {"", "Example:",
                 "  ./sluice audit export --broker http://127.0.0.1:8470 --token \"$AUDIT\" --out audit.jsonl"
-                    + "   # + audit.jsonl.checkpoint"})
+                    + "   # + audit.jsonl.checkpoint",
+                "  ./sluice audit export --broker http://127.0.0.1:8470 --token \"$AUDIT\" --format fhir --out audit.fhir.json"})
     static final class Export implements Callable<Integer> {
         @picocli.CommandLine.Spec
         picocli.CommandLine.Model.CommandSpec spec;
@@ -112,7 +110,7 @@ public final class AuditCommand implements Runnable {
         @picocli.CommandLine.Mixin
         BrokerOptions options = new BrokerOptions();
 
-        @Option(names = "--format", defaultValue = "jsonl", description = "jsonl or csv (default: ${DEFAULT-VALUE})")
+        @Option(names = "--format", defaultValue = "jsonl", description = "jsonl, csv or fhir (default: ${DEFAULT-VALUE})")
         String format;
 
         @Option(names = "--out", required = true, description = "file to write")
@@ -339,74 +337,6 @@ public final class AuditCommand implements Runnable {
                 }
             }
             return records;
-        }
-    }
-
-    @Command(name = "report", mixinStandardHelpOptions = true,
-            description = {"For a data owner: every use of one dataset, each record proven in the signed log.",
-                "Lists every grant and stream that touched the dataset, with purposes, organisations, rows and bytes,",
-                "and checks each record's inclusion proof against the signed checkpoint."},
-            footer = {"", "Example:",
-                "  ./sluice audit report --broker http://127.0.0.1:8470 --token \"$TOKEN\" --dataset ds-..."
-                    + " --public-key audit.pub"})
-    static final class Report implements Callable<Integer> {
-        @picocli.CommandLine.Spec
-        picocli.CommandLine.Model.CommandSpec spec;
-
-        @picocli.CommandLine.Mixin
-        BrokerOptions options = new BrokerOptions();
-
-        @Option(names = "--dataset", required = true, description = "dataset id")
-        String dataset;
-
-        @Option(names = "--public-key", description = "verifier key file; when given, each proof is checked against the signed checkpoint")
-        Path publicKey;
-
-        @Override
-        public Integer call() throws IOException {
-            BrokerHttp http = options.http();
-            String note = http.text("/v1/audit/checkpoint");
-            Checkpoint checkpoint = publicKey == null
-                    ? Checkpoint.parseBody(note.substring(0, note.indexOf("\n\n") + 1))
-                    : Checkpoint.parseBody(NoteVerifier.parse(Files.readString(publicKey).trim()).verify(note));
-            PrintWriter out = spec.commandLine().getOut();
-            out.printf("dataset %s; checkpoint size %,d, root %s%s%n", dataset, checkpoint.size(),
-                    HexFormat.of().formatHex(checkpoint.rootHash()), publicKey == null ? " (signature not checked)" : " (signature verified)");
-            out.printf("%-6s %-24s %-16s %-20s %-18s %12s %14s  %s%n", "index", "time", "action", "organisation",
-                    "purpose", "rows", "bytes", "proof");
-            long after = -1;
-            int failures = 0;
-            while (true) {
-                JsonNode records = http.json("/v1/audit?dataset=" + enc(dataset) + "&limit=" + PAGE + "&after=" + after)
-                        .path("records");
-                for (JsonNode record : records) {
-                    long index = record.path("index").asLong();
-                    after = index;
-                    String proof = index < checkpoint.size() ? proof(http, record, checkpoint) : "after checkpoint";
-                    failures += proof.startsWith("FAILED") ? 1 : 0;
-                    out.printf("%-6d %-24s %-16s %-20s %-18s %12s %14s  %s%n", index,
-                            record.path("time").asText(), record.path("action").asText(),
-                            record.path("actor").path("organisation").asText(), record.path("purpose").asText("-"),
-                            record.path("rows").asText("-"), record.path("bytes").asText("-"), proof);
-                }
-                if (records.size() < PAGE) {
-                    break;
-                }
-            }
-            return failures == 0 ? 0 : 1;
-        }
-
-        private static String proof(BrokerHttp http, JsonNode record, Checkpoint checkpoint) {
-            long index = record.path("index").asLong();
-            JsonNode proof = http.json("/v1/audit/proof/inclusion?index=" + index + "&size=" + checkpoint.size());
-            // Recompute the leaf from the record itself rather than trusting the hash the broker sent.
-            ObjectNode bare = record.deepCopy();
-            bare.remove("leafHash");
-            byte[] leaf = MerkleHash.leaf(CanonicalJson.encode(JSON.convertValue(bare, java.util.Map.class)));
-            List<byte[]> hashes = new ArrayList<>();
-            proof.path("hashes").forEach(h -> hashes.add(Base64.getDecoder().decode(h.asText())));
-            boolean ok = MerkleProofs.verifyInclusion(index, checkpoint.size(), leaf, hashes, checkpoint.rootHash());
-            return ok ? "included (" + hashes.size() + " hashes)" : "FAILED: not included in the checkpoint";
         }
     }
 

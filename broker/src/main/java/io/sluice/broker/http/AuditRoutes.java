@@ -9,6 +9,7 @@ import io.sluice.broker.audit.AuditCheckpoints;
 import io.sluice.broker.audit.AuditEntry;
 import io.sluice.broker.audit.AuditEvent;
 import io.sluice.broker.audit.AuditExportFormat;
+import io.sluice.broker.audit.AuditExportWriter;
 import io.sluice.broker.audit.AuditLog;
 import io.sluice.broker.audit.AuditQuery;
 import io.sluice.broker.auth.Identity;
@@ -82,7 +83,8 @@ final class AuditRoutes {
             try {
                 exportThreads.execute(() -> {
                     try (MdcScope scope = MdcScope.of(logFields)) {
-                        writeExport(out, format, query, signed.size());
+                        writeExport(out, format.writer(new AuditExportFormat.Export(signed.size(),
+                                checkpoints.origin(), signed.signedAt())), query, signed.size());
                     }
                 });
             } catch (RejectedExecutionException e) {
@@ -161,20 +163,20 @@ final class AuditRoutes {
     }
 
     /** Writes the records matching {@code query} with an index below {@code treeSize}. */
-    private void writeExport(BlockingResponseWriter out, AuditExportFormat format, AuditQuery query, long treeSize) {
+    private void writeExport(BlockingResponseWriter out, AuditExportWriter writer, AuditQuery query, long treeSize) {
         StringBuilder chunk = new StringBuilder(EXPORT_CHUNK_BYTES + 4096);
         try {
-            write(out, chunk.append(format.header()));
+            write(out, chunk.append(writer.header()));
             auditLog.stream(query, entry -> {
                 if (entry.index() >= treeSize) {
                     return;
                 }
-                chunk.append(format.line(entry));
+                chunk.append(writer.record(entry));
                 if (chunk.length() >= EXPORT_CHUNK_BYTES) {
                     write(out, chunk);
                 }
             });
-            write(out, chunk);
+            write(out, chunk.append(writer.footer()));
             out.end();
         } catch (BlockingResponseWriter.ClientGoneException e) {
             LOG.info("audit export stopped: the client disconnected");

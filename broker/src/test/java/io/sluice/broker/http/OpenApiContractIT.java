@@ -360,6 +360,7 @@ class OpenApiContractIT {
         run.expect("queryAudit", 403, run.get("/v1/audit", t.lab()));
         run.expect("exportAudit", 200, run.get("/v1/audit/export", t.auditor()));
         run.expect("exportAudit", 200, run.get("/v1/audit/export?format=csv&action=grant.issued", t.auditor()));
+        run.expect("exportAudit", 200, run.get("/v1/audit/export?format=fhir&action=grant.issued", t.auditor()));
         run.expect("exportAudit", 400, run.get("/v1/audit/export?format=xml", t.auditor()));
         run.expect("exportAudit", 403, run.get("/v1/audit/export", t.owner()));
         run.expect("getAuditEntries", 200, run.get("/v1/audit/entries?start=0&end=3", t.auditor()));
