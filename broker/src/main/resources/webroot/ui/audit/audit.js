@@ -9,7 +9,7 @@
 
 import { verifyLog, verifyRecords, hex, VerificationError } from './verify.js';
 import { OidcClient, SignInError, jwtClaims } from './oidc.js';
-import { stackedBars, colourOf } from './chart.js';
+import { stackedBars, swatch } from './chart.js';
 
 const PAGE_PATH = '/ui/audit/';
 /** How many records the per-dataset view and the summary read at most (10 pages of 1000). */
@@ -822,7 +822,7 @@ async function loadSummary() {
     }
     const ordered = [...buckets.values()].sort((a, b) => a.label.localeCompare(b.label));
     $('summary-legend').replaceChildren(...organisations.map((o, i) => el('li', { dataset: { organisation: o } },
-      el('span', { className: 'swatch', style: 'background:' + colourOf(i) }), o)));
+      swatch(i), o)));
     $('chart-streams').replaceChildren(stackedBars({ title: 'Streams per organisation, per ' + (byDay ? 'day' : 'hour'),
       buckets: ordered.map((b) => ({ label: b.label, values: b.streams })), series: organisations,
       format: (n) => NUMBER.format(Math.round(n)) }));

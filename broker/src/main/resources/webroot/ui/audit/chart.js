@@ -60,3 +60,10 @@ export function stackedBars({ title, buckets, series, format }) {
   });
   return root;
 }
+
+/** A legend's colour sample: SVG with a fill attribute, since the page's policy allows no inline styles. */
+export function swatch(index) {
+  const root = svg('svg', { viewBox: '0 0 10 10', class: 'swatch', 'aria-hidden': 'true' });
+  root.append(svg('rect', { width: 10, height: 10, rx: 2, fill: colourOf(index) }));
+  return root;
+}

@@ -145,6 +145,9 @@ class AuditSignInIT {
         wait.until(d -> !d.findElements(By.cssSelector("#summary-body tr[data-organisation='ai-lab']")).isEmpty());
         assertThat(driver.findElement(By.cssSelector("#summary-body tr[data-organisation='ai-lab']")).getText())
                 .startsWith("ai-lab 2 1,300 ");
+        assertThat(driver.findElement(By.cssSelector("#summary-legend li[data-organisation='ai-lab'] svg.swatch rect"))
+                .getAttribute("fill")).isEqualTo(driver.findElement(By.cssSelector(
+                        "#chart-streams svg rect[data-series='ai-lab']")).getAttribute("fill"));
         assertThat(driver.findElements(By.cssSelector("#chart-streams svg rect[data-series='ai-lab']"))).hasSize(1);
         assertThat(driver.findElements(By.cssSelector("#chart-bytes svg rect[data-series='ai-lab']"))).hasSize(1);
         BrowserSupport.checkLayoutAt(driver, 1400, "signin-summary-1400.png", List.of("#chart-streams", "#chart-bytes"));
