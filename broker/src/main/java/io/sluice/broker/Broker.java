@@ -178,7 +178,7 @@ public final class Broker implements AutoCloseable {
                     new DatasetWithdrawals(datasets, datasetStore, grantStore, revoker, auditLog, clock),
                     new GrantListings(datasets, grantStore));
             HttpServerOptions options = serverOptions(config, nodes);
-            Router router = ApiRouter.create(vertx, services);
+            Router router = ApiRouter.create(vertx, services, config.oidc());
             HttpServer server = vertx.createHttpServer(options)
                     .connectionHandler(StrictFraming.installer(options))
                     .invalidRequestHandler(StrictFraming.invalidRequests())

@@ -85,9 +85,15 @@ public record BrokerConfig(
      * @param issuer the realm URL, e.g. {@code http://127.0.0.1:8080/realms/dataspace}
      * @param audience the audience tokens must carry
      * @param clockSkew tolerated clock difference for expiry and not-before
+     * @param pageClientId the issuer's public client the compliance page signs in with (authorization code + PKCE)
      */
-    public record Oidc(URI issuer, String audience, Duration clockSkew) {
+    public record Oidc(URI issuer, String audience, Duration clockSkew, String pageClientId) {
         public static final String DEFAULT_AUDIENCE = "sluice";
+        public static final String DEFAULT_PAGE_CLIENT = "sluice-audit-ui";
+
+        public Oidc(URI issuer, String audience, Duration clockSkew) {
+            this(issuer, audience, clockSkew, DEFAULT_PAGE_CLIENT);
+        }
 
         public Oidc {
             requireNonNull(issuer, "issuer is null");
@@ -101,6 +107,12 @@ public record BrokerConfig(
             requireNonNull(clockSkew, "clockSkew is null");
             if (clockSkew.isNegative() || clockSkew.toSeconds() > 300) {
                 throw new IllegalArgumentException("clock skew must be in 0..300 s, was " + clockSkew.toSeconds() + " s");
+            }
+            requireNonNull(pageClientId, "pageClientId is null");
+            // An OAuth client_id is any printable ASCII (RFC 6749 appendix A.1); the page puts it in URLs.
+            if (!pageClientId.matches("[\\x21-\\x7e]{1,200}")) {
+                throw new IllegalArgumentException("the compliance page's client id must be 1-200 printable ASCII characters"
+                        + " without spaces, was '" + pageClientId + "'");
             }
         }
     }

@@ -278,3 +278,95 @@ export async function verifyLog({ api, text, progress = () => {}, cancelled = ()
 function shortHash(h) {
   return typeof h === 'string' ? h.slice(0, 16) + '…' : String(h);
 }
+
+/**
+ * RFC 8785 (JSON Canonicalization Scheme) of a parsed record: keys sorted by UTF-16 code units,
+ * no whitespace; strings and numbers as ECMAScript's JSON.stringify writes them, which is what the
+ * RFC specifies. The broker stores each record in this form, so hashing it gives the leaf.
+ */
+export function canonicalJson(value) {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value);
+  if (Array.isArray(value)) return '[' + value.map(canonicalJson).join(',') + ']';
+  const keys = Object.keys(value).sort();
+  return '{' + keys.map((k) => JSON.stringify(k) + ':' + canonicalJson(value[k])).join(',') + '}';
+}
+
+/** The leaf hash of a record as GET /v1/audit returns it (less the leafHash the broker adds beside it). */
+export function recordLeafHash(record) {
+  const stored = { ...record };
+  delete stored.leafHash;
+  return leafHash(UTF8.encode(canonicalJson(stored)));
+}
+
+/**
+ * RFC 9162 section 2.1.3.2: whether {@code proof} (leaf to root, base64 hashes) leads from the
+ * leaf at {@code index} of a tree of {@code size} leaves to {@code root}.
+ */
+export async function verifyInclusion(index, size, leaf, proof, root) {
+  if (index >= size) return false;
+  let fn = index;
+  let sn = size - 1;
+  let r = leaf;
+  for (const p of proof) {
+    if (sn === 0) return false;
+    const sibling = base64ToBytes(p);
+    if (fn % 2 === 1 || fn === sn) {
+      r = await nodeHash(sibling, r);
+      if (fn % 2 === 0) {
+        while (fn % 2 === 0 && fn !== 0) {
+          fn = Math.floor(fn / 2);
+          sn = Math.floor(sn / 2);
+        }
+      }
+    } else {
+      r = await nodeHash(r, sibling);
+    }
+    fn = Math.floor(fn / 2);
+    sn = Math.floor(sn / 2);
+  }
+  return sn === 0 && equalBytes(r, root);
+}
+
+/**
+ * Checks each record against the signed checkpoint without reading the whole log (what a data
+ * owner, who may read only their own datasets' records, can check): the checkpoint's signature,
+ * then per record its leaf hash recomputed from its content and the broker's inclusion proof to
+ * the signed root. Resolves to {checkpoint, key, signature, results: Map(index -> {ok, reason})}.
+ */
+export async function verifyRecords({ api, text, records }) {
+  if (!hasWebCrypto()) {
+    throw new VerificationError('this page has no WebCrypto (browsers offer it only over HTTPS or on localhost)');
+  }
+  const [note, keyText] = await Promise.all([text('/v1/audit/checkpoint'), text('/v1/audit/public-key')]);
+  const key = await parseVerifierKey(keyText);
+  const checkpoint = parseCheckpoint(note);
+  const signature = await verifySignature(checkpoint, key); // throws when invalid
+  const results = new Map();
+  if (!signature.checked) {
+    // A root nobody vouched for proves nothing: say why instead of "verified".
+    for (const record of records) results.set(record.index, { ok: false, reason: 'signature not checked: ' + signature.reason });
+    return { checkpoint, key, signature, results };
+  }
+  await Promise.all(records.map(async (record) => {
+    const index = record.index;
+    if (!Number.isSafeInteger(index) || index < 0) {
+      results.set(index, { ok: false, reason: 'the record has no valid index' });
+      return;
+    }
+    if (index >= checkpoint.size) {
+      results.set(index, { ok: false, reason: 'not yet covered by a signed checkpoint (size ' + checkpoint.size + ')' });
+      return;
+    }
+    const leaf = await recordLeafHash(record);
+    if (typeof record.leafHash === 'string' && record.leafHash !== hex(leaf)) {
+      results.set(index, { ok: false, reason: 'the record\'s content does not hash to the leaf the broker names: it was modified' });
+      return;
+    }
+    const proof = await api('/v1/audit/proof/inclusion?index=' + index + '&size=' + checkpoint.size);
+    const included = await verifyInclusion(index, checkpoint.size, leaf, proof.hashes || [], checkpoint.root);
+    results.set(index, included
+      ? { ok: true, reason: 'included in the checkpoint signed at size ' + checkpoint.size + ' (root ' + hex(checkpoint.root) + ')' }
+      : { ok: false, reason: 'NOT included in the signed checkpoint: the record or the log was altered' });
+  }));
+  return { checkpoint, key, signature, results };
+}

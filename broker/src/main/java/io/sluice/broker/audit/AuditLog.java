@@ -174,11 +174,12 @@ public final class AuditLog implements AutoCloseable {
         }
     }
 
-    /** Records matching the query, oldest first: one page of at most {@code query.limit()}. */
+    /** Records matching the query, in its order: one page of at most {@code query.limit()}. */
     public List<AuditEntry> query(AuditQuery query) {
-        StringBuilder sql = new StringBuilder("SELECT a.idx, a.record_json, a.leaf_hash FROM audit_log a WHERE a.idx > ?");
+        StringBuilder sql = new StringBuilder("SELECT a.idx, a.record_json, a.leaf_hash FROM audit_log a WHERE ");
         List<Object> parameters = new ArrayList<>();
-        parameters.add(query.after());
+        parameters.add(query.newestFirst() && query.after() < 0 ? Long.MAX_VALUE : query.after());
+        sql.append(query.newestFirst() ? "a.idx < ?" : "a.idx > ?");
         filter(sql, parameters, "a.dataset_id = ?", query.dataset().orElse(null));
         filter(sql, parameters, "a.organisation = ?", query.organisation().orElse(null));
         filter(sql, parameters, "a.subject = ?", query.subject().orElse(null));
@@ -188,7 +189,17 @@ public final class AuditLog implements AutoCloseable {
         filter(sql, parameters, "a.recorded_at < ?", query.to().orElse(null));
         filter(sql, parameters, "a.dataset_id IN (SELECT d.id FROM datasets d WHERE d.organisation = ?)",
                 query.ownerOrganisation().orElse(null));
-        sql.append(" ORDER BY a.idx LIMIT ").append(query.limit());
+        query.text().ifPresent(text -> {
+            // A scan of the record text (actor, dataset id, purpose, reasons, messages) and of dataset names, withdrawn
+            // ones too: what a person searching the log means by "this dataset".
+            String pattern = "%" + text.toLowerCase(java.util.Locale.ROOT).replace("\\", "\\\\").replace("%", "\\%")
+                    .replace("_", "\\_") + "%";
+            sql.append(" AND (LOWER(a.record_json) LIKE ? ESCAPE '\\' OR a.dataset_id IN (SELECT n.id FROM datasets n"
+                    + " WHERE LOWER(n.name) LIKE ? ESCAPE '\\'))");
+            parameters.add(pattern);
+            parameters.add(pattern);
+        });
+        sql.append(query.newestFirst() ? " ORDER BY a.idx DESC LIMIT " : " ORDER BY a.idx LIMIT ").append(query.limit());
         try (Connection connection = database.connection()) {
             return Sql.query(connection, sql.toString(), AuditLog::entry, parameters.toArray());
         } catch (SQLException e) {
@@ -206,8 +217,7 @@ public final class AuditLog implements AutoCloseable {
         AuditQuery page = query.after(query.after());
         while (remaining > 0) {
             int size = (int) Math.min(STREAM_PAGE, remaining);
-            List<AuditEntry> entries = query(new AuditQuery(page.dataset(), page.organisation(), page.subject(),
-                    page.action(), page.purpose(), page.from(), page.to(), page.ownerOrganisation(), page.after(), size));
+            List<AuditEntry> entries = query(page.withLimit(size));
             entries.forEach(sink);
             if (entries.size() < size) {
                 return;

@@ -6,11 +6,14 @@ import java.time.Instant;
 import java.util.Optional;
 
 /**
- * Which records to return, oldest first.
+ * Which records to return, oldest first unless {@code newestFirst}.
  *
  * @param ownerOrganisation when present, only records about datasets this organisation owns
- * @param after the cursor: only records with an index greater than this
+ * @param after the cursor: only records after this index in the chosen order (greater, or with
+ *     {@code newestFirst} smaller); negative for the first page
  * @param limit at most this many records
+ * @param text when present, only records whose JSON or whose dataset's name contains it, ignoring case
+ * @param newestFirst whether pages run from the newest record back
  */
 public record AuditQuery(
         Optional<String> dataset,
@@ -22,9 +25,12 @@ public record AuditQuery(
         Optional<Instant> to,
         Optional<String> ownerOrganisation,
         long after,
-        int limit) {
+        int limit,
+        Optional<String> text,
+        boolean newestFirst) {
 
     public static final int MAX_PAGE = 1000;
+    public static final int MAX_TEXT = 200;
 
     public AuditQuery {
         requireNonNull(dataset, "dataset is null");
@@ -35,9 +41,21 @@ public record AuditQuery(
         requireNonNull(from, "from is null");
         requireNonNull(to, "to is null");
         requireNonNull(ownerOrganisation, "ownerOrganisation is null");
+        requireNonNull(text, "text is null");
         if (limit < 1) {
             throw new IllegalArgumentException("limit must be >= 1, was " + limit);
         }
+        if (text.isPresent() && (text.get().isBlank() || text.get().length() > MAX_TEXT)) {
+            throw new IllegalArgumentException("the search text must be 1-" + MAX_TEXT + " characters and not blank");
+        }
+    }
+
+    /** Oldest first, no text search. */
+    public AuditQuery(Optional<String> dataset, Optional<String> organisation, Optional<String> subject,
+            Optional<String> action, Optional<String> purpose, Optional<Instant> from, Optional<Instant> to,
+            Optional<String> ownerOrganisation, long after, int limit) {
+        this(dataset, organisation, subject, action, purpose, from, to, ownerOrganisation, after, limit, Optional.empty(),
+                false);
     }
 
     /** Every record, in pages of {@code limit}. */
@@ -47,6 +65,12 @@ public record AuditQuery(
     }
 
     public AuditQuery after(long newAfter) {
-        return new AuditQuery(dataset, organisation, subject, action, purpose, from, to, ownerOrganisation, newAfter, limit);
+        return new AuditQuery(dataset, organisation, subject, action, purpose, from, to, ownerOrganisation, newAfter, limit,
+                text, newestFirst);
+    }
+
+    public AuditQuery withLimit(int newLimit) {
+        return new AuditQuery(dataset, organisation, subject, action, purpose, from, to, ownerOrganisation, after, newLimit,
+                text, newestFirst);
     }
 }

@@ -128,6 +128,11 @@ public final class ServeCommand implements Callable<Integer> {
             description = "tolerated clock difference for expiry and not-before, ISO-8601 (default: ${DEFAULT-VALUE})")
     Duration oidcClockSkew;
 
+    @Option(names = "--oidc-page-client", paramLabel = "CLIENT_ID", defaultValue = BrokerConfig.Oidc.DEFAULT_PAGE_CLIENT,
+            description = "the issuer's public client (authorization code with PKCE) the compliance page /ui/audit/ signs in"
+                    + " with (default: ${DEFAULT-VALUE})")
+    String oidcPageClient;
+
     @Option(names = "--tls-cert", paramLabel = "FILE", description = "serve HTTPS with this certificate (PEM)")
     Path tlsCert;
 
@@ -269,7 +274,7 @@ public final class ServeCommand implements Callable<Integer> {
                         Optional.ofNullable(databasePasswordFile).map(Secret::readFile)));
         return new BrokerConfig(host, port, dataDir,
                 sources != null ? sources : dataDir.resolve("sources"), externalDatabase,
-                Optional.ofNullable(oidcIssuer).map(issuer -> new BrokerConfig.Oidc(issuer, oidcAudience, oidcClockSkew)),
+                Optional.ofNullable(oidcIssuer).map(issuer -> new BrokerConfig.Oidc(issuer, oidcAudience, oidcClockSkew, oidcPageClient)),
                 Optional.ofNullable(tlsCert).map(cert -> new BrokerConfig.Tls(cert, tlsKey, Optional.ofNullable(clientCa))),
                 grantTtl, maxRequestBytes, auditOrigin, purposeHierarchy(), jdbcAllowedHosts, shutdownGrace,
                 csvCheckBytes, decodeThreads != null ? decodeThreads

@@ -64,6 +64,11 @@ public final class ApiRouter {
     }
 
     public static Router create(Vertx vertx, Services services) {
+        return create(vertx, services, Optional.empty());
+    }
+
+    /** @param oidc the issuer the broker trusts, whose public client the compliance page signs in with */
+    public static Router create(Vertx vertx, Services services, Optional<io.sluice.broker.BrokerConfig.Oidc> oidc) {
         Router router = Router.router(vertx);
         ErrorHandler errors = ErrorHandler.create();
         router.route().handler(RequestIds.create());
@@ -110,7 +115,8 @@ public final class ApiRouter {
         GrantRoutes grants = new GrantRoutes(services.grants(), services.streams(), services.streamThreads(),
                 vertx.createSharedWorkerExecutor("sluice-stream-opens", services.sourceThreads()),
                 services.running(), services.streamIdleTimeout(), refused);
-        AuditRoutes audit = new AuditRoutes(services.auditLog(), services.checkpoints(), services.streamThreads());
+        AuditRoutes audit = new AuditRoutes(services.auditLog(), services.checkpoints(), services.streamThreads(),
+                new io.sluice.broker.audit.DatasetLabels(services.database()));
 
         router.post("/v1/datasets").handler(authenticate)
                 .handler(RoleHandler.anyOf(log, Identity.DATA_OWNER)).handler(datasets::register);
@@ -165,7 +171,11 @@ public final class ApiRouter {
         router.get("/v1/audit/checkpoints").handler(authenticate).handler(audit::checkpointList);
         router.get("/v1/audit/proof/inclusion").handler(authenticate).handler(audit::inclusionProof);
         router.get("/v1/audit/proof/consistency").handler(authenticate).handler(audit::consistencyProof);
-        // The compliance page: static files; it signs in with a bearer token and calls the API above.
+        // The compliance page: static files; it signs in through the OIDC issuer (or, with the development issuer,
+        // with a pasted or minted token), keeps the token in memory and calls the API above.
+        AuditPageRoutes page = AuditPageRoutes.create(oidc, services.devIssuer().isPresent());
+        router.get("/ui/*").handler(page::securityHeaders);
+        router.get(AuditPageRoutes.CONFIG_PATH).handler(page::config);
         router.get("/ui").handler(ctx -> ctx.redirect("/ui/audit/"));
         // Vert.x lets "/ui/audit" match "/ui/audit/" too: redirect only the form without the slash.
         router.get("/ui/audit").handler(ctx -> {

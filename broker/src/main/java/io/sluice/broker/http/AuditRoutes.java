@@ -12,6 +12,7 @@ import io.sluice.broker.audit.AuditExportFormat;
 import io.sluice.broker.audit.AuditExportWriter;
 import io.sluice.broker.audit.AuditLog;
 import io.sluice.broker.audit.AuditQuery;
+import io.sluice.broker.audit.DatasetLabels;
 import io.sluice.broker.auth.Identity;
 import io.sluice.broker.logging.MdcScope;
 import io.sluice.broker.stream.BlockingResponseWriter;
@@ -43,19 +44,47 @@ final class AuditRoutes {
     private final AuditLog auditLog;
     private final AuditCheckpoints checkpoints;
     private final ExecutorService exportThreads;
+    private final DatasetLabels datasetLabels;
 
-    AuditRoutes(AuditLog auditLog, AuditCheckpoints checkpoints, ExecutorService exportThreads) {
+    AuditRoutes(AuditLog auditLog, AuditCheckpoints checkpoints, ExecutorService exportThreads, DatasetLabels datasetLabels) {
         this.auditLog = requireNonNull(auditLog, "auditLog is null");
         this.checkpoints = requireNonNull(checkpoints, "checkpoints is null");
         this.exportThreads = requireNonNull(exportThreads, "exportThreads is null");
+        this.datasetLabels = requireNonNull(datasetLabels, "datasetLabels is null");
     }
 
+    /**
+     * One page of records; {@code order=newest} pages from the newest back, {@code q} searches the
+     * records' text and their datasets' names. The page names each dataset it mentions
+     * ({@code datasets}: id to name and organisation), for people who read names, not ids.
+     */
     void query(RoutingContext ctx) {
-        AuditQuery query = query(ctx, JsonBodies.intParam(ctx, "limit", 100));
-        if (query.limit() > AuditQuery.MAX_PAGE) {
+        AuditQuery filters = query(ctx, JsonBodies.intParam(ctx, "limit", 100));
+        if (filters.limit() > AuditQuery.MAX_PAGE) {
             throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "limit must be at most " + AuditQuery.MAX_PAGE);
         }
-        Blocking.run(ctx, () -> page(auditLog.query(query), query.limit()), (c, json) -> Blocking.json(c, 200, json));
+        String order = Optional.ofNullable(ctx.request().getParam("order")).orElse("oldest");
+        if (!order.equals("oldest") && !order.equals("newest")) {
+            throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "'order' must be oldest or newest, was '" + order + "'");
+        }
+        AuditQuery query;
+        try {
+            query = new AuditQuery(filters.dataset(), filters.organisation(), filters.subject(), filters.action(),
+                    filters.purpose(), filters.from(), filters.to(), filters.ownerOrganisation(), filters.after(),
+                    filters.limit(), param(ctx, "q"), order.equals("newest"));
+        } catch (IllegalArgumentException e) {
+            throw new BrokerException(BrokerErrorCode.BAD_REQUEST, e.getMessage());
+        }
+        Blocking.run(ctx, () -> {
+            List<AuditEntry> entries = auditLog.query(query);
+            JsonObject page = page(entries, query.limit());
+            JsonObject names = new JsonObject();
+            datasetLabels.of(page.getJsonArray("records").stream().map(r -> ((JsonObject) r).getValue("dataset"))
+                    .filter(String.class::isInstance).map(String.class::cast).toList())
+                    .forEach((id, label) -> names.put(id, new JsonObject().put("name", label.name())
+                            .put("organisation", label.organisation())));
+            return page.put("datasets", names);
+        }, (c, json) -> Blocking.json(c, 200, json));
     }
 
     /**

@@ -18,6 +18,7 @@ import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
@@ -125,6 +126,43 @@ class AuditLogIT {
         }
         assertThat(log.size()).isEqualTo(expected);
         assertThat(log.tree().root()).isEqualTo(MerkleProofs.naiveRoot(leaves));
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void pagesNewestFirstAndSearchesTheRecordsTextAndTheirDatasetsNames(String kind) throws Exception {
+        try (Database database = Database.open(TestDatabases.fresh(kind, dir));
+                AuditLog log = new AuditLog(database, Clock.systemUTC())) {
+            execute(database, "INSERT INTO datasets (id, name, description, organisation, source_type, source_options,"
+                    + " version, schema_json, policy_json, policy_version, registered_at) VALUES ('ds-1',"
+                    + " 'Cardiology_Patients', '', 'hospital-a', 'parquet', '{}', 'v1', '{}', '{}', 1, CURRENT_TIMESTAMP)");
+            log.append(event("registered").with("dataset", "ds-1"));
+            log.append(event("100% sure, zeta"));
+            log.append(event("Under_Score"));
+            log.append(event("zeta again"));
+
+            assertThat(indexes(log.query(search(Optional.empty(), true, -1, 2)))).containsExactly(3L, 2L);
+            assertThat(indexes(log.query(search(Optional.empty(), true, 2, 2)))).containsExactly(1L, 0L);
+            assertThat(indexes(log.query(search(Optional.empty(), false, 1, 2)))).containsExactly(2L, 3L);
+            // A dataset's name is found though its records hold only its id, in any case.
+            assertThat(indexes(log.query(search(Optional.of("cardiology_PATIENTS"), false, -1, 10)))).containsExactly(0L);
+            // LIKE's wildcards are searched for as text.
+            assertThat(indexes(log.query(search(Optional.of("100%"), false, -1, 10)))).containsExactly(1L);
+            assertThat(indexes(log.query(search(Optional.of("r_s"), false, -1, 10)))).containsExactly(2L);
+            assertThat(indexes(log.query(search(Optional.of("ZETA"), true, -1, 10)))).containsExactly(3L, 1L);
+
+            assertThat(new DatasetLabels(database).of(List.of("ds-1", "ds-unknown", "ds-1")))
+                    .containsExactly(java.util.Map.entry("ds-1", new DatasetLabels.Label("Cardiology_Patients", "hospital-a")));
+        }
+    }
+
+    private static AuditQuery search(Optional<String> text, boolean newestFirst, long after, int limit) {
+        return new AuditQuery(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty(), Optional.empty(), Optional.empty(), after, limit, text, newestFirst);
+    }
+
+    private static List<Long> indexes(List<AuditEntry> entries) {
+        return entries.stream().map(AuditEntry::index).toList();
     }
 
     private static AuditEvent event(String message) {

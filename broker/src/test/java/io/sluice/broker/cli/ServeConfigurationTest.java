@@ -105,6 +105,18 @@ class ServeConfigurationTest {
     }
 
     @Test
+    void theCompliancePagesClientDefaultsToTheRealmsAndCanBeNamed() throws Exception {
+        assertThat(parse(Map.of(), "--oidc-issuer", "http://127.0.0.1:8080/realms/dataspace").oidc().orElseThrow()
+                .pageClientId()).isEqualTo("sluice-audit-ui");
+        assertThat(parse(Map.of("SLUICE_OIDC_PAGE_CLIENT", "audit-page"), "--oidc-issuer",
+                "http://127.0.0.1:8080/realms/dataspace").oidc().orElseThrow().pageClientId()).isEqualTo("audit-page");
+        assertThatThrownBy(() -> new BrokerConfig.Oidc(java.net.URI.create("http://127.0.0.1:8080/realms/dataspace"),
+                "sluice", Duration.ZERO, "two words"))
+                .hasMessage("the compliance page's client id must be 1-200 printable ASCII characters without spaces,"
+                        + " was 'two words'");
+    }
+
+    @Test
     void aPropertiesFileWorksLikeYaml() throws Exception {
         Path file = write("sluice.properties", """
                 port=9004

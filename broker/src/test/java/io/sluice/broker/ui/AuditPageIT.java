@@ -122,6 +122,10 @@ class AuditPageIT {
                     + "itself: in Vert.x the exact route \"/ui/audit\" also matches \"/ui/audit/\")", PAGE,
                     page.statusCode(), page.headers().firstValue("Location").orElse("")).isEqualTo(200);
             assertThat(page.body()).contains("id=\"token-form\"");
+            assertThat(page.headers().firstValue("Content-Security-Policy")).hasValueSatisfying(csp -> assertThat(csp)
+                    .contains("connect-src 'self';").contains("default-src 'none'").contains("frame-ancestors 'none'"));
+            assertThat(new JsonObject(TestHttp.getText(broker, "/ui/audit/config.json", null)))
+                    .isEqualTo(new JsonObject().put("signIn", "development"));
 
             driver = startChromium();
             driver.get(broker.uri().resolve("/ui/audit").toString());
@@ -134,8 +138,12 @@ class AuditPageIT {
             assertThat(driver.getCurrentUrl()).endsWith(PAGE).doesNotContain(officer);
             assertThat(driver.findElement(By.id("identity-text")).getText())
                     .startsWith("Signed in as ines · ehds-authority · compliance-officer");
-            assertThat(actions(driver)).containsExactly("dataset.registered", "grant.issued", "stream.opened",
-                    "stream.closed", "grant.denied", "auth.failed");
+            // Newest first by default, with the dataset's name beside its id.
+            assertThat(actions(driver)).containsExactly("auth.failed", "grant.denied", "stream.closed", "stream.opened",
+                    "grant.issued", "dataset.registered");
+            assertThat(row(driver, "grant.issued").findElement(By.cssSelector("td.dataset")).getText())
+                    .isEqualTo("small\nhospital-a · " + datasetId(broker, officer));
+            assertThat(driver.findElement(By.id("sign-out")).isDisplayed()).isTrue();
 
             // The hostile subject is shown as text and never becomes markup.
             WebElement denied = row(driver, "grant.denied");
@@ -163,13 +171,44 @@ class AuditPageIT {
             wait.until(d -> indexes(d).size() == 6);
             new Select(driver.findElement(By.id("f-limit"))).selectByValue("5");
             driver.findElement(By.id("apply-filters")).click();
-            wait.until(d -> indexes(d).equals(List.of("0", "1", "2", "3", "4")));
+            wait.until(d -> indexes(d).equals(List.of("5", "4", "3", "2", "1")));
             assertThat(driver.findElement(By.id("prev-page")).isEnabled()).isFalse();
             driver.findElement(By.id("next-page")).click();
-            wait.until(d -> indexes(d).equals(List.of("5")));
+            wait.until(d -> indexes(d).equals(List.of("0")));
             assertThat(driver.findElement(By.id("page-label")).getText()).isEqualTo("Page 2");
             driver.findElement(By.id("prev-page")).click();
+            wait.until(d -> indexes(d).equals(List.of("5", "4", "3", "2", "1")));
+            // The toggle: oldest first.
+            new Select(driver.findElement(By.id("f-order"))).selectByValue("oldest");
+            driver.findElement(By.id("apply-filters")).click();
             wait.until(d -> indexes(d).equals(List.of("0", "1", "2", "3", "4")));
+
+            // The dataset filter takes the dataset's name; a name nobody has is said, not searched silently.
+            driver.findElement(By.id("clear-filters")).click();
+            wait.until(d -> indexes(d).size() == 6);
+            driver.findElement(By.id("f-dataset")).sendKeys("small");
+            driver.findElement(By.id("apply-filters")).click();
+            wait.until(d -> actions(d).equals(List.of("grant.denied", "stream.closed", "stream.opened", "grant.issued",
+                    "dataset.registered")));
+            driver.findElement(By.id("f-dataset")).clear();
+            driver.findElement(By.id("f-dataset")).sendKeys("no-such-dataset");
+            driver.findElement(By.id("apply-filters")).click();
+            wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("records-error")));
+            assertThat(driver.findElement(By.id("records-error")).getText())
+                    .startsWith("no dataset in the catalog is named \"no-such-dataset\"");
+
+            // Free-text search finds a reason, and a dataset by its name.
+            driver.findElement(By.id("clear-filters")).click();
+            wait.until(d -> indexes(d).size() == 6);
+            driver.findElement(By.id("f-q")).sendKeys("purpose_not_permitted");
+            driver.findElement(By.id("apply-filters")).click();
+            wait.until(d -> actions(d).equals(List.of("grant.denied")));
+            driver.findElement(By.id("f-q")).clear();
+            driver.findElement(By.id("f-q")).sendKeys("SMALL");
+            driver.findElement(By.id("apply-filters")).click();
+            wait.until(d -> actions(d).size() == 5 && !actions(d).contains("auth.failed"));
+            driver.findElement(By.id("clear-filters")).click();
+            wait.until(d -> indexes(d).size() == 6);
 
             // The stream's details match what the broker reports for it.
             row(driver, "stream.closed").findElement(By.cssSelector("button.stream-link")).click();
@@ -195,12 +234,72 @@ class AuditPageIT {
                     "Verification FAILED: record 1 was modified, or a record was inserted or deleted after it: record 2 names ");
             saveScreenshot("audit-page-tampered.png");
 
-            // Signing out forgets the token.
+            // Signing out forgets the token and everything this user saw or chose: nothing carries over to the next one.
+            driver.findElement(By.id("f-q")).sendKeys("small");
+            driver.findElement(By.id("apply-filters")).click();
+            wait.until(d -> actions(d).size() == 5);
             driver.findElement(By.id("sign-out")).click();
             wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
-            assertThat(((JavascriptExecutor) driver)
-                    .executeScript("return sessionStorage.getItem('sluice.audit.token')")).isNull();
+            assertThat(driver.findElement(By.id("sign-out")).isDisplayed()).isFalse();
+            assertThat(driver.findElement(By.id("workspace")).isDisplayed()).isFalse();
+            assertThat(script("return sessionStorage.length + localStorage.length")).isEqualTo(0L);
+            assertThat(script("return document.getElementById('f-q').value")).isEqualTo("");
+            assertThat(script("return document.querySelectorAll('#records-body tr').length")).isEqualTo(0L);
+
+            // A data owner sees the records of their own datasets, each checked against the signed checkpoint by its
+            // inclusion proof; record 1, altered above, is not verified.
+            devSignIn(wait, "dr-weber", "hospital-a", "data-owner");
+            wait.until(d -> indexes(d).size() == 5 && proofs(d).stream().noneMatch("pending"::equals));
+            assertThat(actions(driver)).doesNotContain("auth.failed");
+            assertThat(script("return document.getElementById('f-q').value")).isEqualTo("");
+            assertThat(proofs(driver)).containsExactly("verified", "verified", "verified", "failed", "verified");
+            assertThat(row(driver, "grant.issued").findElement(By.cssSelector("td.proof")).getText())
+                    .startsWith("not verified").contains("it was modified");
+            assertThat(driver.findElement(By.id("verify-status")).getText())
+                    .startsWith("1 of 5 records NOT verified: record 1: ");
+            assertThat(driver.findElement(By.id("export")).isDisplayed()).isFalse();
+            saveScreenshot("audit-page-owner.png");
+
+            // Another organisation's owner sees none of them.
+            driver.findElement(By.id("sign-out")).click();
+            wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
+            devSignIn(wait, "dr-other", "hospital-b", "data-owner");
+            wait.until(d -> d.findElement(By.id("records-body")).getText().equals("No records match these filters."));
         }
+    }
+
+    private void devSignIn(WebDriverWait wait, String subject, String organisation, String role) {
+        WebElement details = driver.findElement(By.id("dev-sign-in"));
+        if (details.getAttribute("open") == null) {
+            details.findElement(By.tagName("summary")).click();
+        }
+        driver.findElement(By.id("dev-subject")).clear();
+        driver.findElement(By.id("dev-subject")).sendKeys(subject);
+        driver.findElement(By.id("dev-organisation")).clear();
+        driver.findElement(By.id("dev-organisation")).sendKeys(organisation);
+        new Select(driver.findElement(By.id("dev-role"))).selectByValue(role);
+        driver.findElement(By.cssSelector("#dev-form button[type=submit]")).click();
+        wait.until(d -> d.findElement(By.id("identity-text")).getText()
+                .startsWith("Signed in as " + subject + " · " + organisation + " · " + role));
+    }
+
+    private Object script(String javascript) {
+        return ((JavascriptExecutor) driver).executeScript(javascript);
+    }
+
+    private static List<String> proofs(WebDriver driver) {
+        return rowAttribute(driver, "index").isEmpty() ? List.of() : proofCells(driver);
+    }
+
+    @SuppressWarnings("unchecked")
+    private static List<String> proofCells(WebDriver driver) {
+        return (List<String>) ((JavascriptExecutor) driver).executeScript(
+                "return Array.from(document.querySelectorAll('#records-body tr[data-index] td.proof'), c => c.dataset.proof);");
+    }
+
+    private static String datasetId(Broker broker, String token) throws Exception {
+        JsonArray datasets = new JsonObject(TestHttp.getText(broker, "/v1/catalog", token)).getJsonArray("datasets");
+        return datasets.getJsonObject(0).getString("id");
     }
 
     @Test
