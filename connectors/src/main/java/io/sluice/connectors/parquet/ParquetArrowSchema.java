@@ -225,7 +225,7 @@ final class ParquetArrowSchema {
                     : annotation instanceof IntLogicalTypeAnnotation i && i.getBitWidth() == 16 ? LeafKind.INT32_TO_INT16
                     : LeafKind.INT32;
             case INT64 -> annotation instanceof DecimalLogicalTypeAnnotation ? LeafKind.INT64_TO_DECIMAL : LeafKind.INT64;
-            case INT96 -> LeafKind.INT96_TO_NANOS;
+            case INT96 -> LeafKind.INT96_TO_MICROS;
             case FLOAT -> LeafKind.FLOAT;
             case DOUBLE -> LeafKind.DOUBLE;
             case FIXED_LEN_BYTE_ARRAY -> annotation instanceof DecimalLogicalTypeAnnotation ? LeafKind.FIXED_TO_DECIMAL
@@ -240,7 +240,7 @@ final class ParquetArrowSchema {
             case ArrowType.FloatingPoint f when f.getPrecision() == FloatingPointPrecision.HALF -> 2;
             default -> switch (kind) {
                 case INT32, FLOAT -> 4;
-                case INT64, DOUBLE, INT96_TO_NANOS -> 8;
+                case INT64, DOUBLE, INT96_TO_MICROS -> 8;
                 case INT32_TO_INT8 -> 1;
                 case INT32_TO_INT16 -> 2;
                 default -> 0;
@@ -272,7 +272,7 @@ final class ParquetArrowSchema {
                         new ArrowType.Time(timeUnit(t.getUnit()), 64);
                 default -> null;
             };
-            case INT96 -> annotation == null ? new ArrowType.Timestamp(TimeUnit.NANOSECOND, null) : null;
+            case INT96 -> annotation == null ? new ArrowType.Timestamp(TimeUnit.MICROSECOND, null) : null;
             case FLOAT -> annotation == null ? new ArrowType.FloatingPoint(FloatingPointPrecision.SINGLE) : null;
             case DOUBLE -> annotation == null ? new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE) : null;
             case BINARY -> switch (annotation) {
