@@ -105,7 +105,8 @@ def flat_table(rows, seed):
         "dec18_4": pa.array(column(lambda: decimal.Decimal(rnd.randrange(-10**18 + 1, 10**18)).scaleb(-4)),
                             pa.decimal128(18, 4)),
         "dec38_10": pa.array(column(lambda: decimal.Decimal(rnd.randrange(-10**38 + 1, 10**38)).scaleb(-10),
-                                    (decimal.Decimal(10**38 - 1).scaleb(-10), decimal.Decimal(-(10**38) + 1).scaleb(-10))),
+                                    (decimal.Decimal(10**38 - 1).scaleb(-10),
+                                     decimal.Decimal(-(10**38) + 1).scaleb(-10))),
                              pa.decimal128(38, 10)),
         "dec76_5": pa.array(column(lambda: decimal.Decimal(rnd.randrange(-10**76 + 1, 10**76)).scaleb(-5),
                                    (decimal.Decimal(10**76 - 1).scaleb(-5),)), pa.decimal256(76, 5)),
@@ -350,7 +351,9 @@ def encrypted(out):
 
 def unsupported_types(out):
     table = pa.table({"id": pa.array([1, 2, 3], pa.int64()), "nothing": pa.nulls(3)})
-    write_refused(out, "null_type_column", "nothing", lambda path: pq.write_table(table, path))
+    # pyarrow writes the null type as INT32 annotated UNKNOWN, which Sluice does not map.
+    write_refused(out, "null_type_column", "nothing (optional int32 (UNKNOWN))",
+                  lambda path: pq.write_table(table, path))
 
 
 def main():

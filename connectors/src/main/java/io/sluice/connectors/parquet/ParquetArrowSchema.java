@@ -49,7 +49,9 @@ import org.apache.parquet.schema.Type;
  *   <tr><td>INT64 TIMESTAMP(MILLIS|MICROS|NANOS, adjusted to UTC)</td>
  *       <td>Timestamp(unit, "UTC" when adjusted, else no zone)</td></tr>
  *   <tr><td>INT64 TIME(MICROS|NANOS)</td><td>Time(unit, 64)</td></tr>
- *   <tr><td>INT96 (legacy Impala/Spark timestamps)</td><td>Timestamp(NANOSECOND, no zone)</td></tr>
+ *   <tr><td>INT96 (legacy Impala/Spark timestamps)</td><td>Timestamp(MICROSECOND, no zone), as Spark and
+ *       pyarrow's {@code coerce_int96_timestamp_unit='us'} read it: exact from year 1 to 9999 and
+ *       beyond (nanoseconds of the day truncated); a value outside 64-bit microseconds is an error</td></tr>
  *   <tr><td>INT32, INT64, FIXED_LEN_BYTE_ARRAY, BINARY DECIMAL(p, s)</td>
  *       <td>Decimal(p, s, 128), or 256 bits when p &gt; 38</td></tr>
  *   <tr><td>FLOAT, DOUBLE, FIXED_LEN_BYTE_ARRAY(2) FLOAT16</td><td>FloatingPoint(SINGLE|DOUBLE|HALF)</td></tr>
@@ -61,9 +63,13 @@ import org.apache.parquet.schema.Type;
  *       repeated primitive</td><td>List of the mapped element</td></tr>
  * </table>
  *
+ * <p>Values are served exactly or not at all: a decimal whose unscaled value has more digits than
+ * its precision is an error ({@link DecimalPrecision}), never an invalid Arrow decimal; unsigned
+ * 64-bit values keep their bits in UInt(64); dates and times keep the file's integers.
+ *
  * <p>Dictionary-encoded columns are decoded into the plain Arrow type. Everything else (maps,
- * lists of groups, lists inside structs, intervals, other annotations) is
- * {@link ConnectorErrorCode#UNSUPPORTED_TYPE}.
+ * lists of groups, lists inside structs, INTERVAL, GEOMETRY, GEOGRAPHY, VARIANT, the null type,
+ * other annotations) is {@link ConnectorErrorCode#UNSUPPORTED_TYPE} when the source is opened.
  */
 final class ParquetArrowSchema {
     private ParquetArrowSchema() {}
