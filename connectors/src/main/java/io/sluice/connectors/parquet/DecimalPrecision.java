@@ -86,10 +86,6 @@ final class DecimalPrecision {
         return "DECIMAL(" + precision + "," + scale + ")";
     }
 
-    int width() {
-        return width;
-    }
-
     private BigInteger unscaled(MemorySegment values, long at) {
         byte[] bigEndian = new byte[width];
         for (int b = 0; b < width; b++) {
