@@ -11,6 +11,9 @@ import java.io.InputStream;
 import java.lang.foreign.MemorySegment;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
+import java.util.Collections;
+import java.util.EnumSet;
+import java.util.Set;
 import java.util.zip.CRC32;
 import java.util.zip.GZIPInputStream;
 import org.apache.arrow.memory.ArrowBuf;
@@ -21,12 +24,17 @@ import org.apache.parquet.format.DictionaryPageHeader;
 import org.apache.parquet.format.PageHeader;
 import org.apache.parquet.format.Util;
 import org.apache.parquet.hadoop.metadata.CompressionCodecName;
+import org.brotli.dec.BrotliInputStream;
 import org.xerial.snappy.Snappy;
 
 /**
  * The pages of one column chunk, read one at a time straight from the file and decompressed into
  * a buffer taken from the scan's allocator, so that every byte a page needs is counted against the
  * scan's memory bound.
+ *
+ * <p>Codecs: {@link #SUPPORTED_CODECS}, each decompressed by a maintained library (snappy-java,
+ * zstd-jni, aircompressor for LZ4_RAW, lz4-java for Hadoop-framed LZ4 ({@link Lz4Pages}), Google's
+ * Brotli decoder, the JDK for GZIP).
  *
  * <p>Nothing in the file is trusted: a page header may not claim more bytes than the chunk has
  * left, an uncompressed size beyond {@link #MAX_PAGE_BYTES} is refused before anything is
@@ -45,6 +53,11 @@ final class ColumnChunkPages {
     static final int PADDING = 16;
     private static final int FIRST_HEADER_WINDOW = 8 * 1024;
     private static final int MAX_HEADER_BYTES = 16 * 1024 * 1024;
+    /** Every codec the Parquet format defines except LZO (no maintained Java decoder without GPL code). */
+    static final Set<CompressionCodecName> SUPPORTED_CODECS = Collections.unmodifiableSet(EnumSet.of(
+            CompressionCodecName.UNCOMPRESSED, CompressionCodecName.SNAPPY, CompressionCodecName.GZIP,
+            CompressionCodecName.BROTLI, CompressionCodecName.ZSTD, CompressionCodecName.LZ4,
+            CompressionCodecName.LZ4_RAW));
 
     /** The reusable native buffers of one leaf column's scan; closed by the reader. */
     static final class Buffers implements AutoCloseable {
@@ -138,11 +151,11 @@ final class ColumnChunkPages {
         this.buffers = buffers;
         this.position = start;
         this.end = start + length;
-        switch (codec) {
-            case UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW -> { }
-            default -> throw new ConnectorException(ConnectorErrorCode.UNSUPPORTED_TYPE, fileName + " row group "
+        if (!SUPPORTED_CODECS.contains(codec)) {
+            // Registration refuses such files (ParquetFeatures); this guards readers made otherwise.
+            throw new ConnectorException(ConnectorErrorCode.UNSUPPORTED_TYPE, fileName + " row group "
                     + rowGroup + " column " + column + " is compressed with " + codec
-                    + ", which is not supported (supported: UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW)");
+                    + ", which is not supported (supported: " + SUPPORTED_CODECS + ")");
         }
     }
 
@@ -278,6 +291,15 @@ final class ColumnChunkPages {
             ByteBuffer body = target.nioBuffer(0, compressedSize);
             readFully(body, start);
             checkCrc(header, target.nioBuffer(0, compressedSize));
+        } else if (compressedSize == uncompressedPrefix) {
+            // Nothing compressed after the levels: an empty or all-null V2 page, which some writers
+            // (parquet-mr in Spark 3.5) store as zero bytes rather than as a compressed empty input.
+            if (uncompressedSize != uncompressedPrefix) {
+                throw corrupt("a page stores no compressed values but claims " + (uncompressedSize - uncompressedPrefix)
+                        + " bytes of them");
+            }
+            readFully(target.nioBuffer(0, compressedSize), start);
+            checkCrc(header, target.nioBuffer(0, compressedSize));
         } else {
             ArrowBuf source = buffers.compressed(Math.max(1, compressedSize));
             readFully(source.nioBuffer(0, compressedSize), start);
@@ -330,7 +352,9 @@ final class ColumnChunkPages {
                     new Lz4Decompressor().decompress(source, target);
                     yield target.position() - before;
                 }
-                case GZIP -> gunzip(source, target, expected);
+                case LZ4 -> Lz4Pages.decompress(source, target);
+                case GZIP -> inflate(new GZIPInputStream(heapStream(source)), target, expected);
+                case BROTLI -> inflate(new BrotliInputStream(heapStream(source)), target, expected);
                 default -> throw new IllegalStateException("codec " + codec + " was checked in the constructor");
             };
         } catch (ConnectorException e) {
@@ -345,10 +369,15 @@ final class ColumnChunkPages {
         }
     }
 
-    private static int gunzip(ByteBuffer source, ByteBuffer target, int expected) throws IOException {
+    private static InputStream heapStream(ByteBuffer source) {
         byte[] compressed = new byte[source.remaining()];
         source.get(compressed);
-        try (GZIPInputStream input = new GZIPInputStream(new ByteArrayInputStream(compressed))) {
+        return new ByteArrayInputStream(compressed);
+    }
+
+    /** Reads a stream codec's output into {@code target}, reading at most one byte more than claimed. */
+    private static int inflate(InputStream stream, ByteBuffer target, int expected) throws IOException {
+        try (InputStream input = stream) {
             byte[] plain = input.readNBytes(expected);
             if (input.read() >= 0) {
                 return expected + 1; // more than claimed: reported by the caller

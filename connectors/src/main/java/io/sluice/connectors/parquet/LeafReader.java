@@ -53,6 +53,8 @@ final class LeafReader {
     private final String fileName;
     private final String column;
     private final ColumnChunkPages.Buffers buffers;
+    /** Null unless the leaf is a decimal: then every decoded value is checked against its precision. */
+    private final DecimalPrecision decimalPrecision;
 
     private ColumnChunkPages pages;
     private int rowGroup;
@@ -99,6 +101,7 @@ final class LeafReader {
         this.fileName = fileName;
         this.column = String.join(".", descriptor.getPath());
         this.buffers = buffers;
+        this.decimalPrecision = DecimalPrecision.of(descriptor.getPrimitiveType(), outWidth);
         if (maxDefinition > 127 || maxRepetition > 127) {
             throw new ConnectorException(ConnectorErrorCode.UNSUPPORTED_TYPE,
                     fileName + " column " + column + " is nested too deeply (over 127 levels)");
@@ -356,6 +359,17 @@ final class LeafReader {
                 }
             }
         }
+        if (decimalPrecision != null && mode != ValueMode.DICTIONARY) {
+            checkPrecision(target, offset, count); // a dictionary's values were checked when it was loaded
+        }
+    }
+
+    private void checkPrecision(MemorySegment values, long offset, int count) {
+        int unfit = decimalPrecision.firstUnfit(values, offset, count);
+        if (unfit >= 0) {
+            throw corrupt("a value (" + decimalPrecision.describe(values, offset + (long) outWidth * unfit)
+                    + ") has more digits than its " + decimalPrecision.annotation() + " allows");
+        }
     }
 
     private int[] ids(int count) {
@@ -422,15 +436,15 @@ final class LeafReader {
             case INT64_TO_DECIMAL -> PlainValues.decimal(target, offset, fallback.readLong(), outWidth);
             case FLOAT -> target.set(ValueLayout.JAVA_FLOAT_UNALIGNED, offset, fallback.readFloat());
             case DOUBLE -> target.set(ValueLayout.JAVA_DOUBLE_UNALIGNED, offset, fallback.readDouble());
-            case INT96_TO_NANOS, FIXED_BINARY, FIXED_TO_DECIMAL, BINARY_TO_DECIMAL -> {
+            case INT96_TO_MICROS, FIXED_BINARY, FIXED_TO_DECIMAL, BINARY_TO_DECIMAL -> {
                 byte[] bytes = fallback.readBytes().getBytesUnsafe();
                 MemorySegment value = MemorySegment.ofArray(bytes);
                 switch (kind) {
-                    case INT96_TO_NANOS -> {
+                    case INT96_TO_MICROS -> {
                         if (bytes.length != 12) {
                             throw new IllegalStateException("an INT96 value has " + bytes.length + " bytes");
                         }
-                        target.set(LONG, offset, PlainValues.int96ToNanos(value.get(LONG, 0), value.get(INT, 8)));
+                        target.set(LONG, offset, PlainValues.int96ToMicros(value.get(LONG, 0), value.get(INT, 8)));
                     }
                     case FIXED_BINARY -> {
                         if (bytes.length != outWidth) {
@@ -668,6 +682,9 @@ final class LeafReader {
             long bytes = (long) size * outWidth;
             MemorySegment target = MemorySegment.ofArray(new long[(int) ((bytes + 7) / 8) + 1]);
             PlainValues.convert(kind, dictionary.data, 0, dictionary.length, size, target, 0, typeLength, outWidth);
+            if (decimalPrecision != null) {
+                checkPrecision(target, 0, size);
+            }
             fixedDictionary = target;
         }
         dictionarySize = size;

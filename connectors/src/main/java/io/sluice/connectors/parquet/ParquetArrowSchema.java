@@ -51,7 +51,9 @@ import org.apache.parquet.schema.Type;
  *   <tr><td>INT64 TIMESTAMP(MILLIS|MICROS|NANOS, adjusted to UTC)</td>
  *       <td>Timestamp(unit, "UTC" when adjusted, else no zone)</td></tr>
  *   <tr><td>INT64 TIME(MICROS|NANOS)</td><td>Time(unit, 64)</td></tr>
- *   <tr><td>INT96 (legacy Impala/Spark timestamps)</td><td>Timestamp(NANOSECOND, no zone)</td></tr>
+ *   <tr><td>INT96 (legacy Impala/Spark timestamps)</td><td>Timestamp(MICROSECOND, no zone), as Spark and
+ *       pyarrow's {@code coerce_int96_timestamp_unit='us'} read it: exact from year 1 to 9999 and
+ *       beyond (nanoseconds of the day truncated); a value outside 64-bit microseconds is an error</td></tr>
  *   <tr><td>INT32, INT64, FIXED_LEN_BYTE_ARRAY, BINARY DECIMAL(p, s)</td>
  *       <td>Decimal(p, s, 128), or 256 bits when p &gt; 38</td></tr>
  *   <tr><td>FLOAT, DOUBLE, FIXED_LEN_BYTE_ARRAY(2) FLOAT16</td><td>FloatingPoint(SINGLE|DOUBLE|HALF)</td></tr>
@@ -76,9 +78,15 @@ import org.apache.parquet.schema.Type;
  *
  * <p>Every group nests in every other, to any depth: lists of structs, structs of lists, lists of
  * lists, lists of maps, maps of lists and structs. Names and nullability are those pyarrow gives
- * the same file. Dictionary-encoded columns are decoded into the plain Arrow type. Everything else
- * (map keys that may be null, intervals, other annotations) is
- * {@link ConnectorErrorCode#UNSUPPORTED_TYPE}.
+ * the same file.
+ *
+ * <p>Values are served exactly or not at all: a decimal whose unscaled value has more digits than
+ * its precision is an error ({@link DecimalPrecision}), never an invalid Arrow decimal; unsigned
+ * 64-bit values keep their bits in UInt(64); dates and times keep the file's integers.
+ *
+ * <p>Dictionary-encoded columns are decoded into the plain Arrow type. Everything else (map keys
+ * that may be null, INTERVAL, GEOMETRY, GEOGRAPHY, VARIANT, the null type, other annotations) is
+ * {@link ConnectorErrorCode#UNSUPPORTED_TYPE} when the source is opened.
  */
 final class ParquetArrowSchema {
     private ParquetArrowSchema() {}
@@ -286,7 +294,7 @@ final class ParquetArrowSchema {
                     : annotation instanceof IntLogicalTypeAnnotation i && i.getBitWidth() == 16 ? LeafKind.INT32_TO_INT16
                     : LeafKind.INT32;
             case INT64 -> annotation instanceof DecimalLogicalTypeAnnotation ? LeafKind.INT64_TO_DECIMAL : LeafKind.INT64;
-            case INT96 -> LeafKind.INT96_TO_NANOS;
+            case INT96 -> LeafKind.INT96_TO_MICROS;
             case FLOAT -> LeafKind.FLOAT;
             case DOUBLE -> LeafKind.DOUBLE;
             case FIXED_LEN_BYTE_ARRAY -> annotation instanceof DecimalLogicalTypeAnnotation ? LeafKind.FIXED_TO_DECIMAL
@@ -301,7 +309,7 @@ final class ParquetArrowSchema {
             case ArrowType.FloatingPoint f when f.getPrecision() == FloatingPointPrecision.HALF -> 2;
             default -> switch (kind) {
                 case INT32, FLOAT -> 4;
-                case INT64, DOUBLE, INT96_TO_NANOS -> 8;
+                case INT64, DOUBLE, INT96_TO_MICROS -> 8;
                 case INT32_TO_INT8 -> 1;
                 case INT32_TO_INT16 -> 2;
                 default -> 0;
@@ -333,7 +341,7 @@ final class ParquetArrowSchema {
                         new ArrowType.Time(timeUnit(t.getUnit()), 64);
                 default -> null;
             };
-            case INT96 -> annotation == null ? new ArrowType.Timestamp(TimeUnit.NANOSECOND, null) : null;
+            case INT96 -> annotation == null ? new ArrowType.Timestamp(TimeUnit.MICROSECOND, null) : null;
             case FLOAT -> annotation == null ? new ArrowType.FloatingPoint(FloatingPointPrecision.SINGLE) : null;
             case DOUBLE -> annotation == null ? new ArrowType.FloatingPoint(FloatingPointPrecision.DOUBLE) : null;
             case BINARY -> switch (annotation) {

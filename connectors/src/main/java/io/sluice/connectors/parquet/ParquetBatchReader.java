@@ -271,7 +271,7 @@ final class ParquetBatchReader implements BatchReader {
                         + chunk.getValueCount() + " values");
             }
             reader.startRowGroup(new ColumnChunkPages(channel, file.name(), unit.rowGroup(), column, chunk.getCodec(),
-                    chunk.getStartingPos(), chunk.getTotalSize(), buffers.get(i)), unit.rowGroup());
+                    ParquetFooter.chunkStart(chunk), chunk.getTotalSize(), buffers.get(i)), unit.rowGroup());
         }
         rowsLeftInUnit = unit.rows();
         rowGroupsScanned++;

@@ -135,8 +135,8 @@ record ParquetColumn(Type parquetType, Field field, Node node) {
         INT64,
         FLOAT,
         DOUBLE,
-        /** Legacy INT96 (nanoseconds of day, Julian day) into Timestamp(NANO). */
-        INT96_TO_NANOS,
+        /** Legacy INT96 (nanoseconds of day, Julian day) into Timestamp(MICRO), exactly or not at all. */
+        INT96_TO_MICROS,
         /** INT32 DECIMAL into Decimal(128|256). */
         INT32_TO_DECIMAL,
         /** INT64 DECIMAL into Decimal(128|256). */

@@ -100,14 +100,15 @@ record ParquetFooter(String fileName, long fileSize, FileTime lastModified, Parq
                         + MIN_FILE_SIZE + " of an empty Parquet file");
             }
             byte[] head = readFully(channel, 0, 4);
-            if (!Arrays.equals(head, MAGIC)) {
-                throw corrupt(name, "is not a Parquet file: it does not start with the PAR1 magic");
-            }
             ByteBuffer tail = ByteBuffer.wrap(readFully(channel, size - 8, 8)).order(ByteOrder.LITTLE_ENDIAN);
             byte[] tailMagic = Arrays.copyOfRange(tail.array(), 4, 8);
-            if (Arrays.equals(tailMagic, ENCRYPTED_MAGIC)) {
+            // A file with an encrypted footer starts and ends with PARE: say so rather than "not Parquet".
+            if (Arrays.equals(head, ENCRYPTED_MAGIC) || Arrays.equals(tailMagic, ENCRYPTED_MAGIC)) {
                 throw new ConnectorException(ConnectorErrorCode.UNSUPPORTED_TYPE,
-                        name + " is an encrypted Parquet file; encrypted files are not supported");
+                        name + ": encrypted Parquet (PARE) is not supported");
+            }
+            if (!Arrays.equals(head, MAGIC)) {
+                throw corrupt(name, "is not a Parquet file: it does not start with the PAR1 magic");
             }
             if (!Arrays.equals(tailMagic, MAGIC)) {
                 throw corrupt(name, "is truncated or not a Parquet file: it does not end with the PAR1 magic");
@@ -125,6 +126,8 @@ record ParquetFooter(String fileName, long fileSize, FileTime lastModified, Parq
             long footerStart = size - 8 - footerLength;
             byte[] footerBytes = readFully(channel, footerStart, (int) footerLength);
             ParquetMetadata metadata = parse(name, footerBytes);
+            // Before the layout checks: an encrypted chunk's offsets cannot even be read.
+            ParquetFeatures.refuseUnsupported(name, metadata);
             checkChunksInside(name, metadata, footerStart);
             if (datasetDigest != null) {
                 datasetDigest.update(relativePath.getBytes(StandardCharsets.UTF_8));
@@ -194,12 +197,12 @@ record ParquetFooter(String fileName, long fileSize, FileTime lastModified, Parq
             if (block.getRowCount() < 0) {
                 throw corrupt(name, "is corrupt: row group " + b + " claims " + block.getRowCount() + " rows");
             }
+            if (block.getRowCount() == 0) {
+                // Never read; pyarrow writes such chunks with no pages and all offsets 0.
+                continue;
+            }
             for (ColumnChunkMetaData chunk : block.getColumns()) {
-                if (chunk.isEncrypted()) {
-                    throw new ConnectorException(ConnectorErrorCode.UNSUPPORTED_TYPE, name
-                            + " has encrypted columns; encrypted files are not supported");
-                }
-                long start = chunk.getStartingPos();
+                long start = chunkStart(chunk);
                 long length = chunk.getTotalSize();
                 if (start < MAGIC.length || length < 0 || start > footerStart - length) {
                     throw corrupt(name, "is corrupt: row group " + b + " column " + chunk.getPath().toDotString()
@@ -208,6 +211,23 @@ record ParquetFooter(String fileName, long fileSize, FileTime lastModified, Parq
                 }
             }
         }
+    }
+
+    /**
+     * The first byte of a column chunk: its dictionary page when it has one, else its first data
+     * page. A chunk that holds only a dictionary page (a table without rows, as pyarrow writes it)
+     * has a data page offset of 0, which parquet-java's {@code getStartingPos()} would return, so
+     * the smallest offset that can be a page (past the leading magic) counts.
+     */
+    static long chunkStart(ColumnChunkMetaData chunk) {
+        long dictionary = chunk.getDictionaryPageOffset();
+        long data = chunk.getFirstDataPageOffset();
+        boolean hasDictionary = dictionary >= MAGIC.length;
+        boolean hasData = data >= MAGIC.length;
+        if (hasDictionary && (!hasData || dictionary < data)) {
+            return dictionary;
+        }
+        return data;
     }
 
     private static byte[] readFully(FileChannel channel, long position, int length) throws IOException {

@@ -20,7 +20,8 @@ final class PlainValues {
     static final ValueLayout.OfByte BYTE = ValueLayout.JAVA_BYTE;
     /** Days between the Julian day epoch and 1970-01-01. */
     private static final long JULIAN_EPOCH_DAY = 2_440_588L;
-    private static final long NANOS_PER_DAY = 86_400_000_000_000L;
+    private static final long MICROS_PER_DAY = 86_400_000_000L;
+    private static final long NANOS_PER_MICRO = 1_000L;
 
     /** The smallest number of bytes one PLAIN value of {@code kind} takes in a page. */
     static int minEncodedBytes(LeafKind kind, int typeLength) {
@@ -28,7 +29,7 @@ final class PlainValues {
             case BOOLEAN -> 0;
             case INT32, INT32_TO_INT8, INT32_TO_INT16, INT32_TO_DECIMAL, FLOAT -> 4;
             case INT64, INT64_TO_DECIMAL, DOUBLE -> 8;
-            case INT96_TO_NANOS -> 12;
+            case INT96_TO_MICROS -> 12;
             case FIXED_BINARY, FIXED_TO_DECIMAL -> Math.max(1, typeLength);
             case BINARY, BINARY_TO_DECIMAL -> 4;
         };
@@ -81,11 +82,11 @@ final class PlainValues {
                 }
                 return position + 8L * count;
             }
-            case INT96_TO_NANOS -> {
+            case INT96_TO_MICROS -> {
                 check(position, 12L * count, end);
                 for (int i = 0; i < count; i++) {
                     long at = position + 12L * i;
-                    target.set(LONG, targetOffset + 8L * i, int96ToNanos(source.get(LONG, at), source.get(INT, at + 8)));
+                    target.set(LONG, targetOffset + 8L * i, int96ToMicros(source.get(LONG, at), source.get(INT, at + 8)));
                 }
                 return position + 12L * count;
             }
@@ -116,8 +117,23 @@ final class PlainValues {
         }
     }
 
-    static long int96ToNanos(long nanosOfDay, int julianDay) {
-        return (julianDay - JULIAN_EPOCH_DAY) * NANOS_PER_DAY + nanosOfDay;
+    /**
+     * A legacy INT96 timestamp (nanoseconds of the day, then the Julian day) as microseconds since
+     * 1970-01-01, as Spark and pyarrow's {@code coerce_int96_timestamp_unit='us'} read it: the
+     * nanoseconds are truncated to microseconds. Microseconds hold years -290307 to 294246, so
+     * Spark's sentinels 0001-01-01 and 9999-12-31 come out exactly; a day beyond that range is an
+     * error, never a value that wrapped around.
+     *
+     * @throws IllegalStateException when the timestamp does not fit 64-bit microseconds
+     */
+    static long int96ToMicros(long nanosOfDay, int julianDay) {
+        try {
+            return Math.addExact(Math.multiplyExact(julianDay - JULIAN_EPOCH_DAY, MICROS_PER_DAY),
+                    nanosOfDay / NANOS_PER_MICRO);
+        } catch (ArithmeticException e) {
+            throw new IllegalStateException("an INT96 timestamp (Julian day " + julianDay + ", " + nanosOfDay
+                    + " ns into the day) lies outside the range of 64-bit microseconds");
+        }
     }
 
     /** Writes {@code value} as a little-endian two's complement integer of {@code width} bytes. */

@@ -91,6 +91,8 @@ class ParquetBatchSourceTest {
         "UNCOMPRESSED, false, PARQUET_1_0, 128",
         "GZIP, true, PARQUET_2_0, 77",
         "UNCOMPRESSED, false, PARQUET_2_0, 1000",
+        "LZ4, true, PARQUET_1_0, 128",
+        "LZ4, false, PARQUET_2_0, 77",
     })
     void returnsEveryValueAndEveryNullAcrossRowGroupsAndBatches(CompressionCodecName codec, boolean dictionary,
             WriterVersion version, int batchRows) throws IOException {

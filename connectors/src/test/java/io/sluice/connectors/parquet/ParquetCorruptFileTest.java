@@ -93,7 +93,7 @@ class ParquetCorruptFileTest {
         overwrite(file, Files.size(file) - 4, ByteBuffer.wrap("PARE".getBytes(StandardCharsets.US_ASCII)));
 
         assertOpenFails(file, ConnectorErrorCode.UNSUPPORTED_TYPE)
-                .hasMessage("secret.parquet is an encrypted Parquet file; encrypted files are not supported");
+                .hasMessage("secret.parquet: encrypted Parquet (PARE) is not supported");
     }
 
     @Test

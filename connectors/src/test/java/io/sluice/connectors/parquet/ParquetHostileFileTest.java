@@ -294,7 +294,7 @@ class ParquetHostileFileTest {
         Files.write(file, out.toByteArray());
     }
 
-    private static void rewriteFooter(Path file, Consumer<FileMetaData> change) throws IOException {
+    static void rewriteFooter(Path file, Consumer<FileMetaData> change) throws IOException {
         byte[] bytes = Files.readAllBytes(file);
         int footerLength = ByteBuffer.wrap(bytes, bytes.length - 8, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
         int footerStart = bytes.length - 8 - footerLength;

@@ -90,7 +90,7 @@ class ParquetNestedAndLogicalTypesTest {
             assertThat(schema.findField("decfixed").getType()).isEqualTo(new ArrowType.Decimal(20, 3, 128));
             assertThat(schema.findField("decbin").getType()).isEqualTo(new ArrowType.Decimal(30, 5, 128));
             assertThat(schema.findField("decwide").getType()).isEqualTo(new ArrowType.Decimal(45, 2, 256));
-            assertThat(schema.findField("legacy_ts").getType()).isEqualTo(new ArrowType.Timestamp(TimeUnit.NANOSECOND, null));
+            assertThat(schema.findField("legacy_ts").getType()).isEqualTo(new ArrowType.Timestamp(TimeUnit.MICROSECOND, null));
             assertThat(schema.findField("t_millis").getType()).isEqualTo(new ArrowType.Time(TimeUnit.MILLISECOND, 32));
             assertThat(schema.findField("t_micros").getType()).isEqualTo(new ArrowType.Time(TimeUnit.MICROSECOND, 64));
             assertThat(schema.findField("uuid").getType()).isEqualTo(new ArrowType.FixedSizeBinary(16));
@@ -264,7 +264,7 @@ class ParquetNestedAndLogicalTypesTest {
         cells.put("decbin", r % 3 == 0 ? null : new BigDecimal(decbin(r), 5));
         cells.put("decwide", new BigDecimal(decwide(r), 2));
         cells.put("legacy_ts", r % 10 == 3 ? null
-                : (julianDay(r) - 2_440_588L) * 86_400_000_000_000L + nanosOfDay(r));
+                : (julianDay(r) - 2_440_588L) * 86_400_000_000L + nanosOfDay(r) / 1_000);
         cells.put("t_millis", r * 1000 % 86_400_000);
         cells.put("t_micros", r * 1_000_003L);
         cells.put("uuid", HexFormat.of().formatHex(bytes(r, 16)));

@@ -1,0 +1,77 @@
+package io.sluice.connectors.parquet;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import net.jpountz.lz4.LZ4Exception;
+import net.jpountz.lz4.LZ4Factory;
+import net.jpountz.lz4.LZ4SafeDecompressor;
+
+/**
+ * Pages compressed with the legacy {@code LZ4} codec id, which writers disagree on: parquet-java
+ * (through Hadoop's {@code Lz4Codec}) frames the LZ4 blocks the Hadoop way, some older writers
+ * (parquet-cpp before 2021) wrote one raw LZ4 block. Like Arrow's reader, a page is first read as
+ * Hadoop frames and, when it is not a well-formed sequence of them, as one raw block.
+ *
+ * <p>Hadoop's block stream: one or more blocks, each a big-endian int32 of the block's
+ * uncompressed length followed by compressed chunks (a big-endian int32 length, then a raw LZ4
+ * block) until that length is reached; one page of more than Hadoop's 256 KiB buffer spans
+ * several chunks.
+ *
+ * <p>Decompression uses lz4-java's safe decompressor (bounds-checked on hostile input). Stateless;
+ * thread-safe.
+ */
+final class Lz4Pages {
+    private static final LZ4SafeDecompressor LZ4 = LZ4Factory.fastestInstance().safeDecompressor();
+
+    private Lz4Pages() {}
+
+    /**
+     * Decompresses {@code source} (position to limit) into {@code target} (position to limit: exactly
+     * the page's uncompressed size).
+     *
+     * @return the bytes written; the caller checks them against the page header
+     * @throws LZ4Exception when the page is neither Hadoop-framed nor one raw block that fits
+     */
+    static int decompress(ByteBuffer source, ByteBuffer target) {
+        int produced = hadoopFramed(source, target);
+        if (produced == target.remaining()) {
+            return produced;
+        }
+        return LZ4.decompress(source, source.position(), source.remaining(), target, target.position(),
+                target.remaining());
+    }
+
+    /** The bytes written, or -1 when {@code source} is not a well-formed Hadoop block stream. */
+    static int hadoopFramed(ByteBuffer source, ByteBuffer target) {
+        ByteBuffer in = source.duplicate().order(ByteOrder.BIG_ENDIAN);
+        int out = target.position();
+        int outEnd = target.limit();
+        try {
+            while (in.hasRemaining()) {
+                if (in.remaining() < 4) {
+                    return -1;
+                }
+                int blockLength = in.getInt();
+                if (blockLength < 0 || blockLength > outEnd - out) {
+                    return -1;
+                }
+                int blockEnd = out + blockLength;
+                while (out < blockEnd) {
+                    if (in.remaining() < 4) {
+                        return -1;
+                    }
+                    int chunkLength = in.getInt();
+                    if (chunkLength <= 0 || chunkLength > in.remaining()) {
+                        return -1;
+                    }
+                    int written = LZ4.decompress(in, in.position(), chunkLength, target, out, blockEnd - out);
+                    in.position(in.position() + chunkLength);
+                    out += written;
+                }
+            }
+        } catch (LZ4Exception e) {
+            return -1; // not Hadoop frames after all: the caller tries one raw block
+        }
+        return out - target.position();
+    }
+}
