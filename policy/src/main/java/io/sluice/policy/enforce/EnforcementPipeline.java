@@ -284,7 +284,8 @@ public final class EnforcementPipeline {
             FieldVector vector = inputs.get(i);
             moves[i] = writer.passesThrough()
                     && vector.getValueCount() == rows
-                    && vector.getAllocator().getRoot() == allocator.getRoot()
+                    // A null-type vector has no buffers and no allocator: always movable.
+                    && (vector.getAllocator() == null || vector.getAllocator().getRoot() == allocator.getRoot())
                     && vector.getField().getChildren().equals(writer.output.getChildren())
                     && readOnce(inputs, vector);
         }
