@@ -45,7 +45,7 @@ public sealed interface Duty {
     }
 
     /**
-     * Replaces each value of integer or utf8 columns with a keyed pseudonym
+     * Replaces each value of integer, utf8 or binary columns (or fields) with a keyed pseudonym
      * ({@code sluice:pseudonymise}): the lower-case hex of HMAC-SHA256 over the value's canonical
      * bytes, under a key derived from the broker's master key, the dataset and the grant's project.
      * Output is utf8 of exactly 64 characters; nulls stay null.

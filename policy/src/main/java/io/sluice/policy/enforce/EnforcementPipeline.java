@@ -44,7 +44,9 @@ import org.apache.arrow.vector.types.pojo.Schema;
  *       decide which rows stay;
  *   <li><b>column transforms</b>: each permitted column is copied for the selected rows, through
  *       its duty if it has one ({@code pseudonymise}, {@code generalise}, {@code mask}), in permit
- *       order, giving exactly {@link #outputSchema()}. When a batch keeps every row (no row filter
+ *       order, giving exactly {@link #outputSchema()}. A duty may name a field inside a column
+ *       ({@link io.sluice.policy.FieldPath}): the column is then rebuilt level by level (structs,
+ *       lists, maps), the named field transformed or left out, everything else copied. When a batch keeps every row (no row filter
  *       and no opt-outs, or they happen to keep the whole batch), a column without a duty is not
  *       copied but <em>moved</em>: its buffers are transferred from the input vector to the output
  *       (Arrow's {@link org.apache.arrow.vector.util.TransferPair}).
