@@ -195,9 +195,11 @@ class NestedPathsTest {
                 new Field("u", FieldType.nullable(new ArrowType.Union(
                         org.apache.arrow.vector.types.UnionMode.Sparse, new int[] {0})),
                         List.of(nullable("i", new ArrowType.Int(32, true))))));
-        PolicyDecision.Permit permit = (PolicyDecision.Permit) Policies.decide(
-                Policies.parse(policy("{\"action\": \"sluice:drop\", \"target\": \"id\"}"), withUnion), withUnion,
-                REQUEST);
+        io.sluice.policy.Policy parsed = Policies.parse(policy("{\"action\": \"sluice:drop\", \"target\": \"id\"}"),
+                withUnion);
+        PolicyDecision.Permit permit = (PolicyDecision.Permit) Policies.decide(parsed, withUnion, REQUEST);
+        // The catalog offers only what a grant could carry.
+        assertThat(Policies.offer(parsed, withUnion).columns()).isEmpty();
         assertThatThrownBy(() -> Policies.outputSchema(permit, withUnion))
                 .isInstanceOfSatisfying(PolicyException.class,
                         e -> assertThat(e.errorCode()).isEqualTo(PolicyErrorCode.UNSUPPORTED_COLUMN_TYPE))
