@@ -17,7 +17,10 @@ import java.util.Optional;
  */
 public sealed interface Duty {
 
-    /** The columns the duty changes or reads, in the order written. */
+    /**
+     * The columns or field paths ({@link FieldPath}, e.g. {@code encounter.diagnosis.code}) the duty
+     * changes or reads, in the order written.
+     */
     List<String> columns();
 
     /** The transform a consumer is told about, limited to {@code leaving} columns; empty if it touches none. */
@@ -42,7 +45,7 @@ public sealed interface Duty {
     }
 
     /**
-     * Replaces each value of integer or utf8 columns with a keyed pseudonym
+     * Replaces each value of integer, utf8 or binary columns (or fields) with a keyed pseudonym
      * ({@code sluice:pseudonymise}): the lower-case hex of HMAC-SHA256 over the value's canonical
      * bytes, under a key derived from the broker's master key, the dataset and the grant's project.
      * Output is utf8 of exactly 64 characters; nulls stay null.
@@ -132,7 +135,7 @@ public sealed interface Duty {
 
     private static Optional<Transform> report(
             String type, List<String> columns, List<String> leaving, Map<String, String> parameters) {
-        List<String> affected = columns.stream().filter(leaving::contains).toList();
+        List<String> affected = columns.stream().filter(path -> leaving.contains(FieldPath.column(path, leaving))).toList();
         return affected.isEmpty() ? Optional.empty() : Optional.of(new Transform(type, affected, parameters));
     }
 }

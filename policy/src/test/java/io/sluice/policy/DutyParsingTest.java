@@ -103,7 +103,7 @@ class DutyParsingTest {
         return Stream.of(
                 duty("pseudonymise a date", "{\"action\": \"sluice:pseudonymise\", \"target\": [\"name\", \"birth_date\"]}",
                         PolicyErrorCode.UNSUPPORTED_COLUMN_TYPE, "permission[0].duty[0].target[1]: sluice:pseudonymise "
-                                + "takes integer or utf8 columns; column 'birth_date' is date32"),
+                                + "takes integer, utf8 or binary columns; column 'birth_date' is date32"),
                 duty("generalise a string to a year", "{\"action\": \"sluice:generalise\", \"target\": \"name\", \"to\": \"year\"}",
                         PolicyErrorCode.UNSUPPORTED_COLUMN_TYPE, "permission[0].duty[0].target: sluice:generalise to year "
                                 + "takes date or timestamp columns; column 'name' is utf8"),

@@ -100,6 +100,8 @@ public final class GrantService {
             case PolicyDecision.Deny deny -> throw denied(base, deny, "the policy of dataset '" + dataset.id()
                     + "' does not permit this request");
             case PolicyDecision.Permit permit -> {
+                // The grant-time check that every column and duty can be streamed: a 400 before any grant exists.
+                Schema output = Policies.outputSchema(permit, dataset.schema());
                 Instant expires = now.plus(grantTtl);
                 if (permit.expiresAt().isPresent() && permit.expiresAt().get().isBefore(expires)) {
                     expires = permit.expiresAt().get();
@@ -121,7 +123,7 @@ public final class GrantService {
                     }
                     throw deniedFor(base, e);
                 }
-                yield new IssuedGrant(grant, Policies.outputSchema(permit, dataset.schema()));
+                yield new IssuedGrant(grant, output);
             }
         };
     }

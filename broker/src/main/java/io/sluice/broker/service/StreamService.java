@@ -38,6 +38,7 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.Set;
 import java.util.function.Function;
 import org.apache.arrow.memory.BufferAllocator;
 import org.slf4j.Logger;
@@ -222,7 +223,8 @@ public final class StreamService {
     private ShareScan openScan(BatchSource source, EnforcementPipeline pipeline, PolicyDecision.Permit permit,
             ShardRequest shard, BufferAllocator allocator) {
         ScanSpec spec = ScanSpec.of(pipeline.inputColumns()).withDecodeThreads(decodeThreads);
-        Optional<Predicate> pushdown = permit.rowPredicate().flatMap(PushdownPredicates::translate);
+        Set<String> columns = Set.copyOf(pipeline.inputColumns());
+        Optional<Predicate> pushdown = permit.rowPredicate().flatMap(p -> PushdownPredicates.translate(p, columns));
         if (pushdown.isPresent()) {
             try {
                 return ShareScan.open(source, spec.withPredicate(pushdown.get()), shard, allocator);

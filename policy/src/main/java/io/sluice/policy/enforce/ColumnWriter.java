@@ -21,6 +21,13 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.util.MemoryUtil;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.BaseIntVector;
+import org.apache.arrow.vector.BaseLargeVariableWidthVector;
+import org.apache.arrow.vector.FixedSizeBinaryVector;
+import org.apache.arrow.vector.NullVector;
+import org.apache.arrow.vector.complex.FixedSizeListVector;
+import org.apache.arrow.vector.complex.LargeListVector;
+import org.apache.arrow.vector.complex.ListVector;
+import org.apache.arrow.vector.complex.StructVector;
 import org.apache.arrow.vector.BaseVariableWidthVector;
 import org.apache.arrow.vector.BitVector;
 import org.apache.arrow.vector.DateDayVector;
@@ -142,14 +149,80 @@ abstract sealed class ColumnWriter {
                     buffers.forEach(ArrowBuf::close);
                 }
             }
-            default -> {
-                out.setInitialCapacity(count);
-                out.allocateNew();
-                for (int k = 0; k < count; k++) {
-                    out.copyFromSafe(selection.row(k), k, in);
+            case BaseLargeVariableWidthVector large -> copyLargeVariable(large, selection, out);
+            case NullVector nulls -> out.setValueCount(count);
+            case StructVector struct -> {
+                StructVector target = (StructVector) out;
+                loadValidity(struct, selection, target);
+                for (FieldVector child : struct.getChildrenFromFields()) {
+                    copy(child, selection, target.getChild(child.getName()));
                 }
-                out.setValueCount(count);
             }
+            case ListVector list -> {
+                Selection elements = Repeated.elements(list, selection, (ListVector) out);
+                copy(list.getDataVector(), elements, ((ListVector) out).getDataVector());
+            }
+            case LargeListVector list -> {
+                Selection elements = Repeated.elements(list, selection, (LargeListVector) out);
+                copy((FieldVector) list.getDataVector(), elements,
+                        (FieldVector) ((LargeListVector) out).getDataVector());
+            }
+            case FixedSizeListVector list -> {
+                Selection elements = Repeated.elements(list, selection, (FixedSizeListVector) out);
+                copy((FieldVector) list.getDataVector(), elements,
+                        (FieldVector) ((FixedSizeListVector) out).getDataVector());
+            }
+            // Unions, views, run-end encoded: refused at grant time (DutyTargets.checkCopyable).
+            default -> throw new IllegalStateException("cannot copy " + in.getField());
+        }
+    }
+
+    /** Loads the selected rows' validity bits into {@code out}, a struct or fixed-size list, as its only buffer. */
+    static void loadValidity(FieldVector in, Selection selection, FieldVector out) {
+        int count = selection.count;
+        try (ArrowBuf validity = out.getAllocator().buffer(Math.max(8, (count + 7L) >>> 3))) {
+            int valid = copyBits(in.getValidityBuffer(), validity, selection);
+            out.loadFieldBuffers(new ArrowFieldNode(count, count - valid), List.of(validity));
+        }
+    }
+
+    /** Variable-width values with 64-bit offsets (large utf8, large binary), value by value. */
+    private static void copyLargeVariable(BaseLargeVariableWidthVector in, Selection selection, FieldVector out) {
+        int count = selection.count;
+        BufferAllocator allocator = out.getAllocator();
+        if (selection.rows > 0) {
+            requireCapacity(in.getOffsetBuffer(), 8L * (selection.rows + 1), "offset");
+        }
+        long offsets = in.getOffsetBuffer().memoryAddress();
+        long total = 0;
+        for (int k = 0; k < count; k++) {
+            long at = offsets + 8L * selection.row(k);
+            total += MemoryUtil.getLong(at + 8) - MemoryUtil.getLong(at);
+        }
+        requireCapacity(in.getDataBuffer(), selection.rows == 0 ? 0 : MemoryUtil.getLong(offsets + 8L * selection.rows),
+                "data");
+        List<ArrowBuf> buffers = new ArrayList<>(3);
+        try {
+            buffers.add(allocator.buffer(Math.max(8, (count + 7L) >>> 3)));
+            int valid = copyBits(in.getValidityBuffer(), buffers.get(0), selection);
+            buffers.add(allocator.buffer(8L * (count + 1)));
+            buffers.add(allocator.buffer(Math.max(8, total)));
+            long outOffsets = buffers.get(1).memoryAddress();
+            long outData = buffers.get(2).memoryAddress();
+            long data = in.getDataBuffer().memoryAddress();
+            long position = 0;
+            MemoryUtil.putLong(outOffsets, 0);
+            for (int k = 0; k < count; k++) {
+                long at = offsets + 8L * selection.row(k);
+                long start = MemoryUtil.getLong(at);
+                long length = MemoryUtil.getLong(at + 8) - start;
+                MemoryUtil.copyMemory(data + start, outData + position, length);
+                position += length;
+                MemoryUtil.putLong(outOffsets + 8L * (k + 1), position);
+            }
+            out.loadFieldBuffers(new ArrowFieldNode(count, count - valid), buffers);
+        } finally {
+            buffers.forEach(ArrowBuf::close);
         }
     }
 
@@ -313,15 +386,199 @@ abstract sealed class ColumnWriter {
         }
     }
 
+    // ---- nested data -----------------------------------------------------------------------------
+
+    /**
+     * A struct in which a duty changes or drops a field somewhere below: its validity is copied,
+     * each field that leaves is written by its own writer (a copy, a transform, or another nested
+     * writer), in output order; dropped fields are not read.
+     */
+    static final class Struct extends ColumnWriter {
+        private final List<ColumnWriter> fields;
+
+        Struct(Field input, Field output, List<ColumnWriter> fields) {
+            super(input, output);
+            this.fields = List.copyOf(fields);
+        }
+
+        @Override
+        void fill(FieldVector in, Selection selection, FieldVector out) {
+            StructVector from = (StructVector) in;
+            StructVector to = (StructVector) out;
+            loadValidity(from, selection, to);
+            for (ColumnWriter field : fields) {
+                FieldVector child = from.getChild(field.input.getName());
+                if (child == null) {
+                    throw new IllegalArgumentException("struct '" + input.getName() + "' in the batch has no field '"
+                            + field.input.getName() + "'");
+                }
+                field.fill(child, selection, to.getChild(field.output.getName()));
+            }
+        }
+    }
+
+    /**
+     * A list, large list, fixed-size list or map whose elements a duty changes: validity and
+     * offsets are copied for the selected rows, and the elements of those rows go through the
+     * element writer as a selection of their own.
+     */
+    static final class Repeated extends ColumnWriter {
+        private final ColumnWriter elements;
+
+        Repeated(Field input, Field output, ColumnWriter elements) {
+            super(input, output);
+            this.elements = requireNonNull(elements, "elements is null");
+        }
+
+        @Override
+        void fill(FieldVector in, Selection selection, FieldVector out) {
+            switch (in) {
+                case ListVector list -> elements.fill(list.getDataVector(), elements(list, selection, (ListVector) out),
+                        ((ListVector) out).getDataVector());
+                case LargeListVector list -> elements.fill((FieldVector) list.getDataVector(),
+                        elements(list, selection, (LargeListVector) out),
+                        (FieldVector) ((LargeListVector) out).getDataVector());
+                case FixedSizeListVector list -> elements.fill((FieldVector) list.getDataVector(),
+                        elements(list, selection, (FixedSizeListVector) out),
+                        (FieldVector) ((FixedSizeListVector) out).getDataVector());
+                default -> throw new IllegalStateException("not a list: " + in.getField());
+            }
+        }
+
+        /**
+         * Loads the selected rows' validity and rebased offsets into {@code out}; returns the
+         * selection of their elements in the input's element vector (in order, so the k-th
+         * selected element lands at position k of the output's).
+         */
+        static Selection elements(ListVector in, Selection selection, ListVector out) {
+            int rows = selection.rows;
+            if (rows > 0) {
+                requireCapacity(in.getOffsetBuffer(), 4L * (rows + 1), "offset");
+            }
+            long offsets = in.getOffsetBuffer().memoryAddress();
+            int first = rows == 0 ? 0 : MemoryUtil.getInt(offsets);
+            int end = rows == 0 ? 0 : MemoryUtil.getInt(offsets + 4L * rows);
+            long[] chosen = new long[Bitmaps.words(end) + 1];
+            List<ArrowBuf> buffers = new ArrayList<>(2);
+            try {
+                int count = selection.count;
+                BufferAllocator allocator = out.getAllocator();
+                buffers.add(allocator.buffer(Math.max(8, (count + 7L) >>> 3)));
+                int valid = copyBits(in.getValidityBuffer(), buffers.get(0), selection);
+                buffers.add(allocator.buffer(4L * (count + 1)));
+                long outOffsets = buffers.get(1).memoryAddress();
+                MemoryUtil.putInt(outOffsets, 0);
+                int position = 0;
+                for (int k = 0; k < count; k++) {
+                    long at = offsets + 4L * selection.row(k);
+                    int start = MemoryUtil.getInt(at);
+                    int stop = MemoryUtil.getInt(at + 4);
+                    if (start < first || stop < start || stop > end) {
+                        throw new IllegalArgumentException("list '" + in.getName() + "' has an entry at " + start
+                                + ".." + stop + " outside its elements 0.." + end);
+                    }
+                    setRange(chosen, start, stop);
+                    position += stop - start;
+                    MemoryUtil.putInt(outOffsets + 4L * (k + 1), position);
+                }
+                out.loadFieldBuffers(new ArrowFieldNode(count, count - valid), buffers);
+            } finally {
+                buffers.forEach(ArrowBuf::close);
+            }
+            return elementSelection(selection.all && first == 0, chosen, end);
+        }
+
+        /** As {@link #elements(ListVector, Selection, ListVector)}, with 64-bit offsets. */
+        static Selection elements(LargeListVector in, Selection selection, LargeListVector out) {
+            int rows = selection.rows;
+            if (rows > 0) {
+                requireCapacity(in.getOffsetBuffer(), 8L * (rows + 1), "offset");
+            }
+            long offsets = in.getOffsetBuffer().memoryAddress();
+            long first = rows == 0 ? 0 : MemoryUtil.getLong(offsets);
+            long end = rows == 0 ? 0 : MemoryUtil.getLong(offsets + 8L * rows);
+            if (end > Integer.MAX_VALUE - 64) {
+                throw new IllegalArgumentException("large list '" + in.getName() + "' holds " + end
+                        + " elements in one batch, more than the broker copies at once");
+            }
+            long[] chosen = new long[Bitmaps.words((int) end) + 1];
+            List<ArrowBuf> buffers = new ArrayList<>(2);
+            try {
+                int count = selection.count;
+                BufferAllocator allocator = out.getAllocator();
+                buffers.add(allocator.buffer(Math.max(8, (count + 7L) >>> 3)));
+                int valid = copyBits(in.getValidityBuffer(), buffers.get(0), selection);
+                buffers.add(allocator.buffer(8L * (count + 1)));
+                long outOffsets = buffers.get(1).memoryAddress();
+                MemoryUtil.putLong(outOffsets, 0);
+                long position = 0;
+                for (int k = 0; k < count; k++) {
+                    long at = offsets + 8L * selection.row(k);
+                    long start = MemoryUtil.getLong(at);
+                    long stop = MemoryUtil.getLong(at + 8);
+                    if (start < first || stop < start || stop > end) {
+                        throw new IllegalArgumentException("large list '" + in.getName() + "' has an entry at "
+                                + start + ".." + stop + " outside its elements 0.." + end);
+                    }
+                    setRange(chosen, (int) start, (int) stop);
+                    position += stop - start;
+                    MemoryUtil.putLong(outOffsets + 8L * (k + 1), position);
+                }
+                out.loadFieldBuffers(new ArrowFieldNode(count, count - valid), buffers);
+            } finally {
+                buffers.forEach(ArrowBuf::close);
+            }
+            return elementSelection(selection.all && first == 0, chosen, (int) end);
+        }
+
+        /** As {@link #elements(ListVector, Selection, ListVector)}: row r holds elements r*n to r*n+n-1. */
+        static Selection elements(FixedSizeListVector in, Selection selection, FixedSizeListVector out) {
+            int size = in.getListSize();
+            long end = (long) selection.rows * size;
+            if (end > Integer.MAX_VALUE - 64) {
+                throw new IllegalArgumentException("fixed-size list '" + in.getName() + "' holds " + end
+                        + " elements in one batch, more than the broker copies at once");
+            }
+            long[] chosen = new long[Bitmaps.words((int) end) + 1];
+            for (int k = 0; k < selection.count; k++) {
+                int row = selection.row(k);
+                setRange(chosen, row * size, row * size + size);
+            }
+            loadValidity(in, selection, out);
+            return elementSelection(selection.all, chosen, (int) end);
+        }
+
+        private static Selection elementSelection(boolean all, long[] chosen, int elements) {
+            Selection selection = new Selection();
+            if (all) {
+                selection.all(elements);
+            } else {
+                selection.of(chosen, elements);
+            }
+            return selection;
+        }
+
+        /** Sets bits {@code from} (inclusive) to {@code to} (exclusive). */
+        static void setRange(long[] words, int from, int to) {
+            while (from < to) {
+                int bit = from & 63;
+                int n = Math.min(64 - bit, to - from);
+                words[from >>> 6] |= (n == 64 ? -1L : (1L << n) - 1) << bit;
+                from += n;
+            }
+        }
+    }
+
     // ---- sluice:pseudonymise ---------------------------------------------------------------------
 
-    /** Integer or utf8 in, 64 lower-case hex characters of HMAC-SHA256 out; nulls stay null. */
+    /** Integer, utf8 or binary in, 64 lower-case hex characters of HMAC-SHA256 out; nulls stay null. */
     static final class Pseudonymise extends ColumnWriter {
         private final Pseudonymiser pseudonymiser;
 
+        /** @param key null for a writer that only describes its output and never writes */
         Pseudonymise(Field input, Field output, PseudonymKey key) {
             super(input, output);
-            this.pseudonymiser = new Pseudonymiser(key);
+            this.pseudonymiser = key == null ? null : new Pseudonymiser(key);
         }
 
         @Override
@@ -336,8 +593,11 @@ abstract sealed class ColumnWriter {
             long outData = target.getDataBuffer().memoryAddress();
             MemoryUtil.putInt(outOffsets, 0);
             int position = 0;
-            if (in instanceof VarCharVector strings) {
-                requireCapacity(strings.getOffsetBuffer(), 4L * (selection.rows + 1), "offset");
+            if (in instanceof BaseVariableWidthVector strings) {
+                boolean text = in instanceof VarCharVector;
+                if (selection.rows > 0) {
+                    requireCapacity(strings.getOffsetBuffer(), 4L * (selection.rows + 1), "offset");
+                }
                 long offsets = strings.getOffsetBuffer().memoryAddress();
                 long data = strings.getDataBuffer().memoryAddress();
                 for (int k = 0; k < count; k++) {
@@ -345,7 +605,24 @@ abstract sealed class ColumnWriter {
                     if (((valid[row >>> 6] >>> row) & 1L) != 0) {
                         long at = offsets + 4L * row;
                         int start = MemoryUtil.getInt(at);
-                        pseudonymiser.writeString(data + start, MemoryUtil.getInt(at + 4) - start, outData + position);
+                        int length = MemoryUtil.getInt(at + 4) - start;
+                        if (text) {
+                            pseudonymiser.writeString(data + start, length, outData + position);
+                        } else {
+                            pseudonymiser.writeBinary(data + start, length, outData + position);
+                        }
+                        position += Pseudonymiser.WIDTH;
+                    }
+                    MemoryUtil.putInt(outOffsets + 4L * (k + 1), position);
+                }
+            } else if (in instanceof FixedSizeBinaryVector bytes) {
+                int width = bytes.getByteWidth();
+                requireCapacity(bytes.getDataBuffer(), (long) selection.rows * width, "data");
+                long data = bytes.getDataBuffer().memoryAddress();
+                for (int k = 0; k < count; k++) {
+                    int row = selection.row(k);
+                    if (((valid[row >>> 6] >>> row) & 1L) != 0) {
+                        pseudonymiser.writeBinary(data + (long) row * width, width, outData + position);
                         position += Pseudonymiser.WIDTH;
                     }
                     MemoryUtil.putInt(outOffsets + 4L * (k + 1), position);

@@ -3,7 +3,11 @@ package io.sluice.policy.enforce;
 import static java.util.Objects.requireNonNull;
 
 import io.sluice.policy.Duty;
+import io.sluice.policy.FieldPath;
 import io.sluice.policy.PolicyDecision;
+import io.sluice.policy.PolicyErrorCode;
+import io.sluice.policy.PolicyException;
+import io.sluice.policy.internal.DutyTargets;
 import io.sluice.policy.filter.Literal;
 import io.sluice.policy.filter.RowPredicate;
 import io.sluice.policy.internal.filter.Bitmaps;
@@ -12,6 +16,7 @@ import io.sluice.policy.internal.filter.VectorFilter;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -39,7 +44,9 @@ import org.apache.arrow.vector.types.pojo.Schema;
  *       decide which rows stay;
  *   <li><b>column transforms</b>: each permitted column is copied for the selected rows, through
  *       its duty if it has one ({@code pseudonymise}, {@code generalise}, {@code mask}), in permit
- *       order, giving exactly {@link #outputSchema()}. When a batch keeps every row (no row filter
+ *       order, giving exactly {@link #outputSchema()}. A duty may name a field inside a column
+ *       ({@link io.sluice.policy.FieldPath}): the column is then rebuilt level by level (structs,
+ *       lists, maps), the named field transformed or left out, everything else copied. When a batch keeps every row (no row filter
  *       and no opt-outs, or they happen to keep the whole batch), a column without a duty is not
  *       copied but <em>moved</em>: its buffers are transferred from the input vector to the output
  *       (Arrow's {@link org.apache.arrow.vector.util.TransferPair}).
@@ -97,23 +104,15 @@ public final class EnforcementPipeline {
         requireNonNull(schema, "schema is null");
         requireNonNull(key, "key is null");
         requireNonNull(optOuts, "optOuts is null");
-        Map<String, Field> fields = fields(schema);
-        Map<String, Duty> dutyOf = columnDuties(permit.duties());
-
-        List<ColumnWriter> writers = new ArrayList<>();
-        for (String column : permit.columns()) {
-            Field field = fields.get(column);
-            if (field == null) {
-                throw new IllegalArgumentException("permitted column '" + column + "' is not in the schema");
-            }
-            writers.add(writer(field, dutyOf.get(column), key));
-        }
+        List<ColumnWriter> writers = writers(permit, schema, key);
 
         Optional<RowPredicate> predicate = permit.rowPredicate();
         Optional<VectorFilter> filter = predicate.map(p -> VectorFilter.compile(p, schema));
         Optional<VectorFilter> optedOut = Optional.empty();
+        Map<String, Field> fields = fields(schema);
         Set<String> read = new LinkedHashSet<>(permit.columns());
-        predicate.ifPresent(p -> read.addAll(p.columns()));
+        // A filter on encounter.status reads the column encounter.
+        predicate.ifPresent(p -> p.columns().forEach(path -> read.add(FieldPath.resolve(schema, path).column())));
         if (optOuts.subjectColumn().isPresent()) {
             String subject = optOuts.subjectColumn().get();
             OptOuts.checkSubjectColumn(schema, subject);
@@ -129,24 +128,21 @@ public final class EnforcementPipeline {
 
     /**
      * The schema of every batch {@link #apply} returns, known before the first batch, to announce
-     * in the grant response: the permitted columns in permit order; a pseudonymised column becomes
-     * utf8 (same name and nullability); a column masked with null becomes nullable; every other
-     * column keeps its field.
+     * in the grant response: the permitted columns in permit order; a pseudonymised column or
+     * field becomes utf8 (same name and nullability); a column or field masked with null becomes
+     * nullable; a dropped field is left out of its struct; everything else keeps its field.
+     *
+     * <p>Also the grant-time check that the pipeline can carry the grant out: for the broker to call
+     * before it issues a grant.
+     *
+     * @throws PolicyException {@code UNSUPPORTED_COLUMN_TYPE} naming the column or field, and its
+     *     type, that no stream could carry (a union, a view type), or a duty that does not apply to
+     *     its field's type; {@code UNKNOWN_COLUMN} for a duty's path that the schema lacks
      */
     public static Schema outputSchema(PolicyDecision.Permit permit, Schema schema) {
         requireNonNull(permit, "permit is null");
         requireNonNull(schema, "schema is null");
-        Map<String, Field> fields = fields(schema);
-        Map<String, Duty> dutyOf = columnDuties(permit.duties());
-        List<Field> output = new ArrayList<>();
-        for (String column : permit.columns()) {
-            Field field = fields.get(column);
-            if (field == null) {
-                throw new IllegalArgumentException("permitted column '" + column + "' is not in the schema");
-            }
-            output.add(outputField(field, dutyOf.get(column)));
-        }
-        return new Schema(output);
+        return new Schema(writers(permit, schema, null).stream().map(writer -> writer.output).toList());
     }
 
     /** The schema of every returned batch; see {@link #outputSchema(PolicyDecision.Permit, Schema)}. */
@@ -290,7 +286,8 @@ public final class EnforcementPipeline {
             FieldVector vector = inputs.get(i);
             moves[i] = writer.passesThrough()
                     && vector.getValueCount() == rows
-                    && vector.getAllocator().getRoot() == allocator.getRoot()
+                    // A null-type vector has no buffers and no allocator: always movable.
+                    && (vector.getAllocator() == null || vector.getAllocator().getRoot() == allocator.getRoot())
                     && vector.getField().getChildren().equals(writer.output.getChildren())
                     && readOnce(inputs, vector);
         }
@@ -335,48 +332,122 @@ public final class EnforcementPipeline {
         return fields;
     }
 
-    /** The duty that changes each column (the parser allows at most one per column). */
-    private static Map<String, Duty> columnDuties(List<Duty> duties) {
-        Map<String, Duty> dutyOf = new HashMap<>();
+    /** A duty on a column or on a field inside it. */
+    private record Edit(FieldPath path, Duty duty) {
+        int depth() {
+            return path.steps().size() - 1;
+        }
+
+        boolean under(Field field, int depth) {
+            return path.steps().size() > depth && path.steps().get(depth) == field;
+        }
+    }
+
+    /** One writer per permitted column, each with the duties on it and on the fields inside it. */
+    private static List<ColumnWriter> writers(PolicyDecision.Permit permit, Schema schema, PseudonymKey key) {
+        Map<String, Field> fields = fields(schema);
+        Map<String, List<Edit>> edits = edits(permit.duties(), schema);
+        List<ColumnWriter> writers = new ArrayList<>();
+        for (String column : permit.columns()) {
+            Field field = fields.get(column);
+            if (field == null) {
+                throw new IllegalArgumentException("permitted column '" + column + "' is not in the schema");
+            }
+            DutyTargets.checkCopyable(field, column).ifPresent(refusal -> {
+                throw new PolicyException(PolicyErrorCode.UNSUPPORTED_COLUMN_TYPE, refusal);
+            });
+            writers.add(writer(field, 0, edits.getOrDefault(column, List.of()), key));
+        }
+        return List.copyOf(writers);
+    }
+
+    /**
+     * The duties by top-level column, each path resolved and checked with the same
+     * {@link DutyTargets} checks the parser applied when the policy was set (the parser allows at
+     * most one changing duty per path).
+     */
+    private static Map<String, List<Edit>> edits(List<Duty> duties, Schema schema) {
+        Map<String, List<Edit>> edits = new HashMap<>();
+        Set<String> seen = new HashSet<>();
         for (Duty duty : duties) {
-            switch (duty) {
-                case Duty.Pseudonymise p -> p.columns().forEach(column -> dutyOf.putIfAbsent(column, p));
-                case Duty.Generalise g -> g.columns().forEach(column -> dutyOf.putIfAbsent(column, g));
-                case Duty.Mask m -> m.columns().forEach(column -> dutyOf.putIfAbsent(column, m));
-                case Duty.Drop d -> { }
-                case Duty.RowFilter r -> { }
+            if (duty instanceof Duty.RowFilter) {
+                continue;
+            }
+            for (String text : duty.columns()) {
+                FieldPath path = FieldPath.resolve(schema, text);
+                Optional<String> refusal = switch (duty) {
+                    case Duty.Drop d -> DutyTargets.checkDrop(path);
+                    case Duty.Pseudonymise p -> DutyTargets.checkPseudonymise(path);
+                    case Duty.Generalise g -> DutyTargets.checkGeneralise(path, g.how());
+                    case Duty.Mask m -> DutyTargets.checkMask(path, m.with().isPresent());
+                    case Duty.RowFilter r -> Optional.empty();
+                };
+                if (refusal.isPresent()) {
+                    throw new PolicyException(PolicyErrorCode.UNSUPPORTED_COLUMN_TYPE, refusal.get());
+                }
+                if (seen.add(text)) {
+                    edits.computeIfAbsent(path.column(), column -> new ArrayList<>()).add(new Edit(path, duty));
+                }
             }
         }
-        return dutyOf;
+        return edits;
     }
 
-    private static Field outputField(Field field, Duty duty) {
-        if (duty == null) {
-            return field;
+    /** The writer of {@code field} (at {@code depth} below its column) given the edits at or below it. */
+    private static ColumnWriter writer(Field field, int depth, List<Edit> edits, PseudonymKey key) {
+        Optional<Edit> here = edits.stream()
+                .filter(edit -> edit.depth() == depth && !(edit.duty() instanceof Duty.Drop)).findFirst();
+        List<Edit> below = edits.stream().filter(edit -> edit.depth() > depth).toList();
+        if (here.isPresent()) {
+            return transform(field, depth, here.get().duty(), below, key);
         }
-        return switch (duty) {
-            case Duty.Pseudonymise p -> new Field(field.getName(),
-                    new FieldType(field.isNullable(), ArrowType.Utf8.INSTANCE, null, field.getMetadata()), null);
-            case Duty.Mask m when m.with().isEmpty() -> new Field(field.getName(),
-                    new FieldType(true, field.getType(), field.getDictionary(), field.getMetadata()), field.getChildren());
-            case Duty.Mask m -> field;
-            case Duty.Generalise g -> field;
-            case Duty.Drop d -> throw new IllegalArgumentException("column '" + field.getName() + "' is dropped");
-            case Duty.RowFilter r -> field;
-        };
-    }
-
-    private static ColumnWriter writer(Field field, Duty duty, PseudonymKey key) {
-        if (duty == null) {
+        if (below.isEmpty()) {
             return new ColumnWriter.Copy(field);
         }
-        Field output = outputField(field, duty);
+        if (field.getType() instanceof ArrowType.Struct) {
+            List<ColumnWriter> children = new ArrayList<>();
+            for (Field child : field.getChildren()) {
+                List<Edit> its = below.stream().filter(edit -> edit.under(child, depth + 1)).toList();
+                boolean dropped = its.stream()
+                        .anyMatch(edit -> edit.depth() == depth + 1 && edit.duty() instanceof Duty.Drop);
+                if (!dropped) {
+                    children.add(writer(child, depth + 1, its, key));
+                }
+            }
+            Field output = new Field(field.getName(), field.getFieldType(),
+                    children.stream().map(child -> child.output).toList());
+            return new ColumnWriter.Struct(field, output, children);
+        }
+        // A list, large list, fixed-size list or map: the edits reach into its one child.
+        Field element = field.getChildren().getFirst();
+        ColumnWriter elements = writer(element, depth + 1,
+                below.stream().filter(edit -> edit.under(element, depth + 1)).toList(), key);
+        return new ColumnWriter.Repeated(field, new Field(field.getName(), field.getFieldType(),
+                List.of(elements.output)), elements);
+    }
+
+    /** The writer of a field a duty transforms; a list's elements are transformed, the list kept. */
+    private static ColumnWriter transform(Field field, int depth, Duty duty, List<Edit> below, PseudonymKey key) {
+        if (FieldPath.isList(field.getType())) {
+            Field element = field.getChildren().getFirst();
+            List<Edit> inside = below.stream().filter(edit -> edit.under(element, depth + 1)).toList();
+            ColumnWriter elements = transform(element, depth + 1, duty, inside, key);
+            return new ColumnWriter.Repeated(field, new Field(field.getName(), field.getFieldType(),
+                    List.of(elements.output)), elements);
+        }
         return switch (duty) {
-            case Duty.Pseudonymise p -> new ColumnWriter.Pseudonymise(field, output, key);
+            case Duty.Pseudonymise p -> new ColumnWriter.Pseudonymise(field, new Field(field.getName(),
+                    new FieldType(field.isNullable(), ArrowType.Utf8.INSTANCE, null, field.getMetadata()), null), key);
             case Duty.Generalise g -> new ColumnWriter.Generalise(field, g.how());
-            case Duty.Mask m -> new ColumnWriter.Mask(field, output, m.with().orElse(null));
-            case Duty.Drop d -> throw new IllegalArgumentException("column '" + field.getName() + "' is dropped");
-            case Duty.RowFilter r -> new ColumnWriter.Copy(field);
+            case Duty.Mask m when m.with().isEmpty() -> {
+                // Every value null, in the shape the field leaves in (drops inside a struct applied).
+                Field shape = writer(field, depth, below, key).output;
+                yield new ColumnWriter.Mask(field, new Field(field.getName(), new FieldType(true, shape.getType(),
+                        shape.getDictionary(), shape.getMetadata()), shape.getChildren()), null);
+            }
+            case Duty.Mask m -> new ColumnWriter.Mask(field, field, m.with().get());
+            case Duty.Drop d -> throw new IllegalStateException("a drop is not a transform");
+            case Duty.RowFilter r -> throw new IllegalStateException("a row filter is not a transform");
         };
     }
 

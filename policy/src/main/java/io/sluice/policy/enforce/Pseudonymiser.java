@@ -9,13 +9,15 @@ import org.bouncycastle.crypto.params.KeyParameter;
 /**
  * Computes pseudonyms: lower-case hex of HMAC-SHA256(key, canonical bytes). The canonical bytes of
  * an integer (any width) are {@code 0x01} then the value as 8 bytes big-endian; of a string,
- * {@code 0x02} then its UTF-8 bytes; the tag keeps the integer 49 and the string "1" apart. Not
+ * {@code 0x02} then its UTF-8 bytes; of binary (variable or fixed size), {@code 0x03} then its
+ * bytes; the tags keep the integer 49, the string "1" and the byte 0x31 apart. Not
  * thread-safe (one MAC and scratch buffers); one per pipeline.
  */
 final class Pseudonymiser {
     static final int WIDTH = 64;
     private static final byte INTEGER_TAG = 0x01;
     private static final byte STRING_TAG = 0x02;
+    private static final byte BINARY_TAG = 0x03;
     private static final byte[] HEX = "0123456789abcdef".getBytes(StandardCharsets.US_ASCII);
 
     private final HMac mac = new HMac(new SHA256Digest());
@@ -40,10 +42,19 @@ final class Pseudonymiser {
 
     /** Writes the 64 hex bytes of the pseudonym of the UTF-8 string at {@code from} ({@code length} bytes). */
     void writeString(long from, int length, long address) {
+        writeTagged(STRING_TAG, from, length, address);
+    }
+
+    /** Writes the 64 hex bytes of the pseudonym of the {@code length} bytes at {@code from}. */
+    void writeBinary(long from, int length, long address) {
+        writeTagged(BINARY_TAG, from, length, address);
+    }
+
+    private void writeTagged(byte tag, long from, int length, long address) {
         if (scratch.length < length + 1) {
             scratch = new byte[Math.max(length + 1, scratch.length * 2)];
         }
-        scratch[0] = STRING_TAG;
+        scratch[0] = tag;
         MemoryUtil.copyFromMemory(from, scratch, 1, length);
         mac.update(scratch, 0, length + 1);
         finish(address);

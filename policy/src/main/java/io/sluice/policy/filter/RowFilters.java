@@ -2,6 +2,7 @@ package io.sluice.policy.filter;
 
 import static java.util.Objects.requireNonNull;
 
+import io.sluice.policy.FieldPath;
 import io.sluice.policy.PolicyErrorCode;
 import io.sluice.policy.PolicyException;
 import io.sluice.policy.internal.filter.ColumnType;
@@ -17,7 +18,7 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * and thread-safe.
  */
 public final class RowFilters {
-    private static final Pattern PLAIN_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*");
+    private static final Pattern PLAIN_NAME = Pattern.compile("[A-Za-z_][A-Za-z0-9_]*(\\.[A-Za-z_][A-Za-z0-9_]*)*");
 
     private RowFilters() {}
 
@@ -61,9 +62,10 @@ public final class RowFilters {
         }
     }
 
-    /** A column name as the language writes it: bare when it can be, else double-quoted. */
+    /** A column name or field path as the language writes it: bare when it can be, else double-quoted. */
     public static String quoteColumn(String column) {
-        boolean keyword = switch (column.toUpperCase(java.util.Locale.ROOT)) {
+        String first = column.indexOf('.') < 0 ? column : column.substring(0, column.indexOf('.'));
+        boolean keyword = switch (first.toUpperCase(java.util.Locale.ROOT)) {
             case "AND", "OR", "NOT", "IN", "BETWEEN", "IS", "NULL", "TRUE", "FALSE", "DATE", "TIMESTAMP" -> true;
             default -> false;
         };
@@ -71,9 +73,7 @@ public final class RowFilters {
     }
 
     private static ColumnType type(String column, Schema schema) {
-        Field field = schema.getFields().stream().filter(f -> f.getName().equals(column)).findFirst()
-                .orElseThrow(() -> new PolicyException(PolicyErrorCode.UNKNOWN_COLUMN, "unknown column '" + column
-                        + "'; the dataset has columns " + schema.getFields().stream().map(Field::getName).toList()));
+        Field field = field(column, schema);
         ColumnType type = ColumnType.of(field.getType());
         if (type == ColumnType.UNSUPPORTED) {
             throw new PolicyException(PolicyErrorCode.INVALID_EXPRESSION, "column '" + column + "' has type "
@@ -82,9 +82,31 @@ public final class RowFilters {
         return type;
     }
 
+    /**
+     * The field a row filter reads: a top-level column, or a field reached through structs only
+     * ({@link FieldPath}); a path into a list or map holds many values per row and is refused.
+     */
+    public static Field field(String column, Schema schema) {
+        FieldPath path;
+        try {
+            path = FieldPath.resolve(schema, column);
+        } catch (PolicyException e) {
+            if (column.indexOf('.') < 0) {
+                throw new PolicyException(PolicyErrorCode.UNKNOWN_COLUMN, "unknown column '" + column
+                        + "'; the dataset has columns " + schema.getFields().stream().map(Field::getName).toList());
+            }
+            throw e;
+        }
+        if (path.throughList()) {
+            throw new PolicyException(PolicyErrorCode.INVALID_EXPRESSION, "field '" + column + "' lies inside a list"
+                    + " or a map; a row filter reads one value per row, so it may reach into structs only");
+        }
+        return path.field();
+    }
+
     private static void literal(String column, Literal literal, ColumnType type, Schema schema) {
         if (!type.accepts(literal)) {
-            Field field = schema.findField(column);
+            Field field = field(column, schema);
             throw new PolicyException(PolicyErrorCode.INVALID_EXPRESSION, "cannot compare "
                     + ColumnType.describe(field.getType()) + " column '" + column + "' with "
                     + ColumnType.describe(literal));

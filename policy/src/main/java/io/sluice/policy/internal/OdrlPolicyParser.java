@@ -21,6 +21,7 @@ import com.fasterxml.jackson.databind.json.JsonMapper;
 import io.sluice.policy.Action;
 import io.sluice.policy.Constraint;
 import io.sluice.policy.Duty;
+import io.sluice.policy.FieldPath;
 import io.sluice.policy.Generalisation;
 import io.sluice.policy.LeftOperand;
 import io.sluice.policy.LogicalOperator;
@@ -87,12 +88,10 @@ public final class OdrlPolicyParser {
             + " and {\"sluice\": \"https://sluice.dev/ns/\"}";
 
     private final Schema schema;
-    private final List<String> columns;
     private final PurposeHierarchy purposes;
 
     private OdrlPolicyParser(Schema schema, PurposeHierarchy purposes) {
         this.schema = schema;
-        this.columns = schema.getFields().stream().map(Field::getName).toList();
         this.purposes = purposes;
     }
 
@@ -365,17 +364,23 @@ public final class OdrlPolicyParser {
         };
         checkKeys(node, at, keys, "a " + action + " duty");
         return switch (action) {
-            case DROP -> new Duty.Drop(targets(node, at));
+            case DROP -> {
+                List<String> columns = targets(node, at);
+                for (int i = 0; i < columns.size(); i++) {
+                    String where = targetAt(node, at, i);
+                    DutyTargets.checkDrop(path(columns.get(i))).ifPresent(refusal -> {
+                        throw new PolicyException(UNSUPPORTED_COLUMN_TYPE, where + ": " + refusal);
+                    });
+                }
+                yield new Duty.Drop(columns);
+            }
             case PSEUDONYMISE -> {
                 List<String> columns = targets(node, at);
                 for (int i = 0; i < columns.size(); i++) {
-                    ArrowType type = field(columns.get(i)).getType();
-                    boolean fits = (type instanceof ArrowType.Int integer
-                            && !(integer.getBitWidth() == 64 && !integer.getIsSigned()))
-                            || type instanceof ArrowType.Utf8;
-                    if (!fits) {
-                        throw unsupported(targetAt(node, at, i), PSEUDONYMISE, "integer or utf8", columns.get(i));
-                    }
+                    String where = targetAt(node, at, i);
+                    DutyTargets.checkPseudonymise(path(columns.get(i))).ifPresent(refusal -> {
+                        throw new PolicyException(UNSUPPORTED_COLUMN_TYPE, where + ": " + refusal);
+                    });
                 }
                 yield new Duty.Pseudonymise(columns);
             }
@@ -426,32 +431,16 @@ public final class OdrlPolicyParser {
             }
         };
         for (int i = 0; i < columns.size(); i++) {
-            ArrowType type = field(columns.get(i)).getType();
             String where = targetAt(node, at, i);
-            switch (how) {
-                case Generalisation.Truncate truncate -> {
-                    if (!(type instanceof ArrowType.Date) && !(type instanceof ArrowType.Timestamp)) {
-                        throw unsupported(where, GENERALISE + " to " + truncate.unit().odrlName(),
-                                "date or timestamp", columns.get(i));
-                    }
-                }
-                case Generalisation.Bucket bucket -> {
-                    ColumnType kind = ColumnType.of(type);
-                    if (kind == ColumnType.INTEGER) {
-                        if (bucket.width().scale() > 0) {
-                            throw new PolicyException(INVALID_LITERAL, at + ".width: " + ColumnType.describe(type)
-                                    + " column " + quote(columns.get(i)) + " needs a whole width, was "
-                                    + bucket.width().toPlainString());
-                        }
-                    } else if (kind != ColumnType.FLOATING) {
-                        throw unsupported(where, GENERALISE + " by width", "integer or floating-point", columns.get(i));
-                    }
-                }
-                case Generalisation.Prefix prefix -> {
-                    if (!(type instanceof ArrowType.Utf8)) {
-                        throw unsupported(where, GENERALISE + " to a prefix", "utf8", columns.get(i));
-                    }
-                }
+            FieldPath path = path(columns.get(i));
+            DutyTargets.checkGeneralise(path, how).ifPresent(refusal -> {
+                throw new PolicyException(UNSUPPORTED_COLUMN_TYPE, where + ": " + refusal);
+            });
+            ArrowType type = path.valueField().getType();
+            if (how instanceof Generalisation.Bucket bucket && ColumnType.of(type) == ColumnType.INTEGER
+                    && bucket.width().scale() > 0) {
+                throw new PolicyException(INVALID_LITERAL, at + ".width: " + ColumnType.describe(type) + " "
+                        + DutyTargets.describe(path) + " needs a whole width, was " + bucket.width().toPlainString());
             }
         }
         return new Duty.Generalise(columns, how);
@@ -463,13 +452,20 @@ public final class OdrlPolicyParser {
         if (with == null) {
             throw new PolicyException(MALFORMED_POLICY, at + ": missing 'with' (null, or a value of the column's type)");
         }
+        for (int i = 0; i < columns.size(); i++) {
+            String where = targetAt(node, at, i);
+            DutyTargets.checkMask(path(columns.get(i)), !with.isNull()).ifPresent(refusal -> {
+                throw new PolicyException(UNSUPPORTED_COLUMN_TYPE, where + ": " + refusal);
+            });
+        }
         if (with.isNull()) {
             return new Duty.Mask(columns, Optional.empty());
         }
         Literal literal = null;
         for (int i = 0; i < columns.size(); i++) {
-            Field field = field(columns.get(i));
-            Literal forColumn = maskLiteral(with, field, at + ".with", targetAt(node, at, i));
+            FieldPath path = path(columns.get(i));
+            Literal forColumn = maskLiteral(with, path.valueField().getType(), DutyTargets.describe(path),
+                    at + ".with", targetAt(node, at, i));
             if (literal != null && !literal.equals(forColumn)) {
                 throw new PolicyException(INVALID_LITERAL, at + ".with: columns " + quote(columns.getFirst()) + " and "
                         + quote(columns.get(i)) + " take different constants; write one mask per column type");
@@ -479,9 +475,7 @@ public final class OdrlPolicyParser {
         return new Duty.Mask(columns, Optional.of(literal));
     }
 
-    private static Literal maskLiteral(JsonNode value, Field field, String at, String targetAt) {
-        ArrowType type = field.getType();
-        String column = quote(field.getName());
+    private static Literal maskLiteral(JsonNode value, ArrowType type, String column, String at, String targetAt) {
         String typeName = ColumnType.describe(type);
         return switch (ColumnType.of(type)) {
             case INTEGER -> {
@@ -531,7 +525,7 @@ public final class OdrlPolicyParser {
                 }
             }
             case UNSUPPORTED -> throw new PolicyException(UNSUPPORTED_COLUMN_TYPE, targetAt + ": " + MASK
-                    + " with a constant does not apply to " + typeName + " column " + column + "; mask it with null");
+                    + " with a constant does not apply to " + typeName + " " + column + "; mask it with null");
         };
     }
 
@@ -546,13 +540,8 @@ public final class OdrlPolicyParser {
 
     private static PolicyException invalidLiteral(String at, String typeName, String column, String expected,
             JsonNode was) {
-        return new PolicyException(INVALID_LITERAL, at + ": " + typeName + " column " + column + " takes " + expected
+        return new PolicyException(INVALID_LITERAL, at + ": " + typeName + " " + column + " takes " + expected
                 + ", was " + describe(was));
-    }
-
-    private PolicyException unsupported(String at, String duty, String expected, String column) {
-        return new PolicyException(UNSUPPORTED_COLUMN_TYPE, at + ": " + duty + " takes " + expected + " columns; column "
-                + quote(column) + " is " + ColumnType.describe(field(column).getType()));
     }
 
     private static String targetAt(JsonNode duty, String at, int i) {
@@ -587,12 +576,28 @@ public final class OdrlPolicyParser {
                 continue;
             }
             for (String column : duty.columns()) {
+                if (!(duty instanceof Duty.Drop)) {
+                    checkNested(claimedBy, duties, i, column, at);
+                }
                 Integer earlier = claimedBy.putIfAbsent(column, i);
                 if (earlier != null && !(duty instanceof Duty.Drop && duties.get(earlier) instanceof Duty.Drop)) {
                     throw new PolicyException(CONFLICTING_DUTIES, at + ".duty[" + i + "]: column " + quote(column)
                             + " is already changed by duty[" + earlier + "] (" + dutyName(duties.get(earlier))
                             + "); a column takes at most one of " + String.join(", ", DUTIES.subList(0, 4)));
                 }
+            }
+        }
+    }
+
+    /** A transform of a path and another of a path inside it would each change the other's values. */
+    private static void checkNested(Map<String, Integer> claimedBy, List<Duty> duties, int i, String column, String at) {
+        for (Map.Entry<String, Integer> claimed : claimedBy.entrySet()) {
+            Duty earlier = duties.get(claimed.getValue());
+            String other = claimed.getKey();
+            if (!(earlier instanceof Duty.Drop) && (column.startsWith(other + ".") || other.startsWith(column + "."))) {
+                throw new PolicyException(CONFLICTING_DUTIES, at + ".duty[" + i + "]: field " + quote(column)
+                        + " and field " + quote(other) + " of duty[" + claimed.getValue() + "] (" + dutyName(earlier)
+                        + ") lie one inside the other; transform one of them, or each field inside");
             }
         }
     }
@@ -607,18 +612,20 @@ public final class OdrlPolicyParser {
         };
     }
 
-    private Field field(String column) {
-        return schema.findField(column);
+    private FieldPath path(String column) {
+        return FieldPath.resolve(schema, column);
     }
 
+    /** A target: a column name or a path into nested data ({@link FieldPath}), which must exist. */
     private String column(JsonNode node, String at) {
         if (!node.isTextual()) {
-            throw malformed(at, "must be a column name", node);
+            throw malformed(at, "must be a column name or a field path", node);
         }
         String name = node.textValue();
-        if (!columns.contains(name)) {
-            throw new PolicyException(UNKNOWN_COLUMN,
-                    at + ": unknown column " + quote(name) + "; the dataset has columns " + columns);
+        try {
+            FieldPath.resolve(schema, name);
+        } catch (PolicyException e) {
+            throw new PolicyException(UNKNOWN_COLUMN, at + ": " + e.getMessage());
         }
         return name;
     }

@@ -6,6 +6,7 @@ import io.sluice.policy.Constraint;
 import io.sluice.policy.OfferedPermission;
 import io.sluice.policy.Policy;
 import io.sluice.policy.PolicyDecision;
+import io.sluice.policy.PolicyException;
 import io.sluice.policy.PolicyOffer;
 import io.sluice.policy.Rule;
 import io.sluice.policy.Transform;
@@ -44,10 +45,13 @@ public final class OfferBuilder {
             named(permission.constraints(), purposes, organisations);
             PermissionEffect effect = PermissionEffect.of(permission, schemaColumns);
             if (!effect.remaining().isEmpty()) {
-                leaving.addAll(effect.remaining());
                 List<Transform> its = effect.transforms(permission, effect.remaining());
-                transforms.addAll(its);
-                offered.add(offered(permission, effect.remaining(), its, schema));
+                Optional<OfferedPermission> offer = offered(permission, effect.remaining(), its, schema);
+                if (offer.isPresent()) {
+                    leaving.addAll(effect.remaining());
+                    transforms.addAll(its);
+                    offered.add(offer.get());
+                }
             }
         }
         List<String> columns = schemaColumns.stream().filter(leaving::contains).toList();
@@ -55,14 +59,24 @@ public final class OfferBuilder {
                 offered, policy.prohibitions());
     }
 
-    /** What a grant under {@code permission} that names no columns would carry: the decision engine's permit for it. */
-    private static OfferedPermission offered(
+    /**
+     * What a grant under {@code permission} that names no columns would carry: the decision engine's
+     * permit for it; empty when such a grant would be refused at grant time (a column of a type no
+     * stream carries), so the catalog offers only what can be granted.
+     */
+    private static Optional<OfferedPermission> offered(
             Rule.Permission permission, List<String> columns, List<Transform> transforms, Schema schema) {
         PolicyDecision.Permit permit = new PolicyDecision.Permit(columns, transforms, permission.duties(),
                 DecisionEngine.maxStreams(permission.constraints()),
                 DecisionEngine.expiresAt(permission.constraints(), Optional.empty()));
-        return new OfferedPermission(permission, columns, transforms, EnforcementPipeline.outputSchema(permit, schema),
-                permit.maxStreams(), permit.expiresAt());
+        Schema output;
+        try {
+            output = EnforcementPipeline.outputSchema(permit, schema);
+        } catch (PolicyException e) {
+            return Optional.empty();
+        }
+        return Optional.of(new OfferedPermission(permission, columns, transforms, output, permit.maxStreams(),
+                permit.expiresAt()));
     }
 
     private static void named(Collection<Constraint> constraints, Set<String> purposes, Set<String> organisations) {

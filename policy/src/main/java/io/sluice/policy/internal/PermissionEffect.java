@@ -3,6 +3,7 @@ package io.sluice.policy.internal;
 import static java.util.Objects.requireNonNull;
 
 import io.sluice.policy.Duty;
+import io.sluice.policy.FieldPath;
 import io.sluice.policy.Rule;
 import io.sluice.policy.Transform;
 import java.util.ArrayList;
@@ -15,11 +16,14 @@ import java.util.Set;
  * What one permission's duties do to a dataset: which columns it drops and which may leave.
  *
  * @param dropped the dropped columns that exist in the schema, in the order the duties name them
+ * @param droppedFields the dropped fields inside columns ({@code encounter.note}), in the order
+ *     the duties name them; their columns still leave, without them
  * @param remaining the schema's columns that are not dropped, in schema order
  */
-record PermissionEffect(List<String> dropped, List<String> remaining) {
+record PermissionEffect(List<String> dropped, List<String> droppedFields, List<String> remaining) {
     PermissionEffect {
         dropped = List.copyOf(requireNonNull(dropped, "dropped is null"));
+        droppedFields = List.copyOf(requireNonNull(droppedFields, "droppedFields is null"));
         remaining = List.copyOf(requireNonNull(remaining, "remaining is null"));
     }
 
@@ -34,15 +38,26 @@ record PermissionEffect(List<String> dropped, List<String> remaining) {
                 case Duty.RowFilter r -> { }
             }
         }
+        List<String> fields = new ArrayList<>();
+        for (String path : dropped) {
+            if (!schemaColumns.contains(path) && schemaColumns.contains(FieldPath.column(path, schemaColumns))) {
+                fields.add(path);
+            }
+        }
         // A policy checked against an older schema may name a column that is gone: it drops nothing.
         dropped.retainAll(Set.copyOf(schemaColumns));
         List<String> remaining = schemaColumns.stream().filter(column -> !dropped.contains(column)).toList();
-        return new PermissionEffect(List.copyOf(dropped), remaining);
+        return new PermissionEffect(List.copyOf(dropped), fields, remaining);
     }
 
-    /** The transform a grant under this permission carries for its drops, if it drops anything. */
-    Optional<Transform> dropTransform() {
-        return dropped.isEmpty() ? Optional.empty() : Optional.of(new Transform("drop", dropped));
+    /**
+     * The transform a grant of {@code leaving} under this permission carries for its drops, if it
+     * drops anything: the dropped columns, then the dropped fields of leaving columns.
+     */
+    Optional<Transform> dropTransform(List<String> leaving) {
+        List<String> all = new ArrayList<>(dropped);
+        droppedFields.stream().filter(path -> leaving.contains(FieldPath.column(path, leaving))).forEach(all::add);
+        return all.isEmpty() ? Optional.empty() : Optional.of(new Transform("drop", all));
     }
 
     /**
@@ -51,7 +66,7 @@ record PermissionEffect(List<String> dropped, List<String> remaining) {
      */
     List<Transform> transforms(Rule.Permission permission, List<String> leaving) {
         List<Transform> transforms = new ArrayList<>(permission.duties().size());
-        dropTransform().ifPresent(transforms::add);
+        dropTransform(leaving).ifPresent(transforms::add);
         for (Duty duty : permission.duties()) {
             if (!(duty instanceof Duty.Drop)) {
                 duty.transform(leaving).ifPresent(transforms::add);

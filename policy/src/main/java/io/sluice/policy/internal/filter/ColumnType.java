@@ -77,6 +77,12 @@ public enum ColumnType {
                     + (t.getTimezone() == null ? "" : ", " + t.getTimezone()) + "]";
             case ArrowType.Decimal d -> "decimal(" + d.getPrecision() + ", " + d.getScale() + ")";
             case ArrowType.Binary b -> "binary";
+            case ArrowType.FixedSizeBinary b -> "fixed_size_binary[" + b.getByteWidth() + "]";
+            case ArrowType.Struct s -> "struct";
+            case ArrowType.List l -> "list";
+            case ArrowType.LargeList l -> "large_list";
+            case ArrowType.FixedSizeList l -> "fixed_size_list[" + l.getListSize() + "]";
+            case ArrowType.Map m -> "map";
             default -> type.toString().toLowerCase(Locale.ROOT);
         };
     }

@@ -4,6 +4,7 @@ import static io.sluice.policy.PolicyErrorCode.INVALID_EXPRESSION;
 import static io.sluice.policy.PolicyErrorCode.UNKNOWN_COLUMN;
 import static java.util.Objects.requireNonNull;
 
+import io.sluice.policy.FieldPath;
 import io.sluice.policy.PolicyErrorCode;
 import io.sluice.policy.PolicyException;
 import io.sluice.policy.filter.ComparisonOperator;
@@ -42,7 +43,8 @@ import org.apache.arrow.vector.types.pojo.Schema;
  *             | column                                  -- a boolean column: column = TRUE
  *             | literal comparison column
  * comparison := "=" | "!=" | "&lt;&gt;" | "&lt;" | "&lt;=" | "&gt;" | "&gt;="
- * column     := identifier | '"' any text, "" for a quote '"'
+ * column     := name ("." name)*                        -- a path into structs: encounter.status
+ * name       := identifier | '"' any text, "" for a quote '"'
  * literal    := ["-"] digits ["." digits] | "'" text, '' for a quote "'" | TRUE | FALSE
  *             | DATE 'yyyy-mm-dd' | TIMESTAMP 'yyyy-mm-dd hh:mm[:ss[.fraction]][offset]'
  * </pre>
@@ -319,12 +321,26 @@ public final class RowFilterParser {
 
     private Field field(Token token) {
         Field field = fields.get(token.value());
-        if (field == null) {
+        if (field != null) {
+            return field;
+        }
+        if (token.value().indexOf('.') < 0) {
             throw new PolicyException(UNKNOWN_COLUMN, "position " + token.position() + ": unknown column "
                     + quote(token.value()) + "; the dataset has columns "
                     + schema.getFields().stream().map(Field::getName).toList());
         }
-        return field;
+        FieldPath path;
+        try {
+            path = FieldPath.resolve(schema, token.value());
+        } catch (PolicyException e) {
+            throw new PolicyException(UNKNOWN_COLUMN, "position " + token.position() + ": " + e.getMessage());
+        }
+        if (path.throughList()) {
+            throw error(token.position(), "field " + quote(token.value()) + " lies inside a list or a map; a row"
+                    + " filter reads one value per row, so it may reach into structs only");
+        }
+        // The field as the filter will see it: named by its whole path.
+        return new Field(token.value(), path.field().getFieldType(), path.field().getChildren());
     }
 
     private static ColumnType supported(Field field, Token columnToken) {
@@ -415,9 +431,13 @@ public final class RowFilterParser {
                 }
                 String word = expression.substring(start, i);
                 String upper = word.toUpperCase(Locale.ROOT);
-                result.add(KEYWORDS.contains(upper)
-                        ? new Token(Kind.KEYWORD, word, upper, position)
-                        : new Token(Kind.IDENTIFIER, word, word, position));
+                if (KEYWORDS.contains(upper)) {
+                    result.add(new Token(Kind.KEYWORD, word, upper, position));
+                } else {
+                    StringBuilder path = new StringBuilder(word);
+                    i = pathSteps(i, path);
+                    result.add(new Token(Kind.IDENTIFIER, expression.substring(start, i), path.toString(), position));
+                }
             } else if (c >= '0' && c <= '9') {
                 int start = i;
                 while (i < length && Character.isDigit(expression.charAt(i))) {
@@ -462,6 +482,9 @@ public final class RowFilterParser {
                 if (c == '"' && value.isEmpty()) {
                     throw error(position, "empty quoted column name");
                 }
+                if (c == '"') {
+                    i = pathSteps(i, value);
+                }
                 result.add(new Token(c == '\'' ? Kind.STRING : Kind.QUOTED_IDENTIFIER,
                         expression.substring(position - 1, i), value.toString(), position));
             } else if (c == '=' ) {
@@ -496,6 +519,49 @@ public final class RowFilterParser {
         }
         result.add(new Token(Kind.END, "", "", length + 1));
         return result;
+    }
+
+    /**
+     * Reads the {@code .step} parts of a field path after its first name, each a bare name or a
+     * double-quoted one, into {@code path}; returns the index after them.
+     */
+    private int pathSteps(int i, StringBuilder path) {
+        int length = expression.length();
+        while (i + 1 < length && expression.charAt(i) == '.') {
+            char c = expression.charAt(i + 1);
+            if (Character.isLetter(c) || c == '_') {
+                int start = ++i;
+                while (i < length && (Character.isLetterOrDigit(expression.charAt(i)) || expression.charAt(i) == '_')) {
+                    i++;
+                }
+                path.append('.').append(expression, start, i);
+            } else if (c == '"') {
+                int position = i + 2;
+                i += 2;
+                StringBuilder step = new StringBuilder();
+                while (true) {
+                    if (i >= length) {
+                        throw error(position, "unterminated quoted column name");
+                    }
+                    char d = expression.charAt(i);
+                    if (d == '"') {
+                        if (i + 1 < length && expression.charAt(i + 1) == '"') {
+                            step.append('"');
+                            i += 2;
+                            continue;
+                        }
+                        i++;
+                        break;
+                    }
+                    step.append(d);
+                    i++;
+                }
+                path.append('.').append(step);
+            } else {
+                break;
+            }
+        }
+        return i;
     }
 
     private static String describe(Token token) {

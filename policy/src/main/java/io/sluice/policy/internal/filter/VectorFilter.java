@@ -2,6 +2,7 @@ package io.sluice.policy.internal.filter;
 
 import static java.util.Objects.requireNonNull;
 
+import io.sluice.policy.FieldPath;
 import io.sluice.policy.filter.ComparisonOperator;
 import io.sluice.policy.filter.Literal;
 import io.sluice.policy.filter.RowFilters;
@@ -17,6 +18,7 @@ import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.util.MemoryUtil;
 import org.apache.arrow.vector.FieldVector;
 import org.apache.arrow.vector.VectorSchemaRoot;
+import org.apache.arrow.vector.complex.StructVector;
 import org.apache.arrow.vector.types.TimeUnit;
 import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
@@ -79,14 +81,26 @@ public final class VectorFilter {
             case RowPredicate.And and -> new AndNode(and.operands().stream().map(p -> node(p, schema)).toList());
             case RowPredicate.Or or -> new OrNode(or.operands().stream().map(p -> node(p, schema)).toList());
             case RowPredicate.Not not -> new NotNode(node(not.operand(), schema));
-            case RowPredicate.IsNull isNull -> new IsNullNode(schema.findField(isNull.column()));
-            case RowPredicate.Compare compare -> compare(schema.findField(compare.column()), compare.operator(),
-                    compare.value());
-            case RowPredicate.In in -> in(schema.findField(in.column()), in.values());
+            case RowPredicate.IsNull isNull -> new IsNullNode(field(isNull.column(), schema))
+                    .at(steps(isNull.column(), schema));
+            case RowPredicate.Compare compare -> compare(field(compare.column(), schema), compare.operator(),
+                    compare.value()).at(steps(compare.column(), schema));
+            case RowPredicate.In in -> in(field(in.column(), schema), in.values()).at(steps(in.column(), schema));
         };
     }
 
-    private static Node compare(Field field, ComparisonOperator operator, Literal literal) {
+    /** The field a filter reads, named by its column or whole path (for messages). */
+    private static Field field(String column, Schema schema) {
+        Field field = RowFilters.field(column, schema);
+        return new Field(column, field.getFieldType(), field.getChildren());
+    }
+
+    /** The names from the top-level column down through structs to the field. */
+    private static List<String> steps(String column, Schema schema) {
+        return FieldPath.resolve(schema, column).steps().stream().map(Field::getName).toList();
+    }
+
+    private static ColumnNode compare(Field field, ComparisonOperator operator, Literal literal) {
         ArrowType type = field.getType();
         return switch (ColumnType.of(type)) {
             case INTEGER, DATE_DAY, DATE_MILLI, TIMESTAMP -> {
@@ -162,7 +176,7 @@ public final class VectorFilter {
         };
     }
 
-    private static Node in(Field field, List<Literal> values) {
+    private static ColumnNode in(Field field, List<Literal> values) {
         ArrowType type = field.getType();
         return switch (ColumnType.of(type)) {
             case INTEGER, DATE_DAY, DATE_MILLI, TIMESTAMP -> {
@@ -340,29 +354,72 @@ public final class VectorFilter {
         }
     }
 
-    /** A node reading one column: finds it in the batch by name and checks its type. */
+    /**
+     * A node reading one column, or a field inside struct columns: finds it in the batch by name
+     * and path and checks its type. A nested field's value is null where any struct above it is.
+     */
     private abstract static class ColumnNode extends Node {
         final Field field;
+        private List<String> steps;
+        private FieldVector[] chain;
+        private long[] ancestor = new long[0];
 
         ColumnNode(Field field) {
             this.field = field;
+            at(List.of(field.getName()));
+        }
+
+        /** Reads the field at these steps from the top-level column down (set once, at compilation). */
+        final ColumnNode at(List<String> steps) {
+            this.steps = List.copyOf(steps);
+            this.chain = new FieldVector[steps.size()];
+            return this;
         }
 
         FieldVector vector(VectorSchemaRoot batch, int rows) {
-            FieldVector vector = batch.getVector(field.getName());
+            FieldVector vector = batch.getVector(steps.getFirst());
             if (vector == null) {
-                throw new IllegalArgumentException("the batch has no column '" + field.getName() + "'");
+                throw new IllegalArgumentException("the batch has no column '" + steps.getFirst() + "'");
+            }
+            chain[0] = vector;
+            for (int i = 1; i < steps.size(); i++) {
+                checkRows(vector, rows);
+                FieldVector child = vector instanceof StructVector struct ? struct.getChild(steps.get(i)) : null;
+                if (child == null) {
+                    throw new IllegalArgumentException("the batch has no field '" + field.getName() + "'");
+                }
+                vector = child;
+                chain[i] = vector;
             }
             if (!vector.getField().getType().equals(field.getType())) {
                 throw new IllegalArgumentException("column '" + field.getName() + "' is "
                         + ColumnType.describe(vector.getField().getType()) + " in the batch, expected "
                         + ColumnType.describe(field.getType()));
             }
+            checkRows(vector, rows);
+            return vector;
+        }
+
+        private void checkRows(FieldVector vector, int rows) {
             if (vector.getValueCount() < rows) {
                 throw new IllegalArgumentException("column '" + field.getName() + "' has " + vector.getValueCount()
                         + " values for " + rows + " rows");
             }
-            return vector;
+        }
+
+        /** The rows where the field has a value: its own validity and every enclosing struct's. */
+        void validity(FieldVector vector, int rows, long[] out) {
+            Bitmaps.read(vector.getValidityBuffer(), rows, out);
+            int words = Bitmaps.words(rows);
+            for (int i = 0; i < chain.length - 1; i++) {
+                if (ancestor.length < words) {
+                    ancestor = new long[words];
+                }
+                Bitmaps.read(chain[i].getValidityBuffer(), rows, ancestor);
+                for (int w = 0; w < words; w++) {
+                    out[w] &= ancestor[w];
+                }
+            }
         }
 
         static void checkCapacity(ArrowBuf buffer, long bytes, Field field) {
@@ -388,7 +445,7 @@ public final class VectorFilter {
         final void eval(VectorSchemaRoot batch, int rows, long[] t, long[] f) {
             FieldVector vector = vector(batch, rows);
             matches(vector, rows, t);
-            Bitmaps.read(vector.getValidityBuffer(), rows, f);
+            validity(vector, rows, f);
             int words = Bitmaps.words(rows);
             long flip = negate ? -1L : 0L;
             for (int w = 0; w < words; w++) {
@@ -408,7 +465,7 @@ public final class VectorFilter {
         @Override
         void eval(VectorSchemaRoot batch, int rows, long[] t, long[] f) {
             FieldVector vector = vector(batch, rows);
-            Bitmaps.read(vector.getValidityBuffer(), rows, f);
+            validity(vector, rows, f);
             int words = Bitmaps.words(rows);
             for (int w = 0; w < words; w++) {
                 t[w] = ~f[w];
