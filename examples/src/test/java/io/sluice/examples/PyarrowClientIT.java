@@ -1,7 +1,6 @@
 package io.sluice.examples;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -14,7 +13,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Optional;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import java.util.stream.Collectors;
 import java.util.stream.LongStream;
 import org.apache.parquet.conf.PlainParquetConfiguration;
@@ -40,24 +38,13 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class PyarrowClientIT {
     private static final int ROWS = 50_000;
-    private static final Path SCRIPT = Path.of("python/read_stream.py");
 
     @TempDir
     Path dir;
 
     @BeforeAll
     static void pyarrowIsThere() throws Exception {
-        boolean present;
-        try {
-            Process probe = new ProcessBuilder("python3", "-c", "import pyarrow").redirectErrorStream(true).start();
-            present = probe.waitFor(60, TimeUnit.SECONDS) && probe.exitValue() == 0;
-        } catch (IOException e) {
-            present = false;
-        }
-        if ("always".equals(System.getenv("SLUICE_TEST_PYARROW"))) {
-            assertThat(present).as("python3 with pyarrow (SLUICE_TEST_PYARROW=always)").isTrue();
-        }
-        assumeTrue(present, "python3 with pyarrow is not installed: pip install --no-index --find-links DIR pyarrow");
+        Pyarrow.assumeInstalled();
     }
 
     @Test
@@ -104,16 +91,7 @@ class PyarrowClientIT {
     }
 
     private static JsonNode pyarrow(String url, String token) throws Exception {
-        Process process = new ProcessBuilder("python3", SCRIPT.toString(), url, token, "--column", "id")
-                .redirectError(ProcessBuilder.Redirect.INHERIT).start();
-        try {
-            byte[] out = process.getInputStream().readAllBytes();
-            assertThat(process.waitFor(120, TimeUnit.SECONDS)).as("pyarrow finished").isTrue();
-            assertThat(process.exitValue()).as("pyarrow's exit code (its errors are above)").isZero();
-            return BrokerClient.json().readTree(out);
-        } finally {
-            process.destroyForcibly();
-        }
+        return Pyarrow.readStream(url, token, "id");
     }
 
     /** ids 0..ROWS-1 and a reading, in row groups of about 2,500 rows. */
