@@ -17,6 +17,45 @@ export function colourOf(index) {
   return PALETTE[index % PALETTE.length];
 }
 
+const HOUR = 3600 * 1000;
+const DAY = 24 * HOUR;
+
+/**
+ * A linear time axis over {@code times} (milliseconds, UTC): every bucket from the first to the
+ * last, empty ones included, so that a quiet week shows as a gap, not as bars drawn side by side.
+ * Buckets are hours within two days, days within 120 days, else months. Returns {unit, keys (in
+ * order), keyOf(ms)}; no keys for no times.
+ */
+export function timeAxis(times) {
+  if (times.length === 0) return { unit: 'hour', keys: [], keyOf: () => null };
+  let min = Infinity;
+  let max = -Infinity;
+  for (const t of times) {
+    if (t < min) min = t;
+    if (t > max) max = t;
+  }
+  const span = max - min;
+  const unit = span <= 2 * DAY ? 'hour' : span <= 120 * DAY ? 'day' : 'month';
+  const start = (ms) => {
+    const d = new Date(ms);
+    if (unit === 'hour') return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours());
+    if (unit === 'day') return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate());
+    return Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), 1);
+  };
+  const next = (ms) => {
+    if (unit !== 'month') return ms + (unit === 'hour' ? HOUR : DAY);
+    const d = new Date(ms);
+    return Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
+  };
+  const name = (ms) => {
+    const iso = new Date(ms).toISOString();
+    return unit === 'hour' ? iso.slice(0, 13).replace('T', ' ') + 'h' : iso.slice(0, unit === 'day' ? 10 : 7);
+  };
+  const keys = [];
+  for (let t = start(min); t <= max; t = next(t)) keys.push(name(t));
+  return { unit, keys, keyOf: (ms) => name(start(ms)) };
+}
+
 /**
  * A stacked bar chart. {@code buckets}: [{label, values: Map(series -> number)}]; {@code series}:
  * names in legend order; {@code format(n)}: an axis and tooltip label. Scales to its container's

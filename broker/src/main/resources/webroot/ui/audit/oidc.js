@@ -32,7 +32,7 @@ async function s256(text) {
   return base64Url(new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(text))));
 }
 
-/** The claims of a JWT, unverified: for display and the nonce check only; the broker verifies tokens. */
+/** The claims of a JWT, unverified (its signature is the broker's to check): for display and idTokenProblem. */
 export function jwtClaims(token) {
   try {
     const payload = token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/');
@@ -40,6 +40,33 @@ export function jwtClaims(token) {
   } catch {
     return null;
   }
+}
+
+/** How far the browser's clock may be behind the issuer's when the ID token's expiry is checked. */
+const CLOCK_SKEW_SECONDS = 60;
+
+/**
+ * Why the ID token's claims do not belong to this sign-in (OpenID Connect Core 1.0, 3.1.3.7), or
+ * null when they do: issued by the discovered issuer ({@code iss}), for this client ({@code aud}
+ * names it, and {@code azp}, when present, is it), to this sign-in ({@code nonce}; not checked for
+ * a renewal's token, {@code nonce} undefined), for the same user as before ({@code subject}, on
+ * renewal) and not expired ({@code exp}, with a minute for clock skew). The page takes its
+ * identity from these claims; the broker still checks every access token itself.
+ */
+export function idTokenProblem(claims, { issuer, clientId, nonce, subject, now }) {
+  if (!claims || typeof claims !== 'object') return 'the sign-in service sent no readable ID token';
+  if (claims.iss !== issuer) return 'the ID token was issued by ' + claims.iss + ', not ' + issuer;
+  const audience = Array.isArray(claims.aud) ? claims.aud : [claims.aud];
+  if (!audience.includes(clientId)) return 'the ID token is for ' + audience.join(', ') + ', not this page (' + clientId + ')';
+  if (claims.azp !== undefined && claims.azp !== clientId) {
+    return 'the ID token was requested by ' + claims.azp + ', not this page (' + clientId + ')';
+  }
+  if (nonce !== undefined && claims.nonce !== nonce) return 'the ID token does not carry this sign-in\'s nonce';
+  if (subject !== undefined && claims.sub !== subject) return 'the renewed ID token names another user';
+  if (typeof claims.exp !== 'number' || claims.exp * 1000 + CLOCK_SKEW_SECONDS * 1000 <= now) {
+    return 'the ID token has expired';
+  }
+  return null;
 }
 
 /**
@@ -53,6 +80,7 @@ export class OidcClient {
   #metadata = null;
   #tokens = null; // {accessToken, refreshToken, idToken, expiresAt (ms)}
   #renewTimer = null;
+  #renewing = null; // the renewal under way, shared by every caller
   #onTokens;
   #onExpired;
 
@@ -122,12 +150,19 @@ export class OidcClient {
     sessionStorage.removeItem(PENDING_KEY);
     // The code is single-use and the verifier is gone: no reload or back button may replay them.
     window.history.replaceState(null, '', location.pathname);
+    // The state first: an answer to no sign-in of this page (a crafted link) is refused before any
+    // of its text, an error_description included, is read or shown.
+    let pending = null;
+    try {
+      pending = pendingText ? JSON.parse(pendingText) : null;
+    } catch {
+      pending = null;
+    }
+    if (!pending || typeof pending.state !== 'string' || pending.state !== params.get('state')) {
+      throw new SignInError('this sign-in was not started on this page (state mismatch): sign in again');
+    }
     if (params.has('error')) {
       throw new SignInError('the sign-in service refused: ' + (params.get('error_description') || params.get('error')));
-    }
-    const pending = pendingText ? JSON.parse(pendingText) : null;
-    if (!pending || pending.state !== params.get('state')) {
-      throw new SignInError('this sign-in was not started on this page (state mismatch): sign in again');
     }
     const metadata = await this.metadata();
     // RFC 9207: when the issuer names itself in the response, it must be the one we sent the user to.
@@ -140,10 +175,9 @@ export class OidcClient {
       redirect_uri: this.#redirectUri,
       code_verifier: pending.verifier,
     });
-    const id = tokens.idToken ? jwtClaims(tokens.idToken) : null;
-    if (!id || id.nonce !== pending.nonce) {
-      throw new SignInError('the ID token does not carry this sign-in\'s nonce: sign in again');
-    }
+    const problem = idTokenProblem(tokens.idToken ? jwtClaims(tokens.idToken) : null,
+      { issuer: metadata.issuer, clientId: this.#clientId, nonce: pending.nonce, now: Date.now() });
+    if (problem) throw new SignInError(problem + ': sign in again');
     this.#accept(tokens);
     return true;
   }
@@ -209,17 +243,45 @@ export class OidcClient {
     this.#renewTimer = setTimeout(() => this.renew(), delay);
   }
 
-  /** Exchanges the refresh token for new tokens now; on failure the session is over. */
-  async renew() {
-    if (!this.#tokens || !this.#tokens.refreshToken) return;
+  /**
+   * Exchanges the refresh token for new tokens now. Resolves to true when renewed; false when there
+   * is nothing to renew with, or it failed (then the session is over: onExpired). Calls made while
+   * one renewal runs share it: a refresh token is spent once.
+   */
+  renew() {
+    if (!this.#tokens || !this.#tokens.refreshToken) return Promise.resolve(false);
+    if (!this.#renewing) {
+      this.#renewing = this.#renewOnce().finally(() => {
+        this.#renewing = null;
+      });
+    }
+    return this.#renewing;
+  }
+
+  /** Renews when the access token expires within RENEW_BEFORE_SECONDS, or has (a tab back from sleep). */
+  renewIfDue() {
+    if (!this.#tokens || this.#tokens.expiresAt - Date.now() > RENEW_BEFORE_SECONDS * 1000) return Promise.resolve(false);
+    return this.renew();
+  }
+
+  async #renewOnce() {
+    const previous = this.#tokens;
     try {
       const metadata = await this.metadata();
-      const tokens = await this.#tokenRequest(metadata, { grant_type: 'refresh_token', refresh_token: this.#tokens.refreshToken });
-      if (!this.#tokens) return; // signed out meanwhile
+      const tokens = await this.#tokenRequest(metadata, { grant_type: 'refresh_token', refresh_token: previous.refreshToken });
+      if (this.#tokens !== previous) return false; // signed out (or in again) meanwhile
+      if (tokens.idToken) {
+        const problem = idTokenProblem(jwtClaims(tokens.idToken), { issuer: metadata.issuer, clientId: this.#clientId,
+          subject: previous.idToken ? (jwtClaims(previous.idToken) || {}).sub : undefined, now: Date.now() });
+        if (problem) throw new SignInError(problem);
+      }
       this.#accept(tokens);
+      return true;
     } catch (e) {
+      if (this.#tokens !== previous) return false;
       this.forget();
       this.#onExpired('The session could not be renewed (' + e.message + '). Sign in again.');
+      return false;
     }
   }
 }

@@ -328,6 +328,24 @@ export async function verifyInclusion(index, size, leaf, proof, root) {
 }
 
 /**
+ * How many inclusion proofs a data owner's page asks for at once: a page of 500 records must not
+ * open 500 requests against the broker (browsers queue them per host anyway, behind everything else).
+ */
+export const PROOF_REQUESTS_AT_ONCE = 6;
+
+/** Runs {@code work(item)} for every item, at most {@code limit} at a time; resolves when all have, rejects on the first failure. */
+export async function eachAtMost(limit, items, work) {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) {
+      const item = items[next++];
+      await work(item);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+}
+
+/**
  * Checks each record against the signed checkpoint without reading the whole log (what a data
  * owner, who may read only their own datasets' records, can check): the checkpoint's signature,
  * then per record its leaf hash recomputed from its content and the broker's inclusion proof to
@@ -347,7 +365,7 @@ export async function verifyRecords({ api, text, records }) {
     for (const record of records) results.set(record.index, { ok: false, reason: 'signature not checked: ' + signature.reason });
     return { checkpoint, key, signature, results };
   }
-  await Promise.all(records.map(async (record) => {
+  await eachAtMost(PROOF_REQUESTS_AT_ONCE, records, async (record) => {
     const index = record.index;
     if (!Number.isSafeInteger(index) || index < 0) {
       results.set(index, { ok: false, reason: 'the record has no valid index' });
@@ -367,6 +385,6 @@ export async function verifyRecords({ api, text, records }) {
     results.set(index, included
       ? { ok: true, reason: 'included in the checkpoint signed at size ' + checkpoint.size + ' (root ' + hex(checkpoint.root) + ')' }
       : { ok: false, reason: 'NOT included in the signed checkpoint: the record or the log was altered' });
-  }));
+  });
   return { checkpoint, key, signature, results };
 }

@@ -190,11 +190,11 @@ public final class AuditLog implements AutoCloseable {
         filter(sql, parameters, "a.dataset_id IN (SELECT d.id FROM datasets d WHERE d.organisation = ?)",
                 query.ownerOrganisation().orElse(null));
         query.text().ifPresent(text -> {
-            // A scan of the record text (actor, dataset id, purpose, reasons, messages) and of dataset names, withdrawn
-            // ones too: what a person searching the log means by "this dataset".
-            String pattern = "%" + text.toLowerCase(java.util.Locale.ROOT).replace("\\", "\\\\").replace("%", "\\%")
-                    .replace("_", "\\_") + "%";
-            sql.append(" AND (LOWER(a.record_json) LIKE ? ESCAPE '\\' OR a.dataset_id IN (SELECT n.id FROM datasets n"
+            // The values the search promises (AuditSearchText: actor, dataset, purpose, reasons, message, grant and
+            // stream ids), never the record's field names; and the names of its dataset, withdrawn ones too: what a
+            // person searching the log means by "this dataset". One LIKE per column keeps the SQL paging exact.
+            String pattern = AuditSearchText.likePattern(text);
+            sql.append(" AND (a.search_text LIKE ? ESCAPE '\\' OR a.dataset_id IN (SELECT n.id FROM datasets n"
                     + " WHERE LOWER(n.name) LIKE ? ESCAPE '\\'))");
             parameters.add(pattern);
             parameters.add(pattern);
@@ -337,8 +337,8 @@ public final class AuditLog implements AutoCloseable {
                 String prev = next == 0 ? GENESIS : HEX.formatHex(tree.leafHash(next - 1));
                 Instant time = clock.instant();
                 try (PreparedStatement insert = connection.prepareStatement("INSERT INTO audit_log (idx, recorded_at,"
-                        + " action, dataset_id, organisation, subject, purpose, record_json, leaf_hash)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                        + " action, dataset_id, organisation, subject, purpose, record_json, leaf_hash, search_text)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                     for (Pending pending : batch) {
                         if (pending.event() == null || !applyEffect(connection, pending)) {
                             continue;
@@ -355,6 +355,7 @@ public final class AuditLog implements AutoCloseable {
                         insert.setString(7, event.detail("purpose"));
                         insert.setString(8, json);
                         insert.setString(9, leaf);
+                        insert.setString(10, AuditSearchText.of(json));
                         // One round trip for the whole batch's records, not one per record.
                         insert.addBatch();
                         appended.add(pending);

@@ -12,7 +12,9 @@ import java.util.Optional;
  * @param after the cursor: only records after this index in the chosen order (greater, or with
  *     {@code newestFirst} smaller); negative for the first page
  * @param limit at most this many records
- * @param text when present, only records whose JSON or whose dataset's name contains it, ignoring case
+ * @param text when present, only records with a value that contains it, ignoring case: the actor's subject or
+ *     organisation, the dataset's id or name, the purpose, a reason's code or message, the message, the grant or
+ *     stream id (see {@link AuditSearchText}); never a field's name
  * @param newestFirst whether pages run from the newest record back
  */
 public record AuditQuery(

@@ -130,7 +130,7 @@ class AuditLogIT {
 
     @ParameterizedTest
     @ValueSource(strings = {"h2", "postgres"})
-    void pagesNewestFirstAndSearchesTheRecordsTextAndTheirDatasetsNames(String kind) throws Exception {
+    void pagesNewestFirstAndSearchesTheRecordsValuesAndTheirDatasetsNames(String kind) throws Exception {
         try (Database database = Database.open(TestDatabases.fresh(kind, dir));
                 AuditLog log = new AuditLog(database, Clock.systemUTC())) {
             execute(database, "INSERT INTO datasets (id, name, description, organisation, source_type, source_options,"
@@ -154,6 +154,93 @@ class AuditLogIT {
             assertThat(new DatasetLabels(database).of(List.of("ds-1", "ds-unknown", "ds-1")))
                     .containsExactly(java.util.Map.entry("ds-1", new DatasetLabels.Label("Cardiology_Patients", "hospital-a")));
         }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void searchesTheRecordsValuesNeverTheirFieldNamesAndNeverPastAnOwnersDatasets(String kind) throws Exception {
+        try (Database database = Database.open(TestDatabases.fresh(kind, dir));
+                AuditLog log = new AuditLog(database, Clock.systemUTC())) {
+            insertDataset(database, "ds-a", "cardiology", "hospital-a");
+            insertDataset(database, "ds-b", "radiology", "hospital-b");
+            Actor lab = new Actor("trainer-7", "ai-lab", List.of("data-consumer"));
+            log.append(AuditEvent.of(AuditAction.GRANT_ISSUED, lab).with("dataset", "ds-a")
+                    .with("purpose", "scientific-research").with("grant", "gr-1"));
+            log.append(AuditEvent.of(AuditAction.STREAM_CLOSED, lab).with("dataset", "ds-a")
+                    .with("purpose", "scientific-research").with("grant", "gr-1").with("stream", "st-1").with("rows", 10));
+            log.append(AuditEvent.of(AuditAction.GRANT_DENIED, lab).with("dataset", "ds-b").with("purpose", "marketing")
+                    .with("reasons", List.of(java.util.Map.of("code", "NOT_OFFERED",
+                            "message", "marketing is not offered"))));
+            log.append(AuditEvent.of(AuditAction.GRANT_ISSUED, lab).with("dataset", "ds-b")
+                    .with("purpose", "scientific-research").with("grant", "gr-2"));
+
+            // Field names are in every record's JSON; a search finds values only.
+            for (String fieldName : List.of("purpose", "grant", "stream", "actor", "subject", "reasons", "\"dataset\":")) {
+                assertThat(indexes(log.query(search(Optional.of(fieldName), false, -1, 10)))).as("q=%s", fieldName).isEmpty();
+            }
+            assertThat(indexes(log.query(search(Optional.of("Scientific-Research"), false, -1, 10))))
+                    .containsExactly(0L, 1L, 3L);
+            assertThat(indexes(log.query(search(Optional.of("is not offered"), false, -1, 10)))).containsExactly(2L);
+            assertThat(indexes(log.query(search(Optional.of("not_off"), false, -1, 10)))).containsExactly(2L);
+            assertThat(indexes(log.query(search(Optional.of("trainer-7"), false, -1, 10)))).containsExactly(0L, 1L, 2L, 3L);
+            assertThat(indexes(log.query(search(Optional.of("st-1"), false, -1, 10)))).containsExactly(1L);
+            assertThat(indexes(log.query(search(Optional.of("radiology"), false, -1, 10)))).containsExactly(2L, 3L);
+            // A value does not run into the next one: "ai-lab" then "ds-a" are two values, not "ai-labds-a".
+            assertThat(indexes(log.query(search(Optional.of("labds"), false, -1, 10)))).isEmpty();
+            // Pages of a search stay exact.
+            assertThat(indexes(log.query(search(Optional.of("scientific"), true, -1, 2)))).containsExactly(3L, 1L);
+            assertThat(indexes(log.query(search(Optional.of("scientific"), true, 1, 2)))).containsExactly(0L);
+
+            // A data owner's search never leaves their own datasets, whatever it names.
+            for (String text : List.of("scientific-research", "radiology", "ds-b", "trainer-7", "marketing")) {
+                assertThat(indexes(log.query(ownerSearch("hospital-a", text)))).as("hospital-a, q=%s", text)
+                        .allMatch(index -> index <= 1L);
+            }
+            assertThat(indexes(log.query(ownerSearch("hospital-a", "scientific-research")))).containsExactly(0L, 1L);
+            assertThat(indexes(log.query(ownerSearch("hospital-b", "scientific-research")))).containsExactly(3L);
+            assertThat(indexes(log.query(ownerSearch("hospital-a", "marketing")))).isEmpty();
+        }
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void migrationSixFillsTheSearchTextOfRecordsWrittenBeforeIt(String kind) throws Exception {
+        String url = TestDatabases.fresh(kind, dir);
+        org.flywaydb.core.Flyway.configure().dataSource(url, null, null).locations("classpath:db/migration").target("5")
+                .load().migrate();
+        String before = "{\"action\":\"grant.denied\",\"actor\":{\"organisation\":\"ai-lab\",\"roles\":[],"
+                + "\"subject\":\"trainer-7\"},\"dataset\":\"ds-a\",\"index\":0,\"prev\":\"" + AuditLog.GENESIS
+                + "\",\"purpose\":\"Marketing\",\"reasons\":[{\"code\":\"NOT_OFFERED\",\"message\":\"not here\"}],"
+                + "\"time\":\"2026-01-01T00:00:00Z\"}";
+        try (Connection connection = java.sql.DriverManager.getConnection(url);
+                java.sql.PreparedStatement insert = connection.prepareStatement("INSERT INTO audit_log (idx, recorded_at,"
+                        + " action, record_json, leaf_hash) VALUES (?, CURRENT_TIMESTAMP, 'grant.denied', ?, ?)")) {
+            insert.setLong(1, 0);
+            insert.setString(2, before);
+            insert.setString(3, AuditLog.leafHashHex(before));
+            insert.executeUpdate();
+            try (Statement statement = connection.createStatement()) {
+                statement.executeUpdate("UPDATE audit_head SET next_index = 1 WHERE id = 1");
+            }
+        }
+        try (Database database = Database.open(url); AuditLog log = new AuditLog(database, Clock.systemUTC())) {
+            assertThat(count(database, "SELECT COUNT(*) FROM audit_log WHERE search_text = '"
+                    + String.join("\n", "trainer-7", "ai-lab", "ds-a", "marketing", "not_offered", "not here")
+                            .replace("'", "''") + "'")).isEqualTo(1);
+            assertThat(indexes(log.query(search(Optional.of("marketing"), false, -1, 10)))).containsExactly(0L);
+            assertThat(indexes(log.query(search(Optional.of("purpose"), false, -1, 10)))).isEmpty();
+        }
+    }
+
+    private static AuditQuery ownerSearch(String organisation, String text) {
+        return new AuditQuery(Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(), Optional.empty(),
+                Optional.empty(), Optional.empty(), Optional.of(organisation), -1, 10, Optional.of(text), false);
+    }
+
+    private static void insertDataset(Database database, String id, String name, String organisation) throws SQLException {
+        execute(database, "INSERT INTO datasets (id, name, description, organisation, source_type, source_options,"
+                + " version, schema_json, policy_json, policy_version, registered_at) VALUES ('" + id + "', '" + name
+                + "', '', '" + organisation + "', 'parquet', '{}', 'v1', '{}', '{}', 1, CURRENT_TIMESTAMP)");
     }
 
     private static AuditQuery search(Optional<String> text, boolean newestFirst, long after, int limit) {

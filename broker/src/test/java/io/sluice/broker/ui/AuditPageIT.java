@@ -1,7 +1,7 @@
 package io.sluice.broker.ui;
 
+import static io.sluice.broker.ui.BrowserSupport.WAIT;
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sluice.broker.Broker;
 import io.sluice.broker.BrokerConfig;
@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -28,29 +27,15 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.stream.IntStream;
-import java.util.logging.Level;
-import java.util.logging.Logger;
-import org.apache.parquet.conf.PlainParquetConfiguration;
-import org.apache.parquet.example.data.Group;
-import org.apache.parquet.example.data.simple.SimpleGroupFactory;
-import org.apache.parquet.hadoop.ParquetWriter;
-import org.apache.parquet.hadoop.example.ExampleParquetWriter;
-import org.apache.parquet.io.LocalOutputFile;
-import org.apache.parquet.schema.MessageType;
-import org.apache.parquet.schema.MessageTypeParser;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.io.TempDir;
 import org.openqa.selenium.By;
-import org.openqa.selenium.Dimension;
 import org.openqa.selenium.JavascriptExecutor;
-import org.openqa.selenium.OutputType;
 import org.openqa.selenium.WebDriver;
 import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
-import org.openqa.selenium.chrome.ChromeDriverService;
-import org.openqa.selenium.chrome.ChromeOptions;
 import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
 import org.openqa.selenium.support.ui.WebDriverWait;
@@ -62,10 +47,7 @@ import org.openqa.selenium.support.ui.WebDriverWait;
  * is missing ({@code apt-get install -y chromium chromium-driver}).
  */
 class AuditPageIT {
-    private static final Path CHROMIUM = Path.of("/usr/bin/chromium");
-    private static final Path CHROMEDRIVER = Path.of("/usr/bin/chromedriver");
     private static final String PAGE = "/ui/audit/";
-    private static final Duration WAIT = Duration.ofSeconds(10);
     private static final String POLICY = TestPolicies.SCIENTIFIC_RESEARCH;
     /** A requester whose name is markup: the page must show it as text, never run or render it. */
     private static final String HOSTILE_SUBJECT = "<img src=x onerror=\"document.title='owned'\">mallory";
@@ -84,8 +66,6 @@ class AuditPageIT {
             "76e67dadbcdf1e10e1b74ddc608abd2f98dfb16fbce75277b5232a127f2087ef",
             "ddb89be403809e325750d3d263cd78929c2942b7942a34b77e122c9594a74c8c",
             "5dc9da79a70659a9ad559cb701ded9a2ab9d823aad2f4960cfe370eff4604328");
-    /** Selenium looks for a DevTools binding of this Chromium's version; the test drives it over WebDriver only. */
-    private static final Logger CDP_VERSION_WARNING = Logger.getLogger("org.openqa.selenium.devtools.CdpVersionFinder");
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
     @TempDir
@@ -97,7 +77,7 @@ class AuditPageIT {
     void quitBrowser(TestInfo test) throws IOException {
         if (driver != null) {
             try {
-                saveScreenshot("last-" + test.getTestMethod().orElseThrow().getName() + ".png");
+                BrowserSupport.saveScreenshot(driver, "last-" + test.getTestMethod().orElseThrow().getName() + ".png");
             } finally {
                 driver.quit();
             }
@@ -106,9 +86,9 @@ class AuditPageIT {
 
     @Test
     void complianceOfficerFiltersPagesOpensAStreamAndSeesTheLogVerifiedThenTampered() throws Exception {
-        assumeChromium();
+        BrowserSupport.assumeChromium();
         BrokerConfig config = BrokerConfig.embedded(dir.resolve("broker"));
-        writeParquet(config.sourcesDir().resolve("hospital-a/small.parquet"));
+        BrowserSupport.writeParquet(config.sourcesDir().resolve("hospital-a/small.parquet"), 1000);
         try (Broker broker = Broker.start(config)) {
             String streamId = createRecords(broker);
             String officer = TestHttp.devToken(broker, "ines", "ehds-authority", "compliance-officer");
@@ -127,7 +107,7 @@ class AuditPageIT {
             assertThat(new JsonObject(TestHttp.getText(broker, "/ui/audit/config.json", null)))
                     .isEqualTo(new JsonObject().put("signIn", "development"));
 
-            driver = startChromium();
+            driver = BrowserSupport.startChromium(dir);
             driver.get(broker.uri().resolve("/ui/audit").toString());
             WebDriverWait wait = new WebDriverWait(driver, WAIT);
 
@@ -158,7 +138,7 @@ class AuditPageIT {
                     .until(d -> d.findElement(By.id("verify-status")).getText().startsWith("Verified"));
             assertThat(driver.findElement(By.id("verify-status")).getText()).isEqualTo("Verified: 6 records, root "
                     + root + ", signed by sluice.local/audit (key " + keyId(broker) + ").");
-            saveScreenshot("audit-page.png");
+            BrowserSupport.saveScreenshot(driver, "audit-page.png");
 
             // Filter: only the denied grant.
             new Select(driver.findElement(By.id("f-action"))).selectByValue("grant.denied");
@@ -222,7 +202,7 @@ class AuditPageIT {
             assertThat(field(driver, "purpose")).isEqualTo("scientific-research");
             assertThat(field(driver, "shard")).isEqualTo("1 of 1 (shard 0), epoch 0");
             assertThat(field(driver, "agreement")).isEqualTo("agrees: same rows, bytes and SHA-256");
-            saveScreenshot("audit-stream.png");
+            BrowserSupport.saveScreenshot(driver, "audit-stream.png");
             driver.findElement(By.id("details-close")).click();
             wait.until(ExpectedConditions.invisibilityOfElementLocated(By.id("details")));
 
@@ -232,7 +212,7 @@ class AuditPageIT {
             wait.until(d -> d.findElement(By.id("verify-status")).getText().startsWith("Verification FAILED"));
             assertThat(driver.findElement(By.id("verify-status")).getText()).startsWith(
                     "Verification FAILED: record 1 was modified, or a record was inserted or deleted after it: record 2 names ");
-            saveScreenshot("audit-page-tampered.png");
+            BrowserSupport.saveScreenshot(driver, "audit-page-tampered.png");
 
             // Signing out forgets the token and everything this user saw or chose: nothing carries over to the next one.
             driver.findElement(By.id("f-q")).sendKeys("small");
@@ -258,7 +238,7 @@ class AuditPageIT {
             assertThat(driver.findElement(By.id("verify-status")).getText())
                     .startsWith("1 of 5 records NOT verified: record 1: ");
             assertThat(driver.findElement(By.id("export")).isDisplayed()).isFalse();
-            saveScreenshot("audit-page-owner.png");
+            BrowserSupport.saveScreenshot(driver, "audit-page-owner.png");
 
             // Another organisation's owner sees none of them.
             driver.findElement(By.id("sign-out")).click();
@@ -304,9 +284,9 @@ class AuditPageIT {
 
     @Test
     void refusesABadTokenOffersDevSignInAndItsVerifyScriptMatchesRfc6962() throws Exception {
-        assumeChromium();
+        BrowserSupport.assumeChromium();
         try (Broker broker = Broker.start(BrokerConfig.embedded(dir.resolve("broker")))) {
-            driver = startChromium();
+            driver = BrowserSupport.startChromium(dir);
             driver.get(broker.uri().resolve("/ui/audit/index.html").toString());
             WebDriverWait wait = new WebDriverWait(driver, WAIT);
 
@@ -365,16 +345,160 @@ class AuditPageIT {
         }
     }
 
+    @Test
+    void signOutLeavesNothingOfTheLastUserEvenWhenAnAnswerComesLate() throws Exception {
+        BrowserSupport.assumeChromium();
+        BrokerConfig config = BrokerConfig.embedded(dir.resolve("broker"));
+        BrowserSupport.writeParquet(config.sourcesDir().resolve("hospital-a/small.parquet"), 1000);
+        try (Broker broker = Broker.start(config)) {
+            String streamId = createRecords(broker);
+            String officer = TestHttp.devToken(broker, "ines", "ehds-authority", "compliance-officer");
+            String datasetId = datasetId(broker, officer);
+            driver = BrowserSupport.startChromium(dir);
+            WebDriverWait wait = new WebDriverWait(driver, WAIT);
+            driver.get(broker.uri().resolve(PAGE).toString());
+            wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
+            devSignIn(wait, "ines", "ehds-authority", "compliance-officer");
+            wait.until(d -> indexes(d).size() == 6);
+
+            // The dataset's view, then the stream's details, whose answer the broker is slow to give.
+            row(driver, "grant.issued").findElement(By.cssSelector("button.dataset-link")).click();
+            wait.until(ExpectedConditions.visibilityOfElementLocated(By.cssSelector("#dataset-uses-body tr[data-grant]")));
+            assertThat(driver.findElement(By.id("dataset-title")).getText()).isEqualTo("Dataset small (hospital-a)");
+            driver.findElement(By.id("tab-records")).click();
+            script("""
+                    const original = window.fetch;
+                    window.lateAnswerRead = false;
+                    window.fetch = async (input, init) => {
+                      const slow = String(input).includes('/v1/streams/');
+                      if (slow) await new Promise((resolve) => setTimeout(resolve, 1000));
+                      const response = await original(input, init);
+                      if (slow) {
+                        const json = response.json.bind(response);
+                        // Marked after the page's own code has run on the answer (a later task than its awaits).
+                        response.json = () => json().finally(() => setTimeout(() => { window.lateAnswerRead = true; }, 0));
+                      }
+                      return response;
+                    };
+                    """);
+            row(driver, "stream.closed").findElement(By.cssSelector("button.stream-link")).click();
+            wait.until(d -> d.findElement(By.id("details-raw")).getAttribute("textContent").contains(streamId));
+            assertThat(driver.findElement(By.id("dataset-view")).getAttribute("data-dataset")).isEqualTo(datasetId);
+
+            // Signed out while the dialog is open (the modal dialog covers the button: a script clicks it).
+            script("document.getElementById('sign-out').click()");
+            wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
+            wait.until(d -> Boolean.TRUE.equals(script("return window.lateAnswerRead")));
+
+            assertThat(script("return document.getElementById('details').open")).isEqualTo(false);
+            String everything = (String) script("return document.body.textContent");
+            assertThat(everything).doesNotContain(streamId, datasetId, "trainer-7", "hospital-a", "scientific-research",
+                    "ehds-authority", "Dataset small");
+            assertThat(driver.findElement(By.id("dataset-title")).getAttribute("textContent")).isEqualTo("Dataset");
+            assertThat(driver.findElement(By.id("verify-status")).getAttribute("textContent")).isEqualTo("Not checked yet.");
+            assertThat(driver.findElement(By.id("tab-dataset")).isDisplayed()).isFalse();
+            assertThat(driver.findElement(By.id("sign-in-error")).getText()).isEqualTo("Signed out.");
+        }
+    }
+
+    @Test
+    void failsClosedWithoutItsConfigAndItsScriptsCheckIdTokensCapProofRequestsAndDrawTimeLinearly() throws Exception {
+        BrowserSupport.assumeChromium();
+        try (Broker broker = Broker.start(BrokerConfig.embedded(dir.resolve("broker")))) {
+            ChromeDriver chrome = BrowserSupport.startChromium(dir);
+            driver = chrome;
+            WebDriverWait wait = new WebDriverWait(driver, WAIT);
+
+            // The broker cannot say how to sign in: the page says so and offers no way in, not even the token form.
+            chrome.executeCdpCommand("Network.enable", Map.of());
+            chrome.executeCdpCommand("Network.setBlockedURLs", Map.of("urls", List.of("*/ui/audit/config.json")));
+            driver.get(broker.uri().resolve(PAGE).toString());
+            wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("config-error")));
+            assertThat(driver.findElement(By.id("config-error")).getText())
+                    .startsWith("Could not ask the broker how to sign in (").endsWith("). Reload the page to try again.");
+            for (String way : List.of("token-sign-in", "oidc-sign-in", "dev-sign-in", "workspace", "identity")) {
+                assertThat(driver.findElement(By.id(way)).isDisplayed()).as(way).isFalse();
+            }
+            chrome.executeCdpCommand("Network.setBlockedURLs", Map.of("urls", List.of()));
+            driver.navigate().refresh();
+            wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
+            assertThat(driver.findElement(By.id("config-error")).isDisplayed()).isFalse();
+
+            NoteSigner signer = seededSigner(7);
+            String note = signer.sign("example.org/log\n40\n" + Base64.getEncoder().encodeToString(new byte[32]) + "\n");
+            @SuppressWarnings("unchecked")
+            Map<String, Object> result = (Map<String, Object>) ((JavascriptExecutor) driver).executeAsyncScript("""
+                    const [key, note, done] = arguments;
+                    Promise.all([import('/ui/audit/oidc.js'), import('/ui/audit/verify.js'), import('/ui/audit/chart.js')])
+                      .then(async ([oidc, v, chart]) => {
+                        const now = Date.parse('2026-03-01T12:00:00Z');
+                        const expected = { issuer: 'https://id.example/realms/ds', clientId: 'sluice-audit-ui', nonce: 'n-1', now };
+                        const good = { iss: expected.issuer, aud: ['sluice-audit-ui', 'account'], azp: 'sluice-audit-ui',
+                          nonce: 'n-1', sub: 'u-1', exp: now / 1000 + 300 };
+                        const claims = {
+                          good, onlyAudience: { ...good, aud: 'sluice-audit-ui', azp: undefined },
+                          issuer: { ...good, iss: 'https://evil.example/realms/ds' }, audience: { ...good, aud: 'other-app' },
+                          azp: { ...good, azp: 'other-app' }, nonce: { ...good, nonce: 'n-2' },
+                          expired: { ...good, exp: now / 1000 - 120 }, noExpiry: { ...good, exp: undefined }, none: null,
+                        };
+                        const problems = {};
+                        for (const [name, c] of Object.entries(claims)) problems[name] = oidc.idTokenProblem(c, expected);
+                        problems.otherUser = oidc.idTokenProblem(good, { ...expected, nonce: undefined, subject: 'u-2' });
+
+                        // 40 records' proofs, never more than a few asked for at once.
+                        let inFlight = 0;
+                        let most = 0;
+                        const api = async () => {
+                          most = Math.max(most, ++inFlight);
+                          await new Promise((resolve) => setTimeout(resolve, 10));
+                          inFlight--;
+                          return { hashes: [] };
+                        };
+                        const text = async (path) => (path.endsWith('/public-key') ? key : note);
+                        const records = Array.from({ length: 40 }, (_, index) => ({ index, action: 'auth.failed' }));
+                        const report = await v.verifyRecords({ api, text, records });
+
+                        const hour = chart.timeAxis(['2026-03-01T10:05:00Z', '2026-03-01T10:55:00Z', '2026-03-01T13:15:00Z']
+                          .map(Date.parse));
+                        const day = chart.timeAxis(['2026-03-01T10:05:00Z', '2026-03-05T23:00:00Z'].map(Date.parse));
+                        done({ problems, most, checked: report.results.size, hourKeys: hour.keys, hourUnit: hour.unit,
+                          hourOf: hour.keyOf(Date.parse('2026-03-01T12:30:00Z')), dayKeys: day.keys, dayUnit: day.unit });
+                      }).catch((e) => done({ error: String(e) }));
+                    """, signer.verifierKey(), note);
+
+            assertThat(result).doesNotContainKey("error");
+            @SuppressWarnings("unchecked")
+            Map<String, Object> problems = (Map<String, Object>) result.get("problems");
+            assertThat(problems.get("good")).isNull();
+            assertThat(problems.get("onlyAudience")).isNull();
+            assertThat(problems.get("issuer"))
+                    .isEqualTo("the ID token was issued by https://evil.example/realms/ds, not https://id.example/realms/ds");
+            assertThat(problems.get("audience")).isEqualTo("the ID token is for other-app, not this page (sluice-audit-ui)");
+            assertThat(problems.get("azp")).isEqualTo("the ID token was requested by other-app, not this page (sluice-audit-ui)");
+            assertThat(problems.get("nonce")).isEqualTo("the ID token does not carry this sign-in's nonce");
+            assertThat(problems.get("expired")).isEqualTo("the ID token has expired");
+            assertThat(problems.get("noExpiry")).isEqualTo("the ID token has expired");
+            assertThat(problems.get("none")).isEqualTo("the sign-in service sent no readable ID token");
+            assertThat(problems.get("otherUser")).isEqualTo("the renewed ID token names another user");
+
+            assertThat(result.get("checked")).isEqualTo(40L);
+            assertThat((Long) result.get("most")).isBetween(1L, 6L);
+
+            // Empty hours and days are on the axis (drawn as zero), not left out.
+            assertThat(result.get("hourUnit")).isEqualTo("hour");
+            assertThat(result.get("hourKeys")).isEqualTo(List.of("2026-03-01 10h", "2026-03-01 11h", "2026-03-01 12h",
+                    "2026-03-01 13h"));
+            assertThat(result.get("hourOf")).isEqualTo("2026-03-01 12h");
+            assertThat(result.get("dayUnit")).isEqualTo("day");
+            assertThat(result.get("dayKeys")).isEqualTo(List.of("2026-03-01", "2026-03-02", "2026-03-03", "2026-03-04",
+                    "2026-03-05"));
+        }
+    }
+
     private static NoteSigner seededSigner(int seed) {
         byte[] key = new byte[32];
         Arrays.fill(key, (byte) seed);
         return NoteSigner.fromPrivateKey("example.org/log", key);
-    }
-
-    private static void assumeChromium() {
-        assumeTrue(Files.isExecutable(CHROMIUM) && Files.isExecutable(CHROMEDRIVER),
-                "needs Debian's headless Chromium: /usr/bin/chromium and /usr/bin/chromedriver are missing "
-                        + "(apt-get install -y chromium chromium-driver)");
     }
 
     /** register, grant, stream (read to the end), a denied grant, an unauthenticated request; returns the stream id. */
@@ -418,31 +542,6 @@ class AuditPageIT {
             assertThat(System.nanoTime()).as("stream %s still %s", streamId, status).isLessThan(deadline);
             Thread.sleep(50);
         }
-    }
-
-    private WebDriver startChromium() throws IOException {
-        CDP_VERSION_WARNING.setLevel(Level.OFF);
-        Path profile = Files.createDirectories(dir.resolve("chromium-profile"));
-        ChromeOptions options = new ChromeOptions();
-        options.setBinary(CHROMIUM.toFile());
-        options.addArguments("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                "--disable-background-networking", "--disable-component-update", "--disable-sync", "--no-first-run",
-                "--disable-extensions", "--window-size=1440,1400", "--user-data-dir=" + profile);
-        ChromeDriverService service = new ChromeDriverService.Builder()
-                .usingDriverExecutable(CHROMEDRIVER.toFile())
-                .usingAnyFreePort()
-                .withLogFile(dir.resolve("chromedriver.log").toFile())
-                .build();
-        ChromeDriver chrome = new ChromeDriver(service, options);
-        chrome.manage().timeouts().pageLoadTimeout(WAIT).scriptTimeout(WAIT);
-        chrome.manage().window().setSize(new Dimension(1440, 1400));
-        return chrome;
-    }
-
-    private void saveScreenshot(String name) throws IOException {
-        Path folder = Files.createDirectories(Path.of(System.getProperty("basedir", ".")).resolve("target/ui-screenshots"));
-        byte[] png = ((ChromeDriver) driver).getScreenshotAs(OutputType.BYTES);
-        Files.write(folder.resolve(name), png);
     }
 
     private static List<String> indexes(WebDriver driver) {
@@ -493,18 +592,6 @@ class AuditPageIT {
                 update.setString(2, to);
                 update.setLong(3, index);
                 assertThat(update.executeUpdate()).isEqualTo(1);
-            }
-        }
-    }
-
-    private static void writeParquet(Path file) throws IOException {
-        Files.createDirectories(file.getParent());
-        MessageType schema = MessageTypeParser.parseMessageType("message t { required int64 id; required binary name (STRING); }");
-        SimpleGroupFactory groups = new SimpleGroupFactory(schema);
-        try (ParquetWriter<Group> writer = ExampleParquetWriter.builder(new LocalOutputFile(file))
-                .withConf(new PlainParquetConfiguration()).withType(schema).build()) {
-            for (long i = 0; i < 1000; i++) {
-                writer.write(groups.newGroup().append("id", i).append("name", "n" + i));
             }
         }
     }

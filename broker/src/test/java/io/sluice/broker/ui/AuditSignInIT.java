@@ -213,6 +213,64 @@ class AuditSignInIT {
         BrowserSupport.checkLayoutAt(driver, 800, "signin-owner-800.png", List.of("#records .table-wrap", "#verify-status", "#sign-out"));
     }
 
+    @Test
+    void aCraftedRedirectIsRefusedForItsStateBeforeAnyOfItsTextIsShown() throws Exception {
+        driver = BrowserSupport.startChromium(dir.resolve("crafted"));
+        WebDriverWait wait = new WebDriverWait(driver, WAIT);
+        driver.get(broker.uri().resolve(PAGE) + "?state=forged&error=access_denied&error_description="
+                + URLEncoder.encode("Your account is locked: call +1-555-0100 now", StandardCharsets.UTF_8));
+
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("sign-in-error")));
+        assertThat(driver.findElement(By.id("sign-in-error")).getText())
+                .isEqualTo("Sign-in failed: this sign-in was not started on this page (state mismatch): sign in again");
+        assertThat((String) script("return document.body.textContent")).doesNotContain("555-0100", "locked");
+        assertThat(driver.getCurrentUrl()).isEqualTo(broker.uri().resolve(PAGE).toString());
+        assertThat(driver.findElement(By.id("oidc-button")).isDisplayed()).isTrue();
+    }
+
+    @Test
+    void aRefusedTokenIsRenewedOnceAndTheRequestSentAgainThenARefusalAfterThatEndsTheSession() throws Exception {
+        driver = BrowserSupport.startChromium(dir.resolve("renewal"));
+        WebDriverWait wait = new WebDriverWait(driver, WAIT);
+        driver.get(broker.uri().resolve(PAGE).toString());
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("oidc-button")));
+        signInAtKeycloak(wait, "ines", "ines-password");
+        wait.until(d -> d.findElement(By.id("records-status")).getText().startsWith("Showing"));
+        // The broker's next answers to GET /v1/audit are 401s (a token it no longer takes), as many as refuseAudit says.
+        script("""
+                const original = window.fetch;
+                Object.assign(window, { refuseAudit: 0, refusals: 0, renewals: 0 });
+                window.fetch = async (input, init) => {
+                  if (init && typeof init.body === 'string' && init.body.includes('grant_type=refresh_token')) window.renewals++;
+                  if (String(input).includes('/v1/audit?') && window.refuseAudit > 0) {
+                    window.refuseAudit--;
+                    window.refusals++;
+                    return new Response(JSON.stringify({ code: 1001, error: 'unauthenticated', message: 'token expired',
+                      requestId: 'rq-test' }), { status: 401, headers: { 'Content-Type': 'application/json' } });
+                  }
+                  return original(input, init);
+                };
+                """);
+
+        // One refusal: the page renews the token at Keycloak, sends the request again, and the records come.
+        script("window.refuseAudit = 1; document.getElementById('records-body').replaceChildren()");
+        driver.findElement(By.id("apply-filters")).click();
+        wait.until(d -> !indexes(d).isEmpty());
+        assertThat(script("return [window.refusals, window.renewals]")).isEqualTo(List.of(1L, 1L));
+        assertThat(driver.findElement(By.id("identity")).isDisplayed()).isTrue();
+        assertThat(driver.findElement(By.id("records-error")).isDisplayed()).isFalse();
+
+        // Refused again after the renewal: signed out, with the broker's reason, after one renewal only.
+        script("window.refuseAudit = 2");
+        driver.findElement(By.id("apply-filters")).click();
+        wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("oidc-button")));
+        assertThat(driver.findElement(By.id("sign-in-error")).getText())
+                .isEqualTo("The broker refused the token: token expired (unauthenticated, request rq-test). Sign in again.");
+        assertThat(script("return [window.refusals, window.renewals]")).isEqualTo(List.of(3L, 2L));
+        assertThat(driver.findElement(By.id("identity")).isDisplayed()).isFalse();
+        assertThat(script("return document.querySelectorAll('#records-body tr').length")).isEqualTo(0L);
+    }
+
     private void signInAtKeycloak(WebDriverWait wait, String user, String password) {
         driver.findElement(By.id("oidc-button")).click();
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("username"))).sendKeys(user);
