@@ -617,7 +617,7 @@ public final class OdrlPolicyParser {
         try {
             FieldPath.resolve(schema, name);
         } catch (PolicyException e) {
-            throw new PolicyException(UNKNOWN_COLUMN, at + ": " + e.getMessage());
+            throw new PolicyException(e.errorCode(), at + ": " + e.getMessage());
         }
         return name;
     }
