@@ -42,7 +42,8 @@ import org.apache.arrow.vector.types.pojo.Field;
  * the selected rows, or a copy that a duty changes on the way. Each {@link #write} returns a new
  * vector allocated from the given allocator, which the caller owns; on failure it releases what it
  * allocated. A writer that {@link #passesThrough()} may instead {@link #move} the whole input
- * vector when every row is selected. Not thread-safe (scratch state); one per pipeline.
+ * vector when every row is selected. The copying itself, with its checks of the input's offsets
+ * and depth, is {@link SelectionCopy}'s. Not thread-safe (scratch state); one per pipeline.
  */
 abstract sealed class ColumnWriter {
     final Field input;
