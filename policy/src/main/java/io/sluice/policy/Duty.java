@@ -4,6 +4,7 @@ import static java.util.Objects.requireNonNull;
 
 import io.sluice.policy.filter.Literal;
 import io.sluice.policy.filter.RowPredicate;
+import java.util.Collection;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
@@ -23,8 +24,14 @@ public sealed interface Duty {
      */
     List<String> columns();
 
-    /** The transform a consumer is told about, limited to {@code leaving} columns; empty if it touches none. */
-    Optional<Transform> transform(List<String> leaving);
+    /**
+     * The transform a consumer is told about, limited to {@code leaving} columns; empty if it touches none.
+     *
+     * @param leaving the top-level columns a grant streams
+     * @param schemaColumns the dataset's top-level column names, against which each path's column is found
+     *     ({@link FieldPath#column}: a column's name may itself contain dots)
+     */
+    Optional<Transform> transform(List<String> leaving, Collection<String> schemaColumns);
 
     /**
      * Keeps columns from leaving at all ({@code sluice:drop}).
@@ -39,7 +46,7 @@ public sealed interface Duty {
 
         /** Drops are reported together, as one {@code drop} transform per permission. */
         @Override
-        public Optional<Transform> transform(List<String> leaving) {
+        public Optional<Transform> transform(List<String> leaving, Collection<String> schemaColumns) {
             return Optional.of(new Transform("drop", columns));
         }
     }
@@ -58,8 +65,8 @@ public sealed interface Duty {
         }
 
         @Override
-        public Optional<Transform> transform(List<String> leaving) {
-            return report("pseudonymise", columns, leaving, Map.of("output", "hmac-sha256-hex"));
+        public Optional<Transform> transform(List<String> leaving, Collection<String> schemaColumns) {
+            return report("pseudonymise", columns, leaving, schemaColumns, Map.of("output", "hmac-sha256-hex"));
         }
     }
 
@@ -76,8 +83,8 @@ public sealed interface Duty {
         }
 
         @Override
-        public Optional<Transform> transform(List<String> leaving) {
-            return report("generalise", columns, leaving, Map.of(how.parameterName(), how.parameterValue()));
+        public Optional<Transform> transform(List<String> leaving, Collection<String> schemaColumns) {
+            return report("generalise", columns, leaving, schemaColumns, Map.of(how.parameterName(), how.parameterValue()));
         }
     }
 
@@ -95,8 +102,8 @@ public sealed interface Duty {
         }
 
         @Override
-        public Optional<Transform> transform(List<String> leaving) {
-            return report("mask", columns, leaving, Map.of("with", with.map(Literal::sql).orElse("NULL")));
+        public Optional<Transform> transform(List<String> leaving, Collection<String> schemaColumns) {
+            return report("mask", columns, leaving, schemaColumns, Map.of("with", with.map(Literal::sql).orElse("NULL")));
         }
     }
 
@@ -120,7 +127,7 @@ public sealed interface Duty {
 
         /** Always reported: it applies to every stream whatever columns leave. */
         @Override
-        public Optional<Transform> transform(List<String> leaving) {
+        public Optional<Transform> transform(List<String> leaving, Collection<String> schemaColumns) {
             return Optional.of(new Transform("rowFilter", predicate.columns(), Map.of("expression", predicate.sql())));
         }
     }
@@ -133,9 +140,10 @@ public sealed interface Duty {
         return distinct;
     }
 
-    private static Optional<Transform> report(
-            String type, List<String> columns, List<String> leaving, Map<String, String> parameters) {
-        List<String> affected = columns.stream().filter(path -> leaving.contains(FieldPath.column(path, leaving))).toList();
+    private static Optional<Transform> report(String type, List<String> targets, List<String> leaving,
+            Collection<String> schemaColumns, Map<String, String> parameters) {
+        List<String> affected = targets.stream()
+                .filter(path -> leaving.contains(FieldPath.column(path, schemaColumns))).toList();
         return affected.isEmpty() ? Optional.empty() : Optional.of(new Transform(type, affected, parameters));
     }
 }

@@ -18,13 +18,16 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * <p>Rules, applied against the dataset's schema:
  * <ul>
  *   <li>a text that is exactly a top-level column's name names that column, dots or not;
- *   <li>otherwise it is split at every dot: the first step is a top-level column, each further step
- *       a child of a struct;
+ *   <li>otherwise the column is the longest top-level name the text starts with followed by a dot
+ *       (so with a column {@code a.b}, {@code a.b.c} is field {@code c} of {@code a.b}), and the rest
+ *       is split at every dot, each step a child of a struct;
  *   <li>a list (list, large list, fixed-size list) is stepped through transparently: the step after
  *       it names a field of its elements, and a path ending at a list names its elements' values;
  *   <li>a map is entered by naming its entry field: {@code key} or {@code value} (the names the
  *       map's entries carry, {@code key} and {@code value} as Arrow, pyarrow and Parquet write them);
- *       {@code labels.value.unit} reaches into a map of structs.
+ *       {@code labels.value.unit} reaches into a map of structs;
+ *   <li>a path reaches at most {@link #MAX_DEPTH} fields deep, list elements and map entries
+ *       counted.
  * </ul>
  *
  * @param text the path as written
@@ -32,6 +35,14 @@ import org.apache.arrow.vector.types.pojo.Schema;
  * @param throughList whether the path crosses a list or a map (a row filter may not)
  */
 public record FieldPath(String text, List<Field> steps, boolean throughList) {
+    /**
+     * The deepest nesting the broker handles, in fields from a top-level column (level 1) down,
+     * list elements and map entries counted: deeper paths are refused when a policy is set and
+     * deeper columns when a grant is issued, so that no recursion over nested data can exhaust a
+     * thread's stack whatever a connector yields. Parquet's decoder caps nesting at the same depth.
+     */
+    public static final int MAX_DEPTH = 64;
+
     public FieldPath {
         requireNonNull(text, "text is null");
         steps = List.copyOf(requireNonNull(steps, "steps is null"));
@@ -43,7 +54,8 @@ public record FieldPath(String text, List<Field> steps, boolean throughList) {
     /**
      * Resolves {@code text} against {@code schema}.
      *
-     * @throws PolicyException {@code UNKNOWN_COLUMN} naming the path and the step that does not exist
+     * @throws PolicyException {@code UNKNOWN_COLUMN} naming the path and the step that does not exist;
+     *     {@code UNSUPPORTED_COLUMN_TYPE} for a path more than {@link #MAX_DEPTH} fields deep
      */
     public static FieldPath resolve(Schema schema, String text) {
         requireNonNull(schema, "schema is null");
@@ -52,12 +64,17 @@ public record FieldPath(String text, List<Field> steps, boolean throughList) {
         if (exact.isPresent()) {
             return new FieldPath(text, List.of(exact.get()), false);
         }
-        String[] names = text.split("\\.", -1);
-        Field field = top(schema, names[0]).orElseThrow(() -> new PolicyException(PolicyErrorCode.UNKNOWN_COLUMN,
+        String column = column(text, columns(schema));
+        List<String> names = new ArrayList<>();
+        names.add(column);
+        if (text.length() > column.length()) {
+            names.addAll(List.of(text.substring(column.length() + 1).split("\\.", -1)));
+        }
+        Field field = top(schema, column).orElseThrow(() -> new PolicyException(PolicyErrorCode.UNKNOWN_COLUMN,
                 "unknown column " + quote(text) + "; the dataset has columns " + columns(schema)));
         List<Field> steps = new ArrayList<>(List.of(field));
         boolean throughList = false;
-        for (int i = 1; i < names.length; i++) {
+        for (int i = 1; i < names.size(); i++) {
             // Lists are transparent: the step names a field of the (innermost) element.
             while (isList(field.getType())) {
                 field = field.getChildren().getFirst();
@@ -65,7 +82,7 @@ public record FieldPath(String text, List<Field> steps, boolean throughList) {
                 throughList = true;
             }
             Field parent = field;
-            String name = names[i];
+            String name = names.get(i);
             Field child;
             if (parent.getType() instanceof ArrowType.Map) {
                 Field entries = parent.getChildren().getFirst();
@@ -78,28 +95,48 @@ public record FieldPath(String text, List<Field> steps, boolean throughList) {
                 child = parent.getChildren().stream().filter(f -> f.getName().equals(name)).findFirst().orElse(null);
             } else {
                 throw new PolicyException(PolicyErrorCode.UNKNOWN_COLUMN, "unknown field " + quote(text) + ": "
-                        + quote(String.join(".", List.of(names).subList(0, i))) + " is "
+                        + quote(String.join(".", names.subList(0, i))) + " is "
                         + ColumnType.describe(parent.getType()) + ", which has no fields");
             }
             if (child == null) {
                 throw new PolicyException(PolicyErrorCode.UNKNOWN_COLUMN, "unknown field " + quote(text) + ": "
-                        + quote(String.join(".", List.of(names).subList(0, i))) + " has fields " + fieldNames(parent));
+                        + quote(String.join(".", names.subList(0, i))) + " has fields " + fieldNames(parent));
             }
             steps.add(child);
             field = child;
+        }
+        if (steps.size() > MAX_DEPTH) {
+            throw new PolicyException(PolicyErrorCode.UNSUPPORTED_COLUMN_TYPE, "field " + quote(text) + " lies "
+                    + steps.size() + " levels deep (list elements and map entries counted); the broker handles at"
+                    + " most " + MAX_DEPTH);
         }
         return new FieldPath(text, steps, throughList);
     }
 
     /**
-     * The top-level column a path starts at, without a schema: the text itself when it is one of
-     * {@code columns}, else the text up to its first dot.
+     * The top-level column a path starts at, by the rules above given the schema's top-level
+     * names: the text itself when it is one of {@code columns}, else the longest of them that the
+     * text starts with followed by a dot. When none is, the text up to its first dot (a column
+     * that is not there, for a message to name).
      */
     public static String column(String text, Collection<String> columns) {
-        if (columns.contains(text) || text.indexOf('.') < 0) {
+        requireNonNull(text, "text is null");
+        requireNonNull(columns, "columns is null");
+        if (columns.contains(text)) {
             return text;
         }
-        return text.substring(0, text.indexOf('.'));
+        String longest = null;
+        for (String column : columns) {
+            if (text.length() > column.length() && text.charAt(column.length()) == '.' && text.startsWith(column)
+                    && (longest == null || column.length() > longest.length())) {
+                longest = column;
+            }
+        }
+        if (longest != null) {
+            return longest;
+        }
+        int dot = text.indexOf('.');
+        return dot < 0 ? text : text.substring(0, dot);
     }
 
     /** The top-level column's name. */

@@ -14,16 +14,13 @@ import java.time.ZoneOffset;
 import java.time.ZonedDateTime;
 import java.time.temporal.ChronoUnit;
 import java.time.temporal.TemporalAdjusters;
-import java.util.ArrayList;
 import java.util.List;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.util.MemoryUtil;
 import org.apache.arrow.vector.BaseFixedWidthVector;
 import org.apache.arrow.vector.BaseIntVector;
-import org.apache.arrow.vector.BaseLargeVariableWidthVector;
 import org.apache.arrow.vector.FixedSizeBinaryVector;
-import org.apache.arrow.vector.NullVector;
 import org.apache.arrow.vector.complex.FixedSizeListVector;
 import org.apache.arrow.vector.complex.LargeListVector;
 import org.apache.arrow.vector.complex.ListVector;
@@ -37,7 +34,6 @@ import org.apache.arrow.vector.Float4Vector;
 import org.apache.arrow.vector.Float8Vector;
 import org.apache.arrow.vector.TimeStampVector;
 import org.apache.arrow.vector.VarCharVector;
-import org.apache.arrow.vector.ipc.message.ArrowFieldNode;
 import org.apache.arrow.vector.types.pojo.ArrowType;
 import org.apache.arrow.vector.types.pojo.Field;
 
@@ -46,7 +42,8 @@ import org.apache.arrow.vector.types.pojo.Field;
  * the selected rows, or a copy that a duty changes on the way. Each {@link #write} returns a new
  * vector allocated from the given allocator, which the caller owns; on failure it releases what it
  * allocated. A writer that {@link #passesThrough()} may instead {@link #move} the whole input
- * vector when every row is selected. Not thread-safe (scratch state); one per pipeline.
+ * vector when every row is selected. The copying itself, with its checks of the input's offsets
+ * and depth, is {@link SelectionCopy}'s. Not thread-safe (scratch state); one per pipeline.
  */
 abstract sealed class ColumnWriter {
     final Field input;
@@ -107,282 +104,7 @@ abstract sealed class ColumnWriter {
 
         @Override
         void fill(FieldVector in, Selection selection, FieldVector out) {
-            copy(in, selection, out);
-        }
-    }
-
-    /**
-     * Copies the selected rows of {@code in} into the empty vector {@code out} of the same type.
-     * Fixed-width, boolean and utf8/binary vectors get freshly allocated buffers written once (no
-     * zeroing pass) and loaded into {@code out}; other types are copied value by value.
-     */
-    static void copy(FieldVector in, Selection selection, FieldVector out) {
-        int count = selection.count;
-        BufferAllocator allocator = out.getAllocator();
-        switch (in) {
-            case BaseFixedWidthVector fixed -> {
-                boolean bits = in instanceof BitVector;
-                long dataBytes = bits ? (count + 7L) >>> 3 : (long) count * fixed.getTypeWidth();
-                List<ArrowBuf> buffers = new ArrayList<>(2);
-                try {
-                    buffers.add(allocator.buffer(Math.max(8, (count + 7L) >>> 3)));
-                    buffers.add(allocator.buffer(Math.max(8, dataBytes)));
-                    int valid = copyBits(fixed.getValidityBuffer(), buffers.get(0), selection);
-                    if (bits) {
-                        copyBits(fixed.getDataBuffer(), buffers.get(1), selection);
-                    } else {
-                        copyFixed(fixed.getDataBuffer(), buffers.get(1), fixed.getTypeWidth(), selection);
-                    }
-                    out.loadFieldBuffers(new ArrowFieldNode(count, count - valid), buffers);
-                } finally {
-                    buffers.forEach(ArrowBuf::close);
-                }
-            }
-            case BaseVariableWidthVector variable -> {
-                List<ArrowBuf> buffers = new ArrayList<>(3);
-                try {
-                    buffers.add(allocator.buffer(Math.max(8, (count + 7L) >>> 3)));
-                    int valid = copyBits(variable.getValidityBuffer(), buffers.get(0), selection);
-                    copyVariable(variable, allocator, buffers, selection);
-                    out.loadFieldBuffers(new ArrowFieldNode(count, count - valid), buffers);
-                } finally {
-                    buffers.forEach(ArrowBuf::close);
-                }
-            }
-            case BaseLargeVariableWidthVector large -> copyLargeVariable(large, selection, out);
-            case NullVector nulls -> out.setValueCount(count);
-            case StructVector struct -> {
-                StructVector target = (StructVector) out;
-                loadValidity(struct, selection, target);
-                for (FieldVector child : struct.getChildrenFromFields()) {
-                    copy(child, selection, target.getChild(child.getName()));
-                }
-            }
-            case ListVector list -> {
-                Selection elements = Repeated.elements(list, selection, (ListVector) out);
-                copy(list.getDataVector(), elements, ((ListVector) out).getDataVector());
-            }
-            case LargeListVector list -> {
-                Selection elements = Repeated.elements(list, selection, (LargeListVector) out);
-                copy((FieldVector) list.getDataVector(), elements,
-                        (FieldVector) ((LargeListVector) out).getDataVector());
-            }
-            case FixedSizeListVector list -> {
-                Selection elements = Repeated.elements(list, selection, (FixedSizeListVector) out);
-                copy((FieldVector) list.getDataVector(), elements,
-                        (FieldVector) ((FixedSizeListVector) out).getDataVector());
-            }
-            // Unions, views, run-end encoded: refused at grant time (DutyTargets.checkCopyable).
-            default -> throw new IllegalStateException("cannot copy " + in.getField());
-        }
-    }
-
-    /** Loads the selected rows' validity bits into {@code out}, a struct or fixed-size list, as its only buffer. */
-    static void loadValidity(FieldVector in, Selection selection, FieldVector out) {
-        int count = selection.count;
-        try (ArrowBuf validity = out.getAllocator().buffer(Math.max(8, (count + 7L) >>> 3))) {
-            int valid = copyBits(in.getValidityBuffer(), validity, selection);
-            out.loadFieldBuffers(new ArrowFieldNode(count, count - valid), List.of(validity));
-        }
-    }
-
-    /** Variable-width values with 64-bit offsets (large utf8, large binary), value by value. */
-    private static void copyLargeVariable(BaseLargeVariableWidthVector in, Selection selection, FieldVector out) {
-        int count = selection.count;
-        BufferAllocator allocator = out.getAllocator();
-        if (selection.rows > 0) {
-            requireCapacity(in.getOffsetBuffer(), 8L * (selection.rows + 1), "offset");
-        }
-        long offsets = in.getOffsetBuffer().memoryAddress();
-        long total = 0;
-        for (int k = 0; k < count; k++) {
-            long at = offsets + 8L * selection.row(k);
-            total += MemoryUtil.getLong(at + 8) - MemoryUtil.getLong(at);
-        }
-        requireCapacity(in.getDataBuffer(), selection.rows == 0 ? 0 : MemoryUtil.getLong(offsets + 8L * selection.rows),
-                "data");
-        List<ArrowBuf> buffers = new ArrayList<>(3);
-        try {
-            buffers.add(allocator.buffer(Math.max(8, (count + 7L) >>> 3)));
-            int valid = copyBits(in.getValidityBuffer(), buffers.get(0), selection);
-            buffers.add(allocator.buffer(8L * (count + 1)));
-            buffers.add(allocator.buffer(Math.max(8, total)));
-            long outOffsets = buffers.get(1).memoryAddress();
-            long outData = buffers.get(2).memoryAddress();
-            long data = in.getDataBuffer().memoryAddress();
-            long position = 0;
-            MemoryUtil.putLong(outOffsets, 0);
-            for (int k = 0; k < count; k++) {
-                long at = offsets + 8L * selection.row(k);
-                long start = MemoryUtil.getLong(at);
-                long length = MemoryUtil.getLong(at + 8) - start;
-                MemoryUtil.copyMemory(data + start, outData + position, length);
-                position += length;
-                MemoryUtil.putLong(outOffsets + 8L * (k + 1), position);
-            }
-            out.loadFieldBuffers(new ArrowFieldNode(count, count - valid), buffers);
-        } finally {
-            buffers.forEach(ArrowBuf::close);
-        }
-    }
-
-    private static void copyFixed(ArrowBuf from, ArrowBuf to, int width, Selection selection) {
-        int count = selection.count;
-        requireCapacity(from, (long) selection.rows * width, "data");
-        long source = from.memoryAddress();
-        long target = to.memoryAddress();
-        if (selection.all) {
-            MemoryUtil.copyMemory(source, target, (long) count * width);
-            return;
-        }
-        int[] rows = selection.indices;
-        switch (width) {
-            case 1 -> {
-                for (int k = 0; k < count; k++) {
-                    MemoryUtil.putByte(target + k, MemoryUtil.getByte(source + rows[k]));
-                }
-            }
-            case 2 -> {
-                for (int k = 0; k < count; k++) {
-                    MemoryUtil.putShort(target + 2L * k, MemoryUtil.getShort(source + 2L * rows[k]));
-                }
-            }
-            case 4 -> {
-                for (int k = 0; k < count; k++) {
-                    MemoryUtil.putInt(target + 4L * k, MemoryUtil.getInt(source + 4L * rows[k]));
-                }
-            }
-            case 8 -> {
-                for (int k = 0; k < count; k++) {
-                    MemoryUtil.putLong(target + 8L * k, MemoryUtil.getLong(source + 8L * rows[k]));
-                }
-            }
-            default -> {
-                for (int k = 0; k < count; k++) {
-                    MemoryUtil.copyMemory(source + (long) width * rows[k], target + (long) width * k, width);
-                }
-            }
-        }
-    }
-
-    /**
-     * Copies the selected bits of a bitmap (validity, or boolean values) to the start of
-     * {@code to}; returns how many of them are set.
-     */
-    static int copyBits(ArrowBuf from, ArrowBuf to, Selection selection) {
-        int count = selection.count;
-        if (count == 0) {
-            return 0;
-        }
-        long[] words = selection.scratch(selection.rows);
-        Bitmaps.read(from, selection.rows, words);
-        if (!selection.all) {
-            // Pack the selected bits word by word (Long.compress is PEXT on x86-64 with BMI2).
-            long[] out = selection.packed();
-            long[] selected = selection.selected;
-            int k = 0;
-            for (int w = 0, n = Bitmaps.words(selection.rows); w < n; w++) {
-                long mask = selected[w];
-                if (mask == 0) {
-                    continue;
-                }
-                long bits = Long.compress(words[w], mask);
-                int shift = k & 63;
-                int at = k >>> 6;
-                out[at] |= bits << shift;
-                if (shift != 0) {
-                    out[at + 1] |= bits >>> (64 - shift);
-                }
-                k += Long.bitCount(mask);
-            }
-            words = out;
-        }
-        writeBits(words, count, to);
-        return Bitmaps.count(words, count);
-    }
-
-    /** Writes {@code count} bits from words into an Arrow bitmap. */
-    static void writeBits(long[] words, int count, ArrowBuf to) {
-        long bytes = (count + 7L) >>> 3;
-        requireCapacity(to, bytes, "bitmap");
-        long address = to.memoryAddress();
-        long capacity = to.capacity();
-        for (int w = 0, n = Bitmaps.words(count); w < n; w++) {
-            long offset = (long) w << 3;
-            long word = words[w] & (w == n - 1 ? Bitmaps.tailMask(count) : -1L);
-            if (MemoryUtil.LITTLE_ENDIAN && offset + 8 <= capacity) {
-                MemoryUtil.putLong(address + offset, word);
-            } else {
-                for (long b = offset; b < Math.min(bytes, offset + 8); b++) {
-                    MemoryUtil.putByte(address + b, (byte) (word >>> ((b - offset) << 3)));
-                }
-            }
-        }
-    }
-
-    /** Appends the offset and data buffers of the selected values to {@code buffers}. */
-    private static void copyVariable(
-            BaseVariableWidthVector in, BufferAllocator allocator, List<ArrowBuf> buffers, Selection selection) {
-        int count = selection.count;
-        int rows = selection.rows;
-        ArrowBuf inOffsets = in.getOffsetBuffer();
-        if (rows > 0) {
-            requireCapacity(inOffsets, 4L * (rows + 1), "offset");
-        }
-        long offsets = inOffsets.memoryAddress();
-        long data = in.getDataBuffer().memoryAddress();
-        long inCapacity = in.getDataBuffer().capacity();
-        int first = rows == 0 ? 0 : MemoryUtil.getInt(offsets);
-        int last = rows == 0 ? 0 : MemoryUtil.getInt(offsets + 4L * rows);
-        if (first < 0 || last < first || last > inCapacity) {
-            throw outside(in, first, last);
-        }
-        ArrowBuf offsetBuffer = allocator.buffer(4L * (count + 1));
-        buffers.add(offsetBuffer);
-        // The selected values fit in what the batch holds: one pass, no exact sizing first.
-        ArrowBuf dataBuffer = allocator.buffer(Math.max(8, last - first));
-        buffers.add(dataBuffer);
-        long outOffsets = offsetBuffer.memoryAddress();
-        long outData = dataBuffer.memoryAddress();
-        long outCapacity = dataBuffer.capacity();
-        MemoryUtil.putInt(outOffsets, 0);
-        if (selection.all) {
-            MemoryUtil.copyMemory(data + first, outData, last - first);
-            for (int k = 1; k <= count; k++) {
-                MemoryUtil.putInt(outOffsets + 4L * k, MemoryUtil.getInt(offsets + 4L * k) - first);
-            }
-            return;
-        }
-        int[] indices = selection.indices;
-        int position = 0;
-        for (int k = 0; k < count; k++) {
-            long at = offsets + 4L * indices[k];
-            int start = MemoryUtil.getInt(at);
-            int end = MemoryUtil.getInt(at + 4);
-            int length = end - start;
-            if (start < first || end < start || end > last) {
-                throw outside(in, start, end);
-            }
-            if (length <= 16 && start + 16L <= inCapacity && position + 16L <= outCapacity) {
-                // Short values: two word moves (the bytes past the value are overwritten by the next one).
-                MemoryUtil.putLong(outData + position, MemoryUtil.getLong(data + start));
-                MemoryUtil.putLong(outData + position + 8, MemoryUtil.getLong(data + start + 8));
-            } else {
-                MemoryUtil.copyMemory(data + start, outData + position, length);
-            }
-            position += length;
-            MemoryUtil.putInt(outOffsets + 4L * (k + 1), position);
-        }
-    }
-
-    private static IllegalArgumentException outside(BaseVariableWidthVector vector, int start, int end) {
-        return new IllegalArgumentException("column '" + vector.getName() + "' has a value at bytes " + start + ".."
-                + end + " outside its data buffer of " + vector.getDataBuffer().capacity() + " bytes");
-    }
-
-    static void requireCapacity(ArrowBuf buffer, long bytes, String what) {
-        if (buffer.capacity() < bytes) {
-            throw new IllegalArgumentException("a " + what + " buffer of " + buffer.capacity() + " bytes, needs " + bytes);
+            SelectionCopy.copy(in, selection, out);
         }
     }
 
@@ -405,7 +127,7 @@ abstract sealed class ColumnWriter {
         void fill(FieldVector in, Selection selection, FieldVector out) {
             StructVector from = (StructVector) in;
             StructVector to = (StructVector) out;
-            loadValidity(from, selection, to);
+            SelectionCopy.loadValidity(from, selection, to);
             for (ColumnWriter field : fields) {
                 FieldVector child = from.getChild(field.input.getName());
                 if (child == null) {
@@ -433,138 +155,16 @@ abstract sealed class ColumnWriter {
         @Override
         void fill(FieldVector in, Selection selection, FieldVector out) {
             switch (in) {
-                case ListVector list -> elements.fill(list.getDataVector(), elements(list, selection, (ListVector) out),
+                case ListVector list -> elements.fill(list.getDataVector(),
+                        SelectionCopy.elements(list, SelectionCopy.INT_OFFSETS, selection, out),
                         ((ListVector) out).getDataVector());
                 case LargeListVector list -> elements.fill((FieldVector) list.getDataVector(),
-                        elements(list, selection, (LargeListVector) out),
+                        SelectionCopy.elements(list, SelectionCopy.LONG_OFFSETS, selection, out),
                         (FieldVector) ((LargeListVector) out).getDataVector());
                 case FixedSizeListVector list -> elements.fill((FieldVector) list.getDataVector(),
-                        elements(list, selection, (FixedSizeListVector) out),
+                        SelectionCopy.elements(list, selection, (FixedSizeListVector) out),
                         (FieldVector) ((FixedSizeListVector) out).getDataVector());
                 default -> throw new IllegalStateException("not a list: " + in.getField());
-            }
-        }
-
-        /**
-         * Loads the selected rows' validity and rebased offsets into {@code out}; returns the
-         * selection of their elements in the input's element vector (in order, so the k-th
-         * selected element lands at position k of the output's).
-         */
-        static Selection elements(ListVector in, Selection selection, ListVector out) {
-            int rows = selection.rows;
-            if (rows > 0) {
-                requireCapacity(in.getOffsetBuffer(), 4L * (rows + 1), "offset");
-            }
-            long offsets = in.getOffsetBuffer().memoryAddress();
-            int first = rows == 0 ? 0 : MemoryUtil.getInt(offsets);
-            int end = rows == 0 ? 0 : MemoryUtil.getInt(offsets + 4L * rows);
-            long[] chosen = new long[Bitmaps.words(end) + 1];
-            List<ArrowBuf> buffers = new ArrayList<>(2);
-            try {
-                int count = selection.count;
-                BufferAllocator allocator = out.getAllocator();
-                buffers.add(allocator.buffer(Math.max(8, (count + 7L) >>> 3)));
-                int valid = copyBits(in.getValidityBuffer(), buffers.get(0), selection);
-                buffers.add(allocator.buffer(4L * (count + 1)));
-                long outOffsets = buffers.get(1).memoryAddress();
-                MemoryUtil.putInt(outOffsets, 0);
-                int position = 0;
-                for (int k = 0; k < count; k++) {
-                    long at = offsets + 4L * selection.row(k);
-                    int start = MemoryUtil.getInt(at);
-                    int stop = MemoryUtil.getInt(at + 4);
-                    if (start < first || stop < start || stop > end) {
-                        throw new IllegalArgumentException("list '" + in.getName() + "' has an entry at " + start
-                                + ".." + stop + " outside its elements 0.." + end);
-                    }
-                    setRange(chosen, start, stop);
-                    position += stop - start;
-                    MemoryUtil.putInt(outOffsets + 4L * (k + 1), position);
-                }
-                out.loadFieldBuffers(new ArrowFieldNode(count, count - valid), buffers);
-            } finally {
-                buffers.forEach(ArrowBuf::close);
-            }
-            return elementSelection(selection.all && first == 0, chosen, end);
-        }
-
-        /** As {@link #elements(ListVector, Selection, ListVector)}, with 64-bit offsets. */
-        static Selection elements(LargeListVector in, Selection selection, LargeListVector out) {
-            int rows = selection.rows;
-            if (rows > 0) {
-                requireCapacity(in.getOffsetBuffer(), 8L * (rows + 1), "offset");
-            }
-            long offsets = in.getOffsetBuffer().memoryAddress();
-            long first = rows == 0 ? 0 : MemoryUtil.getLong(offsets);
-            long end = rows == 0 ? 0 : MemoryUtil.getLong(offsets + 8L * rows);
-            if (end > Integer.MAX_VALUE - 64) {
-                throw new IllegalArgumentException("large list '" + in.getName() + "' holds " + end
-                        + " elements in one batch, more than the broker copies at once");
-            }
-            long[] chosen = new long[Bitmaps.words((int) end) + 1];
-            List<ArrowBuf> buffers = new ArrayList<>(2);
-            try {
-                int count = selection.count;
-                BufferAllocator allocator = out.getAllocator();
-                buffers.add(allocator.buffer(Math.max(8, (count + 7L) >>> 3)));
-                int valid = copyBits(in.getValidityBuffer(), buffers.get(0), selection);
-                buffers.add(allocator.buffer(8L * (count + 1)));
-                long outOffsets = buffers.get(1).memoryAddress();
-                MemoryUtil.putLong(outOffsets, 0);
-                long position = 0;
-                for (int k = 0; k < count; k++) {
-                    long at = offsets + 8L * selection.row(k);
-                    long start = MemoryUtil.getLong(at);
-                    long stop = MemoryUtil.getLong(at + 8);
-                    if (start < first || stop < start || stop > end) {
-                        throw new IllegalArgumentException("large list '" + in.getName() + "' has an entry at "
-                                + start + ".." + stop + " outside its elements 0.." + end);
-                    }
-                    setRange(chosen, (int) start, (int) stop);
-                    position += stop - start;
-                    MemoryUtil.putLong(outOffsets + 8L * (k + 1), position);
-                }
-                out.loadFieldBuffers(new ArrowFieldNode(count, count - valid), buffers);
-            } finally {
-                buffers.forEach(ArrowBuf::close);
-            }
-            return elementSelection(selection.all && first == 0, chosen, (int) end);
-        }
-
-        /** As {@link #elements(ListVector, Selection, ListVector)}: row r holds elements r*n to r*n+n-1. */
-        static Selection elements(FixedSizeListVector in, Selection selection, FixedSizeListVector out) {
-            int size = in.getListSize();
-            long end = (long) selection.rows * size;
-            if (end > Integer.MAX_VALUE - 64) {
-                throw new IllegalArgumentException("fixed-size list '" + in.getName() + "' holds " + end
-                        + " elements in one batch, more than the broker copies at once");
-            }
-            long[] chosen = new long[Bitmaps.words((int) end) + 1];
-            for (int k = 0; k < selection.count; k++) {
-                int row = selection.row(k);
-                setRange(chosen, row * size, row * size + size);
-            }
-            loadValidity(in, selection, out);
-            return elementSelection(selection.all, chosen, (int) end);
-        }
-
-        private static Selection elementSelection(boolean all, long[] chosen, int elements) {
-            Selection selection = new Selection();
-            if (all) {
-                selection.all(elements);
-            } else {
-                selection.of(chosen, elements);
-            }
-            return selection;
-        }
-
-        /** Sets bits {@code from} (inclusive) to {@code to} (exclusive). */
-        static void setRange(long[] words, int from, int to) {
-            while (from < to) {
-                int bit = from & 63;
-                int n = Math.min(64 - bit, to - from);
-                words[from >>> 6] |= (n == 64 ? -1L : (1L << n) - 1) << bit;
-                from += n;
             }
         }
     }
@@ -586,7 +186,7 @@ abstract sealed class ColumnWriter {
             int count = selection.count;
             VarCharVector target = (VarCharVector) out;
             target.allocateNew(Math.max(1L, (long) Pseudonymiser.WIDTH * count), count);
-            copyBits(in.getValidityBuffer(), target.getValidityBuffer(), selection);
+            SelectionCopy.copyBits(in.getValidityBuffer(), target.getValidityBuffer(), selection);
             long[] valid = selection.scratch(selection.rows);
             Bitmaps.read(in.getValidityBuffer(), selection.rows, valid);
             long outOffsets = target.getOffsetBuffer().memoryAddress();
@@ -596,7 +196,7 @@ abstract sealed class ColumnWriter {
             if (in instanceof BaseVariableWidthVector strings) {
                 boolean text = in instanceof VarCharVector;
                 if (selection.rows > 0) {
-                    requireCapacity(strings.getOffsetBuffer(), 4L * (selection.rows + 1), "offset");
+                    SelectionCopy.requireCapacity(strings.getOffsetBuffer(), 4L * (selection.rows + 1), "offset");
                 }
                 long offsets = strings.getOffsetBuffer().memoryAddress();
                 long data = strings.getDataBuffer().memoryAddress();
@@ -617,7 +217,7 @@ abstract sealed class ColumnWriter {
                 }
             } else if (in instanceof FixedSizeBinaryVector bytes) {
                 int width = bytes.getByteWidth();
-                requireCapacity(bytes.getDataBuffer(), (long) selection.rows * width, "data");
+                SelectionCopy.requireCapacity(bytes.getDataBuffer(), (long) selection.rows * width, "data");
                 long data = bytes.getDataBuffer().memoryAddress();
                 for (int k = 0; k < count; k++) {
                     int row = selection.row(k);
@@ -631,7 +231,7 @@ abstract sealed class ColumnWriter {
                 ArrowType.Int type = (ArrowType.Int) input.getType();
                 int width = type.getBitWidth() / 8;
                 long mask = type.getIsSigned() || width == 8 ? -1L : (1L << type.getBitWidth()) - 1;
-                requireCapacity(in.getDataBuffer(), (long) selection.rows * width, "data");
+                SelectionCopy.requireCapacity(in.getDataBuffer(), (long) selection.rows * width, "data");
                 long data = in.getDataBuffer().memoryAddress();
                 for (int k = 0; k < count; k++) {
                     int row = selection.row(k);
@@ -674,7 +274,7 @@ abstract sealed class ColumnWriter {
                 prefix((VarCharVector) in, (VarCharVector) out, selection, prefix.length());
                 return;
             }
-            copy(in, selection, out);
+            SelectionCopy.copy(in, selection, out);
             int count = selection.count;
             switch (how) {
                 case Generalisation.Truncate truncate -> truncate(out, count, truncate.unit());
@@ -779,7 +379,7 @@ abstract sealed class ColumnWriter {
 
         private static void prefix(VarCharVector in, VarCharVector out, Selection selection, int length) {
             int count = selection.count;
-            requireCapacity(in.getOffsetBuffer(), 4L * (selection.rows + 1), "offset");
+            SelectionCopy.requireCapacity(in.getOffsetBuffer(), 4L * (selection.rows + 1), "offset");
             long offsets = in.getOffsetBuffer().memoryAddress();
             long data = in.getDataBuffer().memoryAddress();
             long total = 0;
@@ -789,7 +389,7 @@ abstract sealed class ColumnWriter {
                 total += prefixBytes(data + start, MemoryUtil.getInt(at + 4) - start, length);
             }
             out.allocateNew(Math.max(1L, total), count);
-            copyBits(in.getValidityBuffer(), out.getValidityBuffer(), selection);
+            SelectionCopy.copyBits(in.getValidityBuffer(), out.getValidityBuffer(), selection);
             long outOffsets = out.getOffsetBuffer().memoryAddress();
             long outData = out.getDataBuffer().memoryAddress();
             MemoryUtil.putInt(outOffsets, 0);

@@ -363,7 +363,7 @@ public final class EnforcementPipeline {
 
     /**
      * The duties by top-level column, each path resolved and checked with the same
-     * {@link DutyTargets} checks the parser applied when the policy was set (the parser allows at
+     * {@link DutyTargets#check} the parser applied when the policy was set (the parser allows at
      * most one changing duty per path).
      */
     private static Map<String, List<Edit>> edits(List<Duty> duties, Schema schema) {
@@ -375,16 +375,9 @@ public final class EnforcementPipeline {
             }
             for (String text : duty.columns()) {
                 FieldPath path = FieldPath.resolve(schema, text);
-                Optional<String> refusal = switch (duty) {
-                    case Duty.Drop d -> DutyTargets.checkDrop(path);
-                    case Duty.Pseudonymise p -> DutyTargets.checkPseudonymise(path);
-                    case Duty.Generalise g -> DutyTargets.checkGeneralise(path, g.how());
-                    case Duty.Mask m -> DutyTargets.checkMask(path, m.with().isPresent());
-                    case Duty.RowFilter r -> Optional.empty();
-                };
-                if (refusal.isPresent()) {
-                    throw new PolicyException(PolicyErrorCode.UNSUPPORTED_COLUMN_TYPE, refusal.get());
-                }
+                DutyTargets.check(duty, path).ifPresent(refusal -> {
+                    throw new PolicyException(PolicyErrorCode.UNSUPPORTED_COLUMN_TYPE, refusal);
+                });
                 if (seen.add(text)) {
                     edits.computeIfAbsent(path.column(), column -> new ArrayList<>()).add(new Edit(path, duty));
                 }
@@ -426,9 +419,14 @@ public final class EnforcementPipeline {
                 List.of(elements.output)), elements);
     }
 
-    /** The writer of a field a duty transforms; a list's elements are transformed, the list kept. */
+    /**
+     * The writer of a field a duty transforms. A list's elements are transformed and the list kept,
+     * except by a mask with null, which nulls the list value itself (as it does a struct or a map):
+     * a consumer then learns nothing of it, not even how many elements it had.
+     */
     private static ColumnWriter transform(Field field, int depth, Duty duty, List<Edit> below, PseudonymKey key) {
-        if (FieldPath.isList(field.getType())) {
+        boolean maskWithNull = duty instanceof Duty.Mask mask && mask.with().isEmpty();
+        if (FieldPath.isList(field.getType()) && !maskWithNull) {
             Field element = field.getChildren().getFirst();
             List<Edit> inside = below.stream().filter(edit -> edit.under(element, depth + 1)).toList();
             ColumnWriter elements = transform(element, depth + 1, duty, inside, key);

@@ -1,5 +1,6 @@
 package io.sluice.policy.internal;
 
+import io.sluice.policy.Duty;
 import io.sluice.policy.FieldPath;
 import io.sluice.policy.Generalisation;
 import io.sluice.policy.internal.filter.ColumnType;
@@ -31,7 +32,24 @@ public final class DutyTargets {
         return (path.isColumn() ? "column '" : "field '") + path.text() + "'";
     }
 
-    public static Optional<String> checkDrop(FieldPath path) {
+    /**
+     * Whether {@code duty} applies to the field at {@code path}: the one entry point for the
+     * parser and the pipeline. A row filter has no target to check here (its parser type-checks
+     * it).
+     *
+     * @return the refusal naming the field and its type, or empty
+     */
+    public static Optional<String> check(Duty duty, FieldPath path) {
+        return switch (duty) {
+            case Duty.Drop d -> checkDrop(path);
+            case Duty.Pseudonymise p -> checkPseudonymise(path);
+            case Duty.Generalise g -> checkGeneralise(path, g.how());
+            case Duty.Mask m -> checkMask(path, m.with().isPresent());
+            case Duty.RowFilter r -> Optional.empty();
+        };
+    }
+
+    static Optional<String> checkDrop(FieldPath path) {
         if (path.isMapKey() || path.isMapValue()) {
             return Optional.of("sluice:drop cannot remove " + describe(path)
                     + ": every map entry has a key and a value; drop the map, or fields inside its values");
@@ -39,7 +57,7 @@ public final class DutyTargets {
         return Optional.empty();
     }
 
-    public static Optional<String> checkPseudonymise(FieldPath path) {
+    static Optional<String> checkPseudonymise(FieldPath path) {
         ArrowType type = path.valueField().getType();
         boolean fits = (type instanceof ArrowType.Int integer && !(integer.getBitWidth() == 64 && !integer.getIsSigned()))
                 || type instanceof ArrowType.Utf8 || type instanceof ArrowType.Binary
@@ -48,7 +66,7 @@ public final class DutyTargets {
                 : Optional.of(wrongType("sluice:pseudonymise", "integer, utf8 or binary", path));
     }
 
-    public static Optional<String> checkGeneralise(FieldPath path, Generalisation how) {
+    static Optional<String> checkGeneralise(FieldPath path, Generalisation how) {
         ArrowType type = path.valueField().getType();
         if (path.isMapKey()) {
             return Optional.of("sluice:generalise cannot change " + describe(path)
@@ -70,7 +88,7 @@ public final class DutyTargets {
     }
 
     /** The type check of a mask; the constant itself is checked against the type by the parser. */
-    public static Optional<String> checkMask(FieldPath path, boolean constant) {
+    static Optional<String> checkMask(FieldPath path, boolean constant) {
         if (path.isMapKey()) {
             return Optional.of("sluice:mask cannot change " + describe(path)
                     + ": a map's keys are never null and must stay distinct; pseudonymise it, or mask the values");
@@ -85,11 +103,20 @@ public final class DutyTargets {
     /**
      * Whether the enforcement pipeline can copy values of {@code field} (at any depth): every type a
      * connector yields, nested in structs, lists, large lists, fixed-size lists and maps. Unions,
-     * view types, run-end encoded and dictionary-encoded fields are not.
+     * view types, run-end encoded and dictionary-encoded fields are not, nor a column nesting
+     * more than {@link FieldPath#MAX_DEPTH} fields deep.
      *
      * @return the refusal naming the first field that cannot be copied, or empty
      */
     public static Optional<String> checkCopyable(Field field, String path) {
+        return checkCopyable(field, path, path, 1);
+    }
+
+    private static Optional<String> checkCopyable(Field field, String column, String path, int depth) {
+        if (depth > FieldPath.MAX_DEPTH) {
+            return Optional.of("column '" + column + "' nests more than " + FieldPath.MAX_DEPTH
+                    + " fields deep (list elements and map entries counted), which the broker cannot stream");
+        }
         if (field.getDictionary() != null) {
             return Optional.of("column '" + path + "' is dictionary-encoded, which the broker cannot stream");
         }
@@ -121,7 +148,7 @@ public final class DutyTargets {
                     + ", which the broker cannot stream");
         }
         for (Field child : field.getChildren()) {
-            Optional<String> refusal = checkCopyable(child, path + "." + child.getName());
+            Optional<String> refusal = checkCopyable(child, column, path + "." + child.getName(), depth + 1);
             if (refusal.isPresent()) {
                 return refusal;
             }

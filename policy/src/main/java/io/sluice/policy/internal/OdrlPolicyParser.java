@@ -52,7 +52,6 @@ import java.util.Optional;
 import java.util.function.BiFunction;
 import java.util.stream.Collectors;
 import org.apache.arrow.vector.types.pojo.ArrowType;
-import org.apache.arrow.vector.types.pojo.Field;
 import org.apache.arrow.vector.types.pojo.Schema;
 
 /**
@@ -366,23 +365,11 @@ public final class OdrlPolicyParser {
         return switch (action) {
             case DROP -> {
                 List<String> columns = targets(node, at);
-                for (int i = 0; i < columns.size(); i++) {
-                    String where = targetAt(node, at, i);
-                    DutyTargets.checkDrop(path(columns.get(i))).ifPresent(refusal -> {
-                        throw new PolicyException(UNSUPPORTED_COLUMN_TYPE, where + ": " + refusal);
-                    });
-                }
-                yield new Duty.Drop(columns);
+                yield checkTargets(new Duty.Drop(columns), columns, node, at);
             }
             case PSEUDONYMISE -> {
                 List<String> columns = targets(node, at);
-                for (int i = 0; i < columns.size(); i++) {
-                    String where = targetAt(node, at, i);
-                    DutyTargets.checkPseudonymise(path(columns.get(i))).ifPresent(refusal -> {
-                        throw new PolicyException(UNSUPPORTED_COLUMN_TYPE, where + ": " + refusal);
-                    });
-                }
-                yield new Duty.Pseudonymise(columns);
+                yield checkTargets(new Duty.Pseudonymise(columns), columns, node, at);
             }
             case GENERALISE -> generalise(node, at);
             case MASK -> mask(node, at);
@@ -430,12 +417,9 @@ public final class OdrlPolicyParser {
                 yield new Generalisation.Prefix(value.intValue());
             }
         };
-        for (int i = 0; i < columns.size(); i++) {
-            String where = targetAt(node, at, i);
-            FieldPath path = path(columns.get(i));
-            DutyTargets.checkGeneralise(path, how).ifPresent(refusal -> {
-                throw new PolicyException(UNSUPPORTED_COLUMN_TYPE, where + ": " + refusal);
-            });
+        Duty.Generalise duty = checkTargets(new Duty.Generalise(columns, how), columns, node, at);
+        for (String column : columns) {
+            FieldPath path = path(column);
             ArrowType type = path.valueField().getType();
             if (how instanceof Generalisation.Bucket bucket && ColumnType.of(type) == ColumnType.INTEGER
                     && bucket.width().scale() > 0) {
@@ -443,7 +427,7 @@ public final class OdrlPolicyParser {
                         + DutyTargets.describe(path) + " needs a whole width, was " + bucket.width().toPlainString());
             }
         }
-        return new Duty.Generalise(columns, how);
+        return duty;
     }
 
     private Duty mask(JsonNode node, String at) {
@@ -452,14 +436,8 @@ public final class OdrlPolicyParser {
         if (with == null) {
             throw new PolicyException(MALFORMED_POLICY, at + ": missing 'with' (null, or a value of the column's type)");
         }
-        for (int i = 0; i < columns.size(); i++) {
-            String where = targetAt(node, at, i);
-            DutyTargets.checkMask(path(columns.get(i)), !with.isNull()).ifPresent(refusal -> {
-                throw new PolicyException(UNSUPPORTED_COLUMN_TYPE, where + ": " + refusal);
-            });
-        }
         if (with.isNull()) {
-            return new Duty.Mask(columns, Optional.empty());
+            return checkTargets(new Duty.Mask(columns, Optional.empty()), columns, node, at);
         }
         Literal literal = null;
         for (int i = 0; i < columns.size(); i++) {
@@ -472,7 +450,21 @@ public final class OdrlPolicyParser {
             }
             literal = forColumn;
         }
-        return new Duty.Mask(columns, Optional.of(literal));
+        return checkTargets(new Duty.Mask(columns, Optional.of(literal)), columns, node, at);
+    }
+
+    /**
+     * Refuses {@code duty} (a 400 naming the target) if it does not apply to one of its targets,
+     * {@code columns} as written (repeats included, so that the position named is the written one).
+     */
+    private <D extends Duty> D checkTargets(D duty, List<String> columns, JsonNode node, String at) {
+        for (int i = 0; i < columns.size(); i++) {
+            String where = targetAt(node, at, i);
+            DutyTargets.check(duty, path(columns.get(i))).ifPresent(refusal -> {
+                throw new PolicyException(UNSUPPORTED_COLUMN_TYPE, where + ": " + refusal);
+            });
+        }
+        return duty;
     }
 
     private static Literal maskLiteral(JsonNode value, ArrowType type, String column, String at, String targetAt) {
@@ -625,7 +617,7 @@ public final class OdrlPolicyParser {
         try {
             FieldPath.resolve(schema, name);
         } catch (PolicyException e) {
-            throw new PolicyException(UNKNOWN_COLUMN, at + ": " + e.getMessage());
+            throw new PolicyException(e.errorCode(), at + ": " + e.getMessage());
         }
         return name;
     }

@@ -19,12 +19,15 @@ import java.util.Set;
  * @param droppedFields the dropped fields inside columns ({@code encounter.note}), in the order
  *     the duties name them; their columns still leave, without them
  * @param remaining the schema's columns that are not dropped, in schema order
+ * @param columns all of the schema's top-level columns, against which a path's column is found
  */
-record PermissionEffect(List<String> dropped, List<String> droppedFields, List<String> remaining) {
+record PermissionEffect(List<String> dropped, List<String> droppedFields, List<String> remaining,
+        List<String> columns) {
     PermissionEffect {
         dropped = List.copyOf(requireNonNull(dropped, "dropped is null"));
         droppedFields = List.copyOf(requireNonNull(droppedFields, "droppedFields is null"));
         remaining = List.copyOf(requireNonNull(remaining, "remaining is null"));
+        columns = List.copyOf(requireNonNull(columns, "columns is null"));
     }
 
     static PermissionEffect of(Rule.Permission permission, List<String> schemaColumns) {
@@ -47,7 +50,7 @@ record PermissionEffect(List<String> dropped, List<String> droppedFields, List<S
         // A policy checked against an older schema may name a column that is gone: it drops nothing.
         dropped.retainAll(Set.copyOf(schemaColumns));
         List<String> remaining = schemaColumns.stream().filter(column -> !dropped.contains(column)).toList();
-        return new PermissionEffect(List.copyOf(dropped), fields, remaining);
+        return new PermissionEffect(List.copyOf(dropped), fields, remaining, schemaColumns);
     }
 
     /**
@@ -56,7 +59,7 @@ record PermissionEffect(List<String> dropped, List<String> droppedFields, List<S
      */
     Optional<Transform> dropTransform(List<String> leaving) {
         List<String> all = new ArrayList<>(dropped);
-        droppedFields.stream().filter(path -> leaving.contains(FieldPath.column(path, leaving))).forEach(all::add);
+        droppedFields.stream().filter(path -> leaving.contains(FieldPath.column(path, columns))).forEach(all::add);
         return all.isEmpty() ? Optional.empty() : Optional.of(new Transform("drop", all));
     }
 
@@ -69,7 +72,7 @@ record PermissionEffect(List<String> dropped, List<String> droppedFields, List<S
         dropTransform(leaving).ifPresent(transforms::add);
         for (Duty duty : permission.duties()) {
             if (!(duty instanceof Duty.Drop)) {
-                duty.transform(leaving).ifPresent(transforms::add);
+                duty.transform(leaving, columns).ifPresent(transforms::add);
             }
         }
         return transforms;

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sluice.policy.AccessRequest;
+import io.sluice.policy.FieldPath;
 import io.sluice.policy.Policies;
 import io.sluice.policy.PolicyDecision;
 import io.sluice.policy.PolicyErrorCode;
@@ -124,6 +125,54 @@ class NestedPathsTest {
     }
 
     @Test
+    void masksAListWithNullWholeSoItsLengthDoesNotLeakAndAFieldInsideItsElementsPerElement() {
+        PolicyDecision.Permit permit = permit("""
+                {"action": "sluice:mask", "target": ["encounter.seen", "encounter.diagnosis.note", "labels"],
+                 "with": null}""");
+
+        Schema out = Policies.outputSchema(permit, SCHEMA);
+        Field seen = out.findField("encounter").getChildren().get(2);
+        assertThat(seen.getType()).isEqualTo(ArrowType.List.INSTANCE);
+        assertThat(seen.isNullable()).isTrue();
+        EnforcementPipeline pipeline = EnforcementPipeline.compile(permit, SCHEMA, PseudonymKey.derive(new byte[32],
+                "ds", "p"), OptOuts.none());
+        try (BufferAllocator allocator = new RootAllocator();
+                VectorSchemaRoot in = NestedValues.batch(SCHEMA, List.of(
+                        encounter("finished", List.of(diagnosis("I10", "secret"), diagnosis("E11", "x")),
+                                List.of(0L, 86_400_000_000L)),
+                        encounter("planned", List.of(), List.of(5L)),
+                        encounter("finished", null, null)), allocator);
+                VectorSchemaRoot served = pipeline.apply(in, allocator)) {
+            List<List<Object>> rows = NestedValues.rows(served);
+            assertThat(rows).hasSize(3);
+            List<Integer> diagnoses = new ArrayList<>();
+            for (List<Object> row : rows) {
+                @SuppressWarnings("unchecked")
+                Map<String, Object> encounter = (Map<String, Object>) row.get(1);
+                // The whole list is null: not a list of nulls as long as the patient's list.
+                assertThat(encounter.get("seen")).isNull();
+                assertThat(row.get(2)).as("a map masked with null").isNull();
+                @SuppressWarnings("unchecked")
+                List<Map<String, Object>> diagnosis = (List<Map<String, Object>>) encounter.get("diagnosis");
+                diagnoses.add(diagnosis == null ? null : diagnosis.size());
+                if (diagnosis != null) {
+                    assertThat(diagnosis).allSatisfy(element -> {
+                        assertThat(element).containsKey("note");
+                        assertThat(element.get("note")).isNull();
+                    });
+                }
+            }
+            // A field inside the elements is masked element by element; the list itself is kept.
+            assertThat(diagnoses).containsExactly(2, 0, null);
+            @SuppressWarnings("unchecked")
+            Map<String, Object> encounter = (Map<String, Object>) rows.get(0).get(1);
+            @SuppressWarnings("unchecked")
+            List<Map<String, Object>> first = (List<Map<String, Object>>) encounter.get("diagnosis");
+            assertThat(first).extracting(element -> element.get("code")).containsExactly("I10", "E11");
+        }
+    }
+
+    @Test
     void copiesListsOfZonedTimestampsAndFixedSizeBinaryThatUsedToCutStreams() {
         PolicyDecision.Permit permit = permit("{\"action\": \"sluice:rowFilter\", \"expression\": \"id >= 0\"}");
         EnforcementPipeline pipeline = EnforcementPipeline.compile(permit, SCHEMA, PseudonymKey.derive(new byte[32],
@@ -187,6 +236,44 @@ class NestedPathsTest {
                         e -> assertThat(e.errorCode()).isEqualTo(PolicyErrorCode.CONFLICTING_DUTIES))
                 .hasMessage("permission[0].duty[1]: field 'encounter.status' and field 'encounter' of duty[0] "
                         + "(sluice:mask) lie one inside the other; transform one of them, or each field inside");
+    }
+
+    @Test
+    void refusesNestingDeeperThanTheLimitWhenThePolicyIsSetAndWhenAGrantIsIssued() {
+        Schema deep = new Schema(List.of(nullable("id", new ArrowType.Int(64, true)), chain(FieldPath.MAX_DEPTH + 1)));
+        Schema deepest = new Schema(List.of(nullable("id", new ArrowType.Int(64, true)), chain(FieldPath.MAX_DEPTH)));
+        String filter = "{\"action\": \"sluice:rowFilter\", \"expression\": \"id >= 0\"}";
+
+        PolicyDecision.Permit tooDeep = (PolicyDecision.Permit) Policies.decide(Policies.parse(policy(filter), deep),
+                deep, REQUEST);
+        assertThatThrownBy(() -> Policies.outputSchema(tooDeep, deep))
+                .isInstanceOfSatisfying(PolicyException.class,
+                        e -> assertThat(e.errorCode()).isEqualTo(PolicyErrorCode.UNSUPPORTED_COLUMN_TYPE))
+                .hasMessage("column 'deep' nests more than 64 fields deep (list elements and map entries counted),"
+                        + " which the broker cannot stream");
+        PolicyDecision.Permit atLimit = (PolicyDecision.Permit) Policies.decide(Policies.parse(policy(filter),
+                deepest), deepest, REQUEST);
+        assertThat(Policies.outputSchema(atLimit, deepest)).isEqualTo(deepest);
+
+        String path = "deep" + ".f".repeat(FieldPath.MAX_DEPTH);
+        assertThatThrownBy(() -> Policies.parse(policy("{\"action\": \"sluice:drop\", \"target\": \"" + path + "\"}"),
+                deep))
+                .isInstanceOfSatisfying(PolicyException.class,
+                        e -> assertThat(e.errorCode()).isEqualTo(PolicyErrorCode.UNSUPPORTED_COLUMN_TYPE))
+                .hasMessage("permission[0].duty[0].target: field '" + path.substring(0, 80) + "...' lies 65 levels"
+                        + " deep (list elements and map entries counted); the broker handles at most 64");
+        String deepestPath = "deep" + ".f".repeat(FieldPath.MAX_DEPTH - 1);
+        assertThat(Policies.parse(policy("{\"action\": \"sluice:drop\", \"target\": \"" + deepestPath + "\"}"),
+                deepest)).isNotNull();
+    }
+
+    /** A column {@code deep} of structs {@code levels} fields deep, the innermost an int32 {@code f}. */
+    private static Field chain(int levels) {
+        Field field = nullable(levels == 1 ? "deep" : "f", new ArrowType.Int(32, true));
+        for (int level = levels - 1; level >= 1; level--) {
+            field = new Field(level == 1 ? "deep" : "f", FieldType.nullable(ArrowType.Struct.INSTANCE), List.of(field));
+        }
+        return field;
     }
 
     @Test

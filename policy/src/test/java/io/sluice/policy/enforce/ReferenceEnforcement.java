@@ -114,7 +114,7 @@ final class ReferenceEnforcement {
     }
 
     private static Field transformedField(Field field, TestDuty duty) {
-        if (isList(field.getType())) {
+        if (isList(field.getType()) && !masksWithNull(duty)) {
             return new Field(field.getName(), field.getFieldType(),
                     List.of(transformedField(field.getChildren().getFirst(), duty)));
         }
@@ -164,7 +164,8 @@ final class ReferenceEnforcement {
     }
 
     private static Object transformValues(Field field, Object value, TestDuty duty, byte[] key) {
-        if (isList(field.getType())) {
+        // A mask with null nulls a list value whole, lengths and all; any other duty changes its elements.
+        if (isList(field.getType()) && !masksWithNull(duty)) {
             if (value == null) {
                 return null;
             }
@@ -195,6 +196,10 @@ final class ReferenceEnforcement {
             };
             default -> throw new IllegalArgumentException(duty.action());
         };
+    }
+
+    private static boolean masksWithNull(TestDuty duty) {
+        return duty.action().equals("mask") && duty.parameter() == null;
     }
 
     private static String hmac(byte[] key, byte tag, byte[] bytes) {

@@ -111,6 +111,22 @@ class RowFilterParserTest {
     }
 
     @Test
+    void readsQuotedFieldStepsWithDoubledQuotesAndNamesAnUnterminatedOne() {
+        Schema nested = new Schema(List.of(new Field("enc", FieldType.nullable(ArrowType.Struct.INSTANCE), List.of(
+                new Field("st\"at", FieldType.nullable(ArrowType.Utf8.INSTANCE), null)))));
+
+        RowPredicate predicate = RowFilters.parse("\"enc\".\"st\"\"at\" = 'it''s'", nested);
+        assertThat(predicate).isEqualTo(new RowPredicate.Compare("enc.st\"at", ComparisonOperator.EQ,
+                new Literal.Text("it's")));
+        assertThatThrownBy(() -> RowFilters.parse("enc.\"st = 'x'", nested))
+                .isInstanceOf(PolicyException.class)
+                .hasMessage("position 5: unterminated quoted column name");
+        assertThatThrownBy(() -> RowFilters.parse("enc.\"st\"\"at\" = 'x", nested))
+                .isInstanceOf(PolicyException.class)
+                .hasMessage("position 16: unterminated string literal");
+    }
+
+    @Test
     void refusesNestingDeeperThanItsLimit() {
         String deep = "(".repeat(100) + "age = 1" + ")".repeat(100);
 

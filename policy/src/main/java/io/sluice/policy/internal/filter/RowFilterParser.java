@@ -461,24 +461,7 @@ public final class RowFilterParser {
                 result.add(new Token(Kind.NUMBER, number, number, position));
             } else if (c == '\'' || c == '"') {
                 StringBuilder value = new StringBuilder();
-                i++;
-                while (true) {
-                    if (i >= length) {
-                        throw error(position, c == '\'' ? "unterminated string literal" : "unterminated quoted column name");
-                    }
-                    char d = expression.charAt(i);
-                    if (d == c) {
-                        if (i + 1 < length && expression.charAt(i + 1) == c) {
-                            value.append(c);
-                            i += 2;
-                            continue;
-                        }
-                        i++;
-                        break;
-                    }
-                    value.append(d);
-                    i++;
-                }
+                i = readQuoted(i + 1, c, position, value);
                 if (c == '"' && value.isEmpty()) {
                     throw error(position, "empty quoted column name");
                 }
@@ -536,32 +519,41 @@ public final class RowFilterParser {
                 }
                 path.append('.').append(expression, start, i);
             } else if (c == '"') {
-                int position = i + 2;
-                i += 2;
                 StringBuilder step = new StringBuilder();
-                while (true) {
-                    if (i >= length) {
-                        throw error(position, "unterminated quoted column name");
-                    }
-                    char d = expression.charAt(i);
-                    if (d == '"') {
-                        if (i + 1 < length && expression.charAt(i + 1) == '"') {
-                            step.append('"');
-                            i += 2;
-                            continue;
-                        }
-                        i++;
-                        break;
-                    }
-                    step.append(d);
-                    i++;
-                }
+                i = readQuoted(i + 2, '"', i + 2, step);
                 path.append('.').append(step);
             } else {
                 break;
             }
         }
         return i;
+    }
+
+    /**
+     * Reads a quoted string literal ({@code '}) or column name ({@code "}) from index {@code i},
+     * just after the opening quote, into {@code value}; a doubled quote stands for one. Returns the
+     * index after the closing quote.
+     *
+     * @param position the opening quote's position, for the message if it is never closed
+     */
+    private int readQuoted(int i, char quote, int position, StringBuilder value) {
+        int length = expression.length();
+        while (true) {
+            if (i >= length) {
+                throw error(position, quote == '\'' ? "unterminated string literal" : "unterminated quoted column name");
+            }
+            char c = expression.charAt(i);
+            if (c == quote) {
+                if (i + 1 < length && expression.charAt(i + 1) == quote) {
+                    value.append(quote);
+                    i += 2;
+                    continue;
+                }
+                return i + 1;
+            }
+            value.append(c);
+            i++;
+        }
     }
 
     private static String describe(Token token) {
