@@ -93,8 +93,8 @@ final class AuditRoutes {
      * unfiltered JSON-lines export of a compliance officer is therefore the whole log up to a signed
      * checkpoint, its own export record last; records appended while it streams belong to the next
      * export. A data owner's export holds their own datasets' records only, as {@link #query} does
-     * (the same {@link AuditQuery} owner filter); its {@code audit.exported} record names the owner's
-     * organisation ({@code ownerOrganisation}) and, having no dataset, is not in it.
+     * (the same {@link AuditQuery} owner filter); its {@code audit.exported} record names the owner
+     * (its actor, and its message says whose datasets) and, having no dataset, is not in it.
      */
     void export(RoutingContext ctx) {
         Identity caller = AuthenticationHandler.identity(ctx);
@@ -103,7 +103,6 @@ final class AuditRoutes {
         String onlyOwn = query.ownerOrganisation().map(owner -> "; the datasets of " + owner + " only").orElse("");
         AuditEvent exported = AuditEvent.of(AuditAction.AUDIT_EXPORTED, caller.actor())
                 .with("format", format.name().toLowerCase(java.util.Locale.ROOT))
-                .with("ownerOrganisation", query.ownerOrganisation().orElse(null))
                 .with("requestId", RequestIds.of(ctx))
                 .with("message", "filters " + ctx.request().query() + onlyOwn);
         Blocking.run(ctx, () -> checkpoints.signAt(auditLog.append(exported).index() + 1), (c, signed) -> {
