@@ -64,8 +64,13 @@ class TrainingReceiptIT {
             assertThat(stream.find()).as(load.output()).isTrue();
             Path key = dir.resolve("audit.pub");
             Files.writeString(key, client.getText("/v1/audit/public-key", Optional.empty()));
-            Run verify = run(SluiceCommand.commandLine(), "receipt", "verify", receipt.toString(), "--public-key",
-                    key.toString(), "--expect-sha256", stream.group(3), "--expect-bytes", stream.group(2).replace(",", ""));
+            // The line the loader prints is the check to run: this run's digest and bytes, the log's key.
+            String prefix = "              check its proofs with: sluice ";
+            String printed = load.output().lines().filter(line -> line.startsWith(prefix)).findFirst().orElseThrow();
+            assertThat(printed).isEqualTo(prefix + "receipt verify " + receipt + " --public-key KEY --expect-sha256 "
+                    + stream.group(3) + " --expect-bytes " + stream.group(2).replace(",", ""));
+            Run verify = run(SluiceCommand.commandLine(), printed.substring(prefix.length()).replace("KEY", key.toString())
+                    .split(" "));
             assertThat(verify.exitCode()).as(verify.output()).isZero();
             assertThat(verify.output())
                     .contains("stream        " + stream.group(1) + " shard 0 of 1, epoch 0: closed, 20,000 rows")

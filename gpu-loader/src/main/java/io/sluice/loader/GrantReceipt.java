@@ -5,11 +5,13 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.util.Base64;
 import java.util.LinkedHashMap;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * A grant's training receipt as the broker answered it ({@code GET /v1/grants/{id}/receipt}): the
@@ -32,11 +34,15 @@ public final class GrantReceipt {
     private final byte[] json;
     private final String grantId;
     private final Map<String, StreamEnd> ends;
+    private final List<String> running;
+    private final long treeSize;
 
-    private GrantReceipt(byte[] json, String grantId, Map<String, StreamEnd> ends) {
+    private GrantReceipt(byte[] json, String grantId, Map<String, StreamEnd> ends, List<String> running, long treeSize) {
         this.json = json;
         this.grantId = grantId;
         this.ends = ends;
+        this.running = running;
+        this.treeSize = treeSize;
     }
 
     /**
@@ -56,6 +62,7 @@ public final class GrantReceipt {
             throw new IllegalArgumentException("the broker's answer is not a receipt (no 'grant' and 'records')");
         }
         Map<String, StreamEnd> ends = new LinkedHashMap<>();
+        Set<String> opened = new LinkedHashSet<>();
         for (JsonNode record : root.path("records")) {
             JsonNode fields;
             try {
@@ -65,13 +72,17 @@ public final class GrantReceipt {
                         + " base64 of a JSON record", e);
             }
             String action = fields.path("action").asText("");
-            if (action.startsWith("stream.") && !action.equals("stream.opened")) {
+            if (action.equals("stream.opened")) {
+                opened.add(fields.path("stream").asText(""));
+            } else if (action.startsWith("stream.")) {
                 ends.put(fields.path("stream").asText(""), new StreamEnd(fields.path("stream").asText(""), action,
                         fields.path("bytes").asLong(), fields.path("sha256").isTextual()
                                 ? Optional.of(fields.path("sha256").asText()) : Optional.empty()));
             }
         }
-        return new GrantReceipt(json.clone(), root.path("grant").asText(), Map.copyOf(ends));
+        List<String> running = opened.stream().filter(stream -> !ends.containsKey(stream)).toList();
+        return new GrantReceipt(json.clone(), root.path("grant").asText(), Map.copyOf(ends), running,
+                root.path("treeSize").asLong());
     }
 
     /** The receipt exactly as the broker sent it. */
@@ -81,6 +92,20 @@ public final class GrantReceipt {
 
     public String grantId() {
         return grantId;
+    }
+
+    /**
+     * Streams of the grant opened and not ended at the receipt's checkpoint, in the order they
+     * opened: other ranks of the job still streaming, most likely. {@code sluice receipt verify}
+     * fails on them unless told {@code --allow-running}.
+     */
+    public List<String> running() {
+        return running;
+    }
+
+    /** The size of the checkpoint the receipt is anchored at. */
+    public long treeSize() {
+        return treeSize;
     }
 
     /** The end of stream {@code streamId}, when the receipt has one. */

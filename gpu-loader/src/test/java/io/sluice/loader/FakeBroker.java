@@ -17,7 +17,8 @@ import com.sun.net.httpserver.HttpServer;
 
 /**
  * A stand-in for the broker's stream route, on 127.0.0.1: {@code GET /v1/grants/{id}/stream}
- * answers what was {@link #route registered} for the grant, after checking the bearer token.
+ * answers what was {@link #route registered} for the grant, after checking the bearer token, and
+ * {@code GET /v1/grants/{id}/receipt} the {@link #receipt receipt} given for it.
  */
 final class FakeBroker implements AutoCloseable {
 
@@ -52,6 +53,7 @@ final class FakeBroker implements AutoCloseable {
     private final ExecutorService executor = Executors.newVirtualThreadPerTaskExecutor();
     private final Map<String, Answer> answers = new ConcurrentHashMap<>();
     private final List<String> queries = new CopyOnWriteArrayList<>();
+    private final Map<String, String> receipts = new ConcurrentHashMap<>();
 
     FakeBroker() throws IOException {
         server = HttpServer.create(new InetSocketAddress("127.0.0.1", 0), 0);
@@ -69,6 +71,12 @@ final class FakeBroker implements AutoCloseable {
         return this;
     }
 
+    /** Answers {@code GET /v1/grants/{grantId}/receipt} with this JSON. */
+    FakeBroker receipt(String grantId, String json) {
+        receipts.put(grantId, json);
+        return this;
+    }
+
     /** The query strings received, in order. */
     List<String> queries() {
         return List.copyOf(queries);
@@ -82,6 +90,21 @@ final class FakeBroker implements AutoCloseable {
                 send(exchange, new Error(401, "application/json", """
                         {"code": 3003, "error": "unauthenticated", "message": "a bearer token is required",
                          "requestId": "req-401", "reasons": []}"""));
+                return;
+            }
+            if (path.endsWith("/receipt")) {
+                String receipt = receipts.get(path.substring("/v1/grants/".length(), path.length() - "/receipt".length()));
+                if (receipt == null) {
+                    send(exchange, new Error(404, "application/json", "{\"code\": 3005, \"error\": \"not_found\","
+                            + " \"message\": \"no receipt\", \"requestId\": \"req-404\"}"));
+                    return;
+                }
+                byte[] body = receipt.getBytes(StandardCharsets.UTF_8);
+                exchange.getResponseHeaders().set("Content-Type", "application/json");
+                exchange.sendResponseHeaders(200, body.length);
+                try (OutputStream out = exchange.getResponseBody()) {
+                    out.write(body);
+                }
                 return;
             }
             String grantId = path.substring("/v1/grants/".length(), path.length() - "/stream".length());

@@ -57,6 +57,21 @@ class GrantReceiptTest {
     }
 
     @Test
+    void namesTheStreamsOpenedWithoutAnEndAtItsCheckpoint() {
+        GrantReceipt receipt = receipt(
+                "{\"action\":\"grant.issued\",\"grant\":\"gr-1\"}",
+                "{\"action\":\"stream.opened\",\"grant\":\"gr-1\",\"stream\":\"st-a\"}",
+                "{\"action\":\"stream.opened\",\"grant\":\"gr-1\",\"stream\":\"st-b\"}",
+                "{\"action\":\"stream.opened\",\"grant\":\"gr-1\",\"stream\":\"st-c\"}",
+                "{\"action\":\"stream.closed\",\"bytes\":1000,\"grant\":\"gr-1\",\"sha256\":\"" + SHA_A
+                        + "\",\"stream\":\"st-b\"}");
+
+        assertThat(receipt.running()).containsExactly("st-a", "st-c");
+        assertThat(RECEIPT.running()).isEmpty();
+        assertThat(receipt.mismatch(List.of(completed("st-b", 1000, SHA_A)))).isEmpty();
+    }
+
+    @Test
     void refusesWhatIsNotAReceipt() {
         assertThatThrownBy(() -> GrantReceipt.parse("{\"error\":\"forbidden\"}".getBytes(StandardCharsets.UTF_8)))
                 .hasMessage("the broker's answer is not a receipt (no 'grant' and 'records')");

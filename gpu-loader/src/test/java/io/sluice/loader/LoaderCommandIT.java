@@ -187,6 +187,43 @@ class LoaderCommandIT {
         assertThat(run.err()).startsWith("--resume: not a checkpoint token (expected like v1.e3.s1of4.seed42.p17): p7\n");
     }
 
+    @Test
+    void aReceiptFetchedWhileOtherRanksStreamSaysSoAndPrintsTheVerifyLineForThisRun() throws Exception {
+        byte[] bytes = TestStreams.write(DATASET).bytes();
+        String sha = java.util.HexFormat.of().formatHex(java.security.MessageDigest.getInstance("SHA-256").digest(bytes));
+        broker.route("g-2", new FakeBroker.Stream("st-rank0", bytes)).receipt("g-2", receiptJson("g-2",
+                "{\"action\":\"grant.issued\",\"grant\":\"g-2\"}",
+                "{\"action\":\"stream.opened\",\"grant\":\"g-2\",\"stream\":\"st-rank0\"}",
+                "{\"action\":\"stream.opened\",\"grant\":\"g-2\",\"stream\":\"st-rank1\"}",
+                "{\"action\":\"stream.closed\",\"bytes\":" + bytes.length + ",\"grant\":\"g-2\",\"sha256\":\"" + sha
+                        + "\",\"stream\":\"st-rank0\"}"));
+        Path receipt = dir.resolve("receipt.json");
+
+        Run run = run("--broker", broker.uri().toString(), "--grant", "g-2", "--token", FakeBroker.TOKEN, "--shard", "0",
+                "--shards", "2", "--pinned-mib", "16", "--no-gpu", "--no-progress", "--receipt", receipt.toString());
+
+        assertThat(run.status()).as(run.err()).isZero();
+        assertThat(Files.readString(receipt)).contains("\"grant\":\"g-2\"");
+        assertThat(run.out().lines()).containsSubsequence(
+                "receipt       " + receipt + ": its stream.closed records match what this loader received",
+                "              1 other stream(s) of the grant had no end at its checkpoint 4 (other ranks still running?):"
+                        + " fetch the receipt again after the run, or verify with --allow-running",
+                "              check its proofs with: sluice receipt verify " + receipt + " --public-key KEY --expect-sha256 "
+                        + sha + " --expect-bytes " + bytes.length + " --allow-running");
+    }
+
+    /** A receipt as the broker shapes it; the loader reads its records' fields only, not their proofs. */
+    private static String receiptJson(String grant, String... leaves) {
+        StringBuilder records = new StringBuilder();
+        for (int i = 0; i < leaves.length; i++) {
+            records.append(i == 0 ? "" : ",").append("{\"index\":").append(i).append(",\"leaf\":\"")
+                    .append(java.util.Base64.getEncoder().encodeToString(leaves[i].getBytes(StandardCharsets.UTF_8)))
+                    .append("\",\"proof\":[]}");
+        }
+        return "{\"format\":\"sluice-receipt/1\",\"grant\":\"" + grant + "\",\"treeSize\":" + leaves.length
+                + ",\"records\":[" + records + "]}";
+    }
+
     private record Run(int status, String out, String err) {
     }
 

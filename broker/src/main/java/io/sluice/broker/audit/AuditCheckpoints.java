@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import io.sluice.broker.audit.tlog.Checkpoint;
 import io.sluice.broker.audit.tlog.NoteSigner;
+import io.sluice.broker.audit.tlog.NoteVerificationException;
+import io.sluice.broker.audit.tlog.NoteVerifier;
 import io.sluice.broker.store.Database;
 import io.sluice.broker.store.Sql;
 import java.sql.Connection;
@@ -23,6 +25,11 @@ import org.slf4j.LoggerFactory;
  * Signed tree heads: every second, if the log has grown, the broker signs a C2SP
  * {@code tlog-checkpoint} note over the tree's size and root and stores it. Old checkpoints are
  * kept, so a verifier can check each one it sees and the consistency between them.
+ *
+ * <p>Several brokers on one store each sign with their own key, and the store keeps one note per
+ * tree size, whoever signed it first. What this broker hands out ({@link #signAt}, {@link #signIfGrown},
+ * {@link #latest}) is always signed by its own key, so that it verifies with its
+ * {@code GET /v1/audit/public-key}; {@link #list} and {@link #find} return the store's notes as they are.
  */
 public final class AuditCheckpoints implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(AuditCheckpoints.class);
@@ -40,6 +47,7 @@ public final class AuditCheckpoints implements AutoCloseable {
     private final Database database;
     private final AuditLog log;
     private final NoteSigner signer;
+    private final NoteVerifier ownKey;
     private final String origin;
     private final Clock clock;
     private final ScheduledExecutorService timer;
@@ -49,6 +57,7 @@ public final class AuditCheckpoints implements AutoCloseable {
         this.database = requireNonNull(database, "database is null");
         this.log = requireNonNull(log, "log is null");
         this.signer = requireNonNull(signer, "signer is null");
+        this.ownKey = NoteVerifier.parse(signer.verifierKey());
         this.origin = requireNonNull(origin, "origin is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.timer = Executors.newSingleThreadScheduledExecutor(
@@ -79,10 +88,13 @@ public final class AuditCheckpoints implements AutoCloseable {
     }
 
     /**
-     * A checkpoint at exactly {@code size}, signed now unless one is stored: what an export of the
-     * first {@code size} records ships with, so that its checkpoint covers every record in it and
-     * no more. Signing a smaller size than the newest is a true statement about a prefix of the log
-     * and harmless: a verifier checks every checkpoint it sees against the same tree.
+     * A checkpoint at exactly {@code size} signed by this broker, signed now unless it stored one:
+     * what an export of the first {@code size} records ships with, so that its checkpoint covers every
+     * record in it and no more. Signing a smaller size than the newest is a true statement about a
+     * prefix of the log and harmless: a verifier checks every checkpoint it sees against the same tree.
+     * When another broker of the store already stored a note at this size, this broker's note is
+     * returned and not stored (the store keeps one per size); Ed25519 signatures are deterministic,
+     * so asking again gives the same note.
      *
      * @param size at most the tree size this broker has seen
      */
@@ -91,12 +103,15 @@ public final class AuditCheckpoints implements AutoCloseable {
             throw new IllegalArgumentException("size must be in 0.." + log.size() + ", was " + size);
         }
         Optional<Signed> stored = find(size);
-        if (stored.isPresent()) {
+        if (stored.isPresent() && signedHere(stored.get())) {
             return remember(stored.get());
         }
         byte[] root = log.tree().root(size);
         String note = signer.sign(new Checkpoint(origin, size, root).body());
         Signed signed = new Signed(size, HEX.formatHex(root), note, clock.instant());
+        if (stored.isPresent()) {
+            return remember(signed);
+        }
         try (Connection connection = database.connection()) {
             boolean exists = Sql.queryOne(connection, "SELECT tree_size FROM audit_checkpoints WHERE tree_size = ?",
                     row -> row.getLong(1), size).isPresent();
@@ -111,6 +126,16 @@ public final class AuditCheckpoints implements AutoCloseable {
         return remember(signed);
     }
 
+    /** Whether this broker's key signed the stored checkpoint, for its own origin (not another broker of the store). */
+    public boolean signedHere(Signed stored) {
+        requireNonNull(stored, "stored is null");
+        try {
+            return Checkpoint.parseBody(ownKey.verify(stored.note())).origin().equals(origin);
+        } catch (NoteVerificationException | IllegalArgumentException e) {
+            return false;
+        }
+    }
+
     /** Keeps the newest checkpoint as {@link #latest}; never moves it back to a smaller size. */
     private synchronized Signed remember(Signed signed) {
         Signed current = latest;
@@ -120,13 +145,13 @@ public final class AuditCheckpoints implements AutoCloseable {
         return signed;
     }
 
-    /** The newest checkpoint this broker signed or found. */
+    /** The newest checkpoint this broker signed or found signed by its key. */
     public Signed latest() {
         Signed current = latest;
         return current != null ? current : signIfGrown();
     }
 
-    /** The newest checkpoint this broker signed or found so far, without signing or reading the store. */
+    /** The newest checkpoint this broker signed or found signed by its key so far, without signing or reading the store. */
     public Optional<Signed> newest() {
         return Optional.ofNullable(latest);
     }

@@ -23,10 +23,12 @@ import java.util.Set;
 
 /**
  * Checks a {@link TrainingReceipt} without the broker: the checkpoint's signature under the log's
- * public key, each record's inclusion proof against that checkpoint, that every record is one of
- * this grant's, that the header says what the {@code grant.issued} record says, that every stream
- * opened has its end, and, when asked, consistency with a later checkpoint and what a loader
- * received. Stops at the first failure and names it.
+ * public key and its origin (the key's name), each record's inclusion proof against that
+ * checkpoint, that every record is one of this grant's, that the header says what the
+ * {@code grant.issued} record says, that every stream opened has its end (or, with
+ * {@link RunningStreams#ALLOW}, reports it as running) and every end its opening, and, when asked,
+ * consistency with a later checkpoint of the same origin and what a loader received. Stops at the
+ * first failure and names it.
  *
  * <p>What it cannot check: that the receipt holds <em>every</em> record of the grant. A broker that
  * left out both records of a stream would hand over a receipt that verifies; a loader's own counts
@@ -39,28 +41,44 @@ public final class ReceiptVerifier {
     private static final String CLOSED = AuditAction.STREAM_CLOSED.wireName();
 
     /**
+     * What to make of a stream opened at the receipt's checkpoint with no end yet: in a multi-rank
+     * job one rank may finish and fetch the receipt while the others still stream.
+     */
+    public enum RunningStreams {
+        /** Fail, saying the stream may still be running and how to verify anyway. */
+        FAIL,
+        /** Report it as running (no rows, bytes or digest) and verify the rest. */
+        ALLOW
+    }
+
+    /**
      * What the checker knows independently of the receipt.
      *
      * @param sha256Hex SHA-256 digests the loader computed over streams it read to their end: each
-     *     must be a {@code stream.closed} record's
-     * @param completedBytes the bytes the loader received over streams read to their end: the
-     *     receipt's {@code stream.closed} records must add up to it
+     *     must be a distinct {@code stream.closed} record's (a digest given twice names two streams)
+     * @param completedBytes the bytes the loader received over streams read to their end: with
+     *     digests, the streams they name must add up to it (a grant may have served other runs);
+     *     without, all the receipt's {@code stream.closed} records
      * @param laterCheckpoint a signed checkpoint of the same log, taken later (for example from
      *     {@code GET /v1/audit/checkpoint}): the receipt's checkpoint must be proven a prefix of it
      */
-    public record Expectations(Set<String> sha256Hex, OptionalLong completedBytes, Optional<String> laterCheckpoint) {
-        public static final Expectations NONE = new Expectations(Set.of(), OptionalLong.empty(), Optional.empty());
+    public record Expectations(List<String> sha256Hex, OptionalLong completedBytes, Optional<String> laterCheckpoint) {
+        public static final Expectations NONE = new Expectations(List.of(), OptionalLong.empty(), Optional.empty());
 
         public Expectations {
-            sha256Hex = Set.copyOf(requireNonNull(sha256Hex, "sha256Hex is null"));
+            sha256Hex = List.copyOf(requireNonNull(sha256Hex, "sha256Hex is null"));
             requireNonNull(completedBytes, "completedBytes is null");
             requireNonNull(laterCheckpoint, "laterCheckpoint is null");
         }
     }
 
-    /** One stream of the grant, from its records. */
-    public record StreamUse(String stream, long openedAt, String end, long shard, long shards, long epoch, long rows,
-            long batches, long bytes, Optional<String> sha256) {
+    /**
+     * One stream of the grant, from its records.
+     *
+     * @param end the action of its end record; empty while it runs (rows, batches and bytes are then 0)
+     */
+    public record StreamUse(String stream, long openedAt, Optional<String> end, long shard, long shards, long epoch,
+            long rows, long batches, long bytes, Optional<String> sha256) {
         public StreamUse {
             requireNonNull(stream, "stream is null");
             requireNonNull(end, "end is null");
@@ -68,7 +86,16 @@ public final class ReceiptVerifier {
         }
 
         public boolean completed() {
-            return end.equals(CLOSED);
+            return end.filter(CLOSED::equals).isPresent();
+        }
+
+        public boolean running() {
+            return end.isEmpty();
+        }
+
+        /** closed, aborted, interrupted or running. */
+        public String state() {
+            return end.map(action -> action.substring("stream.".length())).orElse("running");
         }
     }
 
@@ -102,6 +129,10 @@ public final class ReceiptVerifier {
         public long completedBytes() {
             return streams.stream().filter(StreamUse::completed).mapToLong(StreamUse::bytes).sum();
         }
+
+        public long running() {
+            return streams.stream().filter(StreamUse::running).count();
+        }
     }
 
     private final NoteVerifier verifier;
@@ -110,14 +141,25 @@ public final class ReceiptVerifier {
         this.verifier = requireNonNull(verifier, "verifier is null");
     }
 
+    /** Verifies, failing on a stream without an end ({@link RunningStreams#FAIL}). */
     public Result verify(TrainingReceipt receipt, Expectations expected) {
+        return verify(receipt, expected, RunningStreams.FAIL);
+    }
+
+    public Result verify(TrainingReceipt receipt, Expectations expected, RunningStreams running) {
         requireNonNull(receipt, "receipt is null");
         requireNonNull(expected, "expected is null");
+        requireNonNull(running, "running is null");
         Checkpoint checkpoint;
         try {
             checkpoint = signed(receipt.checkpointNote());
         } catch (IllegalArgumentException e) {
             return failed("the receipt's checkpoint " + e.getMessage(), Optional.empty(), 0, List.of());
+        }
+        // The key's name is the log's name: a note signed with the right key for another origin is another log's.
+        if (!checkpoint.origin().equals(verifier.name())) {
+            return failed("the receipt's checkpoint is of the log '" + checkpoint.origin() + "', not of '"
+                    + verifier.name() + "' whose key was given", Optional.empty(), 0, List.of());
         }
         if (checkpoint.size() != receipt.treeSize()) {
             return failed("the receipt says treeSize " + receipt.treeSize() + " but its signed checkpoint is at size "
@@ -146,7 +188,7 @@ public final class ReceiptVerifier {
             return failed(header.get(), Optional.of(checkpoint), fields.size(), List.of());
         }
         List<StreamUse> streams = new ArrayList<>();
-        Optional<String> incomplete = streams(fields, streams);
+        Optional<String> incomplete = streams(fields, checkpoint.size(), running, streams);
         if (incomplete.isPresent()) {
             return failed(incomplete.get(), Optional.of(checkpoint), fields.size(), streams);
         }
@@ -237,8 +279,13 @@ public final class ReceiptVerifier {
         return Optional.empty();
     }
 
-    /** Pairs each stream's opening with its one end; a stream with only one of them is a hole in the receipt. */
-    private static Optional<String> streams(List<JsonNode> records, List<StreamUse> uses) {
+    /**
+     * Pairs each stream's opening with its one end. An end without its opening is a hole in the
+     * receipt, always; an opening without an end is a hole or a stream still running at the
+     * checkpoint, which {@code running} decides.
+     */
+    private static Optional<String> streams(List<JsonNode> records, long checkpointSize, RunningStreams running,
+            List<StreamUse> uses) {
         Map<String, JsonNode> opened = new LinkedHashMap<>();
         Map<String, JsonNode> ended = new LinkedHashMap<>();
         for (JsonNode record : records) {
@@ -253,28 +300,33 @@ public final class ReceiptVerifier {
                         + " (records " + into.get(stream).path("index").asLong() + " and " + record.path("index").asLong() + ")");
             }
         }
-        for (Map.Entry<String, JsonNode> open : opened.entrySet()) {
-            JsonNode end = ended.get(open.getKey());
-            if (end == null) {
-                return Optional.of("stream " + open.getKey() + " was opened (record " + open.getValue().path("index").asLong()
-                        + ") but the receipt has no record of its end (stream.closed, stream.aborted or stream.interrupted):"
-                        + " a record was dropped, or the stream was still running");
-            }
-            if (end.path("index").asLong() < open.getValue().path("index").asLong()) {
-                return Optional.of("stream " + open.getKey() + " ends (record " + end.path("index").asLong()
-                        + ") before it was opened (record " + open.getValue().path("index").asLong() + ")");
-            }
-            JsonNode start = open.getValue();
-            uses.add(new StreamUse(open.getKey(), start.path("index").asLong(), end.path("action").asText(),
-                    start.path("shard").asLong(), start.path("shards").asLong(), start.path("epoch").asLong(),
-                    end.path("rows").asLong(), end.path("batches").asLong(), end.path("bytes").asLong(),
-                    end.path("sha256").isTextual() ? Optional.of(end.path("sha256").asText()) : Optional.empty()));
-        }
         for (Map.Entry<String, JsonNode> end : ended.entrySet()) {
             if (!opened.containsKey(end.getKey())) {
                 return Optional.of("stream " + end.getKey() + " ended (record " + end.getValue().path("index").asLong()
                         + ") but the receipt has no record of its opening (stream.opened): a record was dropped");
             }
+        }
+        for (Map.Entry<String, JsonNode> open : opened.entrySet()) {
+            JsonNode start = open.getValue();
+            JsonNode end = ended.get(open.getKey());
+            if (end == null && running == RunningStreams.FAIL) {
+                return Optional.of("stream " + open.getKey() + " has no end at checkpoint " + checkpointSize
+                        + ": still running? fetch the receipt again after the run, or pass --allow-running");
+            }
+            if (end == null) {
+                uses.add(new StreamUse(open.getKey(), start.path("index").asLong(), Optional.empty(),
+                        start.path("shard").asLong(), start.path("shards").asLong(), start.path("epoch").asLong(), 0, 0, 0,
+                        Optional.empty()));
+                continue;
+            }
+            if (end.path("index").asLong() < start.path("index").asLong()) {
+                return Optional.of("stream " + open.getKey() + " ends (record " + end.path("index").asLong()
+                        + ") before it was opened (record " + start.path("index").asLong() + ")");
+            }
+            uses.add(new StreamUse(open.getKey(), start.path("index").asLong(), Optional.of(end.path("action").asText()),
+                    start.path("shard").asLong(), start.path("shards").asLong(), start.path("epoch").asLong(),
+                    end.path("rows").asLong(), end.path("batches").asLong(), end.path("bytes").asLong(),
+                    end.path("sha256").isTextual() ? Optional.of(end.path("sha256").asText()) : Optional.empty()));
         }
         return Optional.empty();
     }
@@ -293,6 +345,7 @@ public final class ReceiptVerifier {
             } catch (IllegalArgumentException e) {
                 throw new IllegalArgumentException("the receipt's later checkpoint " + e.getMessage());
             }
+            sameOrigin("the receipt's later checkpoint", later, checkpoint);
             if (!MerkleProofs.verifyConsistency(checkpoint.size(), later.size(), checkpoint.rootHash(), later.rootHash(),
                     consistency.proof())) {
                 throw new IllegalArgumentException("the receipt's checkpoint (size " + checkpoint.size()
@@ -310,6 +363,7 @@ public final class ReceiptVerifier {
         } catch (IllegalArgumentException e) {
             throw new IllegalArgumentException("the checkpoint to check consistency with " + e.getMessage());
         }
+        sameOrigin("the checkpoint to check consistency with", given, checkpoint);
         if (given.size() == checkpoint.size()) {
             if (!Arrays.equals(given.rootHash(), checkpoint.rootHash())) {
                 throw new IllegalArgumentException("the given checkpoint and the receipt's are both at size "
@@ -329,21 +383,51 @@ public final class ReceiptVerifier {
         return Optional.of(given);
     }
 
+    /** A later checkpoint proves nothing about the receipt's unless it is of the same log. */
+    private static void sameOrigin(String what, Checkpoint later, Checkpoint receipts) {
+        if (!later.origin().equals(receipts.origin())) {
+            throw new IllegalArgumentException(what + " is of the log '" + later.origin() + "', not of the receipt's log '"
+                    + receipts.origin() + "'");
+        }
+    }
+
+    /**
+     * Each expected digest takes one completed stream that has it; the expected bytes are compared
+     * with the streams the digests took, or, without digests, with every completed stream.
+     */
     private static Optional<String> expectations(List<StreamUse> streams, Expectations expected) {
-        Set<String> recorded = new HashSet<>();
-        streams.stream().filter(StreamUse::completed).forEach(s -> s.sha256().ifPresent(h -> recorded.add(h.toLowerCase(Locale.ROOT))));
-        for (String sha : expected.sha256Hex().stream().sorted().toList()) {
-            if (!recorded.contains(sha.toLowerCase(Locale.ROOT))) {
-                return Optional.of("no completed stream of the receipt has the SHA-256 " + sha + " that was expected");
+        List<StreamUse> completed = streams.stream().filter(StreamUse::completed).toList();
+        List<StreamUse> untaken = new ArrayList<>(completed);
+        List<StreamUse> named = new ArrayList<>();
+        for (String sha : expected.sha256Hex()) {
+            Optional<StreamUse> match = untaken.stream().filter(s -> hasDigest(s, sha)).findFirst();
+            if (match.isEmpty()) {
+                long having = completed.stream().filter(s -> hasDigest(s, sha)).count();
+                long asked = expected.sha256Hex().stream().filter(sha::equalsIgnoreCase).count();
+                return Optional.of(having == 0
+                        ? "no completed stream of the receipt has the SHA-256 " + sha + " that was expected"
+                        : "the SHA-256 " + sha + " was expected " + asked + " times, but only " + having
+                                + " completed stream(s) of the receipt have it");
             }
+            untaken.remove(match.get());
+            named.add(match.get());
         }
-        long completed = streams.stream().filter(StreamUse::completed).mapToLong(StreamUse::bytes).sum();
-        if (expected.completedBytes().isPresent() && expected.completedBytes().getAsLong() != completed) {
-            return Optional.of("the receipt's completed streams add up to " + String.format(Locale.ROOT, "%,d", completed)
-                    + " bytes, not the " + String.format(Locale.ROOT, "%,d", expected.completedBytes().getAsLong())
-                    + " expected");
+        if (expected.completedBytes().isEmpty()) {
+            return Optional.empty();
         }
-        return Optional.empty();
+        long want = expected.completedBytes().getAsLong();
+        boolean byDigest = !expected.sha256Hex().isEmpty();
+        long have = (byDigest ? named : completed).stream().mapToLong(StreamUse::bytes).sum();
+        if (have == want) {
+            return Optional.empty();
+        }
+        return Optional.of((byDigest ? "the receipt's streams with the expected SHA-256 digests" : "the receipt's completed streams")
+                + " add up to " + String.format(Locale.ROOT, "%,d", have) + " bytes, not the "
+                + String.format(Locale.ROOT, "%,d", want) + " expected");
+    }
+
+    private static boolean hasDigest(StreamUse stream, String sha) {
+        return stream.sha256().filter(h -> h.equalsIgnoreCase(sha)).isPresent();
     }
 
     private static Result failed(String problem, Optional<Checkpoint> checkpoint, int records, List<StreamUse> streams) {

@@ -97,20 +97,21 @@ final class AuditReportCommand implements Callable<Integer> {
         boolean listing = format.equals("text") && (records || dataset != null);
 
         StreamTotals totals = new StreamTotals();
+        // The pages name the datasets their records mention (withdrawn ones too): no request per dataset.
+        Map<String, DatasetName> names = new TreeMap<>();
         TextTable recordTable = new TextTable(RECORD_HEADINGS, RECORD_ALIGNS);
         if (listing) {
             // First pass: the totals and the widths of the listing's columns; the second prints. Records
             // below the checkpoint's size never change, so both passes read the same records.
-            forEachRecord(http, filter, checkpoint.size(), record -> {
+            forEachRecord(http, filter, checkpoint.size(), names, record -> {
                 totals.add(record);
                 recordTable.fit(cells(record, "FAILED: not included in the checkpoint"));
             });
         } else {
             for (String end : new java.util.TreeSet<>(StreamTotals.ENDS)) {
-                forEachRecord(http, filter + "&action=" + end, checkpoint.size(), totals::add);
+                forEachRecord(http, filter + "&action=" + end, checkpoint.size(), names, totals::add);
             }
         }
-        Map<String, DatasetName> names = names(http, totals);
         PrintWriter out = spec.commandLine().getOut();
         if (format.equals("json")) {
             out.println(JSON.writer(SerializationFeature.INDENT_OUTPUT).writeValueAsString(json(checkpoint, from, totals, names)));
@@ -135,7 +136,7 @@ final class AuditReportCommand implements Callable<Integer> {
         out.println("Records");
         out.println(recordTable.heading());
         int[] failures = {0};
-        forEachRecord(http, filter, checkpoint.size(), record -> {
+        forEachRecord(http, filter, checkpoint.size(), new TreeMap<>(), record -> {
             String proof = proof(http, record, checkpoint);
             failures[0] += proof.startsWith("FAILED") ? 1 : 0;
             out.println(recordTable.line(cells(record, proof)));
@@ -143,25 +144,9 @@ final class AuditReportCommand implements Callable<Integer> {
         return failures[0] == 0 ? 0 : 1;
     }
 
-    /** A dataset's name and owner, as {@code GET /v1/datasets/{id}} gives them; "-" when it does not. */
+    /** A dataset's name and owner, as a page of {@code GET /v1/audit} labels it ({@code datasets}); "-" when it does not. */
     record DatasetName(String name, String owner) {
         static final DatasetName UNKNOWN = new DatasetName("-", "-");
-    }
-
-    private static Map<String, DatasetName> names(BrokerHttp http, StreamTotals totals) {
-        Map<String, DatasetName> names = new TreeMap<>();
-        for (String id : totals.byDataset().keySet()) {
-            if (id.equals("-")) {
-                continue;
-            }
-            try {
-                JsonNode dataset = http.json("/v1/datasets/" + enc(id));
-                names.put(id, new DatasetName(dataset.path("name").asText("-"), dataset.path("organisation").asText("-")));
-            } catch (CliException e) {
-                names.put(id, DatasetName.UNKNOWN);
-            }
-        }
-        return names;
     }
 
     private static void printTotals(PrintWriter out, String title, List<String> keyHeadings,
@@ -235,11 +220,18 @@ final class AuditReportCommand implements Callable<Integer> {
         return value.isNumber() ? TextTable.number(value.asLong()) : "-";
     }
 
-    /** Feeds each record the filter selects with an index below {@code size} to {@code sink}, a page at a time. */
-    private static void forEachRecord(BrokerHttp http, String filter, long size, Consumer<JsonNode> sink) {
+    /**
+     * Feeds each record the filter selects with an index below {@code size} to {@code sink}, a page at
+     * a time, and adds the names of the datasets each page mentions to {@code names}.
+     */
+    private static void forEachRecord(BrokerHttp http, String filter, long size, Map<String, DatasetName> names,
+            Consumer<JsonNode> sink) {
         long after = -1;
         while (true) {
-            JsonNode page = http.json("/v1/audit?limit=" + PAGE + "&after=" + after + filter).path("records");
+            JsonNode answer = http.json("/v1/audit?limit=" + PAGE + "&after=" + after + filter);
+            answer.path("datasets").properties().forEach(label -> names.put(label.getKey(),
+                    new DatasetName(label.getValue().path("name").asText("-"), label.getValue().path("organisation").asText("-"))));
+            JsonNode page = answer.path("records");
             for (JsonNode record : page) {
                 after = record.path("index").asLong();
                 if (after >= size) {

@@ -12,7 +12,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -35,8 +34,10 @@ public final class ReceiptCommand implements Runnable {
     @Command(name = "verify", mixinStandardHelpOptions = true, sortOptions = false,
             description = {"Checks a training receipt without the broker: the checkpoint's signature, each record's",
                 "inclusion proof, that every record is one of the grant's, that the grant's grant.issued record is",
-                "there and says what the receipt says, and that every stream opened has its end; then prints the",
-                "grant's streams with their rows, bytes and SHA-256, and the totals.",
+                "there and says what the receipt says, and that every stream opened has its end and every end its",
+                "opening; then prints the grant's streams with their rows, bytes and SHA-256, and the totals.",
+                "A stream of a multi-rank job may still run when one rank fetches the receipt: verify fails on it",
+                "unless --allow-running, which reports it as running (an end without an opening always fails).",
                 "Exit 0 when the receipt verifies, 1 naming the first failure, 2 when it cannot be read.",
                 "A receipt proves that its records are in the log; it cannot prove that no record of the grant",
                 "was left out (compare --expect-bytes and --expect-sha256 with what the loader received)."},
@@ -44,6 +45,7 @@ public final class ReceiptCommand implements Runnable {
                 "  ./sluice receipt verify receipt.json --public-key audit.pub",
                 "  ./sluice receipt verify receipt.json --public-key audit.pub --expect-bytes 1048576 \\",
                 "      --expect-sha256 9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+                "  ./sluice receipt verify receipt.json --public-key audit.pub --allow-running",
                 "  curl -s -H \"Authorization: Bearer $LAB\" http://127.0.0.1:8470/v1/audit/checkpoint > later.checkpoint",
                 "  curl -s -H \"Authorization: Bearer $LAB\" \\",
                 "      \"http://127.0.0.1:8470/v1/grants/$GRANT/receipt?consistencyTo=$(sed -n 2p later.checkpoint)\" > receipt.json",
@@ -65,13 +67,21 @@ public final class ReceiptCommand implements Runnable {
             "(ask the broker for it with ?consistencyTo=SIZE)"})
         Path consistencyTo;
 
-        @Option(names = "--expect-sha256", paramLabel = "HEX", split = ",",
-                description = "SHA-256 of a stream the loader read to its end; repeat or separate with commas")
+        @Option(names = "--expect-sha256", paramLabel = "HEX", split = ",", description = {
+            "SHA-256 of a stream the loader read to its end: a stream.closed record must have it; repeat or",
+            "separate with commas (a digest given twice needs two streams with it)"})
         List<String> expectSha256 = List.of();
 
-        @Option(names = "--expect-bytes", paramLabel = "N",
-                description = "bytes the loader received over streams it read to their end: the receipt's completed streams must add up to it")
+        @Option(names = "--expect-bytes", paramLabel = "N", description = {
+            "bytes the loader received over the streams it read to their end. With --expect-sha256, the streams",
+            "those digests name must add up to it (a grant may have served several runs); without, all the",
+            "receipt's completed streams"})
         Long expectBytes;
+
+        @Option(names = "--allow-running", description = {
+            "report a stream opened without an end at the receipt's checkpoint as running and verify the rest",
+            "(other ranks of a job may still stream when one fetches the receipt)"})
+        boolean allowRunning;
 
         @Override
         public Integer call() {
@@ -87,9 +97,10 @@ public final class ReceiptCommand implements Runnable {
             } catch (IllegalArgumentException e) {
                 throw new CliException(e.getMessage());
             }
-            ReceiptVerifier.Expectations expected = new ReceiptVerifier.Expectations(Set.copyOf(expectSha256),
+            ReceiptVerifier.Expectations expected = new ReceiptVerifier.Expectations(expectSha256,
                     expectBytes == null ? OptionalLong.empty() : OptionalLong.of(expectBytes), later);
-            ReceiptVerifier.Result result = new ReceiptVerifier(verifier).verify(parsed, expected);
+            ReceiptVerifier.Result result = new ReceiptVerifier(verifier).verify(parsed, expected,
+                    allowRunning ? ReceiptVerifier.RunningStreams.ALLOW : ReceiptVerifier.RunningStreams.FAIL);
             if (!result.ok()) {
                 err.println("FAILED: " + result.problem().get());
                 err.flush();
@@ -107,14 +118,20 @@ public final class ReceiptCommand implements Runnable {
             out.printf(Locale.ROOT, "checkpoint    %s, size %d, signature verified%n",
                     result.checkpoint().orElseThrow().origin(), result.checkpoint().orElseThrow().size());
             for (ReceiptVerifier.StreamUse stream : result.streams()) {
+                if (stream.running()) {
+                    out.printf(Locale.ROOT, "stream        %s shard %d of %d, epoch %d: running (no end at the checkpoint)%n",
+                            stream.stream(), stream.shard(), stream.shards(), stream.epoch());
+                    continue;
+                }
                 out.printf(Locale.ROOT, "stream        %s shard %d of %d, epoch %d: %s, %,d rows, %,d batches, %,d bytes%s%n",
                         stream.stream(), stream.shard(), stream.shards(), stream.epoch(),
-                        stream.end().substring("stream.".length()), stream.rows(), stream.batches(), stream.bytes(),
+                        stream.state(), stream.rows(), stream.batches(), stream.bytes(),
                         stream.sha256().map(sha -> ", sha256 " + sha).orElse(""));
             }
             long completed = result.streams().stream().filter(ReceiptVerifier.StreamUse::completed).count();
-            out.printf(Locale.ROOT, "total         %d stream(s), %d completed: %,d rows, %,d bytes%n",
-                    result.streams().size(), completed, result.rows(), result.bytes());
+            out.printf(Locale.ROOT, "total         %d stream(s), %d completed%s: %,d rows, %,d bytes%n",
+                    result.streams().size(), completed, result.running() == 0 ? "" : ", " + result.running() + " running",
+                    result.rows(), result.bytes());
             result.consistentWith().ifPresent(later -> out.printf(Locale.ROOT,
                     "consistency   the checkpoint is a prefix of the checkpoint at size %d (verified)%n", later.size()));
             out.printf(Locale.ROOT, "OK: %d records of grant %s verified against the signed checkpoint at size %d%n",

@@ -163,8 +163,9 @@ public final class ApiRouter {
                 .handler(receipts::datasetReceipts);
         router.get("/v1/audit").handler(authenticate)
                 .handler(RoleHandler.anyOf(log, Identity.COMPLIANCE_OFFICER, Identity.DATA_OWNER)).handler(audit::query);
+        // A data owner exports (FHIR for the hospital's own audit repository, JSON lines, CSV) their datasets' records only.
         router.get("/v1/audit/export").handler(authenticate)
-                .handler(RoleHandler.anyOf(log, Identity.COMPLIANCE_OFFICER)).handler(audit::export);
+                .handler(RoleHandler.anyOf(log, Identity.COMPLIANCE_OFFICER, Identity.DATA_OWNER)).handler(audit::export);
         router.get("/v1/audit/entries").handler(authenticate)
                 .handler(RoleHandler.anyOf(log, Identity.COMPLIANCE_OFFICER)).handler(audit::entries);
         router.get("/v1/audit/checkpoint").handler(authenticate).handler(audit::checkpoint);

@@ -90,17 +90,21 @@ final class AuditRoutes {
     /**
      * Appends the {@code audit.exported} record, signs a checkpoint at exactly the tree size that
      * includes it ({@code Sluice-Tree-Size}), and streams the matching records below that size. An
-     * unfiltered JSON-lines export is therefore the whole log up to a signed checkpoint, its own
-     * export record last; records appended while it streams belong to the next export.
+     * unfiltered JSON-lines export of a compliance officer is therefore the whole log up to a signed
+     * checkpoint, its own export record last; records appended while it streams belong to the next
+     * export. A data owner's export holds their own datasets' records only, as {@link #query} does
+     * (the same {@link AuditQuery} owner filter); its {@code audit.exported} record names the owner
+     * (its actor, and its message says whose datasets) and, having no dataset, is not in it.
      */
     void export(RoutingContext ctx) {
         Identity caller = AuthenticationHandler.identity(ctx);
         AuditExportFormat format = AuditExportFormat.parse(Optional.ofNullable(ctx.request().getParam("format")).orElse("jsonl"));
         AuditQuery query = query(ctx, Integer.MAX_VALUE);
+        String onlyOwn = query.ownerOrganisation().map(owner -> "; the datasets of " + owner + " only").orElse("");
         AuditEvent exported = AuditEvent.of(AuditAction.AUDIT_EXPORTED, caller.actor())
                 .with("format", format.name().toLowerCase(java.util.Locale.ROOT))
                 .with("requestId", RequestIds.of(ctx))
-                .with("message", "filters " + ctx.request().query());
+                .with("message", "filters " + ctx.request().query() + onlyOwn);
         Blocking.run(ctx, () -> checkpoints.signAt(auditLog.append(exported).index() + 1), (c, signed) -> {
             c.response().setStatusCode(200)
                     .putHeader("Content-Type", format.contentType())

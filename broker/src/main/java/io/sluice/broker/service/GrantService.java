@@ -7,7 +7,6 @@ import io.sluice.broker.BrokerException;
 import io.sluice.broker.audit.AuditAction;
 import io.sluice.broker.audit.AuditEvent;
 import io.sluice.broker.audit.AuditLog;
-import io.sluice.broker.auth.AuthFailureReason;
 import io.sluice.broker.auth.Identity;
 import io.sluice.broker.ca.NodeIdentity;
 import io.sluice.broker.store.Dataset;
@@ -63,6 +62,7 @@ public final class GrantService {
     private final Clock clock;
     private final Duration grantTtl;
     private final GrantRevoker revoker;
+    private final GrantRefusals refusals;
 
     public GrantService(DatasetService datasets, GrantStore grants, AuditLog auditLog, Clock clock,
             Duration grantTtl, GrantRevoker revoker) {
@@ -72,6 +72,7 @@ public final class GrantService {
         this.auditLog = requireNonNull(auditLog, "auditLog is null");
         this.clock = requireNonNull(clock, "clock is null");
         this.grantTtl = requireNonNull(grantTtl, "grantTtl is null");
+        this.refusals = new GrantRefusals(auditLog);
     }
 
     /**
@@ -148,17 +149,7 @@ public final class GrantService {
                 && datasets.get(grant.datasetId()).organisation().equals(caller.organisation())) {
             why = GrantRevoker.Why.of("REVOKED_BY_OWNER", "by the owner of dataset '" + grant.datasetId() + "'" + because);
         } else {
-            boolean owner = caller.hasRole(Identity.DATA_OWNER);
-            String message = "grant '" + grantId + "' is neither held by the caller nor on a dataset of its organisation";
-            auditLog.append(AuditEvent.of(AuditAction.AUTH_FAILED, caller.actor())
-                    .with("dataset", grant.datasetId())
-                    .with("grant", grantId)
-                    .with("requestId", requestId)
-                    .with("outcome", "refused")
-                    .with("message", "revoking the grant refused: " + message)
-                    .with("reasons", List.of(Map.of("code", (owner ? AuthFailureReason.NOT_DATASET_OWNER
-                            : AuthFailureReason.NOT_GRANT_HOLDER).name(), "message", message))));
-            throw new BrokerException(BrokerErrorCode.FORBIDDEN, message);
+            throw refusals.refuse(caller, grant, "revoking the grant", requestId);
         }
         revoker.revoke(caller.actor(), grant, why, Optional.empty(), requestId);
         return grants.find(grantId).orElseThrow();

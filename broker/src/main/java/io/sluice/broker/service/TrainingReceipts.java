@@ -4,32 +4,32 @@ import static java.util.Objects.requireNonNull;
 
 import io.sluice.broker.BrokerErrorCode;
 import io.sluice.broker.BrokerException;
-import io.sluice.broker.audit.AuditAction;
 import io.sluice.broker.audit.AuditCheckpoints;
 import io.sluice.broker.audit.AuditEntry;
-import io.sluice.broker.audit.AuditEvent;
 import io.sluice.broker.audit.AuditLog;
 import io.sluice.broker.audit.GrantAuditRecords;
 import io.sluice.broker.audit.TrainingReceipt;
-import io.sluice.broker.auth.AuthFailureReason;
 import io.sluice.broker.auth.Identity;
 import io.sluice.broker.store.Dataset;
 import io.sluice.broker.store.Grant;
 import io.sluice.broker.store.GrantStore.GrantUsage;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 
 /**
  * Training receipts ({@link TrainingReceipt}): a grant's audit records with inclusion proofs against
- * one signed checkpoint, for the grant's holder organisation, the owning data owner and compliance
- * officers, and a dataset's receipts, a page of grants at a time, for its owner.
+ * one signed checkpoint, for the grant's holder, the owning data owner and compliance officers, and
+ * a dataset's receipts, a page of grants at a time, for its owner.
  *
- * <p>A receipt is anchored at the smallest stored checkpoint that covers the grant's last record, so
- * asking again gives the same receipt until the grant has new records; when none covers it yet, one
- * is signed at once (as {@code GET /v1/audit/checkpoint} does), so a receipt never waits. Reading a
+ * <p>A receipt is anchored at the size of the smallest stored checkpoint that covers the grant's last
+ * record, so asking again gives the same receipt until the grant has new records; when none covers
+ * it yet, one is signed at once (as {@code GET /v1/audit/checkpoint} does), so a receipt never waits.
+ * The note is always this broker's own ({@link AuditCheckpoints#signAt}): on a store shared by
+ * several brokers the stored note at that size may be another broker's, which this broker's public
+ * key would not verify; its own note at the same size is deterministic, so the receipt stays stable.
+ * Reading a
  * receipt is a read of the log and is not itself recorded (as {@code GET /v1/audit}); a refusal is.
  * Blocking; call from worker threads.
  */
@@ -66,6 +66,7 @@ public final class TrainingReceipts {
     private final AuditLog auditLog;
     private final AuditCheckpoints checkpoints;
     private final GrantAuditRecords records;
+    private final GrantRefusals refusals;
 
     public TrainingReceipts(DatasetService datasets, GrantService grants, GrantListings listings, AuditLog auditLog,
             AuditCheckpoints checkpoints, GrantAuditRecords records) {
@@ -75,12 +76,13 @@ public final class TrainingReceipts {
         this.auditLog = requireNonNull(auditLog, "auditLog is null");
         this.checkpoints = requireNonNull(checkpoints, "checkpoints is null");
         this.records = requireNonNull(records, "records is null");
+        this.refusals = new GrantRefusals(auditLog);
     }
 
     /**
-     * The grant's receipt, for a member of its holder organisation, a data owner of its dataset's
-     * organisation or a compliance officer; anyone else is refused (403), audited as
-     * {@code auth.failed} ({@code NOT_GRANT_HOLDER}).
+     * The grant's receipt, for its holder (subject and organisation, as for its streams), a data
+     * owner of its dataset's organisation or a compliance officer; anyone else is refused (403),
+     * audited as {@code auth.failed} as a refused revocation is.
      *
      * @param later when present, the receipt carries a consistency proof to that checkpoint
      * @throws BrokerException {@code NOT_FOUND}, {@code FORBIDDEN}; {@code BAD_REQUEST} for a later
@@ -90,18 +92,10 @@ public final class TrainingReceipts {
         Grant grant = grants.find(grantId).orElseThrow(() ->
                 new BrokerException(BrokerErrorCode.NOT_FOUND, "grant '" + grantId + "' does not exist"));
         Dataset dataset = datasets.get(grant.datasetId());
-        boolean holder = caller.organisation().equals(grant.organisation());
+        boolean holder = grant.heldBy(caller.subject(), caller.organisation());
         boolean owner = caller.hasRole(Identity.DATA_OWNER) && caller.organisation().equals(dataset.organisation());
         if (!holder && !owner && !caller.hasRole(Identity.COMPLIANCE_OFFICER)) {
-            String message = "grant '" + grantId + "' is neither held by the caller's organisation nor on a dataset of it";
-            auditLog.append(AuditEvent.of(AuditAction.AUTH_FAILED, caller.actor())
-                    .with("dataset", grant.datasetId())
-                    .with("grant", grantId)
-                    .with("requestId", requestId)
-                    .with("outcome", "refused")
-                    .with("message", "reading the training receipt refused: " + message)
-                    .with("reasons", List.of(Map.of("code", AuthFailureReason.NOT_GRANT_HOLDER.name(), "message", message))));
-            throw new BrokerException(BrokerErrorCode.FORBIDDEN, message);
+            throw refusals.refuse(caller, grant, "reading the training receipt", requestId);
         }
         return receipt(grant, dataset, later);
     }
@@ -129,8 +123,9 @@ public final class TrainingReceipts {
         auditLog.refresh();
         long last = entries.isEmpty() ? 0 : entries.getLast().index();
         AuditCheckpoints.Signed anchor = checkpoints.list(last, 1).stream()
-                .filter(signed -> signed.size() <= auditLog.size())
+                .filter(stored -> stored.size() <= auditLog.size())
                 .findFirst()
+                .map(stored -> checkpoints.signAt(stored.size()))
                 .orElseGet(checkpoints::signIfGrown);
         List<TrainingReceipt.ProvenRecord> proven = new ArrayList<>();
         for (AuditEntry entry : entries) {
@@ -153,9 +148,11 @@ public final class TrainingReceipts {
                 throw new BrokerException(BrokerErrorCode.BAD_REQUEST, "'consistencyTo' must be at least the receipt's"
                         + " checkpoint size " + anchor.size() + ", was " + size);
             }
-            to = checkpoints.find(size).filter(signed -> signed.size() <= auditLog.size()).orElseThrow(() ->
-                    new BrokerException(BrokerErrorCode.BAD_REQUEST, "no checkpoint was signed at size " + size
-                            + " ('consistencyTo'); GET /v1/audit/checkpoints lists those that were"));
+            // Any broker of the store may have stored the checkpoint at that size; the proof leads to this broker's note.
+            to = checkpoints.find(size).filter(stored -> stored.size() <= auditLog.size())
+                    .map(stored -> checkpoints.signAt(stored.size()))
+                    .orElseThrow(() -> new BrokerException(BrokerErrorCode.BAD_REQUEST, "no checkpoint was signed at size "
+                            + size + " ('consistencyTo'); GET /v1/audit/checkpoints lists those that were"));
         }
         return new TrainingReceipt.Consistency(to.note(), to.size(),
                 auditLog.tree().consistencyProof(anchor.size(), to.size()));

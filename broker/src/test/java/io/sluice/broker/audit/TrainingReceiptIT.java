@@ -9,6 +9,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import io.sluice.broker.Broker;
 import io.sluice.broker.BrokerConfig;
 import io.sluice.broker.TestCli;
+import io.sluice.broker.TestDatabases;
 import io.sluice.broker.TestHttp;
 import io.sluice.broker.TestParquet;
 import io.sluice.broker.TestPolicies;
@@ -26,10 +27,11 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * Training receipts against a real broker: a grant with two streams gets a receipt that verifies
@@ -80,7 +82,7 @@ class TrainingReceiptIT {
             assertThat(receipt.records()).as("grant.issued and two streams' opening and end").hasSize(5);
 
             ReceiptVerifier.Expectations received = new ReceiptVerifier.Expectations(
-                    Set.of(s.streams().get(0).sha256(), s.streams().get(1).sha256()),
+                    List.of(s.streams().get(0).sha256(), s.streams().get(1).sha256()),
                     OptionalLong.of(s.streams().get(0).bytes() + s.streams().get(1).bytes()), Optional.empty());
             ReceiptVerifier.Result result = new ReceiptVerifier(s.key()).verify(receipt, received);
             assertThat(result.problem()).isEmpty();
@@ -95,7 +97,7 @@ class TrainingReceiptIT {
             Path file = dir.resolve("receipt.json");
             Files.writeString(file, text);
             TestCli.Result cli = TestCli.run("receipt", "verify", file.toString(), "--public-key", s.keyFile().toString(),
-                    "--expect-sha256", s.streams().get(1).sha256(),
+                    "--expect-sha256", s.streams().get(0).sha256() + "," + s.streams().get(1).sha256(),
                     "--expect-bytes", Long.toString(s.streams().get(0).bytes() + s.streams().get(1).bytes()));
             assertThat(cli.exitCode()).as(cli.output()).isZero();
             assertThat(cli.output())
@@ -105,6 +107,11 @@ class TrainingReceiptIT {
                     .contains("total         2 stream(s), 2 completed: 5,000 rows, "
                             + String.format("%,d", s.streams().get(0).bytes() + s.streams().get(1).bytes()) + " bytes")
                     .contains("OK: 5 records of grant " + s.grant());
+
+            // One rank checks its own stream: its digest names the stream its bytes are compared with.
+            TestCli.Result oneRank = TestCli.run("receipt", "verify", file.toString(), "--public-key", s.keyFile().toString(),
+                    "--expect-sha256", s.streams().get(0).sha256(), "--expect-bytes", Long.toString(s.streams().get(0).bytes()));
+            assertThat(oneRank.exitCode()).as(oneRank.output()).isZero();
 
             TestCli.Result wrongBytes = TestCli.run("receipt", "verify", file.toString(), "--public-key",
                     s.keyFile().toString(), "--expect-bytes", "17");
@@ -140,9 +147,29 @@ class TrainingReceiptIT {
             assertThat(problem(verifier, receipt, r -> {
                 ((ArrayNode) r.path("records")).remove(closed);
                 return r;
-            })).isEqualTo("stream " + closedStream + " was opened (record " + openedIndex + ") but the receipt has no"
-                    + " record of its end (stream.closed, stream.aborted or stream.interrupted): a record was dropped,"
-                    + " or the stream was still running");
+            })).isEqualTo("stream " + closedStream + " has no end at checkpoint " + receipt.path("treeSize").asLong()
+                    + ": still running? fetch the receipt again after the run, or pass --allow-running");
+
+            int opened = position(receipt, "stream.opened");
+            String openedStream = leaf(receipt, opened).path("stream").asText();
+            assertThat(problem(verifier, receipt, r -> {
+                ((ArrayNode) r.path("records")).add(r.path("records").get(closed).deepCopy());
+                return r;
+            })).as("a duplicated record").isEqualTo("record " + closedIndex + " (stream.closed of stream " + closedStream
+                    + ") appears twice");
+            assertThat(problem(verifier, receipt, r -> {
+                ((ArrayNode) r.path("records")).remove(opened);
+                return r;
+            })).as("a stream.closed without its stream.opened").isEqualTo("stream " + openedStream + " ended (record "
+                    + closedIndexOf(receipt, openedStream) + ") but the receipt has no record of its opening"
+                    + " (stream.opened): a record was dropped");
+            assertThat(new ReceiptVerifier(s.key()).verify(TrainingReceipt.parse(receipt.toString()),
+                    ReceiptVerifier.Expectations.NONE, ReceiptVerifier.RunningStreams.ALLOW).ok()).isTrue();
+
+            assertThat(problem(verifier, receipt, r -> r.put("treeSize", r.path("treeSize").asLong() + 1)))
+                    .as("a treeSize field that disagrees with the checkpoint")
+                    .isEqualTo("the receipt says treeSize " + (receipt.path("treeSize").asLong() + 1)
+                            + " but its signed checkpoint is at size " + receipt.path("treeSize").asLong());
 
             ObjectNode foreign = (ObjectNode) JSON.readTree(receipt(second, other.grant(), other.lab(), ""));
             JsonNode foreignProof = foreign.path("records").get(position(foreign, "stream.closed")).path("proof");
@@ -226,7 +253,7 @@ class TrainingReceiptIT {
     }
 
     @Test
-    void onlyTheHoldersOrganisationTheOwnerAndComplianceReadReceipts() throws Exception {
+    void onlyTheHolderTheOwnerAndComplianceReadReceipts() throws Exception {
         Setup s = setUp(dir.resolve("a"));
         try (Broker broker = s.broker()) {
             String colleague = TestHttp.devToken(broker, "trainer-8", "ai-lab", "data-consumer");
@@ -234,20 +261,29 @@ class TrainingReceiptIT {
             String otherOwner = TestHttp.devToken(broker, "oscar", "clinic-b", "data-owner");
             String auditor = TestHttp.devToken(broker, "ines", "authority", "compliance-officer");
             String path = "/v1/grants/" + s.grant() + "/receipt";
-            assertThat(get(broker, path, colleague).statusCode()).isEqualTo(200);
+            assertThat(get(broker, path, s.lab()).statusCode()).isEqualTo(200);
             assertThat(get(broker, path, s.owner()).statusCode()).isEqualTo(200);
             assertThat(get(broker, path, auditor).statusCode()).isEqualTo(200);
-            HttpResponse<String> refused = get(broker, path, eve);
-            assertThat(refused.statusCode()).isEqualTo(403);
-            assertThat(JSON.readTree(refused.body()).path("message").asText()).isEqualTo("grant '" + s.grant()
-                    + "' is neither held by the caller's organisation nor on a dataset of it");
-            assertThat(get(broker, path, otherOwner).statusCode()).isEqualTo(403);
+            // As for the grant's streams and its revocation: the holder is a subject of an organisation, not the organisation.
+            for (String stranger : List.of(colleague, eve, otherOwner)) {
+                HttpResponse<String> refused = get(broker, path, stranger);
+                assertThat(refused.statusCode()).isEqualTo(403);
+                assertThat(JSON.readTree(refused.body()).path("message").asText()).isEqualTo("grant '" + s.grant()
+                        + "' is neither held by the caller nor on a dataset of its organisation");
+            }
             assertThat(get(broker, "/v1/grants/gr-none/receipt", s.lab()).statusCode()).isEqualTo(404);
-            JsonNode audit = JSON.readTree(TestHttp.getText(broker, "/v1/audit?action=auth.failed&subject=eve", auditor));
-            assertThat(audit.path("records")).singleElement().satisfies(record -> {
-                assertThat(record.path("grant").asText()).isEqualTo(s.grant());
-                assertThat(record.path("reasons").get(0).path("code").asText()).isEqualTo("NOT_GRANT_HOLDER");
-            });
+            JsonNode audit = JSON.readTree(TestHttp.getText(broker, "/v1/audit?action=auth.failed&dataset=" + s.dataset(),
+                    auditor));
+            assertThat(audit.path("records")).extracting(r -> r.path("actor").path("subject").asText()
+                    + " " + r.path("grant").asText() + " " + r.path("reasons").get(0).path("code").asText()
+                    + " " + r.path("message").asText())
+                    .containsExactly(
+                            "trainer-8 " + s.grant() + " NOT_GRANT_HOLDER reading the training receipt refused: grant '"
+                                    + s.grant() + "' is neither held by the caller nor on a dataset of its organisation",
+                            "eve " + s.grant() + " NOT_GRANT_HOLDER reading the training receipt refused: grant '"
+                                    + s.grant() + "' is neither held by the caller nor on a dataset of its organisation",
+                            "oscar " + s.grant() + " NOT_DATASET_OWNER reading the training receipt refused: grant '"
+                                    + s.grant() + "' is neither held by the caller nor on a dataset of its organisation");
 
             String second = grant(broker, colleague, s.dataset());
             String receipts = "/v1/datasets/" + s.dataset() + "/receipts";
@@ -269,9 +305,75 @@ class TrainingReceiptIT {
         }
     }
 
+    /**
+     * Two brokers on one store each sign with their own key and the store keeps one checkpoint per
+     * size, whoever signed it: each broker's receipt, and its consistency target, must be its own
+     * note, or verification with that broker's public key fails for whichever broker did not store it.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void eachBrokerOfAStoreAnchorsReceiptsAtItsOwnSignedCheckpoints(String kind) throws Exception {
+        String url = TestDatabases.fresh(kind, dir);
+        Path sources = dir.resolve("sources");
+        TestParquet.write(sources.resolve("hospital-a/patients.parquet"), 2_000);
+        try (Broker a = Broker.start(BrokerConfig.embedded(dir.resolve("a")).withSourcesDir(sources).withDatabase(url));
+                Broker b = Broker.start(BrokerConfig.embedded(dir.resolve("b")).withSourcesDir(sources).withDatabase(url))) {
+            String owner = TestHttp.devToken(a, "dr-weber", "hospital-a", "data-owner");
+            String labOnA = TestHttp.devToken(a, "trainer-7", "ai-lab", "data-consumer");
+            String labOnB = TestHttp.devToken(b, "trainer-7", "ai-lab", "data-consumer");
+            String dataset = TestHttp.id(created(TestHttp.post(a, "/v1/datasets", owner, "{\"name\":\"patients\","
+                    + "\"source\":{\"type\":\"parquet\",\"path\":\"patients.parquet\"},\"policy\":"
+                    + TestPolicies.SCIENTIFIC_RESEARCH + "}")));
+            String grant = grant(a, labOnA, dataset);
+            read(a, grant, labOnA, "shard=0&shards=2");
+            read(b, grant, labOnB, "shard=1&shards=2");
+            // Broker a stores a checkpoint covering the grant's records now, before broker b's timer can.
+            long stored = Long.parseLong(TestHttp.get(a, "/v1/audit/checkpoint", labOnA).headers()
+                    .firstValue("Sluice-Tree-Size").orElseThrow());
+            NoteVerifier keyOfA = NoteVerifier.parse(TestHttp.getText(a, "/v1/audit/public-key", null).trim());
+            NoteVerifier keyOfB = NoteVerifier.parse(TestHttp.getText(b, "/v1/audit/public-key", null).trim());
+            assertThat(keyOfA.verifierKey()).isNotEqualTo(keyOfB.verifierKey());
+
+            TrainingReceipt fromA = TrainingReceipt.parse(receipt(a, grant, labOnA, ""));
+            TrainingReceipt fromB = TrainingReceipt.parse(receipt(b, grant, labOnB, ""));
+            assertThat(fromB.treeSize()).as("both at the smallest stored checkpoint covering the records")
+                    .isEqualTo(fromA.treeSize()).isLessThanOrEqualTo(stored);
+            assertThat(new ReceiptVerifier(keyOfA).verify(fromA, ReceiptVerifier.Expectations.NONE).problem()).isEmpty();
+            assertThat(new ReceiptVerifier(keyOfB).verify(fromB, ReceiptVerifier.Expectations.NONE).problem()).isEmpty();
+            assertThat(TrainingReceipt.parse(receipt(b, grant, labOnB, "")).toJsonText())
+                    .as("b's own note is deterministic: asked again, the same receipt").isEqualTo(fromB.toJsonText());
+
+            // A later checkpoint that one of the two stored: each broker's consistency proof leads to its own note.
+            grant(a, labOnA, dataset);
+            long later = Long.parseLong(TestHttp.get(a, "/v1/audit/checkpoint", labOnA).headers()
+                    .firstValue("Sluice-Tree-Size").orElseThrow());
+            for (var broker : List.of(java.util.Map.entry(a, keyOfA), java.util.Map.entry(b, keyOfB))) {
+                String token = broker.getKey() == a ? labOnA : labOnB;
+                for (String to : List.of(Long.toString(later), "latest")) {
+                    TrainingReceipt proven = TrainingReceipt.parse(receipt(broker.getKey(), grant, token, "?consistencyTo=" + to));
+                    ReceiptVerifier.Result result = new ReceiptVerifier(broker.getValue()).verify(proven,
+                            ReceiptVerifier.Expectations.NONE);
+                    assertThat(result.problem()).as("consistencyTo=%s on broker %s", to, broker.getKey().uri()).isEmpty();
+                    assertThat(result.consistentWith()).isPresent();
+                }
+            }
+        }
+    }
+
     private static String problem(ReceiptVerifier verifier, ObjectNode receipt, UnaryOperator<ObjectNode> tamper) {
         TrainingReceipt tampered = TrainingReceipt.parse(tamper.apply(receipt.deepCopy()).toString());
         return verifier.verify(tampered, ReceiptVerifier.Expectations.NONE).problem().orElse("(verified)");
+    }
+
+    /** The index of the stream.closed record of {@code stream} in the receipt. */
+    private static long closedIndexOf(JsonNode receipt, String stream) {
+        for (int i = 0; i < receipt.path("records").size(); i++) {
+            ObjectNode record = leaf(receipt, i);
+            if (record.path("action").asText().equals("stream.closed") && record.path("stream").asText().equals(stream)) {
+                return record.path("index").asLong();
+            }
+        }
+        throw new AssertionError("no stream.closed record of " + stream + " in the receipt");
     }
 
     private static int position(JsonNode receipt, String action) {

@@ -363,7 +363,8 @@ class OpenApiContractIT {
         run.expect("exportAudit", 200, run.get("/v1/audit/export?format=csv&action=grant.issued", t.auditor()));
         run.expect("exportAudit", 200, run.get("/v1/audit/export?format=fhir&action=grant.issued", t.auditor()));
         run.expect("exportAudit", 400, run.get("/v1/audit/export?format=xml", t.auditor()));
-        run.expect("exportAudit", 403, run.get("/v1/audit/export", t.owner()));
+        run.expect("exportAudit", 200, run.get("/v1/audit/export?format=fhir", t.owner()));
+        run.expect("exportAudit", 403, run.get("/v1/audit/export", t.lab()));
         run.expect("getAuditEntries", 200, run.get("/v1/audit/entries?start=0&end=3", t.auditor()));
         run.expect("getAuditEntries", 400, run.get("/v1/audit/entries?start=5&end=1", t.auditor()));
         run.expect("getAuditEntries", 403, run.get("/v1/audit/entries", t.owner()));

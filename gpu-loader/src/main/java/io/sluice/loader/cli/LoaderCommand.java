@@ -143,7 +143,8 @@ public final class LoaderCommand implements Callable<Integer> {
 
     @Option(names = "--receipt", paramLabel = "FILE", description = {
         "after the run, fetch the grant's training receipt and write it to FILE; fail when its stream.closed records",
-        "disagree with the bytes and SHA-256 this loader received (check its proofs with: sluice receipt verify FILE)"})
+        "disagree with the bytes and SHA-256 this loader received; prints the sluice receipt verify line that checks",
+        "its proofs and this run's streams (other ranks still streaming: fetch it again after the run, or --allow-running)"})
     Path receipt;
 
     @Option(names = "--progress", negatable = true, description = "print a progress line every second "
@@ -303,10 +304,35 @@ public final class LoaderCommand implements Callable<Integer> {
             err.flush();
             return 1;
         }
-        out.println("receipt       " + receipt + ": its stream.closed records match what this loader received"
-                + " (check its proofs with: sluice receipt verify " + receipt + " --public-key KEY)");
+        out.println("receipt       " + receipt + ": its stream.closed records match what this loader received");
+        if (!fetched.running().isEmpty()) {
+            out.println("              " + fetched.running().size() + " other stream(s) of the grant had no end at its"
+                    + " checkpoint " + fetched.treeSize() + " (other ranks still running?): fetch the receipt again after"
+                    + " the run, or verify with --allow-running");
+        }
+        out.println("              check its proofs with: " + verifyCommand(fetched, stream.streams()));
         out.flush();
         return 0;
+    }
+
+    /**
+     * The {@code sluice receipt verify} line for this run: its streams' digests and their bytes,
+     * which the verifier compares with the streams those digests name, not with every run of the grant.
+     */
+    private String verifyCommand(GrantReceipt fetched, List<StreamSummary> received) {
+        List<StreamSummary> completed = received.stream()
+                .filter(s -> s.sha256Hex().isPresent()).toList();
+        StringBuilder command = new StringBuilder("sluice receipt verify " + receipt + " --public-key KEY");
+        if (!completed.isEmpty()) {
+            command.append(" --expect-sha256 ").append(String.join(",", completed.stream()
+                    .map(s -> s.sha256Hex().orElseThrow()).toList()));
+            command.append(" --expect-bytes ").append(completed.stream()
+                    .mapToLong(StreamSummary::bytes).sum());
+        }
+        if (!fetched.running().isEmpty()) {
+            command.append(" --allow-running");
+        }
+        return command.toString();
     }
 
     private void report(TrainingStream stream, PrintWriter out) {

@@ -40,6 +40,7 @@ class FhirAuditExportIT {
     Path dir;
 
     private Broker broker;
+    private String owner;
     private String auditor;
     private String datasetId;
     private String grantId;
@@ -50,8 +51,9 @@ class FhirAuditExportIT {
     void startBrokerWithAWorkload() throws Exception {
         BrokerConfig config = BrokerConfig.embedded(dir.resolve("broker"));
         TestParquet.write(config.sourcesDir().resolve("hospital-a/small.parquet"));
+        TestParquet.write(config.sourcesDir().resolve("clinic-b/other.parquet"));
         broker = Broker.start(config);
-        String owner = TestHttp.devToken(broker, "olga", "hospital-a", "data-owner");
+        owner = TestHttp.devToken(broker, "olga", "hospital-a", "data-owner");
         String lab = TestHttp.devToken(broker, "lars", "ai-lab", "data-consumer");
         auditor = TestHttp.devToken(broker, "ines", "ehds-authority", "compliance-officer");
         HttpResponse<String> registered = TestHttp.post(broker, "/v1/datasets", owner, "{\"name\":\"small\",\"source\":"
@@ -133,6 +135,53 @@ class FhirAuditExportIT {
         assertThat(subtype(own)).isEqualTo("audit.exported");
         assertThat(own.getType().getCode()).isEqualTo("110101");
         assertThat(who(own, "IRCP")).isEqualTo("ines");
+    }
+
+    @Test
+    void aDataOwnersExportHoldsTheirDatasetsRecordsOnlyAndItsRecordNamesThem() throws Exception {
+        String otherOwner = TestHttp.devToken(broker, "oscar", "clinic-b", "data-owner");
+        HttpResponse<String> other = TestHttp.post(broker, "/v1/datasets", otherOwner, "{\"name\":\"other\",\"source\":"
+                + "{\"type\":\"parquet\",\"path\":\"other.parquet\"},\"policy\":" + TestPolicies.SCIENTIFIC_RESEARCH + "}");
+        assertThat(other.statusCode()).as(other.body()).isEqualTo(201);
+        String otherDataset = TestHttp.id(other.body());
+        String lab = TestHttp.devToken(broker, "lars", "ai-lab", "data-consumer");
+        assertThat(TestHttp.post(broker, "/v1/grants", lab, "{\"dataset\":\"" + otherDataset
+                + "\",\"purpose\":\"medical-research\"}").statusCode()).isEqualTo(201);
+
+        List<String> mine = TestHttp.getText(broker, "/v1/audit/export?format=jsonl", owner).lines()
+                .filter(l -> !l.isEmpty()).toList();
+        List<String> theirs = TestHttp.getText(broker, "/v1/audit/export?format=jsonl", otherOwner).lines()
+                .filter(l -> !l.isEmpty()).toList();
+        // What GET /v1/audit shows each owner, and the compliance officer's export of that one dataset.
+        assertThat(mine).isEqualTo(jsonLines("/v1/audit/export?format=jsonl&dataset=" + datasetId).stream()
+                .filter(l -> !l.contains("\"audit.exported\"")).toList());
+        assertThat(mine).extracting(l -> JSON.readTree(l).path("dataset").asText()).containsOnly(datasetId).hasSize(5);
+        assertThat(theirs).extracting(l -> JSON.readTree(l).path("dataset").asText()).containsOnly(otherDataset).hasSize(2);
+        assertThat(TestHttp.getText(broker, "/v1/audit/export?format=jsonl&dataset=" + otherDataset, owner))
+                .as("another owner's dataset named outright").isEmpty();
+
+        HttpResponse<String> fhir = TestHttp.get(broker, "/v1/audit/export?format=fhir", owner);
+        assertThat(fhir.statusCode()).isEqualTo(200);
+        Bundle bundle = validBundle(fhir.body());
+        assertMatches(bundle, mine);
+        assertThat(bundle.getEntry()).allSatisfy(e -> assertThat(entity((AuditEvent) e.getResource(), "dataset"))
+                .isEqualTo(datasetId));
+        assertThat(TestHttp.get(broker, "/v1/audit/export?format=csv", owner).body()).doesNotContain(otherDataset)
+                .contains(datasetId);
+        assertThat(TestHttp.get(broker, "/v1/audit/export", lab).statusCode()).as("a consumer exports nothing")
+                .isEqualTo(403);
+
+        JsonNode exports = JSON.readTree(TestHttp.getText(broker, "/v1/audit?action=audit.exported&subject=olga", auditor))
+                .path("records");
+        assertThat(exports).hasSize(4).allSatisfy(record -> {
+            assertThat(record.path("actor").path("organisation").asText()).isEqualTo("hospital-a");
+            assertThat(record.path("actor").path("roles").toString()).contains("data-owner");
+            assertThat(record.path("actor").path("subject").asText()).isEqualTo("olga");
+            assertThat(record.path("message").asText()).endsWith("; the datasets of hospital-a only");
+        });
+        assertThat(JSON.readTree(TestHttp.getText(broker, "/v1/audit?action=audit.exported&subject=ines", auditor))
+                .path("records")).isNotEmpty().allSatisfy(record -> assertThat(record.path("message").asText())
+                        .doesNotContain("the datasets of"));
     }
 
     @Test
