@@ -33,8 +33,11 @@ import org.apache.arrow.vector.complex.StructVector;
  * as it needs, so leaves that disagree (a damaged file) fail the batch instead of producing
  * vectors that point past their children.
  *
- * <p>Buffers: the top vector holds the batch's rows; vectors below lists start at the size of
- * the last batch and grow when a batch needs more. Not thread-safe.
+ * <p>Buffers: leaves below lists start at the size of the last batch and grow (their own buffers)
+ * while they are read. A list or struct counts its values from its first leaf's levels, then
+ * grows only its own validity and offset buffers to fit them: never through
+ * {@code reAlloc}, which would double every vector below it as well, so a batch much wider than
+ * the one before would multiply the memory of the leaves already read. Not thread-safe.
  */
 final class NestedColumnFill implements ColumnFill {
     private final Part root;
@@ -133,6 +136,22 @@ final class NestedColumnFill implements ColumnFill {
 
         abstract LeafReader firstReader();
 
+        /** Values this part has in the batch: the first leaf's entries that start one here (one pass). */
+        final int countValues(LeafReader first) {
+            byte[] repetition = first.repetitionLevels();
+            byte[] definition = first.definitionLevels;
+            int entries = first.levelCount();
+            int depth = this.depth;
+            int ancestor = ancestorLevel;
+            int values = 0;
+            for (int i = 0; i < entries; i++) {
+                if (repetition[i] <= depth && definition[i] >= ancestor) {
+                    values++;
+                }
+            }
+            return values;
+        }
+
         /** Capacity to prepare a part below a list with: its last batch's size, or a first guess. */
         static int below(Part part, int guess) {
             return Math.max(1, part.count > 0 ? part.count : guess);
@@ -193,13 +212,7 @@ final class NestedColumnFill implements ColumnFill {
 
         @Override
         void prepare(int capacity) {
-            ArrowBuf validity = vector.getValidityBuffer();
-            if (validity.capacity() * 8 < capacity) {
-                vector.setInitialCapacity(capacity);
-                vector.allocateNew();
-            } else {
-                validity.setZero(0, validity.capacity());
-            }
+            // The struct's own validity is sized in assemble, once its value count is known.
             for (Part child : children) {
                 child.prepare(capacity);
             }
@@ -217,17 +230,12 @@ final class NestedColumnFill implements ColumnFill {
             int depth = this.depth;
             int ancestor = ancestorLevel;
             int defined = definitionLevel;
-            ArrowBuf validity = vector.getValidityBuffer();
-            long capacity = validity.capacity() * 8;
+            ArrowBuf validity = validityFor(countValues(first));
             int values = 0;
             for (int i = 0; i < entries; i++) {
                 int level = definition[i];
                 if (repetition[i] > depth || level < ancestor) {
                     continue;
-                }
-                if (values == capacity) {
-                    validity = grow(values + 1);
-                    capacity = validity.capacity() * 8;
                 }
                 if (level >= defined) {
                     BitVectorHelper.setBit(validity, values);
@@ -244,12 +252,18 @@ final class NestedColumnFill implements ColumnFill {
             return values;
         }
 
-        /** Room for {@code values} validity bits, keeping those set (children grow with it, keeping theirs). */
-        private ArrowBuf grow(int values) {
-            while (vector.getValidityBuffer().capacity() * 8 < values) {
-                vector.reAlloc();
+        /**
+         * The struct's validity buffer with room for {@code values} bits, cleared. Only this
+         * buffer grows: {@code StructVector.reAlloc} would double every child too, leaves that
+         * already hold the batch included.
+         */
+        private ArrowBuf validityFor(int values) {
+            if (vector.getValidityBuffer().capacity() * 8 < values) {
+                vector.setNull(values - 1); // grows the validity buffer alone
             }
-            return vector.getValidityBuffer();
+            ArrowBuf validity = vector.getValidityBuffer();
+            validity.setZero(0, BitVectorHelper.getValidityBufferSizeFromCount(values));
+            return validity;
         }
 
         @Override
@@ -282,13 +296,7 @@ final class NestedColumnFill implements ColumnFill {
 
         @Override
         void prepare(int capacity) {
-            if (ownCapacity() < capacity) {
-                vector.setInitialCapacity(capacity);
-                vector.allocateNew();
-            } else {
-                ArrowBuf validity = vector.getValidityBuffer();
-                validity.setZero(0, validity.capacity());
-            }
+            // The list's own buffers are sized in assemble, once its value count is known.
             element.prepare(below(element, capacity));
         }
 
@@ -309,9 +317,9 @@ final class NestedColumnFill implements ColumnFill {
             int ancestor = ancestorLevel;
             int defined = definitionLevel;
             int slot = slotLevel;
+            reserve(countValues(first));
             ArrowBuf validity = vector.getValidityBuffer();
             ArrowBuf offsets = vector.getOffsetBuffer();
-            long capacity = ownCapacity();
             int values = 0;
             int elements = 0;
             for (int i = 0; i < entries; i++) {
@@ -320,12 +328,6 @@ final class NestedColumnFill implements ColumnFill {
                 if (repeat <= depth) {
                     if (level < ancestor) {
                         continue;
-                    }
-                    if (values == capacity) {
-                        grow(values + 1);
-                        validity = vector.getValidityBuffer();
-                        offsets = vector.getOffsetBuffer();
-                        capacity = ownCapacity();
                     }
                     offsets.setInt((long) values * ListVector.OFFSET_WIDTH, elements);
                     if (level >= defined) {
@@ -353,11 +355,18 @@ final class NestedColumnFill implements ColumnFill {
             return values;
         }
 
-        /** Room for {@code values} lists, keeping what is written (the elements grow with it, keeping theirs). */
-        private void grow(int values) {
-            while (ownCapacity() < values) {
-                vector.reAlloc();
+        /**
+         * Room for {@code values} lists (validity bits and {@code values + 1} offsets), validity
+         * cleared. Only these two buffers grow: {@code ListVector.reAlloc} would double the
+         * element vector too, already filled and sized for the batch.
+         */
+        private void reserve(int values) {
+            if (ownCapacity() < Math.max(values, 1)) {
+                int last = Math.max(values - 1, 0);
+                vector.setLastSet(last - 1); // so that setNull below writes one offset, not all before it
+                vector.setNull(last); // grows the validity and offset buffers alone
             }
+            vector.getValidityBuffer().setZero(0, BitVectorHelper.getValidityBufferSizeFromCount(values));
         }
 
         @Override
