@@ -16,6 +16,7 @@ import java.util.EnumSet;
 import java.util.Set;
 import java.util.zip.CRC32;
 import java.util.zip.GZIPInputStream;
+import org.apache.arrow.memory.AllocationReservation;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.parquet.format.DataPageHeader;
@@ -59,12 +60,17 @@ final class ColumnChunkPages {
             CompressionCodecName.BROTLI, CompressionCodecName.ZSTD, CompressionCodecName.LZ4,
             CompressionCodecName.LZ4_RAW));
 
-    /** The reusable native buffers of one leaf column's scan; closed by the reader. */
+    /**
+     * The reusable native buffers of one leaf column's scan, and the reservation that counts its
+     * level arrays (on the heap) against the scan's allocator; closed by the reader.
+     */
     static final class Buffers implements AutoCloseable {
         private final BufferAllocator allocator;
         private ArrowBuf compressed;
         private ArrowBuf page;
         private byte[] header = new byte[FIRST_HEADER_WINDOW];
+        private AllocationReservation levels;
+        private long levelBytes;
 
         Buffers(BufferAllocator allocator) {
             this.allocator = allocator;
@@ -78,6 +84,31 @@ final class ColumnChunkPages {
         ArrowBuf page(long bytes) {
             page = ensure(page, bytes + PADDING);
             return page;
+        }
+
+        /**
+         * Counts {@code bytes} of level arrays against the scan's allocator (the most this leaf
+         * has held; arrays only grow).
+         *
+         * @return false when the allocator's limit leaves no room for them
+         */
+        boolean holdLevels(long bytes) {
+            if (bytes <= levelBytes) {
+                return true;
+            }
+            if (levels == null) {
+                levels = allocator.newReservation();
+            }
+            if (!levels.add(bytes - levelBytes)) {
+                return false;
+            }
+            levelBytes = bytes;
+            return true;
+        }
+
+        /** The scan's memory bound. */
+        long limit() {
+            return allocator.getLimit();
         }
 
         private ArrowBuf ensure(ArrowBuf buffer, long bytes) {
@@ -100,6 +131,11 @@ final class ColumnChunkPages {
             if (page != null) {
                 page.close();
                 page = null;
+            }
+            if (levels != null) {
+                levels.close();
+                levels = null;
+                levelBytes = 0;
             }
         }
     }

@@ -7,6 +7,7 @@ import io.sluice.connectors.parquet.ParquetColumn.Node;
 import io.sluice.connectors.parquet.ParquetColumn.Struct;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 import org.apache.arrow.memory.ArrowBuf;
@@ -51,15 +52,21 @@ final class NestedColumnFill implements ColumnFill {
     /** The fill of {@code node} into {@code vector}; {@code readers} makes each leaf's reader. */
     static NestedColumnFill of(Node node, FieldVector vector, Function<Leaf, LeafReader> readers) {
         List<LeafPart> leaves = new ArrayList<>();
-        Part root = part(node, vector, readers, 0, 0, leaves);
+        Part root = part(node, vector, readers, new int[] {0}, leaves);
         return new NestedColumnFill(root, leaves);
     }
 
-    private static Part part(Node node, FieldVector vector, Function<Leaf, LeafReader> readers, int depth,
-            int ancestorLevel, List<LeafPart> leaves) {
+    /**
+     * @param repeatedLevels the definition levels of the repeated fields above {@code node}, by
+     *     repetition level (index 0 unused): its list depth is {@code length - 1}
+     */
+    private static Part part(Node node, FieldVector vector, Function<Leaf, LeafReader> readers, int[] repeatedLevels,
+            List<LeafPart> leaves) {
+        int depth = repeatedLevels.length - 1;
+        int ancestorLevel = repeatedLevels[depth];
         return switch (node) {
             case Leaf leaf -> {
-                LeafPart part = new LeafPart(readers.apply(leaf), ArrowSink.of(vector), depth, ancestorLevel);
+                LeafPart part = new LeafPart(readers.apply(leaf), ArrowSink.of(vector), repeatedLevels);
                 leaves.add(part);
                 yield part;
             }
@@ -68,14 +75,15 @@ final class NestedColumnFill implements ColumnFill {
                 List<Part> children = new ArrayList<>();
                 for (int i = 0; i < struct.children().size(); i++) {
                     children.add(part(struct.children().get(i), (FieldVector) structVector.getChildByOrdinal(i),
-                            readers, depth, ancestorLevel, leaves));
+                            readers, repeatedLevels, leaves));
                 }
                 yield new StructPart(structVector, struct.definitionLevel(), depth, ancestorLevel, children);
             }
             case ListOf list -> {
                 ListVector listVector = (ListVector) vector;
-                Part element = part(list.element(), listVector.getDataVector(), readers, depth + 1,
-                        list.slotDefinitionLevel(), leaves);
+                int[] below = Arrays.copyOf(repeatedLevels, depth + 2);
+                below[depth + 1] = list.slotDefinitionLevel();
+                Part element = part(list.element(), listVector.getDataVector(), readers, below, leaves);
                 yield new ListPart(listVector, list, depth, ancestorLevel, element);
             }
         };
@@ -161,11 +169,13 @@ final class NestedColumnFill implements ColumnFill {
     private static final class LeafPart extends Part {
         final LeafReader reader;
         private final ArrowSink sink;
+        private final int[] repeatedLevels;
 
-        LeafPart(LeafReader reader, ArrowSink sink, int depth, int ancestorLevel) {
-            super(depth, ancestorLevel);
+        LeafPart(LeafReader reader, ArrowSink sink, int[] repeatedLevels) {
+            super(repeatedLevels.length - 1, repeatedLevels[repeatedLevels.length - 1]);
             this.reader = reader;
             this.sink = sink;
+            this.repeatedLevels = repeatedLevels;
         }
 
         void read(int rows) throws IOException {
@@ -173,7 +183,7 @@ final class NestedColumnFill implements ColumnFill {
                 reader.readFlat(sink, rows); // a struct's leaf beside a list: one value per row
                 count = rows;
             } else {
-                count = reader.readRecords(sink, ancestorLevel, rows);
+                count = reader.readRecords(sink, repeatedLevels, rows);
             }
         }
 
@@ -320,6 +330,7 @@ final class NestedColumnFill implements ColumnFill {
             reserve(countValues(first));
             ArrowBuf validity = vector.getValidityBuffer();
             ArrowBuf offsets = vector.getOffsetBuffer();
+            // Both count level entries, of which a batch holds at most LeafReader.MAX_BATCH_LEVELS: no overflow.
             int values = 0;
             int elements = 0;
             for (int i = 0; i < entries; i++) {
