@@ -702,6 +702,8 @@ final class LeafReader {
     private long levelRun(Page data, long position, RleBitPackedDecoder decoder, int maxLevel,
             org.apache.parquet.format.Encoding encoding) {
         if (encoding != org.apache.parquet.format.Encoding.RLE) {
+            // Registration refuses chunks listing BIT_PACKED levels (ParquetFeatures); this guards
+            // a page that uses an encoding its chunk's metadata does not list.
             throw new ConnectorException(ConnectorErrorCode.UNSUPPORTED_TYPE, fileName + " column " + column
                     + " has levels encoded " + encoding + "; only RLE levels are supported");
         }
