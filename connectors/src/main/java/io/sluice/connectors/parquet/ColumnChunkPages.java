@@ -4,7 +4,6 @@ import com.github.luben.zstd.Zstd;
 import io.airlift.compress.lz4.Lz4Decompressor;
 import io.sluice.connectors.ConnectorErrorCode;
 import io.sluice.connectors.ConnectorException;
-import java.io.ByteArrayInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -19,6 +18,7 @@ import java.util.zip.GZIPInputStream;
 import org.apache.arrow.memory.AllocationReservation;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.parquet.bytes.ByteBufferInputStream;
 import org.apache.parquet.format.DataPageHeader;
 import org.apache.parquet.format.DataPageHeaderV2;
 import org.apache.parquet.format.DictionaryPageHeader;
@@ -54,6 +54,7 @@ final class ColumnChunkPages {
     static final int PADDING = 16;
     private static final int FIRST_HEADER_WINDOW = 8 * 1024;
     private static final int MAX_HEADER_BYTES = 16 * 1024 * 1024;
+    private static final int SCRATCH_BYTES = 64 * 1024;
     /** Every codec the Parquet format defines except LZO (no maintained Java decoder without GPL code). */
     static final Set<CompressionCodecName> SUPPORTED_CODECS = Collections.unmodifiableSet(EnumSet.of(
             CompressionCodecName.UNCOMPRESSED, CompressionCodecName.SNAPPY, CompressionCodecName.GZIP,
@@ -71,6 +72,7 @@ final class ColumnChunkPages {
         private byte[] header = new byte[FIRST_HEADER_WINDOW];
         private AllocationReservation levels;
         private long levelBytes;
+        private byte[] scratch;
 
         Buffers(BufferAllocator allocator) {
             this.allocator = allocator;
@@ -104,6 +106,14 @@ final class ColumnChunkPages {
             }
             levelBytes = bytes;
             return true;
+        }
+
+        /** A small array through which stream codecs (GZIP, BROTLI) pass their output. */
+        byte[] scratch() {
+            if (scratch == null) {
+                scratch = new byte[SCRATCH_BYTES];
+            }
+            return scratch;
         }
 
         /** The scan's memory bound. */
@@ -389,8 +399,8 @@ final class ColumnChunkPages {
                     yield target.position() - before;
                 }
                 case LZ4 -> Lz4Pages.decompress(source, target);
-                case GZIP -> inflate(new GZIPInputStream(heapStream(source)), target, expected);
-                case BROTLI -> inflate(new BrotliInputStream(heapStream(source)), target, expected);
+                case GZIP -> inflate(new GZIPInputStream(ByteBufferInputStream.wrap(source)), target, expected);
+                case BROTLI -> inflate(new BrotliInputStream(ByteBufferInputStream.wrap(source)), target, expected);
                 default -> throw new IllegalStateException("codec " + codec + " was checked in the constructor");
             };
         } catch (ConnectorException e) {
@@ -405,21 +415,26 @@ final class ColumnChunkPages {
         }
     }
 
-    private static InputStream heapStream(ByteBuffer source) {
-        byte[] compressed = new byte[source.remaining()];
-        source.get(compressed);
-        return new ByteArrayInputStream(compressed);
-    }
-
-    /** Reads a stream codec's output into {@code target}, reading at most one byte more than claimed. */
-    private static int inflate(InputStream stream, ByteBuffer target, int expected) throws IOException {
+    /**
+     * Streams a stream codec's output into {@code target} through the small scratch array of
+     * {@link Buffers}, reading at most one byte more than claimed: the compressed page is read in
+     * place and neither it nor the decompressed page is ever copied whole onto the heap.
+     */
+    private int inflate(InputStream stream, ByteBuffer target, int expected) throws IOException {
+        byte[] scratch = buffers.scratch();
+        int produced = 0;
         try (InputStream input = stream) {
-            byte[] plain = input.readNBytes(expected);
-            if (input.read() >= 0) {
-                return expected + 1; // more than claimed: reported by the caller
+            while (true) {
+                int read = input.read(scratch, 0, (int) Math.min(scratch.length, expected - produced + 1L));
+                if (read < 0) {
+                    return produced;
+                }
+                if (read > expected - produced) {
+                    return expected + 1; // more than claimed: reported by the caller
+                }
+                target.put(scratch, 0, read);
+                produced += read;
             }
-            target.put(plain);
-            return plain.length;
         }
     }
 
