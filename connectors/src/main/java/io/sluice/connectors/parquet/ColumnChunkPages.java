@@ -34,8 +34,8 @@ import org.xerial.snappy.Snappy;
  * scan's memory bound.
  *
  * <p>Codecs: {@link #SUPPORTED_CODECS}, each decompressed by a maintained library (snappy-java,
- * zstd-jni, aircompressor for LZ4_RAW, lz4-java for Hadoop-framed LZ4 ({@link Lz4Pages}), Google's
- * Brotli decoder, the JDK for GZIP).
+ * zstd-jni, aircompressor for LZ4_RAW and Hadoop-framed LZO ({@link LzoPages}), lz4-java for
+ * Hadoop-framed LZ4 ({@link Lz4Pages}), Google's Brotli decoder, the JDK for GZIP).
  *
  * <p>Nothing in the file is trusted: a page header may not claim more bytes than the chunk has
  * left, an uncompressed size beyond {@link #MAX_PAGE_BYTES} is refused before anything is
@@ -55,11 +55,11 @@ final class ColumnChunkPages {
     private static final int FIRST_HEADER_WINDOW = 8 * 1024;
     private static final int MAX_HEADER_BYTES = 16 * 1024 * 1024;
     private static final int SCRATCH_BYTES = 64 * 1024;
-    /** Every codec the Parquet format defines except LZO (no maintained Java decoder without GPL code). */
+    /** Every codec the Parquet format defines. */
     static final Set<CompressionCodecName> SUPPORTED_CODECS = Collections.unmodifiableSet(EnumSet.of(
             CompressionCodecName.UNCOMPRESSED, CompressionCodecName.SNAPPY, CompressionCodecName.GZIP,
-            CompressionCodecName.BROTLI, CompressionCodecName.ZSTD, CompressionCodecName.LZ4,
-            CompressionCodecName.LZ4_RAW));
+            CompressionCodecName.LZO, CompressionCodecName.BROTLI, CompressionCodecName.ZSTD,
+            CompressionCodecName.LZ4, CompressionCodecName.LZ4_RAW));
 
     /**
      * The reusable native buffers of one leaf column's scan, and the reservation that counts its
@@ -399,6 +399,13 @@ final class ColumnChunkPages {
                     yield target.position() - before;
                 }
                 case LZ4 -> Lz4Pages.decompress(source, target);
+                case LZO -> {
+                    int written = LzoPages.decompress(source, target);
+                    if (written < 0) {
+                        throw corrupt("a LZO page is not a well-formed sequence of Hadoop-framed LZO blocks");
+                    }
+                    yield written;
+                }
                 case GZIP -> inflate(new GZIPInputStream(ByteBufferInputStream.wrap(source)), target, expected);
                 case BROTLI -> inflate(new BrotliInputStream(ByteBufferInputStream.wrap(source)), target, expected);
                 default -> throw new IllegalStateException("codec " + codec + " was checked in the constructor");

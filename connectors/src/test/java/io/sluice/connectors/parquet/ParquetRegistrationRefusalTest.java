@@ -24,7 +24,6 @@ import org.apache.parquet.crypto.ColumnEncryptionProperties;
 import org.apache.parquet.crypto.FileEncryptionProperties;
 import org.apache.parquet.example.data.Group;
 import org.apache.parquet.example.data.simple.SimpleGroup;
-import org.apache.parquet.format.CompressionCodec;
 import org.apache.parquet.format.Encoding;
 import org.apache.parquet.format.FieldRepetitionType;
 import org.apache.parquet.format.SchemaElement;
@@ -104,18 +103,6 @@ class ParquetRegistrationRefusalTest {
 
         assertRefused(file).hasMessage("half-secret.parquet column secret is encrypted: encrypted Parquet (modular"
                 + " encryption) is not supported");
-    }
-
-    @Test
-    void refusesACodecWithoutADecoderNamingTheColumnAndTheCodec() throws IOException {
-        Path file = dir.resolve("lzo.parquet");
-        ParquetTestFiles.write(file, TWO_COLUMNS, 10, Layout.of(CompressionCodecName.UNCOMPRESSED, false, 100),
-                (column, row) -> column.equals("id") ? (Object) (long) row : "s" + row);
-        ParquetHostileFileTest.rewriteFooter(file, footer -> footer.getRow_groups().getFirst().getColumns().get(1)
-                .getMeta_data().setCodec(CompressionCodec.LZO));
-
-        assertRefused(file).hasMessage("lzo.parquet column secret (row group 0) is compressed with LZO, which is not"
-                + " supported (supported: [UNCOMPRESSED, SNAPPY, GZIP, BROTLI, LZ4, ZSTD, LZ4_RAW])");
     }
 
     @Test
