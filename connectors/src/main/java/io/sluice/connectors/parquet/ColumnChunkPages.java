@@ -4,7 +4,6 @@ import com.github.luben.zstd.Zstd;
 import io.airlift.compress.lz4.Lz4Decompressor;
 import io.sluice.connectors.ConnectorErrorCode;
 import io.sluice.connectors.ConnectorException;
-import java.io.ByteArrayInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
@@ -16,8 +15,10 @@ import java.util.EnumSet;
 import java.util.Set;
 import java.util.zip.CRC32;
 import java.util.zip.GZIPInputStream;
+import org.apache.arrow.memory.AllocationReservation;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.parquet.bytes.ByteBufferInputStream;
 import org.apache.parquet.format.DataPageHeader;
 import org.apache.parquet.format.DataPageHeaderV2;
 import org.apache.parquet.format.DictionaryPageHeader;
@@ -33,8 +34,8 @@ import org.xerial.snappy.Snappy;
  * scan's memory bound.
  *
  * <p>Codecs: {@link #SUPPORTED_CODECS}, each decompressed by a maintained library (snappy-java,
- * zstd-jni, aircompressor for LZ4_RAW, lz4-java for Hadoop-framed LZ4 ({@link Lz4Pages}), Google's
- * Brotli decoder, the JDK for GZIP).
+ * zstd-jni, aircompressor for LZ4_RAW and Hadoop-framed LZO ({@link LzoPages}), lz4-java for
+ * Hadoop-framed LZ4 ({@link Lz4Pages}), Google's Brotli decoder, the JDK for GZIP).
  *
  * <p>Nothing in the file is trusted: a page header may not claim more bytes than the chunk has
  * left, an uncompressed size beyond {@link #MAX_PAGE_BYTES} is refused before anything is
@@ -53,18 +54,25 @@ final class ColumnChunkPages {
     static final int PADDING = 16;
     private static final int FIRST_HEADER_WINDOW = 8 * 1024;
     private static final int MAX_HEADER_BYTES = 16 * 1024 * 1024;
-    /** Every codec the Parquet format defines except LZO (no maintained Java decoder without GPL code). */
+    private static final int SCRATCH_BYTES = 64 * 1024;
+    /** Every codec the Parquet format defines. */
     static final Set<CompressionCodecName> SUPPORTED_CODECS = Collections.unmodifiableSet(EnumSet.of(
             CompressionCodecName.UNCOMPRESSED, CompressionCodecName.SNAPPY, CompressionCodecName.GZIP,
-            CompressionCodecName.BROTLI, CompressionCodecName.ZSTD, CompressionCodecName.LZ4,
-            CompressionCodecName.LZ4_RAW));
+            CompressionCodecName.LZO, CompressionCodecName.BROTLI, CompressionCodecName.ZSTD,
+            CompressionCodecName.LZ4, CompressionCodecName.LZ4_RAW));
 
-    /** The reusable native buffers of one leaf column's scan; closed by the reader. */
+    /**
+     * The reusable native buffers of one leaf column's scan, and the reservation that counts its
+     * level arrays (on the heap) against the scan's allocator; closed by the reader.
+     */
     static final class Buffers implements AutoCloseable {
         private final BufferAllocator allocator;
         private ArrowBuf compressed;
         private ArrowBuf page;
         private byte[] header = new byte[FIRST_HEADER_WINDOW];
+        private AllocationReservation levels;
+        private long levelBytes;
+        private byte[] scratch;
 
         Buffers(BufferAllocator allocator) {
             this.allocator = allocator;
@@ -78,6 +86,39 @@ final class ColumnChunkPages {
         ArrowBuf page(long bytes) {
             page = ensure(page, bytes + PADDING);
             return page;
+        }
+
+        /**
+         * Counts {@code bytes} of level arrays against the scan's allocator (the most this leaf
+         * has held; arrays only grow).
+         *
+         * @return false when the allocator's limit leaves no room for them
+         */
+        boolean holdLevels(long bytes) {
+            if (bytes <= levelBytes) {
+                return true;
+            }
+            if (levels == null) {
+                levels = allocator.newReservation();
+            }
+            if (!levels.add(bytes - levelBytes)) {
+                return false;
+            }
+            levelBytes = bytes;
+            return true;
+        }
+
+        /** A small array through which stream codecs (GZIP, BROTLI) pass their output. */
+        byte[] scratch() {
+            if (scratch == null) {
+                scratch = new byte[SCRATCH_BYTES];
+            }
+            return scratch;
+        }
+
+        /** The scan's memory bound. */
+        long limit() {
+            return allocator.getLimit();
         }
 
         private ArrowBuf ensure(ArrowBuf buffer, long bytes) {
@@ -100,6 +141,11 @@ final class ColumnChunkPages {
             if (page != null) {
                 page.close();
                 page = null;
+            }
+            if (levels != null) {
+                levels.close();
+                levels = null;
+                levelBytes = 0;
             }
         }
     }
@@ -353,8 +399,15 @@ final class ColumnChunkPages {
                     yield target.position() - before;
                 }
                 case LZ4 -> Lz4Pages.decompress(source, target);
-                case GZIP -> inflate(new GZIPInputStream(heapStream(source)), target, expected);
-                case BROTLI -> inflate(new BrotliInputStream(heapStream(source)), target, expected);
+                case LZO -> {
+                    int written = LzoPages.decompress(source, target);
+                    if (written < 0) {
+                        throw corrupt("a LZO page is not a well-formed sequence of Hadoop-framed LZO blocks");
+                    }
+                    yield written;
+                }
+                case GZIP -> inflate(new GZIPInputStream(ByteBufferInputStream.wrap(source)), target, expected);
+                case BROTLI -> inflate(new BrotliInputStream(ByteBufferInputStream.wrap(source)), target, expected);
                 default -> throw new IllegalStateException("codec " + codec + " was checked in the constructor");
             };
         } catch (ConnectorException e) {
@@ -369,21 +422,26 @@ final class ColumnChunkPages {
         }
     }
 
-    private static InputStream heapStream(ByteBuffer source) {
-        byte[] compressed = new byte[source.remaining()];
-        source.get(compressed);
-        return new ByteArrayInputStream(compressed);
-    }
-
-    /** Reads a stream codec's output into {@code target}, reading at most one byte more than claimed. */
-    private static int inflate(InputStream stream, ByteBuffer target, int expected) throws IOException {
+    /**
+     * Streams a stream codec's output into {@code target} through the small scratch array of
+     * {@link Buffers}, reading at most one byte more than claimed: the compressed page is read in
+     * place and neither it nor the decompressed page is ever copied whole onto the heap.
+     */
+    private int inflate(InputStream stream, ByteBuffer target, int expected) throws IOException {
+        byte[] scratch = buffers.scratch();
+        int produced = 0;
         try (InputStream input = stream) {
-            byte[] plain = input.readNBytes(expected);
-            if (input.read() >= 0) {
-                return expected + 1; // more than claimed: reported by the caller
+            while (true) {
+                int read = input.read(scratch, 0, (int) Math.min(scratch.length, expected - produced + 1L));
+                if (read < 0) {
+                    return produced;
+                }
+                if (read > expected - produced) {
+                    return expected + 1; // more than claimed: reported by the caller
+                }
+                target.put(scratch, 0, read);
+                produced += read;
             }
-            target.put(plain);
-            return plain.length;
         }
     }
 

@@ -40,6 +40,8 @@ import org.apache.parquet.io.api.Binary;
  */
 final class LeafReader {
     private static final int LEVEL_WINDOW = 8192;
+    /** The most level entries one batch of one leaf may hold: what a Java array can. */
+    static final int MAX_BATCH_LEVELS = Integer.MAX_VALUE - 16;
 
     private enum ValueMode { PLAIN, DICTIONARY, FALLBACK }
 
@@ -60,6 +62,8 @@ final class LeafReader {
     private int rowGroup;
     private Page page;
     private long levelsLeftInPage;
+    /** Level entries the chunk's metadata says are left: the pages of a repeated leaf may not hold more. */
+    private long levelsLeftInChunk;
     private boolean dataSeen;
     private final RleBitPackedDecoder definitions = new RleBitPackedDecoder();
     private final RleBitPackedDecoder repetitions = new RleBitPackedDecoder();
@@ -108,12 +112,17 @@ final class LeafReader {
         }
     }
 
-    /** Begins the column chunk of {@code rowGroup}. */
-    void startRowGroup(ColumnChunkPages pages, int rowGroup) {
+    /**
+     * Begins the column chunk of {@code rowGroup}.
+     *
+     * @param valueCount the level entries (values and nulls) the chunk's metadata claims
+     */
+    void startRowGroup(ColumnChunkPages pages, int rowGroup, long valueCount) {
         this.pages = pages;
         this.rowGroup = rowGroup;
         this.page = null;
         this.levelsLeftInPage = 0;
+        this.levelsLeftInChunk = valueCount;
         this.dataSeen = false;
         this.dictionarySize = -1;
         this.fixedDictionary = null;
@@ -143,7 +152,10 @@ final class LeafReader {
             if (maxDefinition == 0) {
                 decodeSlots(sink, done, count, count, null, 0, 0);
             } else {
-                definitions.readBytes(levels, done, count);
+                int above = definitions.readLevels(levels, done, count, maxDefinition);
+                if (above >= 0) {
+                    throw levelAbove("definition", above, maxDefinition);
+                }
                 int present = countPresent(levels, done, count, maxDefinition);
                 decodeSlots(sink, done, count, present, levels, done, maxDefinition);
             }
@@ -163,13 +175,24 @@ final class LeafReader {
      * Reads the next {@code rows} records of a column below a list: every level entry of those
      * records into {@link #repetitionLevels()} and {@link #definitionLevels} (the lists and
      * structs above the leaf are assembled from them), and the leaf's values into {@code values}
-     * from slot 0. An entry is a value slot when its definition level is at least
-     * {@code slotLevel} (the level of the innermost repeated field above the leaf); below it, it
-     * only marks an empty or null list or struct further up.
+     * from slot 0. An entry is a value slot when its definition level is at least the level of
+     * the innermost repeated field above the leaf; below it, it only marks an empty or null list
+     * or struct further up.
      *
+     * <p>Entries are checked as they are read: one that repeats at level {@code r} adds an
+     * element to the list of the {@code r}-th repeated field, so its definition level must reach
+     * that field's. The batch's levels are counted against the scan's memory bound.
+     *
+     * @param repeatedLevels by repetition level {@code r} (1 to the leaf's maximum), the
+     *     definition level of the {@code r}-th repeated field above the leaf; index 0 unused
      * @return the number of value slots written
      */
-    int readRecords(ArrowSink values, int slotLevel, int rows) throws IOException {
+    int readRecords(ArrowSink values, int[] repeatedLevels, int rows) throws IOException {
+        if (repeatedLevels.length != maxRepetition + 1) {
+            throw new IllegalStateException(column + " has " + maxRepetition + " repeated fields above it, not "
+                    + (repeatedLevels.length - 1));
+        }
+        int slotLevel = repeatedLevels[maxRepetition];
         int records = 0;
         int slots = 0;
         levelCount = 0;
@@ -188,7 +211,9 @@ final class LeafReader {
             int entry = start;
             boolean boundary = false;
             for (; entry < windowEnd; entry++) {
-                if (repetition[entry] == 0) {
+                int repeat = repetition[entry];
+                int level = definition[entry];
+                if (repeat == 0) {
                     if (records == rows) {
                         boundary = true;
                         break;
@@ -196,8 +221,10 @@ final class LeafReader {
                     records++;
                 } else if (records == 0) {
                     throw corrupt("a row group or batch starts inside a list");
+                } else if (level < repeatedLevels[repeat]) {
+                    throw corrupt("an entry repeating at level " + repeat + " has definition level " + level
+                            + ", below the " + repeatedLevels[repeat] + " of the list it adds an element to");
                 }
-                int level = definition[entry];
                 if (level >= slotLevel) {
                     slotLevels[slots - slotStart] = (byte) level;
                     slots++;
@@ -227,14 +254,35 @@ final class LeafReader {
     /** Appends the window's entries {@code [from, to)} to the batch's levels. */
     private void keepLevels(int from, int to) {
         int count = to - from;
-        if (batchRepetition.length < levelCount + count) {
-            int size = Math.max(levelCount + count, batchRepetition.length * 2);
-            batchRepetition = Arrays.copyOf(batchRepetition, size);
-            definitionLevels = Arrays.copyOf(definitionLevels, size);
+        long needed = (long) levelCount + count;
+        if (batchRepetition.length < needed) {
+            growLevels(needed);
         }
         System.arraycopy(windowRepetition, from, batchRepetition, levelCount, count);
         System.arraycopy(windowDefinition, from, definitionLevels, levelCount, count);
         levelCount += count;
+    }
+
+    /**
+     * Grows the batch's two level arrays to a power of two of at least {@code needed} entries,
+     * after counting their heap bytes against the scan's memory bound: one record's levels are
+     * otherwise unbounded (a few bytes of run-length levels can claim billions of entries).
+     */
+    private void growLevels(long needed) {
+        if (needed > MAX_BATCH_LEVELS) {
+            throw new ConnectorException(ConnectorErrorCode.MEMORY_BOUND_EXCEEDED, fileName + " column " + column
+                    + ": one batch holds more than " + MAX_BATCH_LEVELS + " level entries; read fewer rows per batch");
+        }
+        long wanted = Math.max(Math.max(needed, 2L * batchRepetition.length), 1024);
+        long size = Math.min(MAX_BATCH_LEVELS, Long.highestOneBit(wanted - 1) << 1);
+        if (!buffers.holdLevels(2 * size)) {
+            throw new ConnectorException(ConnectorErrorCode.MEMORY_BOUND_EXCEEDED, fileName + " column " + column
+                    + ": one batch holds " + needed + " level entries or more (2 bytes each), more than the scan's"
+                    + " memory bound of " + buffers.limit() + " bytes allows with its other buffers; read fewer rows"
+                    + " per batch or raise the bound");
+        }
+        batchRepetition = Arrays.copyOf(batchRepetition, (int) size);
+        definitionLevels = Arrays.copyOf(definitionLevels, (int) size);
     }
 
     /**
@@ -262,9 +310,15 @@ final class LeafReader {
             windowRepetition = new byte[LEVEL_WINDOW];
             windowDefinition = new byte[LEVEL_WINDOW];
         }
-        repetitions.readBytes(windowRepetition, 0, count);
+        int above = repetitions.readLevels(windowRepetition, 0, count, maxRepetition);
+        if (above >= 0) {
+            throw levelAbove("repetition", above, maxRepetition);
+        }
         if (maxDefinition > 0) {
-            definitions.readBytes(windowDefinition, 0, count);
+            above = definitions.readLevels(windowDefinition, 0, count, maxDefinition);
+            if (above >= 0) {
+                throw levelAbove("definition", above, maxDefinition);
+            }
         } else {
             Arrays.fill(windowDefinition, 0, count, (byte) 0);
         }
@@ -272,6 +326,10 @@ final class LeafReader {
         windowPosition = 0;
         windowEnd = count;
         return true;
+    }
+
+    private ConnectorException levelAbove(String kind, int level, int max) {
+        return corrupt("a " + kind + " level of " + level + " is above the column's maximum of " + max);
     }
 
     private static int countPresent(byte[] levels, int from, int count, int present) {
@@ -598,6 +656,13 @@ final class LeafReader {
             }
             position = (long) data.repetitionLevelsLength + data.definitionLevelsLength;
         }
+        if (maxRepetition > 0) {
+            if (data.valueCount > levelsLeftInChunk) {
+                throw corrupt("a page holds " + data.valueCount + " level entries but the column chunk's metadata"
+                        + " leaves only " + levelsLeftInChunk);
+            }
+            levelsLeftInChunk -= data.valueCount;
+        }
         levelsLeftInPage = data.valueCount;
         valuePosition = position;
         valueEnd = end;
@@ -637,6 +702,8 @@ final class LeafReader {
     private long levelRun(Page data, long position, RleBitPackedDecoder decoder, int maxLevel,
             org.apache.parquet.format.Encoding encoding) {
         if (encoding != org.apache.parquet.format.Encoding.RLE) {
+            // Registration refuses chunks listing BIT_PACKED levels (ParquetFeatures); this guards
+            // a page that uses an encoding its chunk's metadata does not list.
             throw new ConnectorException(ConnectorErrorCode.UNSUPPORTED_TYPE, fileName + " column " + column
                     + " has levels encoded " + encoding + "; only RLE levels are supported");
         }

@@ -1,7 +1,6 @@
 package io.sluice.connectors.parquet;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import net.jpountz.lz4.LZ4Exception;
 import net.jpountz.lz4.LZ4Factory;
 import net.jpountz.lz4.LZ4SafeDecompressor;
@@ -12,10 +11,7 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
  * (parquet-cpp before 2021) wrote one raw LZ4 block. Like Arrow's reader, a page is first read as
  * Hadoop frames and, when it is not a well-formed sequence of them, as one raw block.
  *
- * <p>Hadoop's block stream: one or more blocks, each a big-endian int32 of the block's
- * uncompressed length followed by compressed chunks (a big-endian int32 length, then a raw LZ4
- * block) until that length is reached; one page of more than Hadoop's 256 KiB buffer spans
- * several chunks.
+ * <p>Hadoop's block stream is read by {@link HadoopBlockFrames}, one raw LZ4 block per chunk.
  *
  * <p>Decompression uses lz4-java's safe decompressor (bounds-checked on hostile input). Stateless;
  * thread-safe.
@@ -43,35 +39,6 @@ final class Lz4Pages {
 
     /** The bytes written, or -1 when {@code source} is not a well-formed Hadoop block stream. */
     static int hadoopFramed(ByteBuffer source, ByteBuffer target) {
-        ByteBuffer in = source.duplicate().order(ByteOrder.BIG_ENDIAN);
-        int out = target.position();
-        int outEnd = target.limit();
-        try {
-            while (in.hasRemaining()) {
-                if (in.remaining() < 4) {
-                    return -1;
-                }
-                int blockLength = in.getInt();
-                if (blockLength < 0 || blockLength > outEnd - out) {
-                    return -1;
-                }
-                int blockEnd = out + blockLength;
-                while (out < blockEnd) {
-                    if (in.remaining() < 4) {
-                        return -1;
-                    }
-                    int chunkLength = in.getInt();
-                    if (chunkLength <= 0 || chunkLength > in.remaining()) {
-                        return -1;
-                    }
-                    int written = LZ4.decompress(in, in.position(), chunkLength, target, out, blockEnd - out);
-                    in.position(in.position() + chunkLength);
-                    out += written;
-                }
-            }
-        } catch (LZ4Exception e) {
-            return -1; // not Hadoop frames after all: the caller tries one raw block
-        }
-        return out - target.position();
+        return HadoopBlockFrames.decompress(source, target, LZ4::decompress);
     }
 }

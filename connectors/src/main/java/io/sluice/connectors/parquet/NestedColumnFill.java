@@ -7,6 +7,7 @@ import io.sluice.connectors.parquet.ParquetColumn.Node;
 import io.sluice.connectors.parquet.ParquetColumn.Struct;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.function.Function;
 import org.apache.arrow.memory.ArrowBuf;
@@ -33,8 +34,11 @@ import org.apache.arrow.vector.complex.StructVector;
  * as it needs, so leaves that disagree (a damaged file) fail the batch instead of producing
  * vectors that point past their children.
  *
- * <p>Buffers: the top vector holds the batch's rows; vectors below lists start at the size of
- * the last batch and grow when a batch needs more. Not thread-safe.
+ * <p>Buffers: leaves below lists start at the size of the last batch and grow (their own buffers)
+ * while they are read. A list or struct counts its values from its first leaf's levels, then
+ * grows only its own validity and offset buffers to fit them: never through
+ * {@code reAlloc}, which would double every vector below it as well, so a batch much wider than
+ * the one before would multiply the memory of the leaves already read. Not thread-safe.
  */
 final class NestedColumnFill implements ColumnFill {
     private final Part root;
@@ -48,15 +52,21 @@ final class NestedColumnFill implements ColumnFill {
     /** The fill of {@code node} into {@code vector}; {@code readers} makes each leaf's reader. */
     static NestedColumnFill of(Node node, FieldVector vector, Function<Leaf, LeafReader> readers) {
         List<LeafPart> leaves = new ArrayList<>();
-        Part root = part(node, vector, readers, 0, 0, leaves);
+        Part root = part(node, vector, readers, new int[] {0}, leaves);
         return new NestedColumnFill(root, leaves);
     }
 
-    private static Part part(Node node, FieldVector vector, Function<Leaf, LeafReader> readers, int depth,
-            int ancestorLevel, List<LeafPart> leaves) {
+    /**
+     * @param repeatedLevels the definition levels of the repeated fields above {@code node}, by
+     *     repetition level (index 0 unused): its list depth is {@code length - 1}
+     */
+    private static Part part(Node node, FieldVector vector, Function<Leaf, LeafReader> readers, int[] repeatedLevels,
+            List<LeafPart> leaves) {
+        int depth = repeatedLevels.length - 1;
+        int ancestorLevel = repeatedLevels[depth];
         return switch (node) {
             case Leaf leaf -> {
-                LeafPart part = new LeafPart(readers.apply(leaf), ArrowSink.of(vector), depth, ancestorLevel);
+                LeafPart part = new LeafPart(readers.apply(leaf), ArrowSink.of(vector), repeatedLevels);
                 leaves.add(part);
                 yield part;
             }
@@ -65,14 +75,15 @@ final class NestedColumnFill implements ColumnFill {
                 List<Part> children = new ArrayList<>();
                 for (int i = 0; i < struct.children().size(); i++) {
                     children.add(part(struct.children().get(i), (FieldVector) structVector.getChildByOrdinal(i),
-                            readers, depth, ancestorLevel, leaves));
+                            readers, repeatedLevels, leaves));
                 }
                 yield new StructPart(structVector, struct.definitionLevel(), depth, ancestorLevel, children);
             }
             case ListOf list -> {
                 ListVector listVector = (ListVector) vector;
-                Part element = part(list.element(), listVector.getDataVector(), readers, depth + 1,
-                        list.slotDefinitionLevel(), leaves);
+                int[] below = Arrays.copyOf(repeatedLevels, depth + 2);
+                below[depth + 1] = list.slotDefinitionLevel();
+                Part element = part(list.element(), listVector.getDataVector(), readers, below, leaves);
                 yield new ListPart(listVector, list, depth, ancestorLevel, element);
             }
         };
@@ -133,6 +144,22 @@ final class NestedColumnFill implements ColumnFill {
 
         abstract LeafReader firstReader();
 
+        /** Values this part has in the batch: the first leaf's entries that start one here (one pass). */
+        final int countValues(LeafReader first) {
+            byte[] repetition = first.repetitionLevels();
+            byte[] definition = first.definitionLevels;
+            int entries = first.levelCount();
+            int depth = this.depth;
+            int ancestor = ancestorLevel;
+            int values = 0;
+            for (int i = 0; i < entries; i++) {
+                if (repetition[i] <= depth && definition[i] >= ancestor) {
+                    values++;
+                }
+            }
+            return values;
+        }
+
         /** Capacity to prepare a part below a list with: its last batch's size, or a first guess. */
         static int below(Part part, int guess) {
             return Math.max(1, part.count > 0 ? part.count : guess);
@@ -142,11 +169,13 @@ final class NestedColumnFill implements ColumnFill {
     private static final class LeafPart extends Part {
         final LeafReader reader;
         private final ArrowSink sink;
+        private final int[] repeatedLevels;
 
-        LeafPart(LeafReader reader, ArrowSink sink, int depth, int ancestorLevel) {
-            super(depth, ancestorLevel);
+        LeafPart(LeafReader reader, ArrowSink sink, int[] repeatedLevels) {
+            super(repeatedLevels.length - 1, repeatedLevels[repeatedLevels.length - 1]);
             this.reader = reader;
             this.sink = sink;
+            this.repeatedLevels = repeatedLevels;
         }
 
         void read(int rows) throws IOException {
@@ -154,7 +183,7 @@ final class NestedColumnFill implements ColumnFill {
                 reader.readFlat(sink, rows); // a struct's leaf beside a list: one value per row
                 count = rows;
             } else {
-                count = reader.readRecords(sink, ancestorLevel, rows);
+                count = reader.readRecords(sink, repeatedLevels, rows);
             }
         }
 
@@ -193,13 +222,7 @@ final class NestedColumnFill implements ColumnFill {
 
         @Override
         void prepare(int capacity) {
-            ArrowBuf validity = vector.getValidityBuffer();
-            if (validity.capacity() * 8 < capacity) {
-                vector.setInitialCapacity(capacity);
-                vector.allocateNew();
-            } else {
-                validity.setZero(0, validity.capacity());
-            }
+            // The struct's own validity is sized in assemble, once its value count is known.
             for (Part child : children) {
                 child.prepare(capacity);
             }
@@ -217,17 +240,12 @@ final class NestedColumnFill implements ColumnFill {
             int depth = this.depth;
             int ancestor = ancestorLevel;
             int defined = definitionLevel;
-            ArrowBuf validity = vector.getValidityBuffer();
-            long capacity = validity.capacity() * 8;
+            ArrowBuf validity = validityFor(countValues(first));
             int values = 0;
             for (int i = 0; i < entries; i++) {
                 int level = definition[i];
                 if (repetition[i] > depth || level < ancestor) {
                     continue;
-                }
-                if (values == capacity) {
-                    validity = grow(values + 1);
-                    capacity = validity.capacity() * 8;
                 }
                 if (level >= defined) {
                     BitVectorHelper.setBit(validity, values);
@@ -244,12 +262,18 @@ final class NestedColumnFill implements ColumnFill {
             return values;
         }
 
-        /** Room for {@code values} validity bits, keeping those set (children grow with it, keeping theirs). */
-        private ArrowBuf grow(int values) {
-            while (vector.getValidityBuffer().capacity() * 8 < values) {
-                vector.reAlloc();
+        /**
+         * The struct's validity buffer with room for {@code values} bits, cleared. Only this
+         * buffer grows: {@code StructVector.reAlloc} would double every child too, leaves that
+         * already hold the batch included.
+         */
+        private ArrowBuf validityFor(int values) {
+            if (vector.getValidityBuffer().capacity() * 8 < values) {
+                vector.setNull(values - 1); // grows the validity buffer alone
             }
-            return vector.getValidityBuffer();
+            ArrowBuf validity = vector.getValidityBuffer();
+            validity.setZero(0, BitVectorHelper.getValidityBufferSizeFromCount(values));
+            return validity;
         }
 
         @Override
@@ -282,13 +306,7 @@ final class NestedColumnFill implements ColumnFill {
 
         @Override
         void prepare(int capacity) {
-            if (ownCapacity() < capacity) {
-                vector.setInitialCapacity(capacity);
-                vector.allocateNew();
-            } else {
-                ArrowBuf validity = vector.getValidityBuffer();
-                validity.setZero(0, validity.capacity());
-            }
+            // The list's own buffers are sized in assemble, once its value count is known.
             element.prepare(below(element, capacity));
         }
 
@@ -309,9 +327,10 @@ final class NestedColumnFill implements ColumnFill {
             int ancestor = ancestorLevel;
             int defined = definitionLevel;
             int slot = slotLevel;
+            reserve(countValues(first));
             ArrowBuf validity = vector.getValidityBuffer();
             ArrowBuf offsets = vector.getOffsetBuffer();
-            long capacity = ownCapacity();
+            // Both count level entries, of which a batch holds at most LeafReader.MAX_BATCH_LEVELS: no overflow.
             int values = 0;
             int elements = 0;
             for (int i = 0; i < entries; i++) {
@@ -320,12 +339,6 @@ final class NestedColumnFill implements ColumnFill {
                 if (repeat <= depth) {
                     if (level < ancestor) {
                         continue;
-                    }
-                    if (values == capacity) {
-                        grow(values + 1);
-                        validity = vector.getValidityBuffer();
-                        offsets = vector.getOffsetBuffer();
-                        capacity = ownCapacity();
                     }
                     offsets.setInt((long) values * ListVector.OFFSET_WIDTH, elements);
                     if (level >= defined) {
@@ -353,11 +366,18 @@ final class NestedColumnFill implements ColumnFill {
             return values;
         }
 
-        /** Room for {@code values} lists, keeping what is written (the elements grow with it, keeping theirs). */
-        private void grow(int values) {
-            while (ownCapacity() < values) {
-                vector.reAlloc();
+        /**
+         * Room for {@code values} lists (validity bits and {@code values + 1} offsets), validity
+         * cleared. Only these two buffers grow: {@code ListVector.reAlloc} would double the
+         * element vector too, already filled and sized for the batch.
+         */
+        private void reserve(int values) {
+            if (ownCapacity() < Math.max(values, 1)) {
+                int last = Math.max(values - 1, 0);
+                vector.setLastSet(last - 1); // so that setNull below writes one offset, not all before it
+                vector.setNull(last); // grows the validity and offset buffers alone
             }
+            vector.getValidityBuffer().setZero(0, BitVectorHelper.getValidityBufferSizeFromCount(values));
         }
 
         @Override

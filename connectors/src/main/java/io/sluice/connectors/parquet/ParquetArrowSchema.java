@@ -76,9 +76,10 @@ import org.apache.parquet.schema.Type;
  *       <td>List, not null, of non-null elements; list and element named after the field</td></tr>
  * </table>
  *
- * <p>Every group nests in every other, to any depth: lists of structs, structs of lists, lists of
- * lists, lists of maps, maps of lists and structs. Names and nullability are those pyarrow gives
- * the same file.
+ * <p>Every group nests in every other: lists of structs, structs of lists, lists of lists, lists
+ * of maps, maps of lists and structs, up to {@link ParquetFeatures#MAX_NESTING_DEPTH} path
+ * elements deep (deeper schemas are refused with the footer, before this mapping recurses over
+ * them). Names and nullability are those pyarrow gives the same file.
  *
  * <p>Values are served exactly or not at all: a decimal whose unscaled value has more digits than
  * its precision is an error ({@link DecimalPrecision}), never an invalid Arrow decimal; unsigned

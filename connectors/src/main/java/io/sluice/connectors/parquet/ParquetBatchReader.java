@@ -271,7 +271,8 @@ final class ParquetBatchReader implements BatchReader {
                         + chunk.getValueCount() + " values");
             }
             reader.startRowGroup(new ColumnChunkPages(channel, file.name(), unit.rowGroup(), column, chunk.getCodec(),
-                    ParquetFooter.chunkStart(chunk), chunk.getTotalSize(), buffers.get(i)), unit.rowGroup());
+                    ParquetFooter.chunkStart(chunk), chunk.getTotalSize(), buffers.get(i)), unit.rowGroup(),
+                    chunk.getValueCount());
         }
         rowsLeftInUnit = unit.rows();
         rowGroupsScanned++;

@@ -20,6 +20,8 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
+import org.apache.parquet.format.SchemaElement;
+import org.apache.parquet.format.Util;
 import org.apache.parquet.format.converter.ParquetMetadataConverter;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
 import org.apache.parquet.hadoop.metadata.ColumnChunkMetaData;
@@ -180,6 +182,16 @@ record ParquetFooter(String fileName, long fileSize, FileTime lastModified, Parq
     }
 
     private static ParquetMetadata parse(String name, byte[] footerBytes) {
+        List<SchemaElement> schema;
+        try {
+            // The schema alone first (row groups skipped): its depth is checked before
+            // parquet-java builds the schema tree recursively.
+            schema = Util.readFileMetaData(new ByteArrayInputStream(footerBytes), true).getSchema();
+        } catch (IOException | RuntimeException e) {
+            throw new ConnectorException(ConnectorErrorCode.CORRUPT_SOURCE,
+                    name + " is corrupt: its footer cannot be decoded (" + e.getMessage() + ")", e);
+        }
+        ParquetFeatures.refuseDeepNesting(name, schema);
         try {
             return new ParquetMetadataConverter().readParquetMetadata(
                     new ByteArrayInputStream(footerBytes), ParquetMetadataConverter.NO_FILTER);

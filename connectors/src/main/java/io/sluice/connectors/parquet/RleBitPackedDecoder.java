@@ -50,26 +50,49 @@ final class RleBitPackedDecoder {
         this.runLeft = 0;
     }
 
-    /** Reads {@code count} values into {@code target[offset..]} as bytes (levels never exceed 255). */
-    void readBytes(byte[] target, int offset, int count) {
+    /**
+     * Reads {@code count} levels into {@code target[offset..]} as bytes (a reader refuses
+     * columns whose levels could exceed 127) and checks each against {@code maxLevel}: once per
+     * run-length run, and per value only in bit-packed runs whose bit width can hold more than
+     * {@code maxLevel}.
+     *
+     * @return -1, or the first level found above {@code maxLevel} (the target then holds only
+     *     part of the levels: the page is damaged)
+     */
+    int readLevels(byte[] target, int offset, int count, int maxLevel) {
+        boolean checkPacked = mask > maxLevel;
         int done = 0;
         while (done < count) {
             if (runLeft == 0) {
                 nextRun();
             }
             int n = Math.min(runLeft, count - done);
+            int from = offset + done;
             if (!packed) {
-                Arrays.fill(target, offset + done, offset + done + n, (byte) rleValue);
+                if (rleValue > maxLevel) {
+                    return rleValue;
+                }
+                Arrays.fill(target, from, from + n, (byte) rleValue);
             } else {
                 long bit = (long) packedIndex * bitWidth;
                 for (int i = 0; i < n; i++, bit += bitWidth) {
-                    target[offset + done + i] = (byte) ((data.get(LONG_LE, packedStart + (bit >>> 3)) >>> (bit & 7)) & mask);
+                    target[from + i] = (byte) ((data.get(LONG_LE, packedStart + (bit >>> 3)) >>> (bit & 7)) & mask);
                 }
                 packedIndex += n;
+                if (checkPacked) {
+                    int max = 0;
+                    for (int i = from; i < from + n; i++) {
+                        max = Math.max(max, target[i]);
+                    }
+                    if (max > maxLevel) {
+                        return max;
+                    }
+                }
             }
             runLeft -= n;
             done += n;
         }
+        return -1;
     }
 
     /** Reads {@code count} values into {@code target[offset..]} (dictionary ids). */
