@@ -94,7 +94,8 @@ record ParquetColumn(Type parquetType, Field field, Node node) {
     /**
      * A repeated field: a LIST-annotated group (three-level or legacy), a MAP (an Arrow map is a
      * list of non-null key/value structs, so its element is that struct), or a bare repeated field.
-     * The element may be any node, so lists nest to any depth.
+     * The element may be any node, so lists nest in lists, structs and maps (up to the 64 levels
+     * {@code ParquetFeatures} allows).
      *
      * @param definitionLevel definition level at or above which the list is present (not null)
      * @param slotDefinitionLevel definition level at or above which an entry is an element slot
