@@ -191,7 +191,7 @@ class ParquetExactValuesTest {
         Path file = dir.resolve("raw-lz4.parquet");
         ParquetTestFiles.writeAllTypes(file, 250, new Layout(CompressionCodecName.LZ4_RAW, true, 100,
                 WriterVersion.PARQUET_2_0));
-        ParquetHostileFileTest.rewriteFooter(file, footer -> footer.getRow_groups().forEach(group -> group
+        ParquetSurgery.rewriteFooter(file, footer -> footer.getRow_groups().forEach(group -> group
                 .getColumns().forEach(chunk -> chunk.getMeta_data().setCodec(CompressionCodec.LZ4))));
 
         assertThat(readAllTypes(file)).isEqualTo(expectedRows(allColumns(), 0, 250));

@@ -1,5 +1,8 @@
 package io.sluice.connectors.parquet;
 
+import static io.sluice.connectors.parquet.ParquetSurgery.assertScanFails;
+import static io.sluice.connectors.parquet.ParquetSurgery.rewriteFooter;
+import static io.sluice.connectors.parquet.ParquetSurgery.writeFooter;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -11,9 +14,6 @@ import io.sluice.connectors.parquet.ParquetTestFiles.Layout;
 import java.io.ByteArrayInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -236,23 +236,6 @@ class ParquetHostileFileTest {
         }
     }
 
-    private static void assertScanFails(Path file, ConnectorErrorCode code, String messageStart) {
-        try (BufferAllocator allocator = new RootAllocator();
-                ParquetBatchSource source = ParquetBatchSource.open(file);
-                BatchReader reader = source.open(ScanSpec.of(
-                        source.schema().getFields().stream().map(f -> f.getName()).toList()), allocator)) {
-            assertThatThrownBy(() -> {
-                while (reader.loadNextBatch()) {
-                    // read on until the damage shows
-                }
-            })
-                    .isInstanceOfSatisfying(ConnectorException.class, e -> assertThat(e.errorCode()).isEqualTo(code))
-                    .hasMessageStartingWith(messageStart);
-            assertThat(allocator.getAllocatedMemory()).isZero();
-            assertThat(allocator.getChildAllocators()).isEmpty();
-        }
-    }
-
     private static void rewriteFirstPageHeader(Path file, Consumer<PageHeader> change) throws IOException {
         rewriteFirstPageHeader(file, 0, change);
     }
@@ -263,9 +246,8 @@ class ParquetHostileFileTest {
      */
     private static void rewriteFirstPageHeader(Path file, int column, Consumer<PageHeader> change) throws IOException {
         byte[] bytes = Files.readAllBytes(file);
-        int footerLength = ByteBuffer.wrap(bytes, bytes.length - 8, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
-        int footerStart = bytes.length - 8 - footerLength;
-        FileMetaData footer = Util.readFileMetaData(new ByteArrayInputStream(bytes, footerStart, footerLength));
+        int footerStart = ParquetSurgery.footerStart(bytes);
+        FileMetaData footer = ParquetSurgery.readFooter(bytes);
         ColumnMetaData chunk = footer.getRow_groups().getFirst().getColumns().get(column).getMeta_data();
         long start = chunk.isSetDictionary_page_offset() ? chunk.getDictionary_page_offset() : chunk.getData_page_offset();
         ByteArrayInputStream in = new ByteArrayInputStream(bytes, (int) start, footerStart - (int) start);
@@ -292,25 +274,5 @@ class ParquetHostileFileTest {
         out.write(bytes, (int) start + oldLength, footerStart - (int) start - oldLength);
         writeFooter(out, footer);
         Files.write(file, out.toByteArray());
-    }
-
-    static void rewriteFooter(Path file, Consumer<FileMetaData> change) throws IOException {
-        byte[] bytes = Files.readAllBytes(file);
-        int footerLength = ByteBuffer.wrap(bytes, bytes.length - 8, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
-        int footerStart = bytes.length - 8 - footerLength;
-        FileMetaData footer = Util.readFileMetaData(new ByteArrayInputStream(bytes, footerStart, footerLength));
-        change.accept(footer);
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        out.write(bytes, 0, footerStart);
-        writeFooter(out, footer);
-        Files.write(file, out.toByteArray());
-    }
-
-    private static void writeFooter(ByteArrayOutputStream out, FileMetaData footer) throws IOException {
-        ByteArrayOutputStream serialized = new ByteArrayOutputStream();
-        Util.writeFileMetaData(footer, serialized);
-        out.write(serialized.toByteArray());
-        out.write(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(serialized.size()).array());
-        out.write("PAR1".getBytes(StandardCharsets.US_ASCII));
     }
 }

@@ -1,5 +1,6 @@
 package io.sluice.connectors.parquet;
 
+import static io.sluice.connectors.parquet.ParquetSurgery.assertScanFails;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -127,7 +128,7 @@ class ParquetHostileLevelsTest {
     void refusesAPageHoldingMoreLevelEntriesThanItsColumnChunkClaims() throws IOException {
         Path file = oneRow("more.parquet", LISTS_OF_LISTS, (row, group) -> group.addGroup("outer"));
         replaceFirstPage(file, Integer.MAX_VALUE, billionsOfEmptyInnerLists());
-        ParquetHostileFileTest.rewriteFooter(file, footer -> firstChunk(footer).setNum_values(1));
+        ParquetSurgery.rewriteFooter(file, footer -> firstChunk(footer).setNum_values(1));
 
         assertScanFails(file, ConnectorErrorCode.CORRUPT_SOURCE, "more.parquet is corrupt: row group 0 column"
                 + " outer.list.element.list.element: a page holds 2147483647 level entries but the column chunk's"
@@ -139,7 +140,7 @@ class ParquetHostileLevelsTest {
         Path file = oneRow("huge-record.parquet", LISTS_OF_LISTS, (row, group) -> group.addGroup("outer"));
         replaceFirstPage(file, Integer.MAX_VALUE, billionsOfEmptyInnerLists());
         // The footer agrees with the page, so only the memory bound stops the one record's 2^31 entries.
-        ParquetHostileFileTest.rewriteFooter(file, footer -> firstChunk(footer).setNum_values(1L << 40));
+        ParquetSurgery.rewriteFooter(file, footer -> firstChunk(footer).setNum_values(1L << 40));
         long bound = 16L * 1024 * 1024;
 
         try (BufferAllocator allocator = new RootAllocator();
@@ -247,9 +248,8 @@ class ParquetHostileLevelsTest {
      */
     private static void replaceFirstPage(Path file, int valueCount, byte[] body) throws IOException {
         byte[] bytes = Files.readAllBytes(file);
-        int footerLength = ByteBuffer.wrap(bytes, bytes.length - 8, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
-        int footerStart = bytes.length - 8 - footerLength;
-        FileMetaData footer = Util.readFileMetaData(new ByteArrayInputStream(bytes, footerStart, footerLength));
+        int footerStart = ParquetSurgery.footerStart(bytes);
+        FileMetaData footer = ParquetSurgery.readFooter(bytes);
         ColumnMetaData chunk = firstChunk(footer);
         int start = (int) chunk.getData_page_offset();
         ByteArrayInputStream in = new ByteArrayInputStream(bytes, start, footerStart - start);
@@ -267,28 +267,7 @@ class ParquetHostileLevelsTest {
         out.write(bytes, 0, start);
         out.writeBytes(page.toByteArray());
         out.write(bytes, oldEnd, footerStart - oldEnd);
-        ByteArrayOutputStream serialized = new ByteArrayOutputStream();
-        Util.writeFileMetaData(footer, serialized);
-        out.writeBytes(serialized.toByteArray());
-        out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(serialized.size()).array());
-        out.writeBytes(new byte[] {'P', 'A', 'R', '1'});
+        ParquetSurgery.writeFooter(out, footer);
         Files.write(file, out.toByteArray());
-    }
-
-    private static void assertScanFails(Path file, ConnectorErrorCode code, String message) {
-        try (BufferAllocator allocator = new RootAllocator();
-                ParquetBatchSource source = ParquetBatchSource.open(file);
-                BatchReader reader = source.open(ScanSpec.of(
-                        source.schema().getFields().stream().map(f -> f.getName()).toList()), allocator)) {
-            assertThatThrownBy(() -> {
-                while (reader.loadNextBatch()) {
-                    // read on until the damage shows
-                }
-            })
-                    .isInstanceOfSatisfying(ConnectorException.class, e -> assertThat(e.errorCode()).isEqualTo(code))
-                    .hasMessage(message);
-            assertThat(allocator.getAllocatedMemory()).isZero();
-            assertThat(allocator.getChildAllocators()).isEmpty();
-        }
     }
 }

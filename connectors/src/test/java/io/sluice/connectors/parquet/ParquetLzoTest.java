@@ -219,11 +219,7 @@ class ParquetLzoTest {
             group.setFile_offset(groupStart);
             group.setTotal_compressed_size(out.size() - groupStart);
         }
-        ByteArrayOutputStream serialized = new ByteArrayOutputStream();
-        Util.writeFileMetaData(footer, serialized);
-        out.writeBytes(serialized.toByteArray());
-        out.writeBytes(ByteBuffer.allocate(4).order(ByteOrder.LITTLE_ENDIAN).putInt(serialized.size()).array());
-        out.writeBytes(new byte[] {'P', 'A', 'R', '1'});
+        ParquetSurgery.writeFooter(out, footer);
         Files.write(target, out.toByteArray());
     }
 

@@ -133,7 +133,7 @@ class ParquetRegistrationRefusalTest {
     void refusesAFooterNestedAHundredThousandLevelsWithoutRecursingIntoIt() throws IOException {
         Path file = nestedRequiredGroups("abyss.parquet", 3);
         int groups = 100_000;
-        ParquetHostileFileTest.rewriteFooter(file, footer -> {
+        ParquetSurgery.rewriteFooter(file, footer -> {
             List<SchemaElement> schema = new ArrayList<>();
             schema.add(new SchemaElement("m").setNum_children(1));
             for (int i = 1; i <= groups; i++) {
@@ -176,7 +176,7 @@ class ParquetRegistrationRefusalTest {
         ParquetTestFiles.write(file, TWO_COLUMNS, 10, Layout.of(CompressionCodecName.UNCOMPRESSED, false, 100),
                 (column, row) -> column.equals("id") ? (Object) (long) row : "s" + row);
         // As a writer using BIT_PACKED definition levels lists them: no RLE beside it.
-        ParquetHostileFileTest.rewriteFooter(file, footer -> footer.getRow_groups().getFirst().getColumns().get(1)
+        ParquetSurgery.rewriteFooter(file, footer -> footer.getRow_groups().getFirst().getColumns().get(1)
                 .getMeta_data().setEncodings(List.of(Encoding.BIT_PACKED, Encoding.PLAIN)));
 
         assertRefused(file).hasMessage("bit-packed.parquet column secret (row group 0) has levels encoded BIT_PACKED"
@@ -190,7 +190,7 @@ class ParquetRegistrationRefusalTest {
         Path file = dir.resolve("bit-packed-list.parquet");
         ParquetTestFiles.writeGroups(file, schema, 10, Layout.of(CompressionCodecName.UNCOMPRESSED, false, 100),
                 (row, group) -> group.addGroup("tags").addGroup("list").add("element", row));
-        ParquetHostileFileTest.rewriteFooter(file, footer -> footer.getRow_groups().getFirst().getColumns().getFirst()
+        ParquetSurgery.rewriteFooter(file, footer -> footer.getRow_groups().getFirst().getColumns().getFirst()
                 .getMeta_data().setEncodings(List.of(Encoding.BIT_PACKED, Encoding.RLE, Encoding.PLAIN)));
 
         assertRefused(file).hasMessage("bit-packed-list.parquet column tags.list.element (row group 0) has levels"
