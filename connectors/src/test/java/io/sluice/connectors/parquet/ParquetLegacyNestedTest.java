@@ -122,7 +122,7 @@ class ParquetLegacyNestedTest {
     void readsLegacyShapesAsPyarrowDoes() throws Exception {
         PyarrowReference.assumePyarrow();
         Path file = write(new Layout(CompressionCodecName.SNAPPY, true, 100, WriterVersion.PARQUET_2_0));
-        PyarrowReference.runScript("--read", file.toString());
+        PyarrowReference.runScript(PyarrowReference.NESTED_SCRIPT, "--read", file.toString());
         List<String> columns = SCHEMA.getFields().stream().map(Type::getName).toList();
         try (BufferAllocator allocator = new RootAllocator()) {
             assertThat(PyarrowReference.assertScanMatchesPyarrow(file, new ScanSpec(columns, 64), allocator))

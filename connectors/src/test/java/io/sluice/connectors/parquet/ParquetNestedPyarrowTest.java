@@ -35,7 +35,7 @@ class ParquetNestedPyarrowTest {
     @BeforeAll
     static void writeFilesWithPyarrow() throws Exception {
         PyarrowReference.assumePyarrow();
-        PyarrowReference.runScript(dir.toString());
+        PyarrowReference.runScript(PyarrowReference.NESTED_SCRIPT, dir.toString());
         try (Stream<Path> listed = Files.list(dir)) {
             files = listed.filter(p -> p.toString().endsWith(".parquet")).sorted().toList();
         }

@@ -1,7 +1,6 @@
 package io.sluice.connectors.parquet;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import io.sluice.connectors.BatchReader;
 import io.sluice.connectors.ConnectorErrorCode;
@@ -14,7 +13,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.FieldVector;
@@ -45,22 +43,8 @@ class PyarrowCorpusTest {
 
     @BeforeAll
     static void writeCorpusWithPyarrow() throws Exception {
-        boolean present;
-        try {
-            Process probe = new ProcessBuilder("python3", "-c", "import pyarrow").redirectErrorStream(true).start();
-            present = probe.waitFor(60, TimeUnit.SECONDS) && probe.exitValue() == 0;
-        } catch (IOException e) {
-            present = false;
-        }
-        if ("always".equals(System.getenv("SLUICE_TEST_PYARROW"))) {
-            assertThat(present).as("python3 with pyarrow (SLUICE_TEST_PYARROW=always)").isTrue();
-        }
-        assumeTrue(present, "python3 with pyarrow is not installed");
-        Process writer = new ProcessBuilder("python3", "src/test/python/parquet_corpus.py", corpus.toString())
-                .redirectErrorStream(true).start();
-        String output = new String(writer.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(writer.waitFor(300, TimeUnit.SECONDS)).as("the corpus script finished").isTrue();
-        assertThat(writer.exitValue()).as("the corpus script's exit code; it said:%n%s", output).isZero();
+        PyarrowReference.assumePyarrow();
+        PyarrowReference.runScript(PyarrowReference.CORPUS_SCRIPT, corpus.toString());
     }
 
     @Test

@@ -31,7 +31,10 @@ import org.apache.arrow.vector.types.pojo.Field;
  * {@code SLUICE_TEST_PYARROW=always}, which CI sets.
  */
 final class PyarrowReference {
-    static final Path SCRIPT = Path.of("src/test/python/parquet_nested.py");
+    /** Writes the nested files (or, with {@code --read FILE}, pyarrow's reading of one). */
+    static final Path NESTED_SCRIPT = Path.of("src/test/python/parquet_nested.py");
+    /** Writes the flat corpus and its manifest. */
+    static final Path CORPUS_SCRIPT = Path.of("src/test/python/parquet_corpus.py");
 
     private PyarrowReference() {}
 
@@ -53,9 +56,9 @@ final class PyarrowReference {
         assumeTrue(present, "python3 with pyarrow is not installed");
     }
 
-    /** Runs the script with {@code arguments}; fails with its output when it fails. */
-    static void runScript(String... arguments) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("python3", SCRIPT.toString()));
+    /** Runs {@code script} with {@code arguments}; fails with its output when it fails. */
+    static void runScript(Path script, String... arguments) throws IOException, InterruptedException {
+        List<String> command = new ArrayList<>(List.of("python3", script.toString()));
         command.addAll(List.of(arguments));
         Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
         byte[] output = process.getInputStream().readAllBytes();
