@@ -13,11 +13,12 @@ import net.jpountz.lz4.LZ4SafeDecompressor;
  *
  * <p>Hadoop's block stream is read by {@link HadoopBlockFrames}, one raw LZ4 block per chunk.
  *
- * <p>Decompression uses lz4-java's safe decompressor (bounds-checked on hostile input). Stateless;
+ * <p>Decompression uses lz4-java's pure-Java safe decompressor (bounds-checked on hostile input; no
+ * JNI, so a hostile page cannot crash the broker natively). Stateless;
  * thread-safe.
  */
 final class Lz4Pages {
-    private static final LZ4SafeDecompressor LZ4 = LZ4Factory.fastestInstance().safeDecompressor();
+    private static final LZ4SafeDecompressor LZ4 = LZ4Factory.safeInstance().safeDecompressor();
 
     private Lz4Pages() {}
 

@@ -7,13 +7,10 @@ import io.sluice.connectors.ScanSpec;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.lang.management.ManagementFactory;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.BigIntVector;
@@ -69,18 +66,16 @@ class ParquetCodecHeapTest {
     }
 
     @Test
-    void decompressesABrotliPageWithoutCopyingItOntoTheHeap() throws IOException, InterruptedException {
+    void decompressesABrotliPageWithoutCopyingItOntoTheHeap() throws IOException {
         PyarrowReference.assumePyarrow();
         Path file = dir.resolve("brotli.parquet");
-        Process writer = new ProcessBuilder("python3", "-c", """
+        PyarrowReference.Run writer = PyarrowReference.python(Duration.ofSeconds(120), List.of("-c", """
                 import sys, pyarrow as pa, pyarrow.parquet as pq
                 x = pa.array([i * 3 for i in range(%d)], pa.int64())
                 pq.write_table(pa.table({'x': x}), sys.argv[1], compression='brotli', use_dictionary=False,
                                data_page_size=1 << 26, max_rows_per_page=1 << 22, write_statistics=False)
-                """.formatted(ROWS), file.toString()).redirectErrorStream(true).start();
-        String output = new String(writer.getInputStream().readAllBytes(), StandardCharsets.UTF_8);
-        assertThat(writer.waitFor(120, TimeUnit.SECONDS)).isTrue();
-        assertThat(writer.exitValue()).as(output).isZero();
+                """.formatted(ROWS), file.toString()));
+        assertThat(writer.exitCode()).as(writer.output()).isZero();
 
         assertScansWithLittleHeap(file, 4 << 20); // the decoder's ring buffer: pyarrow's window is 2^22 bytes
     }
@@ -113,9 +108,7 @@ class ParquetCodecHeapTest {
     /** The largest uncompressed page of the file's first column chunk. */
     private static long largestPageBytes(Path file) throws IOException {
         byte[] bytes = Files.readAllBytes(file);
-        int footerLength = ByteBuffer.wrap(bytes, bytes.length - 8, 4).order(ByteOrder.LITTLE_ENDIAN).getInt();
-        FileMetaData footer = Util.readFileMetaData(
-                new ByteArrayInputStream(bytes, bytes.length - 8 - footerLength, footerLength));
+        FileMetaData footer = ParquetSurgery.readFooter(bytes);
         ColumnMetaData chunk = footer.getRow_groups().getFirst().getColumns().getFirst().getMeta_data();
         long start = chunk.isSetDictionary_page_offset() ? chunk.getDictionary_page_offset() : chunk.getData_page_offset();
         ByteArrayInputStream in = new ByteArrayInputStream(bytes, (int) start, (int) chunk.getTotal_compressed_size());

@@ -9,7 +9,9 @@ import io.sluice.connectors.ScanSpec;
 import java.io.IOException;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
@@ -23,8 +25,8 @@ import org.apache.arrow.vector.ipc.ArrowFileReader;
 import org.apache.arrow.vector.types.pojo.Field;
 
 /**
- * pyarrow as the reference reader: runs {@code src/test/python/parquet_nested.py} and compares
- * what Sluice reads from a Parquet file with what pyarrow read from it (an Arrow IPC file beside
+ * pyarrow as the reference reader: runs the scripts under {@code src/test/python} (nested files,
+ * the flat corpus) or a one-off program, and compares what Sluice reads from a Parquet file with what pyarrow read from it (an Arrow IPC file beside
  * it, {@code NAME.arrow}), field for field and value for value with Arrow's vector equality.
  *
  * <p>Needs {@code python3} with pyarrow; tests are skipped without it unless
@@ -42,12 +44,8 @@ final class PyarrowReference {
     static void assumePyarrow() {
         boolean present;
         try {
-            Process probe = new ProcessBuilder("python3", "-c", "import pyarrow").redirectErrorStream(true).start();
-            present = probe.waitFor(60, TimeUnit.SECONDS) && probe.exitValue() == 0;
+            present = python(Duration.ofSeconds(60), List.of("-c", "import pyarrow")).exitCode() == 0;
         } catch (IOException e) {
-            present = false;
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
             present = false;
         }
         if ("always".equals(System.getenv("SLUICE_TEST_PYARROW"))) {
@@ -57,14 +55,35 @@ final class PyarrowReference {
     }
 
     /** Runs {@code script} with {@code arguments}; fails with its output when it fails. */
-    static void runScript(Path script, String... arguments) throws IOException, InterruptedException {
-        List<String> command = new ArrayList<>(List.of("python3", script.toString()));
+    static void runScript(Path script, String... arguments) throws IOException {
+        List<String> command = new ArrayList<>(List.of(script.toString()));
         command.addAll(List.of(arguments));
-        Process process = new ProcessBuilder(command).redirectErrorStream(true).start();
-        byte[] output = process.getInputStream().readAllBytes();
-        assertThat(process.waitFor(300, TimeUnit.SECONDS)).as("%s finishes", command).isTrue();
-        assertThat(process.exitValue()).as("%s exits with 0: %s", command, new String(output, StandardCharsets.UTF_8))
-                .isZero();
+        Run run = python(Duration.ofSeconds(300), command);
+        assertThat(run.exitCode()).as("python3 %s exits with 0: %s", command, run.output()).isZero();
+    }
+
+    /** What a python3 run printed (stdout and stderr together) and its exit code; -1 when it timed out. */
+    record Run(int exitCode, String output) {}
+
+    /**
+     * Runs {@code python3 ARGUMENTS}, its output going to a file, so that a python that hangs is
+     * killed at {@code timeout} instead of blocking a read; never leaves the process running.
+     */
+    static Run python(Duration timeout, List<String> arguments) throws IOException {
+        List<String> command = new ArrayList<>(List.of("python3"));
+        command.addAll(arguments);
+        Path output = Files.createTempFile("python", ".out");
+        Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile()).start();
+        try {
+            boolean finished = process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            return new Run(finished ? process.exitValue() : -1, Files.readString(output, StandardCharsets.UTF_8));
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return new Run(-1, "interrupted");
+        } finally {
+            process.destroyForcibly();
+            Files.deleteIfExists(output);
+        }
     }
 
     /** pyarrow's reading of {@code parquet}: the IPC file the script wrote beside it. */
