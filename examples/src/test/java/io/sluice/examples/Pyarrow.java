@@ -5,6 +5,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -23,8 +24,10 @@ final class Pyarrow {
     static void assumeInstalled() throws InterruptedException {
         boolean present;
         try {
-            Process probe = new ProcessBuilder("python3", "-c", "import pyarrow").redirectErrorStream(true).start();
+            Process probe = new ProcessBuilder("python3", "-c", "import pyarrow").redirectErrorStream(true)
+                    .redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
             present = probe.waitFor(60, TimeUnit.SECONDS) && probe.exitValue() == 0;
+            probe.destroyForcibly();
         } catch (IOException e) {
             present = false;
         }
@@ -44,18 +47,23 @@ final class Pyarrow {
         return BrokerClient.json().readTree(run(command));
     }
 
-    /** Runs a Python script ({@code python3 ARGS...}) to its end; its standard output. */
+    /**
+     * Runs a Python script ({@code python3 ARGS...}) to its end; its standard output. The output goes
+     * to a file, so a script that hangs is killed at the timeout rather than blocking a read.
+     */
     static byte[] run(List<String> arguments) throws Exception {
         List<String> command = new ArrayList<>(List.of("python3"));
         command.addAll(arguments);
-        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
+        Path out = Files.createTempFile("python", ".out");
+        Process process = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT)
+                .redirectOutput(out.toFile()).start();
         try {
-            byte[] out = process.getInputStream().readAllBytes();
             assertThat(process.waitFor(120, TimeUnit.SECONDS)).as("%s finished", arguments.getFirst()).isTrue();
             assertThat(process.exitValue()).as("%s's exit code (its errors are above)", arguments.getFirst()).isZero();
-            return out;
+            return Files.readAllBytes(out);
         } finally {
             process.destroyForcibly();
+            Files.deleteIfExists(out);
         }
     }
 }

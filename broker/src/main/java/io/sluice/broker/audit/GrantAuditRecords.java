@@ -7,6 +7,8 @@ import io.sluice.broker.store.Database;
 import io.sluice.broker.store.Sql;
 import java.sql.Connection;
 import java.sql.SQLException;
+import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.Set;
 
@@ -41,13 +43,14 @@ public final class GrantAuditRecords {
         requireNonNull(grantId, "grantId is null");
         String pattern = "%" + likeEscaped("\"grant\":\"" + grantId + "\"") + "%";
         try (Connection connection = database.connection()) {
+            List<Object> parameters = new ArrayList<>(List.of(datasetId));
+            parameters.addAll(ACTIONS);
+            parameters.add(pattern);
+            String actions = String.join(", ", Collections.nCopies(ACTIONS.size(), "?"));
             List<AuditEntry> candidates = Sql.query(connection, "SELECT idx, record_json, leaf_hash FROM audit_log"
-                            + " WHERE dataset_id = ? AND action IN (?, ?, ?, ?, ?) AND record_json LIKE ? ESCAPE '\\'"
+                            + " WHERE dataset_id = ? AND action IN (" + actions + ") AND record_json LIKE ? ESCAPE '\\'"
                             + " ORDER BY idx",
-                    row -> new AuditEntry(row.getLong(1), row.getString(2), row.getString(3)),
-                    datasetId, AuditAction.GRANT_ISSUED.wireName(), AuditAction.STREAM_OPENED.wireName(),
-                    AuditAction.STREAM_CLOSED.wireName(), AuditAction.STREAM_ABORTED.wireName(),
-                    AuditAction.STREAM_INTERRUPTED.wireName(), pattern);
+                    row -> new AuditEntry(row.getLong(1), row.getString(2), row.getString(3)), parameters.toArray());
             return candidates.stream().filter(entry -> grantId.equals(grantOf(entry))).toList();
         } catch (SQLException e) {
             throw new AuditUnavailableException("cannot read the audit records of grant " + grantId, e);

@@ -120,6 +120,10 @@ public final class ServeCommand implements Callable<Integer> {
     @Option(names = "--oidc-issuer", paramLabel = "URL", description = "accept tokens of this OIDC issuer (a Keycloak realm URL); turns the development issuer off")
     URI oidcIssuer;
 
+    @Option(names = "--dev-issuer-on-network", description = "allow the development token issuer (no --oidc-issuer) on an"
+            + " address other machines can reach; anyone there can then act as anyone (default: refused)")
+    boolean devIssuerOnNetwork;
+
     @Option(names = "--oidc-audience", paramLabel = "AUDIENCE", defaultValue = BrokerConfig.Oidc.DEFAULT_AUDIENCE,
             description = "the audience tokens must carry (default: ${DEFAULT-VALUE})")
     String oidcAudience;
@@ -218,6 +222,27 @@ public final class ServeCommand implements Callable<Integer> {
             + " remote address, request ids, actor (default: ${DEFAULT-VALUE})")
     boolean accessLog;
 
+    /**
+     * Without {@code --oidc-issuer} anyone who reaches {@code POST /v1/dev/token} can mint any
+     * identity; on a loopback address that is the developer alone, anywhere else it is the network.
+     */
+    private void refuseDevIssuerOnNetwork() {
+        if (oidcIssuer != null || devIssuerOnNetwork || loopback(host)) {
+            return;
+        }
+        throw new IllegalArgumentException("--host " + host + " can be reached from other machines, and without"
+                + " --oidc-issuer the development token issuer would let anyone there act as anyone: give"
+                + " --oidc-issuer URL, or bind 127.0.0.1, or (a trusted test network only) --dev-issuer-on-network");
+    }
+
+    private static boolean loopback(String host) {
+        try {
+            return java.net.InetAddress.getByName(host).isLoopbackAddress();
+        } catch (java.net.UnknownHostException e) {
+            return false; // binding fails next, with its own message
+        }
+    }
+
     @Override
     public Integer call() throws InterruptedException, java.io.IOException {
         Logging.configure(logFormat, logLevel, accessLog);
@@ -226,6 +251,7 @@ public final class ServeCommand implements Callable<Integer> {
             printConfig(spec.commandLine().getOut());
             return 0;
         }
+        refuseDevIssuerOnNetwork();
         readable(tlsCert, "--tls-cert");
         readable(tlsKey, "--tls-key");
         readable(clientCa, "--client-ca");

@@ -14,7 +14,7 @@ import java.util.Optional;
 
 /**
  * Training receipts: {@code GET /v1/grants/{id}/receipt?consistencyTo=SIZE|latest} (the grant's
- * holder organisation, the owning data owner, compliance officers) and
+ * holder, subject and organisation; the owning data owner; compliance officers) and
  * {@code GET /v1/datasets/{id}/receipts?limit=&after=} (the owning data owner, compliance officers).
  * Who may read is the service's to check (a refusal is audited there); the router checks roles.
  */

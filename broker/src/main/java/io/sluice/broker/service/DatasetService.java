@@ -372,10 +372,6 @@ public final class DatasetService {
                 + (slash > 0 ? "its id" : "organisation/name, or by its id"));
     }
 
-    /**
-     * Refuses, inside the caller's transaction (under the audit log's lock), a grant on a dataset
-     * withdrawn meanwhile, so that no grant is issued after a withdrawal revoked the others.
-     */
     /** When the dataset was withdrawn, as the store says now; empty while it is listed. */
     public Optional<Instant> withdrawnAt(String datasetId) {
         return datasets.withdrawnAt(datasetId);
@@ -386,6 +382,10 @@ public final class DatasetService {
         return datasets.withdrawnAt(connection, datasetId);
     }
 
+    /**
+     * Refuses, inside the caller's transaction (under the audit log's lock), a grant on a dataset
+     * withdrawn meanwhile, so that no grant is issued after a withdrawal revoked the others.
+     */
     public void checkNotWithdrawn(java.sql.Connection connection, String datasetId) throws java.sql.SQLException {
         Optional<Instant> withdrawn = datasets.withdrawnAt(connection, datasetId);
         if (withdrawn.isPresent()) {

@@ -258,6 +258,16 @@ class ServeConfigurationTest {
     }
 
     @Test
+    void theDevelopmentIssuerIsRefusedOnAnAddressOtherMachinesReach() {
+        Run run = execute(Map.of(), "--host", "0.0.0.0");
+        assertThat(run.exitCode()).isEqualTo(2);
+        assertThat(run.output()).isEqualTo("sluice: --host 0.0.0.0 can be reached from other machines, and without"
+                + " --oidc-issuer the development token issuer would let anyone there act as anyone: give"
+                + " --oidc-issuer URL, or bind 127.0.0.1, or (a trusted test network only) --dev-issuer-on-network\n");
+        assertThat(execute(Map.of("SLUICE_HOST", "0.0.0.0")).exitCode()).as("from the environment too").isEqualTo(2);
+    }
+
+    @Test
     void aUserGivenTwiceOrALoginWithoutDatabaseIsRefused(@TempDir Path secrets) throws Exception {
         Path password = Files.writeString(secrets.resolve("pw"), "x");
         assertThatThrownBy(() -> parse(Map.of(), "--db", "jdbc:postgresql://db/sluice?user=a", "--db-user", "b"))

@@ -6,6 +6,7 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import io.sluice.broker.Broker;
 import io.sluice.broker.BrokerConfig;
 import io.sluice.broker.BrokerVersion;
+import io.sluice.broker.NoBrokerThreadLeft;
 import io.sluice.broker.Poll;
 import io.sluice.broker.TestDatabases;
 import io.sluice.broker.TestHttp;
@@ -20,12 +21,14 @@ import java.sql.Statement;
 import java.time.Duration;
 import java.util.UUID;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The operator's probes and the error envelope of routes that do not exist. Readiness is tried
  * against a real outage: the store's PostgreSQL role loses its login while the broker runs.
  */
+@ExtendWith(NoBrokerThreadLeft.class)
 class HealthIT {
     private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 

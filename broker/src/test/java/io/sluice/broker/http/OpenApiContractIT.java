@@ -33,6 +33,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.arrow.memory.RootAllocator;
 import org.apache.arrow.vector.ipc.ArrowStreamReader;
@@ -252,7 +253,7 @@ class OpenApiContractIT {
             closedPort = socket.getLocalPort();
         }
         try (ServerSocket silent = new ServerSocket(0, 50, InetAddress.getLoopbackAddress())) {
-            List<Socket> accepted = new ArrayList<>();
+            List<Socket> accepted = new CopyOnWriteArrayList<>(); // written by the acceptor, read here
             Thread acceptor = Thread.ofVirtual().start(() -> {
                 try {
                     while (true) {
@@ -262,7 +263,8 @@ class OpenApiContractIT {
                     // closed
                 }
             });
-            String silentSource = jdbc(silent.getLocalPort(), 3);
+            // Long enough that the 429 below comes while it still holds the place, on a loaded machine too.
+            String silentSource = jdbc(silent.getLocalPort(), 15);
             CompletableFuture<HttpResponse<byte[]>> slow = run.send(run.post("/v1/datasets", t.jdbcOwner(),
                     "{\"name\":\"slow\",\"source\":" + silentSource + ",\"policy\":" + OPEN + "}"));
             Poll.until(() -> !accepted.isEmpty() || slow.isDone(), Duration.ofSeconds(20),
