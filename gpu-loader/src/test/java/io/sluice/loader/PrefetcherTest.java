@@ -1,0 +1,220 @@
+package io.sluice.loader;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
+import static org.junit.jupiter.api.Assertions.assertTimeoutPreemptively;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.NoSuchElementException;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+
+import org.junit.jupiter.api.Test;
+
+/** The prefetch stage alone: a counting source, a consumer in the test thread, no broker. */
+class PrefetcherTest {
+
+    private static final Duration BOUND = Duration.ofSeconds(20);
+
+    /** Counts what it produced and what was discarded, failing after {@code failAfter} items if asked. */
+    private static final class CountingSource implements Prefetcher.Source<Integer> {
+        final AtomicInteger produced = new AtomicInteger();
+        final List<Integer> discarded = new CopyOnWriteArrayList<>();
+        private final int items;
+        private final RuntimeException failure;
+
+        CountingSource(int items, RuntimeException failure) {
+            this.items = items;
+            this.failure = failure;
+        }
+
+        @Override
+        public Integer next() {
+            if (produced.get() == items) {
+                if (failure != null) {
+                    throw failure;
+                }
+                return null;
+            }
+            return produced.getAndIncrement();
+        }
+
+        /** Waits until the source stops producing (blocked on a full queue, or at its end). */
+        int awaitSettled() throws InterruptedException {
+            int last = -1;
+            while (last != produced.get()) {
+                last = produced.get();
+                Thread.sleep(100);
+            }
+            return last;
+        }
+    }
+
+    @Test
+    void deliversEveryItemInOrderThenEnds() {
+        CountingSource source = new CountingSource(50, null);
+        List<Integer> taken = new ArrayList<>();
+        try (Prefetcher<Integer> prefetcher = started(2, source)) {
+            assertTimeoutPreemptively(BOUND, () -> {
+                while (prefetcher.hasNext()) {
+                    taken.add(prefetcher.next());
+                }
+            });
+            assertThat(prefetcher.hasNext()).isFalse();
+            assertThatThrownBy(prefetcher::next).isInstanceOf(NoSuchElementException.class);
+        }
+        assertThat(taken).hasSize(50).isSorted().doesNotHaveDuplicates();
+        assertThat(source.discarded).isEmpty();
+    }
+
+    @Test
+    void keepsDepthItemsReadyAndOneOnItsWayNoMore() throws InterruptedException {
+        CountingSource source = new CountingSource(100, null);
+        try (Prefetcher<Integer> prefetcher = started(3, source)) {
+            assertThat(source.awaitSettled()).as("3 queued and 1 waiting for room").isEqualTo(4);
+
+            assertThat(prefetcher.next()).isZero();
+            assertThat(source.awaitSettled()).isEqualTo(5);
+        }
+    }
+
+    @Test
+    void aFailureBehindAFullQueueReachesTheConsumerAfterTheItemsBeforeIt() throws InterruptedException {
+        LoaderException broken = new LoaderException(LoaderErrorCode.STREAM_BROKEN, "connection reset", null);
+        CountingSource source = new CountingSource(3, broken);
+        List<Integer> taken = new ArrayList<>();
+        try (Prefetcher<Integer> prefetcher = started(3, source)) {
+            source.awaitSettled(); // the queue is full and the failure waits behind it
+
+            LoaderException e = assertTimeoutPreemptively(BOUND, () -> catchThrowableOfType(LoaderException.class, () -> {
+                while (prefetcher.hasNext()) {
+                    taken.add(prefetcher.next());
+                }
+            }));
+
+            assertThat(e).isSameAs(broken);
+            assertThat(prefetcher.hasNext()).as("the failure is thrown once").isFalse();
+        }
+        assertThat(taken).containsExactly(0, 1, 2);
+    }
+
+    @Test
+    void closeDiscardsEveryItemNotTakenExactlyOnce() throws InterruptedException {
+        CountingSource source = new CountingSource(100, null);
+        List<Integer> taken = new ArrayList<>();
+        Prefetcher<Integer> prefetcher = started(4, source, source.discarded);
+        taken.add(prefetcher.next());
+        taken.add(prefetcher.next());
+        assertThat(prefetcher.hasNext()).isTrue(); // one more peeked, not taken
+        source.awaitSettled();
+
+        prefetcher.close();
+        prefetcher.close();
+
+        List<Integer> accounted = new ArrayList<>(taken);
+        accounted.addAll(source.discarded);
+        assertThat(accounted).as("every item produced is either taken or discarded, once")
+                .doesNotHaveDuplicates().hasSize(source.produced.get());
+        assertThat(source.discarded).contains(2); // the peeked one
+        assertThat(prefetcher.hasNext()).isFalse();
+    }
+
+    @Test
+    void closeStopsASourceThatIsWaitingAndDiscardsWhatItReturnsThen() {
+        CountDownLatch never = new CountDownLatch(1);
+        AtomicInteger calls = new AtomicInteger();
+        List<Integer> discarded = new CopyOnWriteArrayList<>();
+        Prefetcher<Integer> prefetcher = new Prefetcher<>("test-prefetch", 2, () -> {
+            if (calls.incrementAndGet() == 1) {
+                return 1;
+            }
+            try {
+                never.await();
+            } catch (InterruptedException e) {
+                return 2; // a source that answers an interrupt with one more item
+            }
+            return null;
+        }, discarded::add);
+        prefetcher.start();
+        assertThat(prefetcher.next()).isEqualTo(1);
+
+        assertTimeoutPreemptively(BOUND, prefetcher::close);
+
+        assertThat(discarded).containsExactly(2);
+        assertThat(Thread.getAllStackTraces().keySet()).noneMatch(t -> t.getName().equals("test-prefetch"));
+    }
+
+    @Test
+    void aFailureCausedByClosingIsNotReported() {
+        CountDownLatch waiting = new CountDownLatch(1);
+        Prefetcher<Integer> prefetcher = new Prefetcher<>("test-prefetch-failing", 2, () -> {
+            waiting.countDown();
+            try {
+                new CountDownLatch(1).await();
+            } catch (InterruptedException e) {
+                throw new LoaderException(LoaderErrorCode.INTERRUPTED, "read interrupted", e);
+            }
+            return null;
+        }, _ -> {
+        });
+        prefetcher.start();
+        assertTimeoutPreemptively(BOUND, () -> {
+            waiting.await();
+            prefetcher.close();
+        });
+
+        assertThat(prefetcher.hasNext()).isFalse();
+    }
+
+    @Test
+    void anInterruptedConsumerGetsAnInterruptedFailureAndKeepsItsInterrupt() throws InterruptedException {
+        CountDownLatch never = new CountDownLatch(1);
+        try (Prefetcher<Integer> prefetcher = new Prefetcher<>("test-prefetch-slow", 1, () -> {
+            never.await();
+            return null;
+        }, _ -> {
+        })) {
+            prefetcher.start();
+            Thread.currentThread().interrupt();
+
+            LoaderException e = catchThrowableOfType(LoaderException.class, prefetcher::hasNext);
+
+            assertThat(e.error()).isEqualTo("interrupted");
+            assertThat(Thread.interrupted()).isTrue();
+        }
+    }
+
+    @Test
+    void countsTheTimeTheConsumerWaited() {
+        ConcurrentHashMap<Integer, Boolean> seen = new ConcurrentHashMap<>();
+        try (Prefetcher<Integer> prefetcher = new Prefetcher<>("test-prefetch-late", 1, () -> {
+            if (seen.putIfAbsent(1, true) != null) {
+                return null;
+            }
+            TimeUnit.MILLISECONDS.sleep(300);
+            return 1;
+        }, _ -> {
+        })) {
+            prefetcher.start();
+            assertThat(prefetcher.next()).isEqualTo(1);
+
+            assertThat(prefetcher.waited()).isGreaterThanOrEqualTo(Duration.ofMillis(250));
+        }
+    }
+
+    private static Prefetcher<Integer> started(int depth, CountingSource source) {
+        return started(depth, source, source.discarded);
+    }
+
+    private static Prefetcher<Integer> started(int depth, Prefetcher.Source<Integer> source, List<Integer> discarded) {
+        Prefetcher<Integer> prefetcher = new Prefetcher<>("test-prefetch", depth, source, discarded::add);
+        prefetcher.start();
+        return prefetcher;
+    }
+}
