@@ -151,6 +151,42 @@ class BrokerLogsIT {
     }
 
     @Test
+    void aLogReaderThatStopsReadingDoesNotStopTheBrokerAndTheQueuedLinesComeOutWhole() throws Exception {
+        Path data = Files.createDirectories(dir.resolve("data"));
+        List<String> arguments = List.of("--port", "0", "--data-dir", data.toString(), "--sources",
+                Files.createDirectories(dir.resolve("sources")).toString(), "--log-format", "json");
+        // 3000 access lines of about 300 bytes: many times what a pipe holds (64 KiB on Linux).
+        int requests = 3000;
+        Path stderr;
+        try (BrokerProcess broker = BrokerProcess.serveWithStderrUnread(arguments, dir)) {
+            stderr = broker.stderr();
+            HttpClient client = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
+            for (int i = 0; i < requests; i++) {
+                HttpResponse<String> health = client.send(HttpRequest.newBuilder(broker.uri().resolve("/health"))
+                        .header("X-Request-Id", "stalled-" + i).timeout(Duration.ofSeconds(10)).build(),
+                        HttpResponse.BodyHandlers.ofString());
+                assertThat(health.statusCode()).as("request %d, with nobody reading the log", i).isEqualTo(200);
+            }
+
+            broker.readStderr();
+            broker.terminate();
+            assertThat(broker.awaitExit(Duration.ofSeconds(60))).hasValue(0);
+        }
+        Poll.until(() -> lines(stderr).stream().anyMatch(line -> line.contains("final audit checkpoint")),
+                Duration.ofSeconds(10), "the broker's last log line");
+        List<JsonNode> log = new ArrayList<>();
+        for (String line : lines(stderr)) {
+            log.add(JSON.readTree(line)); // a line torn by the stall would not parse
+        }
+        List<String> ids = log.stream().filter(event -> event.path("logger").asText().equals("sluice.access"))
+                .map(event -> event.path("clientRequestId").asText()).toList();
+        // What the pipe and the queue held is written; the rest was dropped, never half a line.
+        assertThat(ids).isNotEmpty().hasSizeLessThanOrEqualTo(requests).doesNotHaveDuplicates()
+                .allMatch(id -> id.startsWith("stalled-"));
+        assertThat(ids).contains("stalled-0");
+    }
+
+    @Test
     void aSecondServeOnABusyPortSaysSoInOneLineAndExitsNonZero() throws Exception {
         try (ServerSocket taken = new ServerSocket(0, 1, java.net.InetAddress.getLoopbackAddress())) {
             int port = taken.getLocalPort();

@@ -25,12 +25,14 @@ public final class BrokerProcess implements AutoCloseable {
     private final URI uri;
     private final Path log;
     private final Path stderr;
+    private final java.util.concurrent.CountDownLatch stderrRead;
 
-    private BrokerProcess(Process process, URI uri, Path log, Path stderr) {
+    private BrokerProcess(Process process, URI uri, Path log, Path stderr, java.util.concurrent.CountDownLatch stderrRead) {
         this.process = process;
         this.uri = uri;
         this.log = log;
         this.stderr = stderr;
+        this.stderrRead = stderrRead;
     }
 
     /** What a {@code sluice serve} that was expected to fail printed, and its exit code. */
@@ -55,6 +57,19 @@ public final class BrokerProcess implements AutoCloseable {
      */
     public static BrokerProcess serve(List<String> arguments, Map<String, String> environment, Path logDir)
             throws IOException {
+        return serve(arguments, environment, logDir, new java.util.concurrent.CountDownLatch(0));
+    }
+
+    /**
+     * As {@link #serve(List, Map, Path)}, but nobody reads the process's stderr until
+     * {@link #readStderr()}: its pipe fills as a stalled log collector's would.
+     */
+    public static BrokerProcess serveWithStderrUnread(List<String> arguments, Path logDir) throws IOException {
+        return serve(arguments, Map.of(), logDir, new java.util.concurrent.CountDownLatch(1));
+    }
+
+    private static BrokerProcess serve(List<String> arguments, Map<String, String> environment, Path logDir,
+            java.util.concurrent.CountDownLatch stderrRead) throws IOException {
         List<String> command = new ArrayList<>(javaCommand());
         command.add("serve");
         command.addAll(arguments);
@@ -66,9 +81,9 @@ public final class BrokerProcess implements AutoCloseable {
         CompletableFuture<URI> listening = new CompletableFuture<>();
         Path log = logDir.resolve("broker-" + process.pid() + ".log");
         Path stderr = logDir.resolve("broker-" + process.pid() + ".stderr");
-        Thread.ofPlatform().daemon().start(() -> copyOutput(process, log, stderr, listening));
+        Thread.ofPlatform().daemon().start(() -> copyOutput(process, log, stderr, listening, stderrRead));
         try {
-            return new BrokerProcess(process, listening.get(60, TimeUnit.SECONDS), log, stderr);
+            return new BrokerProcess(process, listening.get(60, TimeUnit.SECONDS), log, stderr, stderrRead);
         } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
             process.destroyForcibly();
             throw new IOException("broker process did not start within 60 s; its output ends with:\n" + tail(log), e);
@@ -129,6 +144,11 @@ public final class BrokerProcess implements AutoCloseable {
         }
     }
 
+    /** Starts reading the stderr of a {@link #serveWithStderrUnread} broker. */
+    public void readStderr() {
+        stderrRead.countDown();
+    }
+
     /** Where the process's stderr (the application log) is copied, line by line, as it comes. */
     public Path stderr() {
         return stderr;
@@ -157,6 +177,7 @@ public final class BrokerProcess implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        stderrRead.countDown();
         process.destroy();
         if (!process.waitFor(30, TimeUnit.SECONDS)) {
             kill();
@@ -172,14 +193,25 @@ public final class BrokerProcess implements AutoCloseable {
         }
     }
 
-    /** Copies stdout and stderr into {@code log} (stderr also into {@code stderr}) until the process ends. */
-    private static void copyOutput(Process process, Path log, Path stderr, CompletableFuture<URI> listening) {
+    /**
+     * Copies stdout and stderr into {@code log} (stderr also into {@code stderr}) until the process
+     * ends; stderr once {@code stderrRead} is open.
+     */
+    private static void copyOutput(Process process, Path log, Path stderr, CompletableFuture<URI> listening,
+            java.util.concurrent.CountDownLatch stderrRead) {
         try (var out = java.nio.file.Files.newBufferedWriter(log);
                 var err = java.nio.file.Files.newBufferedWriter(stderr)) {
-            Thread errors = Thread.ofPlatform().daemon().start(() -> copy(process.getErrorStream(), line -> {
-                append(out, line);
-                append(err, line);
-            }));
+            Thread errors = Thread.ofPlatform().daemon().start(() -> {
+                try {
+                    stderrRead.await();
+                } catch (InterruptedException e) {
+                    return;
+                }
+                copy(process.getErrorStream(), line -> {
+                    append(out, line);
+                    append(err, line);
+                });
+            });
             copy(process.getInputStream(), line -> {
                 append(out, line);
                 if (line.startsWith("listening on ")) {

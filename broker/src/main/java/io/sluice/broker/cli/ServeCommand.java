@@ -270,7 +270,10 @@ public final class ServeCommand implements Callable<Integer> {
             sun.misc.Signal.handle(new sun.misc.Signal(name), signal -> stopRequested.countDown());
         }
         // Any other way out (System.exit elsewhere, SIGHUP) still closes the broker; close is idempotent.
-        Thread hook = Thread.ofPlatform().name("sluice-shutdown").unstarted(broker::close);
+        Thread hook = Thread.ofPlatform().name("sluice-shutdown").unstarted(() -> {
+            broker.close();
+            Logging.flushAccessLog();
+        });
         Runtime.getRuntime().addShutdownHook(hook);
         System.out.println("listening on " + broker.uri());
         System.out.println("sources: " + config.sourcesDir() + "/<organisation>/   data: " + config.dataDir());
@@ -279,6 +282,7 @@ public final class ServeCommand implements Callable<Integer> {
         System.out.println("shutting down (grace " + config.shutdownGrace() + ")");
         System.out.flush();
         broker.close();
+        Logging.flushAccessLog();
         System.out.println("stopped");
         System.out.flush();
         return 0;

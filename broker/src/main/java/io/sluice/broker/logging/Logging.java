@@ -4,6 +4,8 @@ import static java.util.Objects.requireNonNull;
 
 import ch.qos.logback.classic.Level;
 import ch.qos.logback.classic.LoggerContext;
+import ch.qos.logback.classic.spi.ILoggingEvent;
+import ch.qos.logback.core.Appender;
 import ch.qos.logback.classic.util.ContextInitializer;
 import ch.qos.logback.core.joran.spi.JoranException;
 import org.slf4j.ILoggerFactory;
@@ -21,6 +23,9 @@ public final class Logging {
     public static final String FORMAT_PROPERTY = "sluice.log.format";
     public static final String LEVEL_PROPERTY = "sluice.log.level";
     public static final String ACCESS_PROPERTY = "sluice.log.access";
+    /** The access log's logger, and the name of the queue {@code logback.xml} gives it. */
+    private static final String ACCESS_LOGGER = "sluice.access";
+    private static final String ACCESS_APPENDER = "access-async";
 
     private Logging() {}
 
@@ -44,6 +49,20 @@ public final class Logging {
             new ContextInitializer(context).autoConfig();
         } catch (JoranException e) {
             throw new IllegalStateException("cannot configure logging: " + e.getMessage(), e);
+        }
+    }
+
+    /**
+     * Writes out the access log's queued lines (waiting up to the 2 s {@code logback.xml} gives) and
+     * stops its writer thread: for when the broker has stopped, so its last requests are logged
+     * before the process exits. Later access lines are dropped until {@link #configure} runs again.
+     */
+    public static void flushAccessLog() {
+        if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {
+            Appender<ILoggingEvent> queue = context.getLogger(ACCESS_LOGGER).getAppender(ACCESS_APPENDER);
+            if (queue != null) {
+                queue.stop();
+            }
         }
     }
 }
