@@ -93,6 +93,18 @@ class NumaPlacementTest {
     }
 
     @Test
+    void placesNothingForAutoWhenTheDriverCannotTellTheBusId() throws IOException {
+        write("devices/system/node/online", "0\n");
+        write("bus/pci/devices/0000:3b:00.0/numa_node", "0\n");
+        try (FakeCudaDriver fake = new FakeCudaDriver().failing("cuDeviceGetPCIBusId", 101); // CUDA_ERROR_INVALID_DEVICE
+                CudaDevice device = CudaDevice.open(CudaDriver.bind("fake", fake.lookup()), 0);
+                GpuLoader loader = GpuLoader.create(SMALL.withNumaPlacement(NumaPlacement.auto()), device, new NumaNodes(sysfs))) {
+            assertThat(device.pciBusId()).isEmpty();
+            assertThat(loader.arena().numa().requestedNode()).isEmpty();
+        }
+    }
+
+    @Test
     void placesNothingForAutoWithoutADevice() {
         try (GpuLoader loader = GpuLoader.createWithoutDevice(SMALL.withNumaPlacement(NumaPlacement.auto()))) {
             assertThat(loader.arena().numa().requestedNode()).isEmpty();
