@@ -4,13 +4,16 @@
 #   gpu-check.sh prepare [BUNDLE_DIR]   where Maven and JDK 25 are: builds the loader and its tests, a jlink'ed
 #                                       JDK 25 runtime, and BUNDLE_DIR (default gpu-loader/target/gpu-check) plus
 #                                       BUNDLE_DIR.tar.gz, under 64 MiB in all. Copy the tarball to the GPU machine.
-#   gpu-check.sh run [BUNDLE_DIR]       on the GPU machine, from the unpacked bundle (BUNDLE_DIR defaults to the
+#   gpu-check.sh run [BUNDLE_DIR] [--numa-node N|auto]
+#                                       on the GPU machine, from the unpacked bundle (BUNDLE_DIR defaults to the
 #                                       directory this script lies in): runs the CUDA-path tests and prints the table
-#                                       (arena creation per GiB with and without MADV_HUGEPAGE, H2D GB/s pinned vs
-#                                       pageable for 1/8/64 MiB chunks, loopback stream -> device GB/s with stall time
-#                                       and per-batch copy time, and a probe that a DeviceBatch open across the
-#                                       loader's and device's close stays valid). Exit status 0 only when every test
-#                                       passed.
+#                                       (arena creation per GiB with and without MADV_HUGEPAGE and with the arena
+#                                       placed on a NUMA node, where each arena's pages went, H2D GB/s pinned vs
+#                                       pageable for 1/8/64 MiB chunks and from the placed arena, loopback stream ->
+#                                       device GB/s with stall time and per-batch copy time, and a probe that a
+#                                       DeviceBatch open across the loader's and device's close stays valid).
+#                                       --numa-node defaults to auto (the GPU's node). Exit status 0 only when every
+#                                       test passed.
 set -euo pipefail
 
 MAX_BYTES=$((64 * 1024 * 1024))
@@ -74,17 +77,23 @@ prepare() {
 }
 
 run() {
-  local bundle="${1:-$HERE}"
+  local bundle="$HERE"
+  if [[ $# -gt 0 && "$1" != --* ]]; then bundle="$1"; shift; fi
+  local numa=(--numa-node auto)
+  if [[ $# -gt 0 ]]; then
+    [[ "$1" == --numa-node && $# -eq 2 ]] || die "usage: gpu-check.sh run [BUNDLE_DIR] [--numa-node N|auto]"
+    numa=(--numa-node "$2")
+  fi
   [[ -x "$bundle/runtime/bin/java" ]] || die "no bundled runtime under $bundle/runtime: run 'gpu-check.sh prepare' first"
   ls /dev/nvidia* >/dev/null 2>&1 || echo "gpu-check: warning: no /dev/nvidia* device nodes" >&2
   # The loader locks its pinned arena with mlock: allow it (fails quietly where the limit cannot be raised).
   ulimit -l unlimited 2>/dev/null || echo "gpu-check: note: could not raise ulimit -l ($(ulimit -l) KiB); mlock may be refused" >&2
   # shellcheck disable=SC2086
-  exec "$bundle/runtime/bin/java" $JVM_FLAGS -Xmx4g -cp "$bundle/lib/*" io.sluice.loader.GpuCheck
+  exec "$bundle/runtime/bin/java" $JVM_FLAGS -Xmx4g -cp "$bundle/lib/*" io.sluice.loader.GpuCheck "${numa[@]}"
 }
 
 case "${1:-}" in
   prepare) shift; prepare "$@" ;;
   run)     shift; run "$@" ;;
-  *)       sed -n '2,13p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
+  *)       sed -n '2,16p' "${BASH_SOURCE[0]}" | sed 's/^# \{0,1\}//'; exit 2 ;;
 esac

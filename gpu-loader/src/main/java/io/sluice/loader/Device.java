@@ -49,6 +49,15 @@ public interface Device extends AutoCloseable {
     /** Milliseconds between two completed events. */
     float elapsedMillis(long startEvent, long endEvent);
 
+    /**
+     * The device's PCI bus id as the driver writes it ({@code cuDeviceGetPCIBusId}, e.g.
+     * {@code 0000:3B:00.0}), which names its NUMA node in sysfs; empty for a device that is not on
+     * PCI or cannot say (the default).
+     */
+    default java.util.Optional<String> pciBusId() {
+        return java.util.Optional.empty();
+    }
+
     /** Page-locks host memory for this device's copies (cuMemHostRegister); a no-op by default. */
     default void registerHost(long address, long bytes) {
     }

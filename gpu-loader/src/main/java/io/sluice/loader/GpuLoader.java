@@ -23,6 +23,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -38,6 +39,7 @@ import io.sluice.loader.internal.CudaDriver;
 import io.sluice.loader.internal.CudaDriverProbe;
 import io.sluice.loader.internal.CudaException;
 import io.sluice.loader.internal.MeteredChannel;
+import io.sluice.loader.internal.NumaNodes;
 import io.sluice.loader.internal.PinnedArena;
 import io.sluice.loader.internal.SocketHttpGet;
 import org.apache.arrow.memory.BufferAllocator;
@@ -113,6 +115,8 @@ public final class GpuLoader implements AutoCloseable {
      * Creates the loader: the CUDA device when a driver is present, the pinned arena (registered
      * with the device), one root allocator over it limited to {@link LoaderConfig#pinnedLimitBytes()}.
      * The caller owns the loader and must close it.
+     *
+     * @throws IllegalArgumentException when {@link LoaderConfig#numaPlacement()} names a NUMA node that is not online
      */
     public static GpuLoader create(LoaderConfig config) {
         Objects.requireNonNull(config, "config is null");
@@ -155,7 +159,21 @@ public final class GpuLoader implements AutoCloseable {
         }
     }
 
+    /**
+     * As {@link #create(LoaderConfig, Device)}, with the NUMA topology read from {@code numa} (a test's
+     * sysfs directory) instead of {@code /sys}.
+     */
+    static GpuLoader create(LoaderConfig config, Device device, NumaNodes numa) {
+        return create(config, Optional.of(device), false, numa);
+    }
+
     private static GpuLoader create(LoaderConfig config, Optional<Device> device, boolean ownsDevice) {
+        return create(config, device, ownsDevice, NumaNodes.system());
+    }
+
+    private static GpuLoader create(LoaderConfig config, Optional<Device> device, boolean ownsDevice, NumaNodes numa) {
+        // A given node that is not online fails here, before anything is mapped.
+        OptionalInt numaNode = numa.preferredNode(config.numaPlacement(), () -> device.flatMap(Device::pciBusId));
         int slabs = config.slabs();
         int touchThreads = Math.max(1, Math.min(slabs, Runtime.getRuntime().availableProcessors()));
         PinnedArena.HostRegistration registration = device.<PinnedArena.HostRegistration>map(d -> new PinnedArena.HostRegistration() {
@@ -171,11 +189,11 @@ public final class GpuLoader implements AutoCloseable {
         }).orElse(null);
         // A refused registration falls back to unregistered memory with one warning (see PinnedArena).
         PinnedArena arena = PinnedArena.create(config.effectiveSlabBytes(), slabs, touchThreads, registration,
-                config.transparentHugePages());
+                config.transparentHugePages(), numaNode);
         RootAllocator allocator = arena.newRootAllocator(config.pinnedLimitBytes());
-        LOG.info("gpu-loader for broker {}: pinned arena of {} bytes ({} slabs) in {} ms, {}; {}", brokerNames(config),
+        LOG.info("gpu-loader for broker {}: pinned arena of {} bytes ({} slabs) in {} ms, {}, {}; {}", brokerNames(config),
                 arena.budgetBytes(), arena.slabs(), arena.creation().elapsed().toMillis(),
-                HostMemoryMode.of(arena.locked(), arena.registered()).description(),
+                HostMemoryMode.of(arena.locked(), arena.registered()).description(), arena.creation().numa().description(),
                 device.map(d -> "training batches are copied to " + d.name())
                         .orElse("no GPU: training streams deliver pinned host batches"));
         return new GpuLoader(config, arena, allocator, device, ownsDevice);
@@ -350,7 +368,7 @@ public final class GpuLoader implements AutoCloseable {
         PinnedArena.Creation creation = arena.creation();
         return new PinnedArenaInfo(arena.budgetBytes(), arena.slabBytes(), arena.slabs(), creation.elapsed(),
                 creation.touchThreads(), creation.locked(), creation.registered(), creation.registrationFailure(),
-                creation.hugePages());
+                creation.hugePages(), creation.numa());
     }
 
     /** The kind of host memory batches land in: registered with the device, locked, or pageable. */

@@ -53,6 +53,13 @@ import java.util.Objects;
  *     transparent huge pages ({@code madvise(MADV_HUGEPAGE)}, Linux): fewer page faults while the
  *     arena is made and fewer TLB misses; a hint the kernel may ignore. Off by default until it is
  *     measured on a GPU node ({@code gpu-loader/scripts/gpu-check.sh})
+ * @param numaPlacement which NUMA node the pinned arena prefers: first touch (the default, as the
+ *     kernel places memory without a policy), a given node, or {@code auto}, the node of the CUDA
+ *     device. On a multi-socket node, pinned memory on the GPU's socket saves every host-to-device
+ *     copy the trip over the inter-socket link. A preference ({@code mbind(MPOL_PREFERRED)}), not a
+ *     binding: a full node gets pages elsewhere rather than an OOM kill while the arena is made. A
+ *     given node must be online when the loader is created; {@link PinnedArenaInfo#numa()} says where
+ *     the pages went. Not yet measured on a GPU node
  */
 public record LoaderConfig(
         List<URI> brokers,
@@ -65,7 +72,8 @@ public record LoaderConfig(
         boolean digestBodies,
         Optional<SSLContext> tls,
         Duration readTimeout,
-        boolean transparentHugePages) {
+        boolean transparentHugePages,
+        NumaPlacement numaPlacement) {
 
     /** The default {@link #pinnedLimitBytes()}: 1 GiB. */
     public static final long DEFAULT_PINNED_LIMIT_BYTES = 1L << 30;
@@ -89,6 +97,7 @@ public record LoaderConfig(
         Objects.requireNonNull(retry, "retry is null");
         Objects.requireNonNull(tls, "tls is null");
         Objects.requireNonNull(readTimeout, "readTimeout is null");
+        Objects.requireNonNull(numaPlacement, "numaPlacement is null");
         if (brokers.isEmpty()) {
             throw new IllegalArgumentException("brokers must name at least one broker");
         }
@@ -120,13 +129,13 @@ public record LoaderConfig(
     public LoaderConfig(URI broker, long pinnedLimitBytes, Duration connectTimeout, long slabBytes, int prefetchDepth,
             RetryPolicy retry, int deviceOrdinal, boolean digestBodies, Optional<SSLContext> tls) {
         this(one(broker), pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal,
-                digestBodies, tls, DEFAULT_READ_TIMEOUT, false);
+                digestBodies, tls, DEFAULT_READ_TIMEOUT, false, NumaPlacement.none());
     }
 
     /** The broker with the given limit and timeout, and defaults for everything else. */
     public LoaderConfig(URI broker, long pinnedLimitBytes, Duration connectTimeout) {
         this(one(broker), pinnedLimitBytes, connectTimeout, DEFAULT_SLAB_BYTES, DEFAULT_PREFETCH_DEPTH,
-                RetryPolicy.defaults(), 0, true, Optional.empty(), DEFAULT_READ_TIMEOUT, false);
+                RetryPolicy.defaults(), 0, true, Optional.empty(), DEFAULT_READ_TIMEOUT, false, NumaPlacement.none());
     }
 
     /** The broker at {@code broker} with a 1 GiB pinned limit, a 10 second connect timeout and defaults for the rest. */
@@ -146,46 +155,52 @@ public record LoaderConfig(
      */
     public LoaderConfig withBrokers(List<URI> list) {
         return new LoaderConfig(list, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal,
-                digestBodies, tls, readTimeout, transparentHugePages);
+                digestBodies, tls, readTimeout, transparentHugePages, numaPlacement);
     }
 
     public LoaderConfig withPinnedLimitBytes(long bytes) {
-        return new LoaderConfig(brokers, bytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal, digestBodies, tls, readTimeout, transparentHugePages);
+        return new LoaderConfig(brokers, bytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal, digestBodies, tls, readTimeout, transparentHugePages, numaPlacement);
     }
 
     public LoaderConfig withSlabBytes(long bytes) {
-        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, bytes, prefetchDepth, retry, deviceOrdinal, digestBodies, tls, readTimeout, transparentHugePages);
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, bytes, prefetchDepth, retry, deviceOrdinal, digestBodies, tls, readTimeout, transparentHugePages, numaPlacement);
     }
 
     public LoaderConfig withPrefetchDepth(int depth) {
-        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, depth, retry, deviceOrdinal, digestBodies, tls, readTimeout, transparentHugePages);
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, depth, retry, deviceOrdinal, digestBodies, tls, readTimeout, transparentHugePages, numaPlacement);
     }
 
     public LoaderConfig withRetry(RetryPolicy policy) {
-        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, policy, deviceOrdinal, digestBodies, tls, readTimeout, transparentHugePages);
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, policy, deviceOrdinal, digestBodies, tls, readTimeout, transparentHugePages, numaPlacement);
     }
 
     public LoaderConfig withDeviceOrdinal(int ordinal) {
-        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, ordinal, digestBodies, tls, readTimeout, transparentHugePages);
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, ordinal, digestBodies, tls, readTimeout, transparentHugePages, numaPlacement);
     }
 
     public LoaderConfig withDigestBodies(boolean digest) {
-        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal, digest, tls, readTimeout, transparentHugePages);
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal, digest, tls, readTimeout, transparentHugePages, numaPlacement);
     }
 
     public LoaderConfig withReadTimeout(Duration timeout) {
         return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal,
-                digestBodies, tls, timeout, transparentHugePages);
+                digestBodies, tls, timeout, transparentHugePages, numaPlacement);
     }
 
     public LoaderConfig withTransparentHugePages(boolean hugePages) {
         return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal,
-                digestBodies, tls, readTimeout, hugePages);
+                digestBodies, tls, readTimeout, hugePages, numaPlacement);
+    }
+
+    /** The same configuration with the pinned arena preferring {@code placement}'s NUMA node (see {@link #numaPlacement()}). */
+    public LoaderConfig withNumaPlacement(NumaPlacement placement) {
+        return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal,
+                digestBodies, tls, readTimeout, transparentHugePages, placement);
     }
 
     public LoaderConfig withTls(SSLContext context) {
         return new LoaderConfig(brokers, pinnedLimitBytes, connectTimeout, slabBytes, prefetchDepth, retry, deviceOrdinal,
-                digestBodies, Optional.of(context), readTimeout, transparentHugePages);
+                digestBodies, Optional.of(context), readTimeout, transparentHugePages, numaPlacement);
     }
 
     /**

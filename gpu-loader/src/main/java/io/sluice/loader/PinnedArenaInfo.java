@@ -19,13 +19,17 @@ import java.util.Optional;
  *     unregistered memory); empty when it succeeded or there is no device
  * @param hugePages whether the kernel took the advice to back the arena with transparent huge pages
  *     ({@link LoaderConfig#transparentHugePages()})
+ * @param numa the NUMA node the arena preferred ({@link LoaderConfig#numaPlacement()}) and its pages
+ *     per node as the kernel counted them after the pre-touch
  */
 public record PinnedArenaInfo(long budgetBytes, long slabBytes, int slabs, Duration creationTime, int touchThreads,
-        boolean locked, boolean registered, Optional<String> registrationFailure, boolean hugePages) {
+        boolean locked, boolean registered, Optional<String> registrationFailure, boolean hugePages,
+        NumaResidence numa) {
 
     public PinnedArenaInfo {
         Objects.requireNonNull(creationTime, "creationTime is null");
         Objects.requireNonNull(registrationFailure, "registrationFailure is null");
+        Objects.requireNonNull(numa, "numa is null");
     }
 
     /** Whether the arena is page-locked: by mlock, or by the driver that registered it. */

@@ -9,11 +9,13 @@ import java.lang.foreign.ValueLayout;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.OptionalInt;
 
 import io.sluice.loader.internal.CudaDevice;
 import io.sluice.loader.internal.CudaDriver;
 import io.sluice.loader.internal.CudaDriverBindingTest;
 import io.sluice.loader.internal.CudaDriverProbe;
+import io.sluice.loader.internal.NumaNodes;
 import io.sluice.loader.internal.PinnedArena;
 import io.sluice.loader.internal.PinnedArenaTest;
 import org.junit.platform.launcher.Launcher;
@@ -28,6 +30,10 @@ import org.junit.platform.launcher.listeners.TestExecutionSummary;
  * launcher, no Maven), then a table — arena creation time per GiB, host-to-device GB/s from the
  * pinned arena against pageable memory for 1, 8 and 64 MiB chunks, and loopback stream to device
  * end to end against the socket baseline. Exit status 1 when a test failed or no GPU was usable.
+ *
+ * <p>{@code --numa-node N|auto} (default {@code auto}, the GPU's node) adds arena creation and H2D
+ * from an arena placed on that NUMA node, beside the first-touch arena, and prints where each
+ * arena's pages went.
  */
 public final class GpuCheck {
 
@@ -40,6 +46,12 @@ public final class GpuCheck {
         PrintWriter out = new PrintWriter(System.out, true);
         out.printf("GPU check: JDK %s on %s %s, %d cores%n", Runtime.version(), System.getProperty("os.name"),
                 System.getProperty("os.arch"), Runtime.getRuntime().availableProcessors());
+        NumaPlacement placement = NumaPlacement.auto();
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--numa-node") && i + 1 < args.length) {
+                placement = NumaPlacement.parse(args[++i]);
+            }
+        }
         if (args.length > 0 && args[0].equals("--tests-only")) {
             // the bundle's self-check where it is made: the CPU tests pass, the GPU ones skip without a driver
             System.exit(runTests(out) ? 0 : 1);
@@ -51,15 +63,23 @@ public final class GpuCheck {
         boolean passed = runTests(out);
         CudaDriver driver = CudaDriver.load(CudaDriverProbe.DRIVER_LIBRARY).orElseThrow();
         try (CudaDevice device = CudaDevice.open(driver, 0)) {
-            out.printf("device: %s%n%n", device.name());
+            NumaNodes numa = NumaNodes.system();
+            OptionalInt node = numa.preferredNode(placement, device::pciBusId);
+            out.printf("device: %s, PCI %s; online NUMA nodes %s; --numa-node %s: %s%n%n", device.name(),
+                    device.pciBusId().orElse("unknown"), numa.online().map(Object::toString).orElse("unknown"), placement,
+                    node.isPresent() ? "node " + node.getAsInt() : "no placement (no NUMA affinity, or none asked)");
             List<String[]> rows = new ArrayList<>();
             rows.add(new String[] {"arena creation (mmap, parallel pre-touch, mlock, cuMemHostRegister_v2), 1 GiB",
-                    arenaCreation(device, false)});
+                    arenaCreation(device, false, OptionalInt.empty())});
             rows.add(new String[] {"arena creation as above with madvise(MADV_HUGEPAGE) (--huge-pages)",
-                    arenaCreation(device, true)});
+                    arenaCreation(device, true, OptionalInt.empty())});
+            rows.add(new String[] {"arena creation as above, first touch, with mbind(MPOL_PREFERRED) (--numa-node " + placement + ")",
+                    node.isPresent() ? arenaCreation(device, false, node) : "not run: no node to place on"});
             for (long mib : new long[] {1, 8, 64}) {
-                rows.add(new String[] {"H2D " + mib + " MiB chunks: pinned arena / pageable", h2d(device, mib << 20)});
+                rows.add(new String[] {"H2D " + mib + " MiB chunks: pinned arena / pageable", h2d(device, mib << 20, OptionalInt.empty())});
             }
+            rows.add(new String[] {"H2D 64 MiB chunks: pinned arena on the --numa-node " + placement + " node / pageable",
+                    node.isPresent() ? h2d(device, 64L << 20, node) : "not run: no node to place on"});
             rows.addAll(endToEnd(device));
             rows.add(new String[] {"a DeviceBatch open across loader.close() and device close (issue 14, item 1)",
                     openBatchOutlivesTheLoader(driver)});
@@ -86,14 +106,15 @@ public final class GpuCheck {
         return summary.getTestsFailedCount() == 0 && summary.getTestsSucceededCount() > 0;
     }
 
-    private static String arenaCreation(CudaDevice device, boolean hugePages) {
+    private static String arenaCreation(CudaDevice device, boolean hugePages, OptionalInt node) {
         try (PinnedArena arena = PinnedArena.create(64L << 20, 16, Runtime.getRuntime().availableProcessors(),
-                registration(device), hugePages)) {
-            return String.format(Locale.ROOT, "%.0f ms/GiB with %d threads (%s, %s%s)",
+                registration(device), hugePages, node)) {
+            return String.format(Locale.ROOT, "%.0f ms/GiB with %d threads (%s, %s%s, %s)",
                     arena.creation().elapsed().toNanos() / 1e6 * GIB / arena.budgetBytes(), arena.creation().touchThreads(),
                     arena.locked() ? "locked" : "mlock refused: raise ulimit -l",
                     arena.registered() ? "registered" : "not registered: " + arena.creation().registrationFailure().orElse("?"),
-                    hugePages ? (arena.creation().hugePages() ? ", THP advised" : ", THP advice refused") : "");
+                    hugePages ? (arena.creation().hugePages() ? ", THP advised" : ", THP advice refused") : "",
+                    arena.creation().numa().description());
         }
     }
 
@@ -127,12 +148,13 @@ public final class GpuCheck {
 
     /** GB/s of 1 GiB copied in {@code chunk}-sized copies, from the registered arena and from pageable memory. */
     @SuppressWarnings("restricted")
-    private static String h2d(CudaDevice device, long chunk) {
+    private static String h2d(CudaDevice device, long chunk, OptionalInt node) {
         long copies = Math.max(4, GIB / chunk);
         long target = device.allocate(chunk);
         long start = device.createEvent();
         long end = device.createEvent();
-        try (PinnedArena arena = PinnedArena.create(chunk, 1, 1, registration(device)); Arena pageable = Arena.ofShared()) {
+        try (PinnedArena arena = PinnedArena.create(chunk, 1, 1, registration(device), false, node);
+                Arena pageable = Arena.ofShared()) {
             MemorySegment pinnedSource = MemorySegment.ofAddress(arena.address()).reinterpret(chunk);
             MemorySegment pageableSource = pageable.allocate(chunk, 4096);
             pinnedSource.fill((byte) 1);
@@ -140,7 +162,8 @@ public final class GpuCheck {
             double pinned = copyRate(device, target, pinnedSource.address(), chunk, copies, start, end);
             double paged = copyRate(device, target, pageableSource.address(), chunk, copies, start, end);
             pageableSource.get(ValueLayout.JAVA_BYTE, 0);
-            return String.format(Locale.ROOT, "%.1f / %.1f GB/s", pinned, paged);
+            return String.format(Locale.ROOT, "%.1f / %.1f GB/s (arena: %s)", pinned, paged,
+                    arena.creation().numa().description());
         } finally {
             device.destroyEvent(start);
             device.destroyEvent(end);

@@ -54,7 +54,8 @@ class LoaderCommandIT {
         assertThat(run.status()).as(run.err()).isZero();
         List<String> lines = run.out().lines().toList();
         assertThat(lines.get(0)).matches("pinned arena  16\\.0 MiB \\(2 slabs of 8\\.0 MiB\\) made in \\d+ ms \\(\\d+ ms/GiB\\), "
-                + "(locked \\(mlock\\), not registered with a device|pageable: neither locked nor registered \\(raise ulimit -l\\))");
+                + "(locked \\(mlock\\), not registered with a device|pageable: neither locked nor registered \\(raise ulimit -l\\))"
+                + ", NUMA first touch \\(((N\\d+ [0-9.]+%(, )?)+|pages per node unknown)\\)");
         assertThat(lines.get(1)).isEqualTo("device        none: no usable CUDA driver or --no-gpu; batches stay in pinned host memory");
         assertThat(lines).contains(
                 "grant         g-1, shard 1 of 2, epoch 3, seed 11",
@@ -177,6 +178,48 @@ class LoaderCommandIT {
         assertThat(run.err()).contains("--read-timeout").contains("'soon' is not a duration");
         assertThat(run("--broker", broker.uri().toString(), "--grant", "g-1", "--token", "t", "--read-timeout", "0",
                 "--no-gpu").err()).contains("readTimeout must be > 0, was PT0S");
+    }
+
+    @Test
+    void placesThePinnedArenaOnTheGivenNumaNodeAndSaysWhereItsPagesAre() {
+        org.junit.jupiter.api.Assumptions.assumeTrue(io.sluice.loader.internal.NumaNodes.system().online()
+                .map(nodes -> nodes.contains(0)).orElse(false) && Files.isReadable(Path.of("/proc/self/numa_maps")),
+                "node 0 is not online here, or there is no numa_maps");
+        Run run = run("--broker", broker.uri().toString(), "--grant", "g-1", "--token", FakeBroker.TOKEN, "--pinned-mib", "4",
+                "--slab-mib", "2", "--numa-node", "0", "--no-gpu", "--no-progress", "--limit-batches", "1");
+
+        assertThat(run.status()).as(run.err()).isZero();
+        assertThat(run.out().lines().findFirst().orElseThrow()).startsWith("pinned arena  4.0 MiB (2 slabs of 2.0 MiB)")
+                .endsWith(", NUMA node 0 (100% of pages)");
+    }
+
+    @Test
+    void placesNothingForAutoWithoutAGpu() {
+        Run run = run("--broker", broker.uri().toString(), "--grant", "g-1", "--token", FakeBroker.TOKEN, "--pinned-mib", "4",
+                "--numa-node", "auto", "--no-gpu", "--no-progress", "--limit-batches", "1");
+
+        assertThat(run.status()).as(run.err()).isZero();
+        assertThat(run.out().lines().findFirst().orElseThrow()).contains(", NUMA first touch (");
+    }
+
+    @Test
+    void refusesANumaNodeThatIsNotANumberOrAutoOrNotOnline() {
+        Run bad = run("--broker", broker.uri().toString(), "--grant", "g-1", "--token", "t", "--numa-node", "near");
+
+        assertThat(bad.status()).isEqualTo(2);
+        assertThat(bad.err()).contains("--numa-node").contains("'near' is not a NUMA placement: write a node number (0..1023) "
+                + "or auto (the node of the GPU)");
+        assertThat(run("--help").out()).contains("--numa-node=N|auto");
+
+        java.util.Optional<List<Integer>> online = io.sluice.loader.internal.NumaNodes.system().online();
+        org.junit.jupiter.api.Assumptions.assumeTrue(online.map(nodes -> !nodes.contains(63)).orElse(false),
+                "no online-node list here, or node 63 is online");
+        Run offline = run("--broker", broker.uri().toString(), "--grant", "g-1", "--token", "t", "--numa-node", "63",
+                "--no-gpu", "--no-progress");
+        assertThat(offline.status()).isEqualTo(2);
+        assertThat(offline.err()).startsWith("--numa-node: NUMA node 63 is not online: the online nodes are "
+                + online.get().getFirst());
+        assertThat(broker.queries()).isEmpty();
     }
 
     @Test

@@ -53,6 +53,20 @@ class LoaderConfigTest {
     }
 
     @Test
+    void carriesTheNumaPlacementThroughEveryWitherAndDefaultsToFirstTouch() {
+        LoaderConfig config = LoaderConfig.of(URI.create("http://b:1"));
+        assertThat(config.numaPlacement()).isEqualTo(NumaPlacement.none()).isInstanceOf(NumaPlacement.FirstTouch.class);
+
+        LoaderConfig placed = config.withNumaPlacement(NumaPlacement.node(1)).withTransparentHugePages(true)
+                .withReadTimeout(Duration.ofSeconds(5)).withPinnedLimitBytes(8L << 20).withSlabBytes(1L << 20)
+                .withPrefetchDepth(3).withRetry(RetryPolicy.defaults()).withDeviceOrdinal(0).withDigestBodies(false)
+                .withBrokers(List.of(URI.create("http://b:1"), URI.create("http://c:1")));
+        assertThat(placed.numaPlacement()).isEqualTo(new NumaPlacement.Node(1));
+        assertThat(placed.withNumaPlacement(NumaPlacement.auto()).numaPlacement()).isInstanceOf(NumaPlacement.DeviceNode.class);
+        assertThatThrownBy(() -> config.withNumaPlacement(null)).hasMessage("numaPlacement is null");
+    }
+
+    @Test
     void rejectsANonPositiveSlabDepthOrOrdinal() {
         LoaderConfig config = LoaderConfig.of(URI.create("http://b"));
         assertThatThrownBy(() -> config.withSlabBytes(0)).hasMessage("slabBytes must be > 0, was 0");

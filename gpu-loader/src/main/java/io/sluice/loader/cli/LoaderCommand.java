@@ -23,10 +23,12 @@ import io.sluice.loader.LoadedBatch;
 import io.sluice.loader.LoaderConfig;
 import io.sluice.loader.LoaderException;
 import io.sluice.loader.LoaderMetrics;
+import io.sluice.loader.NumaPlacement;
 import io.sluice.loader.PinnedArenaInfo;
 import io.sluice.loader.RetryPolicy;
 import io.sluice.loader.StreamSummary;
 import io.sluice.loader.TrainingStream;
+import io.sluice.loader.internal.NumaNodes;
 import picocli.CommandLine;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -132,6 +134,12 @@ public final class LoaderCommand implements Callable<Integer> {
     @Option(names = "--huge-pages", description = "advise transparent huge pages for the pinned arena (madvise; Linux)")
     boolean hugePages;
 
+    @Option(names = "--numa-node", paramLabel = "N|auto", converter = NumaPlacementConverter.class, description = {
+        "the NUMA node the pinned arena prefers: a node number, or auto for the node the GPU sits on (its PCI",
+        "device's numa_node in sysfs); saves every host-to-GPU copy the inter-socket link on a multi-socket node.",
+        "A preference (mbind MPOL_PREFERRED), not a binding. Default: none, pages go where they are first touched"})
+    NumaPlacement numaNode;
+
     @Option(names = "--device", defaultValue = "0", description = "CUDA device ordinal (default: ${DEFAULT-VALUE})")
     int device;
 
@@ -181,6 +189,18 @@ public final class LoaderCommand implements Callable<Integer> {
         }
     }
 
+    /** {@code --numa-node}: a node number or {@code auto}. */
+    static final class NumaPlacementConverter implements CommandLine.ITypeConverter<NumaPlacement> {
+        @Override
+        public NumaPlacement convert(String value) {
+            try {
+                return NumaPlacement.parse(value);
+            } catch (IllegalArgumentException e) {
+                throw new CommandLine.TypeConversionException(e.getMessage());
+            }
+        }
+    }
+
     public static void main(String[] args) {
         System.exit(new CommandLine(new LoaderCommand()).execute(args));
     }
@@ -201,22 +221,31 @@ public final class LoaderCommand implements Callable<Integer> {
                     .withRetry(new RetryPolicy(retries, Duration.ofMillis(250), Duration.ofSeconds(8)))
                     .withDeviceOrdinal(device)
                     .withReadTimeout(readTimeout)
-                    .withTransparentHugePages(hugePages);
+                    .withTransparentHugePages(hugePages)
+                    .withNumaPlacement(numaNode == null ? NumaPlacement.none() : numaNode);
         } catch (IllegalArgumentException | ArithmeticException e) {
             throw new CommandLine.ParameterException(spec.commandLine(), e.getMessage());
+        }
+        try {
+            // The loader checks this too; here a node that is not online is a usage error, before anything is mapped.
+            NumaNodes.system().preferredNode(config.numaPlacement() instanceof NumaPlacement.Node node ? node
+                    : NumaPlacement.none(), java.util.Optional::empty);
+        } catch (IllegalArgumentException e) {
+            throw new CommandLine.ParameterException(spec.commandLine(), "--numa-node: " + e.getMessage());
         }
         boolean interactive = progress != null ? progress : System.console() != null && System.console().isTerminal();
         try (GpuLoader loader = noGpu ? GpuLoader.createWithoutDevice(config) : GpuLoader.create(config)) {
             this.loader = loader;
             this.runTokens = token;
             PinnedArenaInfo arena = loader.arena();
-            out.printf(Locale.ROOT, "pinned arena  %.1f MiB (%d slabs of %.1f MiB) made in %d ms (%.0f ms/GiB), %s%s%s%n",
+            out.printf(Locale.ROOT, "pinned arena  %.1f MiB (%d slabs of %.1f MiB) made in %d ms (%.0f ms/GiB), %s%s%s, %s%n",
                     arena.budgetBytes() / 1048576.0, arena.slabs(), arena.slabBytes() / 1048576.0,
                     arena.creationTime().toMillis(), arena.creationMillisPerGiB(),
                     arena.hostMemory().description(),
                     arena.registered() && !arena.locked() ? " (mlock refused, pinned by the driver)" : "",
                     arena.registrationFailure().map(f -> "; registration with the GPU failed: " + f).orElse("")
-                            + (arena.hugePages() ? ", transparent huge pages" : ""));
+                            + (arena.hugePages() ? ", transparent huge pages" : ""),
+                    arena.numa().description());
             out.println("device        " + loader.device().map(d -> d.name() + (d.isGpu() ? "" : " (not a GPU)"))
                     .orElse("none: no usable CUDA driver or --no-gpu; batches stay in pinned host memory"));
             out.flush();

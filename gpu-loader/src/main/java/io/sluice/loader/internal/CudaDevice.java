@@ -2,8 +2,11 @@ package io.sluice.loader.internal;
 
 import java.lang.foreign.MemorySegment;
 import java.util.Objects;
+import java.util.Optional;
 
 import io.sluice.loader.Device;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * A CUDA device through the driver API: its primary context, one non-blocking copy stream, device
@@ -22,6 +25,8 @@ import io.sluice.loader.Device;
  * <p>Thread-safe. The loader that opened it owns it and closes it last.
  */
 public final class CudaDevice implements Device {
+
+    private static final Logger LOG = LoggerFactory.getLogger(CudaDevice.class);
 
     private final CudaDriver driver;
     private final int ordinal;
@@ -89,6 +94,17 @@ public final class CudaDevice implements Device {
     @Override
     public boolean isGpu() {
         return true;
+    }
+
+    /** From {@code cuDeviceGetPCIBusId}; empty (and a warning) when the driver cannot say. */
+    @Override
+    public Optional<String> pciBusId() {
+        try {
+            return driver.devicePciBusId(device);
+        } catch (CudaException e) {
+            LOG.warn("cannot read the PCI bus id of {}: {}", name, e.getMessage());
+            return Optional.empty();
+        }
     }
 
     @Override

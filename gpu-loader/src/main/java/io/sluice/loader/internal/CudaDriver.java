@@ -43,6 +43,8 @@ public final class CudaDriver {
         CU_DEVICE_GET("cuDeviceGet", "cuDeviceGet", FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), true),
         CU_DEVICE_GET_NAME("cuDeviceGetName", "cuDeviceGetName",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), false),
+        CU_DEVICE_GET_PCI_BUS_ID("cuDeviceGetPCIBusId", "cuDeviceGetPCIBusId",
+                FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT), false),
         CU_DEVICE_PRIMARY_CTX_RETAIN("cuDevicePrimaryCtxRetain", "cuDevicePrimaryCtxRetain",
                 FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT), true),
         CU_DEVICE_PRIMARY_CTX_RELEASE("cuDevicePrimaryCtxRelease", "cuDevicePrimaryCtxRelease_v2",
@@ -273,6 +275,24 @@ public final class CudaDriver {
             MemorySegment name = call.allocate(256);
             check(Function.CU_DEVICE_GET_NAME, call(Function.CU_DEVICE_GET_NAME, name, 256, device));
             return name.getString(0, StandardCharsets.UTF_8);
+        }
+    }
+
+    /**
+     * The device's PCI bus id as the driver writes it ({@code 0000:3B:00.0}); empty when the driver
+     * lacks {@code cuDeviceGetPCIBusId}.
+     *
+     * @throws CudaException when the call fails
+     */
+    public Optional<String> devicePciBusId(int device) {
+        if (!handles.containsKey(Function.CU_DEVICE_GET_PCI_BUS_ID)) {
+            return Optional.empty();
+        }
+        try (Arena call = Arena.ofConfined()) {
+            // cuda.h asks for 13 bytes ("dddd:bb:dd.f" and NUL); room for a longer domain costs nothing
+            MemorySegment id = call.allocate(64);
+            check(Function.CU_DEVICE_GET_PCI_BUS_ID, call(Function.CU_DEVICE_GET_PCI_BUS_ID, id, 64, device));
+            return Optional.of(id.getString(0, StandardCharsets.US_ASCII));
         }
     }
 

@@ -4,8 +4,10 @@ package io.sluice.loader.internal;
 final class NativeCallException extends RuntimeException {
 
     static final int EPERM = 1;
+    static final int EIO = 5;
     static final int EAGAIN = 11;
     static final int ENOMEM = 12;
+    static final int EFAULT = 14;
     static final int EINVAL = 22;
     static final int ENOSYS = 38;
 
@@ -24,8 +26,10 @@ final class NativeCallException extends RuntimeException {
     static String name(int errno) {
         return switch (errno) {
             case EPERM -> "EPERM";
+            case EIO -> "EIO";
             case EAGAIN -> "EAGAIN";
             case ENOMEM -> "ENOMEM";
+            case EFAULT -> "EFAULT";
             case EINVAL -> "EINVAL";
             case ENOSYS -> "ENOSYS";
             default -> "errno " + errno;

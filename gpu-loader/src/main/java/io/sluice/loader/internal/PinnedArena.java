@@ -10,9 +10,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalInt;
 import java.util.TreeMap;
 import java.util.concurrent.atomic.AtomicReferenceArray;
 
+import io.sluice.loader.NumaResidence;
 import org.apache.arrow.memory.AllocationManager;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
@@ -34,6 +36,11 @@ import org.slf4j.LoggerFactory;
  * (rounded up to {@value #ALIGNMENT} bytes for Arrow's alignment, never to a power of two), so the
  * IPC body lands straight from the socket in pinned memory.
  *
+ * <p>With a NUMA node, the mapping's policy prefers that node ({@code mbind(MPOL_PREFERRED)})
+ * before it is touched, so the pre-touch places the pages there; after the pre-touch the pages per
+ * node are read back from {@code /proc/self/numa_maps} ({@link Creation#numa()}). A refused
+ * {@code mbind} is logged once with the errno and the arena stays usable where it was touched.
+ *
  * <p>A refused {@code mlock} (typically {@code ENOMEM} under {@code RLIMIT_MEMLOCK}) is logged once
  * with the errno and the fix, and the arena stays usable in pageable memory ({@link #locked()}
  * {@code false}).
@@ -54,10 +61,11 @@ public final class PinnedArena implements AllocationManager.Factory, AutoCloseab
     /** What creating the arena took and achieved. */
     public record Creation(
             Duration elapsed, int touchThreads, List<String> slabTouchedBy, boolean locked, int lockErrno,
-            boolean registered, Optional<String> registrationFailure, boolean hugePages) {
+            boolean registered, Optional<String> registrationFailure, boolean hugePages, NumaResidence numa) {
         public Creation {
             Objects.requireNonNull(elapsed, "elapsed is null");
             Objects.requireNonNull(registrationFailure, "registrationFailure is null");
+            Objects.requireNonNull(numa, "numa is null");
             slabTouchedBy = List.copyOf(slabTouchedBy);
         }
     }
@@ -111,7 +119,7 @@ public final class PinnedArena implements AllocationManager.Factory, AutoCloseab
      * @throws OutOfMemoryException when the memory cannot be mapped
      */
     public static PinnedArena create(long slabBytes, int slabs, int touchThreads, HostRegistration registration) {
-        return create(slabBytes, slabs, touchThreads, registration, false, new TouchHook() {
+        return create(slabBytes, slabs, touchThreads, registration, false, OptionalInt.empty(), new TouchHook() {
         });
     }
 
@@ -122,12 +130,24 @@ public final class PinnedArena implements AllocationManager.Factory, AutoCloseab
      */
     public static PinnedArena create(long slabBytes, int slabs, int touchThreads, HostRegistration registration,
             boolean hugePages) {
-        return create(slabBytes, slabs, touchThreads, registration, hugePages, new TouchHook() {
+        return create(slabBytes, slabs, touchThreads, registration, hugePages, OptionalInt.empty(), new TouchHook() {
+        });
+    }
+
+    /**
+     * As {@link #create(long, int, int, HostRegistration, boolean)}; with {@code numaNode}, the
+     * mapping prefers that node ({@code mbind(MPOL_PREFERRED)}) before it is touched. A preference,
+     * not a binding: where the node is full the kernel places pages elsewhere instead of failing.
+     * {@link Creation#numa()} says where the pages went.
+     */
+    public static PinnedArena create(long slabBytes, int slabs, int touchThreads, HostRegistration registration,
+            boolean hugePages, OptionalInt numaNode) {
+        return create(slabBytes, slabs, touchThreads, registration, hugePages, numaNode, new TouchHook() {
         });
     }
 
     static PinnedArena create(long slabBytes, int slabs, int touchThreads, HostRegistration registration, TouchHook hook) {
-        return create(slabBytes, slabs, touchThreads, registration, false, hook);
+        return create(slabBytes, slabs, touchThreads, registration, false, OptionalInt.empty(), hook);
     }
 
     /** Test hooks into the pre-touch threads: a failure while touching, a refused mlock. */
@@ -143,7 +163,7 @@ public final class PinnedArena implements AllocationManager.Factory, AutoCloseab
     }
 
     static PinnedArena create(long slabBytes, int slabs, int touchThreads, HostRegistration registration, boolean hugePages,
-            TouchHook hook) {
+            OptionalInt numaNode, TouchHook hook) {
         if (slabBytes <= 0) {
             throw new IllegalArgumentException("slabBytes must be > 0, was " + slabBytes);
         }
@@ -153,6 +173,7 @@ public final class PinnedArena implements AllocationManager.Factory, AutoCloseab
         if (touchThreads < 1) {
             throw new IllegalArgumentException("touchThreads must be >= 1, was " + touchThreads);
         }
+        Objects.requireNonNull(numaNode, "numaNode is null");
         long started = System.nanoTime();
         PosixMemory posix = PosixMemory.load();
         long slab = Math.ceilDiv(slabBytes, posix.pageSize()) * posix.pageSize();
@@ -185,6 +206,8 @@ public final class PinnedArena implements AllocationManager.Factory, AutoCloseab
                         NativeCallException.name(errno));
             }
         }
+        Optional<String> numaFailure = numaNode.isPresent()
+                ? preferNode(posix, address, budget, numaNode.getAsInt(), fallback != null) : Optional.empty();
         int threads = Math.min(touchThreads, slabs);
         AtomicReferenceArray<String> touchedBy = new AtomicReferenceArray<>(slabs);
         int[] lockErrnos = new int[slabs];
@@ -233,12 +256,42 @@ public final class PinnedArena implements AllocationManager.Factory, AutoCloseab
         for (int i = 0; i < slabs; i++) {
             names.add(touchedBy.get(i));
         }
+        NumaResidence numa = new NumaResidence(numaNode, numaFailure,
+                fallback == null ? NumaMaps.pagesPerNode(address, budget) : Optional.empty());
         Creation creation = new Creation(Duration.ofNanos(System.nanoTime() - started), threads, names, locked,
-                lockErrno, registered, registrationFailure, advisedHugePages);
-        LOG.info("pinned arena: {} slabs of {} bytes ({} bytes) made in {} ms with {} touch threads, {}{}", slabs, slab,
+                lockErrno, registered, registrationFailure, advisedHugePages, numa);
+        LOG.info("pinned arena: {} slabs of {} bytes ({} bytes) made in {} ms with {} touch threads, {}{}, {}", slabs, slab,
                 budget, creation.elapsed().toMillis(), threads, locked ? "locked" : "NOT locked",
-                registered ? ", registered with the device" : "");
+                registered ? ", registered with the device" : "", numa.description());
         return new PinnedArena(posix, address, slab, slabs, fallback, registered ? registration : null, creation);
+    }
+
+    /**
+     * Sets the mapping's policy to prefer {@code node} before any page is touched (placement happens
+     * at the first touch); empty when it was set, else why not, logged once.
+     */
+    private static Optional<String> preferNode(PosixMemory posix, long address, long budget, int node, boolean fallback) {
+        if (fallback) {
+            String why = "no anonymous mapping on this platform to place";
+            LOG.warn("NUMA node {} for the pinned arena is not set: {}", node, why);
+            return Optional.of(why);
+        }
+        int errno;
+        try {
+            errno = posix.preferNode(address, budget, node);
+        } catch (RuntimeException e) { // the downcall itself failed: the mapping must not leak over a hint
+            LOG.warn("NUMA placement of the pinned arena on node {} is not set: {}", node, e.getMessage());
+            return Optional.of("mbind could not be called: " + e.getMessage());
+        }
+        if (errno == 0) {
+            return Optional.empty();
+        }
+        String why = "mbind failed with errno " + errno + " (" + NativeCallException.name(errno) + ")";
+        LOG.warn("NUMA placement of the {} byte pinned arena on node {} is not set: {}{}; its pages go where they are "
+                + "first touched, and copies from another socket's memory cross the inter-socket link", budget, node, why,
+                errno == NativeCallException.EPERM ? " (a container's seccomp profile may forbid mbind)"
+                        : errno == NativeCallException.ENOSYS ? " (no NUMA support in this kernel or on this architecture)" : "");
+        return Optional.of(why);
     }
 
     private static void touchAndLock(PosixMemory posix, long address, long slab, int slabs, int threads,

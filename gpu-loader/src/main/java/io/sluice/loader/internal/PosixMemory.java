@@ -16,7 +16,8 @@ import java.util.Optional;
 /**
  * The few POSIX calls the pinned allocator needs, bound through {@link Linker} downcalls:
  * {@code mmap}/{@code munmap} for page-exclusive anonymous memory (Linux only) and
- * {@code mlock}/{@code munlock} to page-lock it, with {@code errno} captured.
+ * {@code mlock}/{@code munlock} to page-lock it, {@code madvise} for huge pages and {@code mbind}
+ * (through {@code syscall}) for NUMA placement, with {@code errno} captured.
  *
  * <p>Thread-safe: the handles are immutable and every call captures {@code errno} into its own
  * confined arena.
@@ -30,6 +31,7 @@ final class PosixMemory {
     private static final long MAP_FAILED = -1L;
     private static final long FALLBACK_PAGE_SIZE = 4096;
     private static final int MADV_HUGEPAGE = 14; // Linux
+    private static final long MPOL_PREFERRED = 1; // <linux/mempolicy.h>
 
     private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
     private static final VarHandle ERRNO = CAPTURE_LAYOUT.varHandle(MemoryLayout.PathElement.groupElement("errno"));
@@ -39,6 +41,8 @@ final class PosixMemory {
     private final Optional<MethodHandle> mlock;
     private final Optional<MethodHandle> munlock;
     private final Optional<MethodHandle> madvise;
+    private final Optional<MethodHandle> syscall;
+    private final long mbindNumber;
     private final long pageSize;
 
     private PosixMemory(
@@ -47,12 +51,16 @@ final class PosixMemory {
             Optional<MethodHandle> mlock,
             Optional<MethodHandle> munlock,
             Optional<MethodHandle> madvise,
+            Optional<MethodHandle> syscall,
+            long mbindNumber,
             long pageSize) {
         this.mmap = mmap;
         this.munmap = munmap;
         this.mlock = mlock;
         this.munlock = munlock;
         this.madvise = madvise;
+        this.syscall = syscall;
+        this.mbindNumber = mbindNumber;
         this.pageSize = pageSize;
     }
 
@@ -88,7 +96,25 @@ final class PosixMemory {
                 ? libc.find("madvise").map(symbol -> linker.downcallHandle(symbol, FunctionDescriptor.of(
                         ValueLayout.JAVA_INT, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_INT), errno))
                 : Optional.empty();
-        return new PosixMemory(mmap, munmap, mlock.filter(_ -> munlock.isPresent()), munlock, madvise, pageSize);
+        // glibc does not export mbind (libnuma does, and may be absent): call it by number through
+        // syscall(long number, ...), every argument passed as a full register-wide long.
+        long mbindNumber = linux ? mbindSyscallNumber(System.getProperty("os.arch", "")) : -1;
+        Optional<MethodHandle> syscall = mbindNumber < 0 ? Optional.empty()
+                : libc.find("syscall").map(symbol -> linker.downcallHandle(symbol, FunctionDescriptor.of(
+                        ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG,
+                        ValueLayout.JAVA_LONG, ValueLayout.ADDRESS, ValueLayout.JAVA_LONG, ValueLayout.JAVA_LONG),
+                        Linker.Option.firstVariadicArg(1), errno));
+        return new PosixMemory(mmap, munmap, mlock.filter(_ -> munlock.isPresent()), munlock, madvise, syscall,
+                mbindNumber, pageSize);
+    }
+
+    /** {@code __NR_mbind} for the JVM's architecture ({@code os.arch}); -1 where the loader does not know it. */
+    static long mbindSyscallNumber(String arch) {
+        return switch (arch) {
+            case "amd64", "x86_64" -> 237; // arch/x86/entry/syscalls/syscall_64.tbl
+            case "aarch64" -> 235; // include/uapi/asm-generic/unistd.h
+            default -> -1;
+        };
     }
 
     private static long callPageSize(MethodHandle getpagesize) {
@@ -158,6 +184,39 @@ final class PosixMemory {
             return result == 0 ? 0 : (int) ERRNO.get(state, 0L);
         } catch (Throwable e) {
             throw new IllegalStateException("madvise of " + size + " bytes at 0x" + Long.toHexString(address) + " failed", e);
+        }
+    }
+
+    /**
+     * Sets the NUMA policy of {@code [address, address + size)} to prefer {@code node}
+     * ({@code mbind(MPOL_PREFERRED)}), so pages touched afterwards are placed there while the node has
+     * free memory, elsewhere when it has not. Call it before the memory is touched: pages already
+     * present stay where they are.
+     *
+     * @return 0 on success, else the {@code errno}; {@code ENOSYS} where {@code mbind} is not available
+     *     (not Linux, an architecture whose syscall number the loader does not know)
+     */
+    int preferNode(long address, long size, int node) {
+        if (syscall.isEmpty()) {
+            return NativeCallException.ENOSYS;
+        }
+        if (node < 0) {
+            throw new IllegalArgumentException("node must be >= 0, was " + node);
+        }
+        try (Arena call = Arena.ofConfined()) {
+            MemorySegment state = call.allocate(CAPTURE_LAYOUT);
+            // One bit per node in unsigned longs. maxnode counts one more than the mask's bits: the kernel
+            // decrements it before use (mm/mempolicy.c get_nodes; libnuma passes the mask's size + 1 too),
+            // so a one-word mask with maxnode 64 would drop node 63.
+            int words = node / Long.SIZE + 1;
+            MemorySegment mask = call.allocate(ValueLayout.JAVA_LONG, words);
+            mask.setAtIndex(ValueLayout.JAVA_LONG, node / Long.SIZE, 1L << (node % Long.SIZE));
+            long maxnode = (long) words * Long.SIZE + 1;
+            long result = (long) syscall.get().invokeExact(state, mbindNumber, address, size, MPOL_PREFERRED, mask,
+                    maxnode, 0L);
+            return result == 0 ? 0 : (int) ERRNO.get(state, 0L);
+        } catch (Throwable e) {
+            throw new IllegalStateException("mbind of " + size + " bytes at 0x" + Long.toHexString(address) + " failed", e);
         }
     }
 

@@ -83,6 +83,7 @@ public class CudaDriverBindingTest {
             driver.init();
             int device = driver.deviceGet(0);
             assertThat(driver.deviceName(device)).isEqualTo("Fake GPU");
+            assertThat(driver.devicePciBusId(device)).hasValue("0000:3B:00.0");
             assertThat(driver.driverVersion()).isEqualTo(13000);
             var context = driver.primaryCtxRetain(device);
             driver.ctxSetCurrent(context);

@@ -65,6 +65,7 @@ public final class FakeCudaDriver implements AutoCloseable {
     private final ThreadLocal<Long> current = ThreadLocal.withInitial(() -> 0L);
     private int resets;
     private int copiesFromReleasedMemory;
+    private volatile String pciBusId = "0000:3B:00.0";
 
     public FakeCudaDriver() {
         for (CudaDriver.Function function : CudaDriver.Function.values()) {
@@ -225,6 +226,21 @@ public final class FakeCudaDriver implements AutoCloseable {
         byte[] bytes = "Fake GPU\0".getBytes(StandardCharsets.US_ASCII);
         MemorySegment.copy(MemorySegment.ofArray(bytes), 0, name.reinterpret(length), 0, bytes.length);
         return enter("cuDeviceGetName");
+    }
+
+    /** Makes cuDeviceGetPCIBusId answer {@code busId} (the driver's form, e.g. {@code 0000:3B:00.0}). */
+    public FakeCudaDriver pciBusId(String busId) {
+        this.pciBusId = busId;
+        return this;
+    }
+
+    int cuDeviceGetPCIBusId(MemorySegment busId, int length, int device) {
+        byte[] bytes = (pciBusId + "\0").getBytes(StandardCharsets.US_ASCII);
+        if (bytes.length > length) {
+            return 1; // CUDA_ERROR_INVALID_VALUE
+        }
+        MemorySegment.copy(MemorySegment.ofArray(bytes), 0, busId.reinterpret(length), 0, bytes.length);
+        return enter("cuDeviceGetPCIBusId");
     }
 
     int cuDevicePrimaryCtxRetain(MemorySegment context, int device) {

@@ -10,8 +10,12 @@ import java.lang.foreign.ValueLayout;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
+import java.util.Map;
+import java.util.OptionalInt;
+import java.util.TreeMap;
 
 import io.sluice.loader.HostMemoryDevice;
+import io.sluice.loader.NumaResidence;
 import org.apache.arrow.memory.ArrowBuf;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.OutOfMemoryException;
@@ -251,6 +255,55 @@ public class PinnedArenaTest {
     }
 
     @Test
+    void prefersTheRequestedNumaNodeAndReportsWhereThePagesWent() throws IOException {
+        assumeNuma();
+        try (PinnedArena arena = PinnedArena.create(SLAB, 4, 2, null, false, OptionalInt.of(0))) {
+            NumaResidence numa = arena.creation().numa();
+
+            // the kernel's own record of the mapping: mbind(MPOL_PREFERRED, node 0) was called before the touch
+            assertThat(numaMapsLine(arena.address()).split(" ")[1]).isEqualTo("prefer:0");
+            assertThat(numa.requestedNode()).hasValue(0);
+            assertThat(numa.preferenceSet()).isTrue();
+            assertThat(numa.pagesPerNode()).hasValue(new TreeMap<>(Map.of(0, arena.budgetBytes() / arena.pageSize())));
+            assertThat(numa.shareOnRequestedNode()).hasValue(1.0);
+            assertThat(numa.description()).isEqualTo("NUMA node 0 (100% of pages)");
+        }
+    }
+
+    @Test
+    void leavesThePolicyAtTheDefaultWithoutANodeAndStillCountsThePages() throws IOException {
+        assumeNuma();
+        try (PinnedArena arena = PinnedArena.create(SLAB, 2, 1, null)) {
+            NumaResidence numa = arena.creation().numa();
+
+            assertThat(numaMapsLine(arena.address()).split(" ")[1]).isEqualTo("default");
+            assertThat(numa.requestedNode()).isEmpty();
+            assertThat(numa.pagesPerNode()).hasValueSatisfying(pages -> assertThat(pages.values().stream()
+                    .mapToLong(Long::longValue).sum()).isEqualTo(arena.budgetBytes() / arena.pageSize()));
+            assertThat(numa.description()).startsWith("NUMA first touch (N");
+        }
+    }
+
+    @Test
+    void staysUsableWhenTheKernelRefusesThePreference() throws IOException {
+        assumeNuma();
+        int offline = 63; // this machine's nodes are below it; the loader refuses it before it gets here
+        assumeTrue(!NumaNodes.system().online().orElseThrow().contains(offline));
+        try (PinnedArena arena = PinnedArena.create(SLAB, 1, 1, null, false, OptionalInt.of(offline));
+                RootAllocator root = arena.newRootAllocator(SLAB);
+                ArrowBuf buffer = root.buffer(1000)) {
+            NumaResidence numa = arena.creation().numa();
+
+            assertThat(numa.preferenceSet()).isFalse();
+            assertThat(numa.preferenceFailure()).hasValue("mbind failed with errno 22 (EINVAL)");
+            assertThat(numa.shareOnRequestedNode()).hasValue(0.0);
+            assertThat(numa.description()).startsWith("NUMA node 63 not set (mbind failed with errno 22 (EINVAL); N");
+            assertThat(numaMapsLine(arena.address()).split(" ")[1]).isEqualTo("default");
+            buffer.setByte(999, 1); // usable
+        }
+    }
+
+    @Test
     void staysMappedWhileABufferStillPointsIntoIt() {
         PinnedArena arena = PinnedArena.create(SLAB, 1, 1, null);
         RootAllocator root = arena.newRootAllocator(SLAB);
@@ -301,6 +354,23 @@ public class PinnedArenaTest {
             }
         }
         return false;
+    }
+
+    private static void assumeNuma() {
+        assumeTrue(Files.isReadable(Path.of("/proc/self/numa_maps")), "no /proc/self/numa_maps: a kernel without NUMA");
+        assumeTrue(NumaNodes.system().online().map(nodes -> nodes.contains(0)).orElse(false), "node 0 is not online");
+    }
+
+    /** The numa_maps line of the mapping that holds {@code address}, found through its start in /proc/self/maps. */
+    private static String numaMapsLine(long address) throws IOException {
+        String start = Files.readAllLines(Path.of("/proc/self/maps")).stream()
+                .map(line -> line.substring(0, line.indexOf(' ')).split("-"))
+                .filter(range -> Long.parseUnsignedLong(range[0], 16) <= address && address < Long.parseUnsignedLong(range[1], 16))
+                .map(range -> range[0])
+                .findFirst().orElseThrow();
+        return Files.readAllLines(Path.of("/proc/self/numa_maps")).stream()
+                .filter(line -> line.startsWith(start + " "))
+                .findFirst().orElseThrow(() -> new AssertionError("no numa_maps line starts at " + start));
     }
 
     /** Whether {@code address} lies in a mapping of this process (/proc/self/maps). */
