@@ -1,7 +1,6 @@
 package io.sluice.loader;
 
 import java.io.IOException;
-import java.io.InputStream;
 import java.net.ConnectException;
 import java.net.SocketTimeoutException;
 import java.net.URI;
@@ -12,7 +11,6 @@ import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.ByteBuffer;
-import java.nio.channels.Channels;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
@@ -42,6 +40,7 @@ import io.sluice.loader.internal.MeteredChannel;
 import io.sluice.loader.internal.NumaNodes;
 import io.sluice.loader.internal.PinnedArena;
 import io.sluice.loader.internal.SocketHttpGet;
+import io.sluice.loader.internal.TimedBodyChannel;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
 import org.slf4j.Logger;
@@ -491,10 +490,11 @@ public final class GpuLoader implements AutoCloseable {
                 request.header(name, value);
             }
         });
-        HttpResponse<InputStream> response = client.send(request.build(), HttpResponse.BodyHandlers.ofInputStream());
+        // The request's timeout bounds the wait for the head; TimedBodyChannel bounds every read of the body with it.
+        HttpResponse<ReadableByteChannel> response = TimedBodyChannel.send(client, request.build());
         Map<String, List<String>> responseHeaders = new LinkedHashMap<>();
         response.headers().map().forEach((name, values) -> responseHeaders.put(name.toLowerCase(Locale.ROOT), values));
-        return new SocketHttpGet.Response(response.statusCode(), responseHeaders, Channels.newChannel(response.body()));
+        return new SocketHttpGet.Response(response.statusCode(), responseHeaders, response.body());
     }
 
     private static LoaderException refused(URI uri, String grantId, int status, ReadableByteChannel body) {

@@ -45,8 +45,10 @@ import java.util.Objects;
  * @param tls for an {@code https} broker: the TLS context, which presents the node's certificate
  *     when the broker requires one (see {@link #withNodeCertificate}); empty = the JDK's defaults
  * @param readTimeout how long a read from the broker may wait for the next bytes (response head or
- *     body) before the connection is taken as dead: a half-open connection (the broker's host
- *     vanished without closing it) fails the read with {@code broker_unreachable} or, inside a
+ *     body, over {@code http} and {@code https} alike, and for the receipt) before the connection is
+ *     taken as dead: a half-open connection (the broker's host vanished without closing it) or a
+ *     broker or TLS-terminating proxy that stalls mid-body fails the read with
+ *     {@code broker_unreachable} (no answer) or {@code stream_broken} (a body cut off) or, inside a
  *     {@link TrainingStream}, a reconnect, instead of hanging the rank. It must exceed the longest
  *     pause the broker makes between batches (a slow connector, a shuffle's first batch)
  * @param transparentHugePages whether to advise the kernel to back the pinned arena with

@@ -1,11 +1,15 @@
 package io.sluice.loader;
 
+import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.ByteBuffer;
+import java.nio.channels.ClosedByInterruptException;
+import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.List;
@@ -14,21 +18,43 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 import io.sluice.loader.internal.BrokerError;
+import io.sluice.loader.internal.TimedBodyChannel;
 
 /**
  * Fetches a grant's training receipt ({@code GET /v1/grants/{id}/receipt}) with the loader's HTTP
  * client (its node certificate for {@code https}), from the first of the loader's brokers that
- * answers: they share one store and one log, so any of them has the receipt.
+ * answers: they share one store and one log, so any of them has the receipt. Each read waits at
+ * most the loader's read timeout, and a receipt longer than {@link #MAX_RECEIPT_BYTES} is refused.
  */
 final class ReceiptClient {
+    /**
+     * The largest receipt read: a cap against a body without end, not an expected size. A record
+     * with its inclusion proof is about 2.5 KB, so this holds some 100,000 records (a grant read
+     * by 256 ranks for 200 epochs); the whole body and its JSON tree are held on the heap.
+     */
+    static final int MAX_RECEIPT_BYTES = 256 << 20;
+
     private final HttpClient client;
     private final List<URI> brokers;
     private final Duration timeout;
+    private final int maxBytes;
 
+    /**
+     * @param timeout the read timeout: how long the broker may take to start answering, and then
+     *     each read of the body to bring the next bytes
+     */
     ReceiptClient(HttpClient client, List<URI> brokers, Duration timeout) {
+        this(client, brokers, timeout, MAX_RECEIPT_BYTES);
+    }
+
+    ReceiptClient(HttpClient client, List<URI> brokers, Duration timeout, int maxBytes) {
         this.client = Objects.requireNonNull(client, "client is null");
         this.brokers = List.copyOf(Objects.requireNonNull(brokers, "brokers is null"));
         this.timeout = Objects.requireNonNull(timeout, "timeout is null");
+        if (maxBytes < 1) {
+            throw new IllegalArgumentException("maxBytes must be >= 1, was " + maxBytes);
+        }
+        this.maxBytes = maxBytes;
     }
 
     GrantReceipt fetch(String grantId, Supplier<String> bearerToken) {
@@ -39,12 +65,20 @@ final class ReceiptClient {
             String base = broker.toString().replaceAll("/+$", "");
             URI uri = URI.create(base + "/v1/grants/" + URLEncoder.encode(grantId, StandardCharsets.UTF_8).replace("+", "%20")
                     + "/receipt");
-            HttpResponse<byte[]> response;
+            int status;
+            Optional<byte[]> body;
+            // HttpRequest.timeout bounds the wait for the head only: TimedBodyChannel bounds each read of the body.
             try {
-                response = client.send(HttpRequest.newBuilder(uri).GET().timeout(timeout)
-                        .header("Authorization", "Bearer " + bearerToken.get())
-                        .header("Accept", "application/json").build(), HttpResponse.BodyHandlers.ofByteArray());
-            } catch (InterruptedException e) {
+                HttpResponse<ReadableByteChannel> response = TimedBodyChannel.send(client,
+                        HttpRequest.newBuilder(uri).GET().timeout(timeout)
+                                .header("Authorization", "Bearer " + bearerToken.get())
+                                .header("Accept", "application/json").build());
+                status = response.statusCode();
+                try (ReadableByteChannel in = response.body()) {
+                    body = status == 200 ? readAtMost(in, maxBytes)
+                            : Optional.of(readAtMost(in, BrokerError.MAX_BODY_BYTES, true));
+                }
+            } catch (InterruptedException | ClosedByInterruptException e) {
                 Thread.currentThread().interrupt();
                 throw new LoaderException(LoaderErrorCode.INTERRUPTED, "interrupted while fetching the receipt of grant "
                         + grantId + " from " + broker, e);
@@ -54,22 +88,52 @@ final class ReceiptClient {
                         e.getClass().getSimpleName()), e);
                 continue;
             }
-            if (response.statusCode() != 200) {
-                Optional<BrokerError> error = BrokerError.parse(response.body());
+            if (status != 200) {
+                byte[] bytes = body.orElseThrow();
+                Optional<BrokerError> error = BrokerError.parse(bytes);
                 if (error.isEmpty()) {
-                    throw new LoaderException(LoaderErrorCode.UNEXPECTED_RESPONSE, response.statusCode(), "broker answered GET "
-                            + uri + " with HTTP " + response.statusCode() + ": " + BrokerError.excerpt(response.body()), null);
+                    throw new LoaderException(LoaderErrorCode.UNEXPECTED_RESPONSE, status, "broker answered GET "
+                            + uri + " with HTTP " + status + ": " + BrokerError.excerpt(bytes), null);
                 }
-                throw new LoaderException(response.statusCode(), error.get(), "broker refused the receipt of grant " + grantId
-                        + ": HTTP " + response.statusCode() + " " + error.get().error() + ": " + error.get().message());
+                throw new LoaderException(status, error.get(), "broker refused the receipt of grant " + grantId
+                        + ": HTTP " + status + " " + error.get().error() + ": " + error.get().message());
+            }
+            if (body.isEmpty()) {
+                // Every broker of the store would answer the same: no point asking the next.
+                throw new LoaderException(LoaderErrorCode.UNEXPECTED_RESPONSE, 200, "broker answered GET " + uri
+                        + " with a receipt longer than " + maxBytes + " bytes, the most the loader reads", null);
             }
             try {
-                return GrantReceipt.parse(response.body());
+                return GrantReceipt.parse(body.get());
             } catch (IllegalArgumentException e) {
                 throw new LoaderException(LoaderErrorCode.UNEXPECTED_RESPONSE, 200, "broker answered GET " + uri
                         + " with something other than a receipt: " + e.getMessage(), e);
             }
         }
         throw Objects.requireNonNull(unreachable);
+    }
+
+    /** The whole body, or empty when it is longer than {@code max} bytes (it is then not read further). */
+    private static Optional<byte[]> readAtMost(ReadableByteChannel in, int max) throws IOException {
+        byte[] bytes = readAtMost(in, max, false);
+        return bytes.length > max ? Optional.empty() : Optional.of(bytes);
+    }
+
+    /**
+     * Reads up to {@code max} bytes, or {@code max + 1} when not {@code truncate} (so that a longer
+     * body shows), growing the buffer as bytes arrive rather than trusting a Content-Length.
+     */
+    private static byte[] readAtMost(ReadableByteChannel in, int max, boolean truncate) throws IOException {
+        long limit = truncate ? max : max + 1L;
+        ByteArrayOutputStream out = new ByteArrayOutputStream();
+        ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
+        while (out.size() < limit) {
+            buffer.clear().limit((int) Math.min(buffer.capacity(), limit - out.size()));
+            if (in.read(buffer) < 0) {
+                break;
+            }
+            out.write(buffer.array(), 0, buffer.position());
+        }
+        return out.toByteArray();
     }
 }

@@ -35,7 +35,7 @@ import java.util.Optional;
  * bodies; sends {@code Connection: close}. A body that ends before its announced length (or before
  * the last chunk) fails with an {@link EOFException}; a chunked body that ends cleanly with its last
  * chunk is a clean end of input. Plain {@code http} only: {@code https} goes through
- * {@code java.net.http}.
+ * {@code java.net.http}, its body read through a {@link TimedBodyChannel} with the same read timeout.
  *
  * <p>Every read waits at most the read timeout for the next bytes (a half-open connection, whose
  * peer vanished without a FIN, would otherwise block a training rank forever) and then fails with a
@@ -72,6 +72,12 @@ public final class SocketHttpGet {
     public static final class ReadTimeoutException extends SocketTimeoutException {
         ReadTimeoutException(String message) {
             super(message);
+        }
+
+        /** Nothing from {@code peer} (e.g. {@code the broker at https://host:443}) within {@code timeout}. */
+        public static ReadTimeoutException after(Duration timeout, String peer) {
+            return new ReadTimeoutException("no bytes from " + peer + " within the read timeout of "
+                    + timeout.toMillis() / 1000.0 + " s (" + timeout + "); the connection is taken as dead");
         }
     }
 
@@ -386,8 +392,7 @@ public final class SocketHttpGet {
         private void await(int operation, long deadline) throws IOException {
             long left = deadline - System.nanoTime();
             if (left <= 0) {
-                throw new ReadTimeoutException("no bytes from " + peer + " within the read timeout of "
-                        + timeout.toMillis() / 1000.0 + " s (" + timeout + "); the connection is taken as dead");
+                throw ReadTimeoutException.after(timeout, peer);
             }
             try {
                 key.interestOps(operation);
