@@ -10,11 +10,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.channels.UnresolvedAddressException;
 import java.nio.charset.StandardCharsets;
-import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
@@ -40,6 +38,7 @@ import io.sluice.loader.internal.MeteredChannel;
 import io.sluice.loader.internal.NumaNodes;
 import io.sluice.loader.internal.PinnedArena;
 import io.sluice.loader.internal.SocketHttpGet;
+import io.sluice.loader.internal.BodyBytes;
 import io.sluice.loader.internal.TimedBodyChannel;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.arrow.memory.RootAllocator;
@@ -500,11 +499,7 @@ public final class GpuLoader implements AutoCloseable {
     private static LoaderException refused(URI uri, String grantId, int status, ReadableByteChannel body) {
         byte[] bytes;
         try (ReadableByteChannel in = body) {
-            ByteBuffer buffer = ByteBuffer.allocate(BrokerError.MAX_BODY_BYTES);
-            while (buffer.hasRemaining() && in.read(buffer) >= 0) {
-                // read up to the limit
-            }
-            bytes = Arrays.copyOf(buffer.array(), buffer.position());
+            bytes = BodyBytes.upTo(in, BrokerError.MAX_BODY_BYTES);
         } catch (IOException e) {
             bytes = new byte[0];
         }
@@ -533,16 +528,23 @@ public final class GpuLoader implements AutoCloseable {
         URI uri = URI.create(base + "/v1/streams/" + URLEncoder.encode(streamId, StandardCharsets.UTF_8).replace("+", "%20"));
         // java.net.http for both schemes: unlike the stream's socket client it bounds the wait for the answer.
         HttpClient client = https.updateAndGet(existing -> existing != null ? existing : httpsClient());
+        // The timeout bounds the wait for the head and, through TimedBodyChannel, every read of the body:
+        // this runs exactly when a broker misbehaves, and must not hang on one that stalls mid-answer.
         try {
-            HttpResponse<byte[]> response = client.send(HttpRequest.newBuilder(uri).GET().timeout(STATUS_TIMEOUT)
+            HttpResponse<ReadableByteChannel> response = TimedBodyChannel.send(client, HttpRequest.newBuilder(uri).GET()
+                    .timeout(STATUS_TIMEOUT)
                     .header("Authorization", "Bearer " + bearerToken.get())
-                    .header("Accept", "application/json").build(), HttpResponse.BodyHandlers.ofByteArray());
-            if (response.statusCode() != 200) {
-                LOG.debug("GET {} answered {}; why the stream ended is not known", uri, response.statusCode());
-                return StatusLookup.answered(Optional.empty());
+                    .header("Accept", "application/json").build());
+            byte[] body;
+            try (ReadableByteChannel in = response.body()) {
+                if (response.statusCode() != 200) {
+                    LOG.debug("GET {} answered {}; why the stream ended is not known", uri, response.statusCode());
+                    return StatusLookup.answered(Optional.empty());
+                }
+                body = BodyBytes.upTo(in, BrokerError.MAX_BODY_BYTES);
             }
-            return StatusLookup.answered(BrokerStreamStatus.parse(response.body()));
-        } catch (InterruptedException e) {
+            return StatusLookup.answered(BrokerStreamStatus.parse(body));
+        } catch (InterruptedException | java.nio.channels.ClosedByInterruptException e) {
             Thread.currentThread().interrupt();
             return StatusLookup.answered(Optional.empty()); // not the broker's silence: this thread is stopping
         } catch (IOException e) {

@@ -1,13 +1,11 @@
 package io.sluice.loader;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.ByteBuffer;
 import java.nio.channels.ClosedByInterruptException;
 import java.nio.channels.ReadableByteChannel;
 import java.nio.charset.StandardCharsets;
@@ -18,6 +16,7 @@ import java.util.Optional;
 import java.util.function.Supplier;
 
 import io.sluice.loader.internal.BrokerError;
+import io.sluice.loader.internal.BodyBytes;
 import io.sluice.loader.internal.TimedBodyChannel;
 
 /**
@@ -75,8 +74,8 @@ final class ReceiptClient {
                                 .header("Accept", "application/json").build());
                 status = response.statusCode();
                 try (ReadableByteChannel in = response.body()) {
-                    body = status == 200 ? readAtMost(in, maxBytes)
-                            : Optional.of(readAtMost(in, BrokerError.MAX_BODY_BYTES, true));
+                    body = status == 200 ? BodyBytes.whole(in, maxBytes)
+                            : Optional.of(BodyBytes.upTo(in, BrokerError.MAX_BODY_BYTES));
                 }
             } catch (InterruptedException | ClosedByInterruptException e) {
                 Thread.currentThread().interrupt();
@@ -111,29 +110,5 @@ final class ReceiptClient {
             }
         }
         throw Objects.requireNonNull(unreachable);
-    }
-
-    /** The whole body, or empty when it is longer than {@code max} bytes (it is then not read further). */
-    private static Optional<byte[]> readAtMost(ReadableByteChannel in, int max) throws IOException {
-        byte[] bytes = readAtMost(in, max, false);
-        return bytes.length > max ? Optional.empty() : Optional.of(bytes);
-    }
-
-    /**
-     * Reads up to {@code max} bytes, or {@code max + 1} when not {@code truncate} (so that a longer
-     * body shows), growing the buffer as bytes arrive rather than trusting a Content-Length.
-     */
-    private static byte[] readAtMost(ReadableByteChannel in, int max, boolean truncate) throws IOException {
-        long limit = truncate ? max : max + 1L;
-        ByteArrayOutputStream out = new ByteArrayOutputStream();
-        ByteBuffer buffer = ByteBuffer.allocate(64 * 1024);
-        while (out.size() < limit) {
-            buffer.clear().limit((int) Math.min(buffer.capacity(), limit - out.size()));
-            if (in.read(buffer) < 0) {
-                break;
-            }
-            out.write(buffer.array(), 0, buffer.position());
-        }
-        return out.toByteArray();
     }
 }

@@ -61,7 +61,7 @@ final class DroppingBroker implements AutoCloseable {
 
     DroppingBroker(String prefix, List<List<TestStreams.Row>> batches, List<ToLongFunction<TestStreams.Written>> cuts)
             throws IOException {
-        this(prefix, batches, cuts, false, false);
+        this(prefix, batches, cuts, false, false, false);
     }
 
     /**
@@ -71,7 +71,17 @@ final class DroppingBroker implements AutoCloseable {
      */
     static DroppingBroker stalling(String prefix, List<List<TestStreams.Row>> batches, ToLongFunction<TestStreams.Written> cut)
             throws IOException {
-        return new DroppingBroker(prefix, batches, List.of(cut), false, true);
+        return new DroppingBroker(prefix, batches, List.of(cut), false, true, false);
+    }
+
+    /**
+     * A broker that cuts its first stream connection where {@code cut} says and, asked why
+     * ({@code GET /v1/streams/{id}}), sends a response head and a few bytes of the body and then
+     * nothing more, holding that connection open; later stream connections are served whole.
+     */
+    static DroppingBroker stallingStatus(String prefix, List<List<TestStreams.Row>> batches,
+            ToLongFunction<TestStreams.Written> cut) throws IOException {
+        return new DroppingBroker(prefix, batches, List.of(cut), false, false, true);
     }
 
     /**
@@ -81,11 +91,12 @@ final class DroppingBroker implements AutoCloseable {
      */
     static DroppingBroker dying(String prefix, List<List<TestStreams.Row>> batches, ToLongFunction<TestStreams.Written> cut)
             throws IOException {
-        return new DroppingBroker(prefix, batches, List.of(cut), true, false);
+        return new DroppingBroker(prefix, batches, List.of(cut), true, false, false);
     }
 
     private DroppingBroker(String prefix, List<List<TestStreams.Row>> batches,
-            List<ToLongFunction<TestStreams.Written>> cuts, boolean dieAfterFirst, boolean stallFirst) throws IOException {
+            List<ToLongFunction<TestStreams.Written>> cuts, boolean dieAfterFirst, boolean stallFirst,
+            boolean stallStatus) throws IOException {
         server = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
         acceptor = Thread.ofVirtual().start(() -> {
             for (int k = 0; !server.isClosed(); k++) {
@@ -112,8 +123,19 @@ final class DroppingBroker implements AutoCloseable {
                     });
                     continue;
                 }
+                String target;
+                try {
+                    target = readTarget(accepted.getInputStream());
+                } catch (IOException e) {
+                    closeQuietly(accepted);
+                    continue;
+                }
+                if (stallStatus && target.startsWith("/v1/streams/")) {
+                    Thread.ofVirtual().start(() -> stallMidBody(accepted));
+                    k--;
+                    continue;
+                }
                 try (Socket socket = accepted) {
-                    String target = readTarget(socket.getInputStream());
                     if (target.startsWith("/v1/streams/")) {
                         notFound(socket.getOutputStream()); // the loader asking why a stream broke: this stand-in does not know
                         k--;
@@ -146,6 +168,27 @@ final class DroppingBroker implements AutoCloseable {
     private static String query(String target) {
         int question = target.indexOf('?');
         return question < 0 ? "" : target.substring(question + 1);
+    }
+
+    /** A status answer that stops after its head and 10 of its 100 bytes, until the client closes. */
+    private static void stallMidBody(Socket socket) {
+        try (socket) {
+            OutputStream out = socket.getOutputStream();
+            out.write(("HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"state\": ")
+                    .getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            socket.getInputStream().transferTo(OutputStream.nullOutputStream());
+        } catch (IOException e) {
+            // the client went away
+        }
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // nothing to do
+        }
     }
 
     private static void notFound(OutputStream out) throws IOException {

@@ -246,6 +246,26 @@ class TrainingStreamIT {
     }
 
     @Test
+    void aBrokerThatStallsWhileSayingWhyAStreamBrokeIsTakenAsSilentAndTheStreamResumes() throws IOException {
+        List<Row> rows = new ArrayList<>();
+        try (DroppingBroker stalling = DroppingBroker.stallingStatus("q", DATASET, DroppingBroker.MID_SECOND_BATCH);
+                GpuLoader loader = GpuLoader.create(TestStreams.config(stalling.uri()), device);
+                TrainingStream stream = loader.openTraining("g-1", Checkpoint.start(0, 1, 0, 7), () -> FakeBroker.TOKEN)) {
+            org.junit.jupiter.api.Assertions.assertTimeoutPreemptively(Duration.ofSeconds(60), () -> {
+                while (stream.hasNext()) {
+                    try (DeviceBatch batch = (DeviceBatch) stream.next()) {
+                        rows.addAll(rowsOnDevice(batch));
+                    }
+                }
+            });
+            assertThat(stream.metrics().retries()).isEqualTo(1);
+            assertThat(stream.streams().getFirst().failure()).get().asString()
+                    .endsWith("; the broker did not answer GET /v1/streams/q-1 either");
+        }
+        assertThat(rows).isEqualTo(TestStreams.flatten(FakeBroker.order(DATASET, "shard=0&shards=1&epoch=0&seed=7")));
+    }
+
+    @Test
     void resumesAfterDroppedConnectionsWithoutRepeatingOrSkippingARow() throws IOException {
         AtomicInteger tokens = new AtomicInteger();
         List<Row> rows = new ArrayList<>();
