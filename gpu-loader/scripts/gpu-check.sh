@@ -46,7 +46,7 @@ prepare() {
   echo "== building the loader and its tests"
   (cd "$root" && mvn -q -B -o -pl gpu-loader -DskipTests install) || (cd "$root" && mvn -q -B -pl gpu-loader -DskipTests install)
   (cd "$module" && mvn -q -B -o test-compile dependency:copy-dependencies -DincludeScope=test \
-      -DexcludeArtifactIds=byte-buddy -DoutputDirectory="$module/target/gpu-check-lib")
+      -DexcludeArtifactIds=byte-buddy -DexcludeGroupIds=org.bouncycastle -DoutputDirectory="$module/target/gpu-check-lib")
 
   echo "== assembling $bundle"
   rm -rf "$bundle" "$bundle.tar.gz"

@@ -186,17 +186,31 @@ final class Prefetcher<T> implements AutoCloseable {
 
     private void run() {
         try {
-            queue.put(produce());
+            Item<T> last = produce();
+            if (!cancelled) {
+                queue.put(last);
+            }
         } catch (InterruptedException e) {
             // close() stops the thread
         }
     }
 
-    /** Queues items until the source ends or fails; returns that end or failure. */
+    /**
+     * Queues items until the source ends or fails; returns that end or failure. {@link #close()}
+     * sets {@code cancelled} before it interrupts, so checking it after every call into the source
+     * catches a source that swallowed the interrupt: nothing is then put into a queue that nobody
+     * empties any more.
+     */
     private Item<T> produce() throws InterruptedException {
         try {
-            while (!cancelled) {
+            while (true) {
                 T value = source.next();
+                if (cancelled) {
+                    if (value != null) {
+                        discard.accept(value);
+                    }
+                    throw new InterruptedException("closed");
+                }
                 if (value == null) {
                     return new End<>();
                 }
@@ -207,13 +221,14 @@ final class Prefetcher<T> implements AutoCloseable {
                     throw e;
                 }
             }
-            throw new InterruptedException("closed");
-        } catch (RuntimeException e) {
+        } catch (RuntimeException | Error e) {
             if (cancelled) {
                 // A failure close() caused (an interrupted read) is nobody's news.
                 throw new InterruptedException("closed");
             }
-            return new Failed<>(e);
+            // An Error too reaches the consumer, who would otherwise wait for an item forever.
+            return new Failed<>(e instanceof RuntimeException runtime ? runtime
+                    : new IllegalStateException(thread.getName() + " failed: " + e, e));
         }
     }
 }

@@ -37,6 +37,8 @@ final class DroppingBroker implements AutoCloseable {
     private final ServerSocket server;
     private final Thread acceptor;
     private final List<String> queries = new CopyOnWriteArrayList<>();
+    /** Connections held silent: closed by {@link #close()}, so no thread of this broker outlives it. */
+    private final List<Socket> held = new CopyOnWriteArrayList<>();
 
     DroppingBroker(String streamId, byte[] bytes, long sent) throws IOException {
         server = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
@@ -108,6 +110,7 @@ final class DroppingBroker implements AutoCloseable {
                 }
                 if (stallFirst && k == 0) {
                     Socket silent = accepted;
+                    held.add(silent);
                     int first = k;
                     Thread.ofVirtual().start(() -> {
                         try (silent) {
@@ -131,6 +134,7 @@ final class DroppingBroker implements AutoCloseable {
                     continue;
                 }
                 if (stallStatus && target.startsWith("/v1/streams/")) {
+                    held.add(accepted);
                     Thread.ofVirtual().start(() -> stallMidBody(accepted));
                     k--;
                     continue;
@@ -224,6 +228,9 @@ final class DroppingBroker implements AutoCloseable {
     @Override
     public void close() throws IOException {
         server.close();
+        for (Socket socket : held) {
+            socket.close();
+        }
         try {
             acceptor.join();
         } catch (InterruptedException e) {

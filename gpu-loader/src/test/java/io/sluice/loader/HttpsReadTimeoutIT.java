@@ -19,6 +19,7 @@ import java.util.Base64;
 import java.util.List;
 
 import io.sluice.loader.TestStreams.Row;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
 /**
@@ -30,9 +31,28 @@ class HttpsReadTimeoutIT {
 
     private static final SelfSignedTls TLS = SelfSignedTls.forLoopback();
     private static final List<List<Row>> DATASET = TestStreams.dataset(12, 40);
-    private static final Duration READ_TIMEOUT = Duration.ofSeconds(1);
+    /**
+     * Also the wait for the response head, so it covers the TLS handshake through the proxy: 2 s,
+     * after {@link #warmUp()} made the first, cold handshake of this JVM.
+     */
+    private static final Duration READ_TIMEOUT = Duration.ofSeconds(2);
+    private static final String WITHIN = "within the read timeout of 2.0 s (PT2S)";
     /** Far above the read timeout, far below forever: a test that hangs fails here instead. */
     private static final Duration NEVER_HUNG = Duration.ofSeconds(30);
+
+    /** The first TLS handshake of a JVM loads and initialises the provider: not part of any timeout below. */
+    @BeforeAll
+    static void warmUp() throws IOException {
+        try (FakeBroker broker = new FakeBroker().route("g-1", new FakeBroker.Dataset("d", DATASET));
+                TlsProxy proxy = new TlsProxy(TLS.server(), broker.uri());
+                GpuLoader loader = GpuLoader.createWithoutDevice(TestStreams.config(proxy.uri()).withTls(TLS.client())
+                        .withReadTimeout(Duration.ofSeconds(60)));
+                GrantStream stream = loader.open("g-1", StreamRequest.whole(), () -> FakeBroker.TOKEN)) {
+            while (stream.hasNext()) {
+                stream.next().close();
+            }
+        }
+    }
 
     @Test
     void aBrokerThatStallsInTheMiddleOfABatchFailsTheReadWithinTheReadTimeout() throws IOException {
@@ -52,8 +72,8 @@ class HttpsReadTimeoutIT {
             assertThat(e.error()).isEqualTo("stream_broken");
             assertThat(e).hasMessageStartingWith("connection to " + proxy.uri() + "/v1/grants/g-1/stream?shard=0&shards=1&epoch=0"
                             + " failed while reading batch 1 of stream h-1 at byte ")
-                    .hasMessageEndingWith(": no bytes from the broker at " + proxy.uri() + " within the read timeout of 1.0 s"
-                            + " (PT1S); the connection is taken as dead");
+                    .hasMessageEndingWith(": no bytes from the broker at " + proxy.uri() + " " + WITHIN
+                            + "; the connection is taken as dead");
             assertThat(e.getCause()).isInstanceOf(java.net.SocketTimeoutException.class);
         }
     }
@@ -68,7 +88,7 @@ class HttpsReadTimeoutIT {
 
             assertThat(e.error()).isEqualTo("stream_broken");
             assertThat(e).hasMessageContaining("failed while reading the schema of stream h-1")
-                    .hasMessageContaining("within the read timeout of 1.0 s (PT1S)");
+                    .hasMessageContaining(WITHIN);
             assertThat(loader.allocatedBytes()).isZero();
         }
     }
@@ -85,7 +105,7 @@ class HttpsReadTimeoutIT {
             assertThat(e.error()).isEqualTo("broker_unreachable");
             assertThat(e).hasMessage("cannot reach the broker at " + proxy.uri() + " (GET " + proxy.uri()
                     + "/v1/grants/g-1/stream?shard=0&shards=1&epoch=0): no bytes from the broker at " + proxy.uri()
-                    + " within the read timeout of 1.0 s (PT1S); the connection is taken as dead");
+                    + " " + WITHIN + "; the connection is taken as dead");
         }
     }
 
@@ -106,7 +126,7 @@ class HttpsReadTimeoutIT {
                     }
                     assertThat(stream.metrics().retries()).isEqualTo(1);
                     assertThat(stream.streams().getFirst().failure()).get().asString()
-                            .contains("no bytes from the broker at " + proxy.uri() + " within the read timeout of 1.0 s");
+                            .contains("no bytes from the broker at " + proxy.uri() + " " + WITHIN);
                 }
             });
             assertThat(stalling.queries()).containsExactly("shard=0&shards=1&epoch=0&seed=7",
@@ -130,7 +150,7 @@ class HttpsReadTimeoutIT {
             assertThat(e.error()).isEqualTo("broker_unreachable");
             assertThat(e).hasMessage("cannot reach the broker at " + proxy.uri() + " (GET " + proxy.uri()
                     + "/v1/grants/g-1/receipt): no bytes from the broker at " + proxy.uri()
-                    + " within the read timeout of 1.0 s (PT1S); the connection is taken as dead");
+                    + " " + WITHIN + "; the connection is taken as dead");
         }
     }
 
@@ -156,17 +176,20 @@ class HttpsReadTimeoutIT {
         try (FakeBroker first = new FakeBroker().receipt("g-1", json);
                 FakeBroker second = new FakeBroker().receipt("g-1", json)) {
             HttpClient client = HttpClient.newHttpClient();
-            ReceiptClient fits = new ReceiptClient(client, List.of(first.uri()), READ_TIMEOUT, json.length());
-            assertThat(fits.fetch("g-1", () -> FakeBroker.TOKEN).grantId()).isEqualTo("g-1");
+            try {
+                ReceiptClient fits = new ReceiptClient(client, List.of(first.uri()), READ_TIMEOUT, json.length());
+                assertThat(fits.fetch("g-1", () -> FakeBroker.TOKEN).grantId()).isEqualTo("g-1");
 
-            ReceiptClient capped = new ReceiptClient(client, List.of(first.uri(), second.uri()), READ_TIMEOUT, json.length() - 1);
-            LoaderException e = catchThrowableOfType(LoaderException.class, () -> capped.fetch("g-1", () -> FakeBroker.TOKEN));
+                ReceiptClient capped = new ReceiptClient(client, List.of(first.uri(), second.uri()), READ_TIMEOUT, json.length() - 1);
+                LoaderException e = catchThrowableOfType(LoaderException.class, () -> capped.fetch("g-1", () -> FakeBroker.TOKEN));
 
-            assertThat(e.error()).isEqualTo("unexpected_response");
-            assertThat(e).hasMessage("broker answered GET " + first.uri() + "/v1/grants/g-1/receipt with a receipt longer than "
-                    + (json.length() - 1) + " bytes, the most the loader reads");
-            assertThat(second.queries()).isEmpty();
-            client.shutdownNow();
+                assertThat(e.error()).isEqualTo("unexpected_response");
+                assertThat(e).hasMessage("broker answered GET " + first.uri() + "/v1/grants/g-1/receipt with a receipt longer than "
+                        + (json.length() - 1) + " bytes, the most the loader reads");
+                assertThat(second.queries()).isEmpty();
+            } finally {
+                client.shutdownNow();
+            }
         }
     }
 
@@ -180,12 +203,14 @@ class HttpsReadTimeoutIT {
      */
     private static final class StallingServer implements AutoCloseable {
         private final ServerSocket server = new ServerSocket(0, 8, InetAddress.getLoopbackAddress());
+        private final List<Socket> accepted = new java.util.concurrent.CopyOnWriteArrayList<>();
         private final Thread acceptor;
 
         StallingServer(String answer) throws IOException {
             acceptor = Thread.ofVirtual().start(() -> {
                 while (!server.isClosed()) {
                     try (Socket socket = server.accept()) {
+                        accepted.add(socket);
                         InputStream in = socket.getInputStream();
                         readHead(in);
                         OutputStream out = socket.getOutputStream();
@@ -217,6 +242,9 @@ class HttpsReadTimeoutIT {
         @Override
         public void close() throws IOException {
             server.close();
+            for (Socket socket : accepted) {
+                socket.close(); // ends a connection held silent, whether or not the client let go
+            }
             try {
                 acceptor.join();
             } catch (InterruptedException e) {

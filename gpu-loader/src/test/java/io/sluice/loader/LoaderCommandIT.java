@@ -182,9 +182,7 @@ class LoaderCommandIT {
 
     @Test
     void placesThePinnedArenaOnTheGivenNumaNodeAndSaysWhereItsPagesAre() {
-        org.junit.jupiter.api.Assumptions.assumeTrue(io.sluice.loader.internal.NumaNodes.system().online()
-                .map(nodes -> nodes.contains(0)).orElse(false) && Files.isReadable(Path.of("/proc/self/numa_maps")),
-                "node 0 is not online here, or there is no numa_maps");
+        io.sluice.loader.internal.NumaSupport.assumeNodeZeroCanBePreferred();
         Run run = run("--broker", broker.uri().toString(), "--grant", "g-1", "--token", FakeBroker.TOKEN, "--pinned-mib", "4",
                 "--slab-mib", "2", "--numa-node", "0", "--no-gpu", "--no-progress", "--limit-batches", "1");
 

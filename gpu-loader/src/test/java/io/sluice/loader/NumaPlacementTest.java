@@ -17,6 +17,7 @@ import io.sluice.loader.internal.CudaDevice;
 import io.sluice.loader.internal.CudaDriver;
 import io.sluice.loader.internal.FakeCudaDriver;
 import io.sluice.loader.internal.NumaNodes;
+import io.sluice.loader.internal.NumaSupport;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -61,7 +62,7 @@ class NumaPlacementTest {
 
     @Test
     void placesTheArenaOnTheNodeOfTheGpuForAuto() throws IOException {
-        assumeNodeZero();
+        NumaSupport.assumeNodeZeroCanBePreferred();
         write("devices/system/node/online", "0\n");
         write("bus/pci/devices/0000:3b:00.0/numa_node", "0\n");
         try (FakeCudaDriver fake = new FakeCudaDriver().pciBusId("0000:3B:00.0");
@@ -127,16 +128,12 @@ class NumaPlacementTest {
 
     @Test
     void placesTheArenaOnAGivenOnlineNode() {
-        assumeNodeZero();
+        NumaSupport.assumeNodeZeroCanBePreferred();
         try (GpuLoader loader = GpuLoader.createWithoutDevice(SMALL.withNumaPlacement(NumaPlacement.node(0)))) {
             assertThat(loader.arena().numa().description()).isEqualTo("NUMA node 0 (100% of pages)");
         }
     }
 
-    private static void assumeNodeZero() {
-        assumeTrue(Files.isReadable(Path.of("/proc/self/numa_maps")), "no /proc/self/numa_maps: a kernel without NUMA");
-        assumeTrue(NumaNodes.system().online().map(nodes -> nodes.contains(0)).orElse(false), "node 0 is not online");
-    }
 
     private void write(String file, String content) throws IOException {
         Path path = sysfs.resolve(file);

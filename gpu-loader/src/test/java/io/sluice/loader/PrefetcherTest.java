@@ -9,10 +9,8 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.NoSuchElementException;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import org.junit.jupiter.api.Test;
@@ -45,14 +43,29 @@ class PrefetcherTest {
             return produced.getAndIncrement();
         }
 
-        /** Waits until the source stops producing (blocked on a full queue, or at its end). */
-        int awaitSettled() throws InterruptedException {
-            int last = -1;
-            while (last != produced.get()) {
-                last = produced.get();
-                Thread.sleep(100);
+        /**
+         * Waits until the prefetch thread has produced at least {@code atLeast} items and is parked
+         * (on a full queue), then says how many it produced.
+         */
+        int awaitParked(int atLeast) throws InterruptedException {
+            awaitWaiting(() -> produced.get() < atLeast ? null : Thread.getAllStackTraces().keySet().stream()
+                    .filter(t -> t.getName().equals("test-prefetch")).findFirst().orElse(null));
+            return produced.get();
+        }
+    }
+
+    /** Polls until the thread {@code which} finds is parked ({@code WAITING}); fails after {@link #BOUND}. */
+    private static void awaitWaiting(java.util.function.Supplier<Thread> which) throws InterruptedException {
+        long deadline = System.nanoTime() + BOUND.toNanos();
+        while (true) {
+            Thread thread = which.get();
+            if (thread != null && thread.getState() == Thread.State.WAITING) {
+                return;
             }
-            return last;
+            if (System.nanoTime() > deadline) {
+                throw new AssertionError("the thread did not park within " + BOUND + ": " + thread);
+            }
+            Thread.sleep(5);
         }
     }
 
@@ -77,10 +90,10 @@ class PrefetcherTest {
     void keepsDepthItemsReadyAndOneOnItsWayNoMore() throws InterruptedException {
         CountingSource source = new CountingSource(100, null);
         try (Prefetcher<Integer> prefetcher = started(3, source)) {
-            assertThat(source.awaitSettled()).as("3 queued and 1 waiting for room").isEqualTo(4);
+            assertThat(source.awaitParked(1)).as("3 queued and 1 waiting for room").isEqualTo(4);
 
             assertThat(prefetcher.next()).isZero();
-            assertThat(source.awaitSettled()).isEqualTo(5);
+            assertThat(source.awaitParked(5)).as("one taken, one more made").isEqualTo(5);
         }
     }
 
@@ -90,7 +103,7 @@ class PrefetcherTest {
         CountingSource source = new CountingSource(3, broken);
         List<Integer> taken = new ArrayList<>();
         try (Prefetcher<Integer> prefetcher = started(3, source)) {
-            source.awaitSettled(); // the queue is full and the failure waits behind it
+            source.awaitParked(1); // the queue is full and the failure waits behind it
 
             LoaderException e = assertTimeoutPreemptively(BOUND, () -> catchThrowableOfType(LoaderException.class, () -> {
                 while (prefetcher.hasNext()) {
@@ -112,7 +125,7 @@ class PrefetcherTest {
         taken.add(prefetcher.next());
         taken.add(prefetcher.next());
         assertThat(prefetcher.hasNext()).isTrue(); // one more peeked, not taken
-        source.awaitSettled();
+        source.awaitParked(1);
 
         prefetcher.close();
         prefetcher.close();
@@ -191,20 +204,77 @@ class PrefetcherTest {
     }
 
     @Test
-    void countsTheTimeTheConsumerWaited() {
-        ConcurrentHashMap<Integer, Boolean> seen = new ConcurrentHashMap<>();
+    void countsTheTimeTheConsumerWaited() throws InterruptedException {
+        CountDownLatch release = new CountDownLatch(1);
+        AtomicInteger calls = new AtomicInteger();
+        Thread consumer = Thread.currentThread();
         try (Prefetcher<Integer> prefetcher = new Prefetcher<>("test-prefetch-late", 1, () -> {
-            if (seen.putIfAbsent(1, true) != null) {
+            if (calls.incrementAndGet() > 1) {
                 return null;
             }
-            TimeUnit.MILLISECONDS.sleep(300);
+            release.await();
             return 1;
         }, _ -> {
         })) {
             prefetcher.start();
+            // Once the consumer waits, it waits at least another 100 ms before the item comes.
+            Thread.ofVirtual().start(() -> {
+                try {
+                    awaitWaiting(() -> consumer);
+                    Thread.sleep(100);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                } finally {
+                    release.countDown();
+                }
+            });
+            long started = System.nanoTime();
             assertThat(prefetcher.next()).isEqualTo(1);
+            Duration elapsed = Duration.ofNanos(System.nanoTime() - started);
 
-            assertThat(prefetcher.waited()).isGreaterThanOrEqualTo(Duration.ofMillis(250));
+            assertThat(prefetcher.waited()).isBetween(Duration.ofMillis(100), elapsed);
+        }
+    }
+
+    @Test
+    void closeDoesNotHangOnASourceThatSwallowsTheInterruptWhileTheQueueIsFull() {
+        CountDownLatch never = new CountDownLatch(1);
+        AtomicInteger calls = new AtomicInteger();
+        List<Integer> discarded = new CopyOnWriteArrayList<>();
+        Prefetcher<Integer> prefetcher = new Prefetcher<>("test-prefetch-stubborn", 1, () -> {
+            int call = calls.incrementAndGet();
+            if (call == 1) {
+                return 1; // fills the queue of one
+            }
+            try {
+                never.await();
+            } catch (InterruptedException e) {
+                return call; // swallows the interrupt and answers with one more item
+            }
+            return null;
+        }, discarded::add);
+        prefetcher.start();
+        assertTimeoutPreemptively(BOUND, () -> awaitWaiting(() -> Thread.getAllStackTraces().keySet().stream()
+                .filter(t -> t.getName().equals("test-prefetch-stubborn")).findFirst().orElse(null)));
+
+        assertTimeoutPreemptively(BOUND, prefetcher::close);
+
+        assertThat(discarded).containsExactlyInAnyOrder(1, 2);
+    }
+
+    @Test
+    void anErrorInTheSourceReachesTheConsumerInsteadOfLeavingItWaiting() {
+        StackOverflowError error = new StackOverflowError("deep");
+        try (Prefetcher<Integer> prefetcher = new Prefetcher<>("test-prefetch-error", 2, () -> {
+            throw error;
+        }, _ -> {
+        })) {
+            prefetcher.start();
+
+            IllegalStateException e = assertTimeoutPreemptively(BOUND,
+                    () -> catchThrowableOfType(IllegalStateException.class, prefetcher::hasNext));
+
+            assertThat(e).hasCause(error).hasMessageContaining("test-prefetch-error failed");
         }
     }
 

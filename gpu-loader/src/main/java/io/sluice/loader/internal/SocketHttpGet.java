@@ -107,7 +107,7 @@ public final class SocketHttpGet {
                     (int) Math.min(Integer.MAX_VALUE, connectTimeout.toMillis()));
             channel.socket().setTcpNoDelay(true);
             channel.socket().setReceiveBufferSize(4 << 20);
-            socket = new TimedChannel(channel, readTimeout, "the broker at " + uri.getScheme() + "://" + uri.getHost() + ":" + port);
+            socket = new TimedChannel(channel, readTimeout, peer(uri));
             StringBuilder request = new StringBuilder()
                     .append("GET ").append(uri.getRawPath() == null || uri.getRawPath().isEmpty() ? "/" : uri.getRawPath())
                     .append(uri.getRawQuery() == null ? "" : "?" + uri.getRawQuery()).append(" HTTP/1.1\r\n")
@@ -189,6 +189,12 @@ public final class SocketHttpGet {
         } catch (NumberFormatException e) {
             throw new ProtocolException("not an HTTP/1.x status line: " + line);
         }
+    }
+
+    /** {@code the broker at SCHEME://HOST:PORT}: how read-timeout messages name the server, over http and https. */
+    static String peer(URI uri) {
+        int port = uri.getPort() >= 0 ? uri.getPort() : uri.getScheme().equalsIgnoreCase("https") ? 443 : 80;
+        return "the broker at " + uri.getScheme() + "://" + uri.getHost() + ":" + port;
     }
 
     /** Reads one CRLF-terminated line (without the CRLF) through {@code staging}, refilling it from the socket. */

@@ -1,7 +1,6 @@
 package io.sluice.loader.internal;
 
 import java.io.IOException;
-import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpConnectTimeoutException;
 import java.net.http.HttpRequest;
@@ -99,13 +98,17 @@ public final class TimedBodyChannel implements ReadableByteChannel {
      * timeout: it bounds the wait for the head (a head that does not come in time fails with
      * {@link SocketHttpGet.ReadTimeoutException} naming it) and every read of the body.
      *
+     * <p>JDK 25 applies {@code HttpRequest.timeout} to the response head only. A later JDK that also
+     * bounds the whole body with it (JDK-8208693) would cut every long stream at that time; the
+     * launcher and the build insist on Java 25, and this must be revisited before that changes.
+     *
      * @throws IllegalArgumentException when the request has no timeout
      */
     public static HttpResponse<ReadableByteChannel> send(HttpClient client, HttpRequest request)
             throws IOException, InterruptedException {
         Duration readTimeout = request.timeout().orElseThrow(() -> new IllegalArgumentException(
                 "the request must carry a timeout: it is the read timeout of its body, too"));
-        String peer = peer(request.uri());
+        String peer = SocketHttpGet.peer(request.uri());
         try {
             return client.send(request, _ -> new TimedBodyChannel(readTimeout, peer).subscriber);
         } catch (HttpConnectTimeoutException e) {
@@ -115,12 +118,6 @@ public final class TimedBodyChannel implements ReadableByteChannel {
             timedOut.initCause(e);
             throw timedOut;
         }
-    }
-
-    /** {@code the broker at SCHEME://HOST:PORT}, as {@link SocketHttpGet} names it. */
-    private static String peer(URI uri) {
-        int port = uri.getPort() >= 0 ? uri.getPort() : uri.getScheme().equalsIgnoreCase("https") ? 443 : 80;
-        return "the broker at " + uri.getScheme() + "://" + uri.getHost() + ":" + port;
     }
 
     /** The side the HTTP client feeds. */

@@ -256,7 +256,7 @@ public class PinnedArenaTest {
 
     @Test
     void prefersTheRequestedNumaNodeAndReportsWhereThePagesWent() throws IOException {
-        assumeNuma();
+        NumaSupport.assumeNodeZeroCanBePreferred();
         try (PinnedArena arena = PinnedArena.create(SLAB, 4, 2, null, false, OptionalInt.of(0))) {
             NumaResidence numa = arena.creation().numa();
 
@@ -272,7 +272,7 @@ public class PinnedArenaTest {
 
     @Test
     void leavesThePolicyAtTheDefaultWithoutANodeAndStillCountsThePages() throws IOException {
-        assumeNuma();
+        NumaSupport.assumeNodeZeroCanBePreferred();
         try (PinnedArena arena = PinnedArena.create(SLAB, 2, 1, null)) {
             NumaResidence numa = arena.creation().numa();
 
@@ -286,7 +286,7 @@ public class PinnedArenaTest {
 
     @Test
     void staysUsableWhenTheKernelRefusesThePreference() throws IOException {
-        assumeNuma();
+        NumaSupport.assumeNodeZeroCanBePreferred();
         int offline = 63; // this machine's nodes are below it; the loader refuses it before it gets here
         assumeTrue(!NumaNodes.system().online().orElseThrow().contains(offline));
         try (PinnedArena arena = PinnedArena.create(SLAB, 1, 1, null, false, OptionalInt.of(offline));
@@ -356,10 +356,6 @@ public class PinnedArenaTest {
         return false;
     }
 
-    private static void assumeNuma() {
-        assumeTrue(Files.isReadable(Path.of("/proc/self/numa_maps")), "no /proc/self/numa_maps: a kernel without NUMA");
-        assumeTrue(NumaNodes.system().online().map(nodes -> nodes.contains(0)).orElse(false), "node 0 is not online");
-    }
 
     /** The numa_maps line of the mapping that holds {@code address}, found through its start in /proc/self/maps. */
     private static String numaMapsLine(long address) throws IOException {
