@@ -1,9 +1,30 @@
 // A compliance officer's verifiable download: the whole log as JSON lines (the exact leaf bytes)
 // and the checkpoint signed at exactly its size, the pair `sluice audit verify --file` checks offline.
+// The checkpoint and the key that signed it come with the export's own response (headers), never
+// from the store's list: brokers sharing a store each sign with their own key, and the list holds
+// whichever broker's note was stored first.
 
-import { api, describe, request } from './api.js';
+import { describe, request } from './api.js';
 import { $, count, el } from './dom.js';
 import { startRun, state } from './state.js';
+import { base64ToBytes, parseCheckpoint, parseVerifierKey, verifySignature } from './verify.js';
+
+/**
+ * The export's checkpoint note and verifier key from its response headers, checked: the note is
+ * signed by that key (where this browser can check Ed25519) at exactly {@code size}.
+ */
+async function signedCheckpoint(response, size) {
+  const encoded = response.headers.get('Sluice-Audit-Checkpoint');
+  const keyText = response.headers.get('Sluice-Audit-Key');
+  if (!encoded || !keyText) throw new Error('the broker sent no checkpoint with the export (it is older than this page)');
+  const note = new TextDecoder('utf-8', { fatal: true }).decode(base64ToBytes(encoded));
+  const checkpoint = parseCheckpoint(note);
+  if (checkpoint.size !== size) {
+    throw new Error('the export\'s checkpoint is signed at size ' + checkpoint.size + ', but the export ends at ' + size);
+  }
+  await verifySignature(checkpoint, await parseVerifierKey(keyText));
+  return { note, key: keyText.trim() };
+}
 
 function revokeUrls() {
   state.exportUrls.forEach((url) => URL.revokeObjectURL(url));
@@ -30,18 +51,19 @@ export async function prepareExport() {
     const size = Number(response.headers.get('Sluice-Tree-Size'));
     const lines = await response.blob();
     if (!Number.isSafeInteger(size) || size < 1) throw new Error('the export names no signed tree size');
-    const list = await api('/v1/audit/checkpoints?after=' + (size - 1) + '&limit=1');
-    const signed = (list.checkpoints || []).find((c) => c.size === size);
-    if (!signed) throw new Error('the broker has no checkpoint at the export\'s size ' + size);
+    const signed = await signedCheckpoint(response, size);
     if (!live()) return;
     const jsonl = URL.createObjectURL(lines);
     const checkpoint = URL.createObjectURL(new Blob([signed.note], { type: 'text/plain' }));
-    state.exportUrls = [jsonl, checkpoint];
+    const key = URL.createObjectURL(new Blob([signed.key + '\n'], { type: 'text/plain' }));
+    state.exportUrls = [jsonl, checkpoint, key];
     $('export-links').replaceChildren(
       el('a', { href: jsonl, download: 'sluice-audit.jsonl', id: 'export-jsonl' }, 'sluice-audit.jsonl'),
-      el('a', { href: checkpoint, download: 'sluice-audit.jsonl.checkpoint', id: 'export-checkpoint' }, 'sluice-audit.jsonl.checkpoint'));
-    $('export-status').textContent = count(size) + ' records up to the checkpoint signed at that size; save both, then run '
-      + 'sluice audit verify --file sluice-audit.jsonl --public-key KEY.';
+      el('a', { href: checkpoint, download: 'sluice-audit.jsonl.checkpoint', id: 'export-checkpoint' }, 'sluice-audit.jsonl.checkpoint'),
+      el('a', { href: key, download: 'sluice-audit.jsonl.pub', id: 'export-key' }, 'sluice-audit.jsonl.pub'));
+    $('export-status').textContent = count(size) + ' records up to the checkpoint signed at that size; save the three files, '
+      + 'then run sluice audit verify --file sluice-audit.jsonl --public-key KEY (sluice-audit.jsonl.pub is the key of the '
+      + 'broker that signed: compare it with the key you trust).';
   } catch (e) {
     if (!live()) return;
     $('export-status').textContent = 'Export failed: ' + describe(e);

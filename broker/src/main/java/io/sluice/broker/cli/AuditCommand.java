@@ -95,13 +95,16 @@ public final class AuditCommand implements Runnable {
             description = {"Downloads the audit log as JSON lines (the records' exact bytes), CSV, or FHIR",
                 "(an R4 Bundle of AuditEvent resources, IHE BALP; each names its record's index and leaf hash).",
                 "The broker records the export (audit.exported) and ends it there. A JSON-lines",
-                "export of the whole log is written with the checkpoint signed at exactly its",
-                "size beside it (FILE.checkpoint): `sluice audit verify --file FILE` checks",
-                "every record in it offline. A --dataset export is a subset and gets no",
-                "checkpoint file (the tree needs every record): use `sluice audit report`."},
+                "export of the whole log is written with the checkpoint the answering broker",
+                "signed at exactly its size beside it (FILE.checkpoint) and that broker's",
+                "verifier key (FILE.pub): `sluice audit verify --file FILE --public-key KEY`",
+                "checks every record in it offline. FILE.pub names the key that signed; trust",
+                "it once it matches a key you hold (each broker's DATA_DIR/audit-public.key).",
+                "A --dataset export is a subset and gets no checkpoint file (the tree needs",
+                "every record): use `sluice audit report`."},
             footer = {"", "Example:",
                 "  ./sluice audit export --broker http://127.0.0.1:8470 --token \"$AUDIT\" --out audit.jsonl"
-                    + "   # + audit.jsonl.checkpoint",
+                    + "   # + audit.jsonl.checkpoint, audit.jsonl.pub",
                 "  ./sluice audit export --broker http://127.0.0.1:8470 --token \"$AUDIT\" --format fhir --out audit.fhir.json"})
     static final class Export implements Callable<Integer> {
         @picocli.CommandLine.Spec
@@ -150,20 +153,15 @@ public final class AuditCommand implements Runnable {
                 throw new CliException("the export holds " + lines + " records but the broker ended it at tree size "
                         + treeSize + ": the download was cut short; export again");
             }
+            ExportCheckpoint signed = ExportCheckpoint.of(response.headers(), http.uri(query), treeSize);
             Path checkpoint = Path.of(out + ".checkpoint");
-            Files.writeString(checkpoint, checkpointAt(http, treeSize));
-            err.printf("wrote the checkpoint signed at size %,d, covering every record in the export, to %s%n",
-                    treeSize, checkpoint);
+            Path key = Path.of(out + ".pub");
+            Files.writeString(checkpoint, signed.note());
+            Files.writeString(key, signed.verifierKey() + "\n");
+            err.printf("wrote the checkpoint signed at size %,d, covering every record in the export, to %s,"
+                    + " and the key of the broker that signed it to %s (compare it with the key you trust)%n",
+                    treeSize, checkpoint, key);
             return 0;
-        }
-
-        /** The stored checkpoint at exactly {@code size}, which the broker signed when the export began. */
-        private static String checkpointAt(BrokerHttp http, long size) {
-            JsonNode first = http.json("/v1/audit/checkpoints?limit=1&after=" + (size - 1)).path("checkpoints").path(0);
-            if (first.path("size").asLong(-1) != size) {
-                throw new CliException("the broker has no checkpoint at size " + size + ", where the export ends");
-            }
-            return first.path("note").asText();
         }
     }
 

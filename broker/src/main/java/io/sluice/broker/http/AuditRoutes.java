@@ -20,6 +20,7 @@ import io.vertx.core.buffer.Buffer;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.ext.web.RoutingContext;
+import java.nio.charset.StandardCharsets;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.Base64;
@@ -40,6 +41,10 @@ import org.slf4j.LoggerFactory;
 final class AuditRoutes {
     private static final Logger LOG = LoggerFactory.getLogger(AuditRoutes.class);
     private static final int EXPORT_CHUNK_BYTES = 256 * 1024;
+    /** The export's checkpoint note, signed by the answering broker at its size, in standard base64 (a note has line breaks). */
+    static final String CHECKPOINT_HEADER = "Sluice-Audit-Checkpoint";
+    /** The verifier key of the broker that signed {@link #CHECKPOINT_HEADER}, as {@code GET /v1/audit/public-key} serves it. */
+    static final String KEY_HEADER = "Sluice-Audit-Key";
 
     private final AuditLog auditLog;
     private final AuditCheckpoints checkpoints;
@@ -95,6 +100,10 @@ final class AuditRoutes {
      * export. A data owner's export holds their own datasets' records only, as {@link #query} does
      * (the same {@link AuditQuery} owner filter); its {@code audit.exported} record names the owner
      * (its actor, and its message says whose datasets) and, having no dataset, is not in it.
+     *
+     * <p>The checkpoint travels with the export ({@value #CHECKPOINT_HEADER}, the note in base64) with
+     * the verifier key of this broker ({@value #KEY_HEADER}): several brokers of one store each sign
+     * with their own key, and the store's list at this size may hold another broker's note.
      */
     void export(RoutingContext ctx) {
         Identity caller = AuthenticationHandler.identity(ctx);
@@ -109,7 +118,9 @@ final class AuditRoutes {
             c.response().setStatusCode(200)
                     .putHeader("Content-Type", format.contentType())
                     .putHeader("Content-Disposition", "attachment; filename=\"sluice-audit." + format.extension() + "\"")
-                    .putHeader("Sluice-Tree-Size", Long.toString(signed.size()));
+                    .putHeader("Sluice-Tree-Size", Long.toString(signed.size()))
+                    .putHeader(CHECKPOINT_HEADER, Base64.getEncoder().encodeToString(signed.note().getBytes(StandardCharsets.UTF_8)))
+                    .putHeader(KEY_HEADER, checkpoints.verifierKey());
             BlockingResponseWriter out = new BlockingResponseWriter(c.response(), c.vertx().getOrCreateContext(),
                     4 * EXPORT_CHUNK_BYTES);
             Map<String, String> logFields = LogContext.fields(c);

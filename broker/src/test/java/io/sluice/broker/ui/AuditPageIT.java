@@ -7,7 +7,9 @@ import io.sluice.broker.Broker;
 import io.sluice.broker.BrokerConfig;
 import io.sluice.broker.TestHttp;
 import io.sluice.broker.TestPolicies;
+import io.sluice.broker.audit.tlog.Checkpoint;
 import io.sluice.broker.audit.tlog.NoteSigner;
+import io.sluice.broker.audit.tlog.NoteVerifier;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import java.io.IOException;
@@ -342,6 +344,45 @@ class AuditPageIT {
             assertThat(result.get("good")).isEqualTo(true);
             assertThat(result.get("altered")).isEqualTo("the checkpoint signature by example.org/log is INVALID: "
                     + "the note was altered or signed by another key");
+        }
+    }
+
+    /**
+     * The export's checkpoint and key are the ones its own response carries (headers), the note decoded from
+     * base64 as UTF-8 (its signature lines start with an em dash): it verifies with the broker's key at the size
+     * the page names, and the page offers that key too.
+     */
+    @Test
+    void theExportOffersTheCheckpointAndKeyOfItsOwnResponse() throws Exception {
+        BrowserSupport.assumeChromium();
+        try (Broker broker = Broker.start(BrokerConfig.embedded(dir.resolve("broker")))) {
+            String key = TestHttp.getText(broker, "/v1/audit/public-key", null);
+            driver = BrowserSupport.startChromium(dir);
+            driver.get(broker.uri().resolve(PAGE).toString());
+            WebDriverWait wait = new WebDriverWait(driver, WAIT);
+            wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("token")));
+            devSignIn(wait, "ines", "ehds-authority", "compliance-officer");
+            // The files are blob: URLs, which the page's connect-src does not let a script fetch: keep the blobs.
+            script("window.exportBlobs = []; const make = URL.createObjectURL;"
+                    + " URL.createObjectURL = (blob) => { window.exportBlobs.push(blob); return make.call(URL, blob); };");
+            driver.findElement(By.id("export-button")).click();
+            wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("export-key")));
+            String status = driver.findElement(By.id("export-status")).getText();
+            assertThat(status).matches("[0-9,]+ records up to the checkpoint signed at that size; save the three files, then run"
+                    + " sluice audit verify --file sluice-audit.jsonl --public-key KEY \\(sluice-audit.jsonl.pub is the key of"
+                    + " the broker that signed: compare it with the key you trust\\).");
+            long size = Long.parseLong(status.substring(0, status.indexOf(' ')).replace(",", ""));
+            assertThat(driver.findElement(By.id("export-key")).getAttribute("download")).isEqualTo("sluice-audit.jsonl.pub");
+
+            @SuppressWarnings("unchecked")
+            List<String> files = (List<String>) ((JavascriptExecutor) driver).executeAsyncScript(
+                    "const done = arguments[0]; Promise.all(window.exportBlobs.map((b) => b.text())).then(done,"
+                            + " (e) => done([String(e)]));");
+            assertThat(files).hasSize(3);
+            assertThat(files.get(0).split("\n")).hasSize((int) size);
+            Checkpoint signed = Checkpoint.parseBody(NoteVerifier.parse(key.trim()).verify(files.get(1)));
+            assertThat(signed.size()).isEqualTo(size);
+            assertThat(files.get(2)).isEqualTo(key);
         }
     }
 

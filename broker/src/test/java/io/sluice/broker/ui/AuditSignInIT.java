@@ -158,7 +158,7 @@ class AuditSignInIT {
         driver.findElement(By.id("export-button")).click();
         wait.until(ExpectedConditions.visibilityOfElementLocated(By.id("export-checkpoint")));
         String exportStatus = driver.findElement(By.id("export-status")).getText();
-        assertThat(exportStatus).matches("[0-9,]+ records up to the checkpoint signed at that size; save both, then run .*");
+        assertThat(exportStatus).matches("[0-9,]+ records up to the checkpoint signed at that size; save the three files, then run .*");
         long size = Long.parseLong(exportStatus.substring(0, exportStatus.indexOf(' ')).replace(",", ""));
         String officer = clientToken("auditor");
         var signed = new JsonObject(TestHttp.getText(broker, "/v1/audit/checkpoints?after=" + (size - 1) + "&limit=1", officer))
