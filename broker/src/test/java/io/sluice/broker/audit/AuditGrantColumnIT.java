@@ -2,11 +2,8 @@ package io.sluice.broker.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import io.sluice.broker.TestDatabases;
 import io.sluice.broker.store.Database;
-import java.io.IOException;
 import java.nio.file.Path;
 import java.sql.Connection;
 import java.sql.DriverManager;
@@ -34,7 +31,6 @@ import org.junit.jupiter.params.provider.ValueSource;
  * over the dataset's records found, in the same order; after it, the writer fills the column itself.
  */
 class AuditGrantColumnIT {
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Actor LAB = new Actor("trainer-7", "ai-lab", List.of("data-consumer"));
     private static final String LONGEST = "gr-" + "x".repeat(AuditEvent.MAX_GRANT_ID - 3);
 
@@ -55,7 +51,7 @@ class AuditGrantColumnIT {
         try (Connection connection = DriverManager.getConnection(url)) {
             for (String dataset : List.of("ds-1", "ds-2")) {
                 for (String grant : grants) {
-                    likeBefore.put(dataset + "/" + grant, LikeOverTheDataset.of(connection, dataset, grant));
+                    likeBefore.put(dataset + "/" + grant, LikeGrantRecords.of(connection, dataset, grant));
                 }
             }
         }
@@ -88,7 +84,7 @@ class AuditGrantColumnIT {
                     assertThat(column.get(tooLong.index())).as("longer than any grant id").isNull();
                     assertThat(column.get(number.index())).isNull();
                     assertThat(column.get(longestId.index())).isEqualTo(LONGEST);
-                    assertThat(records.of("ds-1", "gr-a")).isEqualTo(LikeOverTheDataset.of(connection, "ds-1", "gr-a"))
+                    assertThat(records.of("ds-1", "gr-a")).isEqualTo(LikeGrantRecords.of(connection, "ds-1", "gr-a"))
                             .last().isEqualTo(opened);
                     assertThat(records.of("ds-1", LONGEST)).containsExactly(longestId);
                 }
@@ -173,47 +169,5 @@ class AuditGrantColumnIT {
             }
         }
         return column;
-    }
-
-    /**
-     * How receipts found a grant's records before migration 7, kept as the reference: a {@code LIKE}
-     * on the canonical {@code "grant":"<id>"} spelling over the dataset's records, each match checked
-     * on its parsed field.
-     */
-    private static final class LikeOverTheDataset {
-        static List<AuditEntry> of(Connection connection, String dataset, String grant) throws SQLException {
-            String pattern = "%" + ("\"grant\":\"" + grant + "\"").replace("\\", "\\\\").replace("%", "\\%")
-                    .replace("_", "\\_") + "%";
-            String actions = String.join(", ", Collections.nCopies(GrantAuditRecords.ACTIONS.size(), "?"));
-            List<AuditEntry> found = new ArrayList<>();
-            try (PreparedStatement query = connection.prepareStatement("SELECT idx, record_json, leaf_hash FROM audit_log"
-                    + " WHERE dataset_id = ? AND action IN (" + actions + ") AND record_json LIKE ? ESCAPE '\\'"
-                    + " ORDER BY idx")) {
-                int parameter = 1;
-                query.setString(parameter++, dataset);
-                for (String action : GrantAuditRecords.ACTIONS) {
-                    query.setString(parameter++, action);
-                }
-                query.setString(parameter, pattern);
-                try (ResultSet rows = query.executeQuery()) {
-                    while (rows.next()) {
-                        AuditEntry entry = new AuditEntry(rows.getLong(1), rows.getString(2), rows.getString(3));
-                        if (grant.equals(grantOf(entry))) {
-                            found.add(entry);
-                        }
-                    }
-                }
-            }
-            return found;
-        }
-
-        private static String grantOf(AuditEntry entry) {
-            try {
-                JsonNode record = JSON.readTree(entry.leafBytes());
-                return record.path("grant").asText(null);
-            } catch (IOException e) {
-                return null; // the old code failed the receipt here; the altered row names no receipt's grant
-            }
-        }
     }
 }
