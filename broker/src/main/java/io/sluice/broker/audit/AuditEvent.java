@@ -20,6 +20,9 @@ public record AuditEvent(AuditAction action, Actor actor, Map<String, Object> de
             "remote", "message", "failure", "shard", "shards", "epoch", "format", "records", "node", "project", "rowsIn", "seed",
             "from");
 
+    /** The longest grant id (the width of {@code grants.id} and {@code audit_log.grant_id}). */
+    public static final int MAX_GRANT_ID = 64;
+
     public AuditEvent {
         requireNonNull(action, "action is null");
         requireNonNull(actor, "actor is null");
@@ -55,6 +58,18 @@ public record AuditEvent(AuditAction action, Actor actor, Map<String, Object> de
     public String detail(String field) {
         Object value = details.get(field);
         return value == null ? null : value.toString();
+    }
+
+    /**
+     * The grant this record is about ({@code audit_log.grant_id}, what a receipt's records are found
+     * by): its {@code grant} field when that is text of at most {@value #MAX_GRANT_ID} characters,
+     * else null. Migration V7 reads stored records by the same rule, so the column means the same for
+     * old and new rows. The bound is the grants table's: a longer text names no grant (a refusal
+     * records the id as the caller sent it), and an unbounded one could exceed what an index entry
+     * holds and fail the writer's whole batch.
+     */
+    public String grantId() {
+        return details.get("grant") instanceof String grant && grant.length() <= MAX_GRANT_ID ? grant : null;
     }
 
     /** The dataset this record is about, for the owner's view of the log. */

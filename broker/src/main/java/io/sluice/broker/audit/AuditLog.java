@@ -337,8 +337,8 @@ public final class AuditLog implements AutoCloseable {
                 String prev = next == 0 ? GENESIS : HEX.formatHex(tree.leafHash(next - 1));
                 Instant time = clock.instant();
                 try (PreparedStatement insert = connection.prepareStatement("INSERT INTO audit_log (idx, recorded_at,"
-                        + " action, dataset_id, organisation, subject, purpose, record_json, leaf_hash, search_text)"
-                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
+                        + " action, dataset_id, organisation, subject, purpose, record_json, leaf_hash, search_text,"
+                        + " grant_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")) {
                     for (Pending pending : batch) {
                         if (pending.event() == null || !applyEffect(connection, pending)) {
                             continue;
@@ -355,7 +355,9 @@ public final class AuditLog implements AutoCloseable {
                         insert.setString(7, event.detail("purpose"));
                         insert.setString(8, json);
                         insert.setString(9, leaf);
-                        insert.setString(10, AuditSearchText.of(json));
+                        // Derived from the event, not by parsing json again: this thread is the one every append waits on.
+                        insert.setString(10, AuditSearchText.of(event));
+                        insert.setString(11, event.grantId());
                         // One round trip for the whole batch's records, not one per record.
                         insert.addBatch();
                         appended.add(pending);
@@ -457,7 +459,8 @@ public final class AuditLog implements AutoCloseable {
         }
     }
 
-    private static String canonicalJson(long index, Instant time, String prev, AuditEvent event) {
+    /** The record the writer stores for {@code event} (package-private for the tests that compare what is derived from it). */
+    static String canonicalJson(long index, Instant time, String prev, AuditEvent event) {
         Map<String, Object> record = new LinkedHashMap<>(event.details());
         record.put("index", index);
         record.put("time", time.toString());

@@ -32,4 +32,15 @@ class AuditEventTest {
                 .with("columns", List.of("age")).with("node", Map.of("id", "n-1"));
         assertThat(event.details()).containsOnlyKeys("rows", "columns", "node");
     }
+
+    @Test
+    void namesAGrantOnlyWhenItsGrantFieldIsTextAGrantIdCanBe() {
+        String longest = "gr-" + "x".repeat(AuditEvent.MAX_GRANT_ID - 3);
+        AuditEvent event = AuditEvent.of(AuditAction.GRANT_DENIED, ACTOR);
+        assertThat(event.with("grant", "gr-1").grantId()).isEqualTo("gr-1");
+        assertThat(event.with("grant", longest).grantId()).isEqualTo(longest);
+        assertThat(event.with("grant", longest + "y").grantId()).as("longer than grants.id").isNull();
+        assertThat(event.with("grant", 17).grantId()).isNull();
+        assertThat(event.with("message", "gr-1").grantId()).isNull();
+    }
 }

@@ -360,6 +360,92 @@ class TrainingReceiptIT {
         }
     }
 
+    /**
+     * A store whose records were written before migration 7 (its column and index taken away again,
+     * its row in Flyway's history too, so the next start migrates it as an older store) gives, once
+     * migrated, the same receipts byte for byte; and what the broker appends after that is found
+     * through the column its writer fills.
+     */
+    @ParameterizedTest
+    @ValueSource(strings = {"h2", "postgres"})
+    void receiptsAreTheSameAfterMigrationSevenFillsTheGrantColumnOfAnOlderStore(String kind) throws Exception {
+        String url = TestDatabases.fresh(kind, dir);
+        Path sources = dir.resolve("sources");
+        TestParquet.write(sources.resolve("hospital-a/patients.parquet"), 2_000);
+        BrokerConfig config = BrokerConfig.embedded(dir.resolve("a")).withSourcesDir(sources).withDatabase(url);
+        String dataset;
+        List<String> grants;
+        List<String> before = new java.util.ArrayList<>();
+        try (Broker broker = Broker.start(config)) {
+            String owner = TestHttp.devToken(broker, "dr-weber", "hospital-a", "data-owner");
+            String lab = TestHttp.devToken(broker, "trainer-7", "ai-lab", "data-consumer");
+            dataset = TestHttp.id(created(TestHttp.post(broker, "/v1/datasets", owner, "{\"name\":\"patients\","
+                    + "\"source\":{\"type\":\"parquet\",\"path\":\"patients.parquet\"},\"policy\":"
+                    + TestPolicies.SCIENTIFIC_RESEARCH + "}")));
+            grants = List.of(grant(broker, lab, dataset), grant(broker, lab, dataset), grant(broker, lab, dataset));
+            read(broker, grants.get(0), lab, "shard=0&shards=2");
+            read(broker, grants.get(1), lab, "shard=0&shards=1");
+            read(broker, grants.get(0), lab, "shard=1&shards=2");
+            for (String grant : grants) {
+                before.add(receipt(broker, grant, lab, ""));
+            }
+            before.add(TestHttp.getText(broker, "/v1/datasets/" + dataset + "/receipts", owner));
+        }
+        try (java.sql.Connection connection = java.sql.DriverManager.getConnection(url);
+                java.sql.Statement statement = connection.createStatement()) {
+            statement.execute("DROP INDEX audit_log_grant");
+            statement.execute("ALTER TABLE audit_log DROP COLUMN grant_id");
+            assertThat(statement.executeUpdate("DELETE FROM \"flyway_schema_history\" WHERE \"version\" = '7'")).isOne();
+        }
+
+        try (Broker broker = Broker.start(config)) {
+            String owner = TestHttp.devToken(broker, "dr-weber", "hospital-a", "data-owner");
+            String lab = TestHttp.devToken(broker, "trainer-7", "ai-lab", "data-consumer");
+            List<String> after = new java.util.ArrayList<>();
+            for (String grant : grants) {
+                after.add(receipt(broker, grant, lab, ""));
+            }
+            after.add(TestHttp.getText(broker, "/v1/datasets/" + dataset + "/receipts", owner));
+            assertThat(after).isEqualTo(before);
+            assertThat(TrainingReceipt.parse(before.get(0)).records()).as("grant.issued, two streams").hasSize(5);
+            assertThat(TrainingReceipt.parse(before.get(2)).records()).as("grant.issued only").hasSize(1);
+            try (java.sql.Connection connection = java.sql.DriverManager.getConnection(url)) {
+                assertThat(grantColumnMismatches(connection)).isEmpty();
+            }
+
+            read(broker, grants.get(2), lab, "shard=0&shards=1");
+            TrainingReceipt grown = TrainingReceipt.parse(receipt(broker, grants.get(2), lab, ""));
+            assertThat(grown.records()).extracting(r -> leafField(r.leaf(), "action"))
+                    .containsExactly("grant.issued", "stream.opened", "stream.closed");
+            try (java.sql.Connection connection = java.sql.DriverManager.getConnection(url)) {
+                assertThat(grantColumnMismatches(connection)).as("rows the writer appended").isEmpty();
+            }
+        }
+    }
+
+    /** Rows whose grant_id is not the grant their record names, as "index: column vs record". */
+    private static List<String> grantColumnMismatches(java.sql.Connection connection) throws Exception {
+        List<String> mismatches = new java.util.ArrayList<>();
+        try (java.sql.Statement statement = connection.createStatement();
+                java.sql.ResultSet rows = statement.executeQuery("SELECT idx, grant_id, record_json FROM audit_log")) {
+            while (rows.next()) {
+                String named = leafField(rows.getString(3).getBytes(StandardCharsets.UTF_8), "grant");
+                if (!java.util.Objects.equals(rows.getString(2), named)) {
+                    mismatches.add(rows.getLong(1) + ": " + rows.getString(2) + " vs " + named);
+                }
+            }
+        }
+        return mismatches;
+    }
+
+    private static String leafField(byte[] leaf, String field) {
+        try {
+            return JSON.readTree(leaf).path(field).asText(null);
+        } catch (java.io.IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
     private static String problem(ReceiptVerifier verifier, ObjectNode receipt, UnaryOperator<ObjectNode> tamper) {
         TrainingReceipt tampered = TrainingReceipt.parse(tamper.apply(receipt.deepCopy()).toString());
         return verifier.verify(tampered, ReceiptVerifier.Expectations.NONE).problem().orElse("(verified)");
