@@ -17,13 +17,26 @@ async function signedCheckpoint(response, size) {
   const encoded = response.headers.get('Sluice-Audit-Checkpoint');
   const keyText = response.headers.get('Sluice-Audit-Key');
   if (!encoded || !keyText) throw new Error('the broker sent no checkpoint with the export (it is older than this page)');
-  const note = new TextDecoder('utf-8', { fatal: true }).decode(base64ToBytes(encoded));
-  const checkpoint = parseCheckpoint(note);
+  let note;
+  let checkpoint;
+  try {
+    note = new TextDecoder('utf-8', { fatal: true }).decode(base64ToBytes(encoded));
+    checkpoint = parseCheckpoint(note);
+  } catch (e) {
+    throw new Error('the export\'s header Sluice-Audit-Checkpoint is not the base64 of a signed checkpoint note ('
+      + describe(e) + ')');
+  }
+  let key;
+  try {
+    key = await parseVerifierKey(keyText);
+  } catch (e) {
+    throw new Error('the export\'s header Sluice-Audit-Key is not a verifier key (' + describe(e) + ')');
+  }
   if (checkpoint.size !== size) {
     throw new Error('the export\'s checkpoint is signed at size ' + checkpoint.size + ', but the export ends at ' + size);
   }
-  await verifySignature(checkpoint, await parseVerifierKey(keyText));
-  return { note, key: keyText.trim() };
+  const signature = await verifySignature(checkpoint, key);
+  return { note, key: keyText.trim(), checked: signature.checked, reason: signature.reason };
 }
 
 function revokeUrls() {
@@ -63,7 +76,8 @@ export async function prepareExport() {
       el('a', { href: key, download: 'sluice-audit.jsonl.pub', id: 'export-key' }, 'sluice-audit.jsonl.pub'));
     $('export-status').textContent = count(size) + ' records up to the checkpoint signed at that size; save the three files, '
       + 'then run sluice audit verify --file sluice-audit.jsonl --public-key KEY (sluice-audit.jsonl.pub is the key of the '
-      + 'broker that signed: compare it with the key you trust).';
+      + 'broker that signed: compare it with the key you trust).'
+      + (signed.checked ? '' : ' The checkpoint\'s signature was NOT checked here: ' + signed.reason + '.');
   } catch (e) {
     if (!live()) return;
     $('export-status').textContent = 'Export failed: ' + describe(e);

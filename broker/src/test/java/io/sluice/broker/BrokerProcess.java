@@ -26,9 +26,12 @@ public final class BrokerProcess implements AutoCloseable {
     private final Path log;
     private final Path stderr;
     private final java.util.concurrent.CountDownLatch stderrRead;
+    private final Thread copier;
 
-    private BrokerProcess(Process process, URI uri, Path log, Path stderr, java.util.concurrent.CountDownLatch stderrRead) {
+    private BrokerProcess(Process process, URI uri, Path log, Path stderr, java.util.concurrent.CountDownLatch stderrRead,
+            Thread copier) {
         this.process = process;
+        this.copier = copier;
         this.uri = uri;
         this.log = log;
         this.stderr = stderr;
@@ -81,9 +84,9 @@ public final class BrokerProcess implements AutoCloseable {
         CompletableFuture<URI> listening = new CompletableFuture<>();
         Path log = logDir.resolve("broker-" + process.pid() + ".log");
         Path stderr = logDir.resolve("broker-" + process.pid() + ".stderr");
-        Thread.ofPlatform().daemon().start(() -> copyOutput(process, log, stderr, listening, stderrRead));
+        Thread copier = Thread.ofPlatform().daemon().start(() -> copyOutput(process, log, stderr, listening, stderrRead));
         try {
-            return new BrokerProcess(process, listening.get(60, TimeUnit.SECONDS), log, stderr, stderrRead);
+            return new BrokerProcess(process, listening.get(60, TimeUnit.SECONDS), log, stderr, stderrRead, copier);
         } catch (TimeoutException | java.util.concurrent.ExecutionException e) {
             process.destroyForcibly();
             throw new IOException("broker process did not start within 60 s; its output ends with:\n" + tail(log), e);
@@ -142,6 +145,14 @@ public final class BrokerProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new java.io.UncheckedIOException(e);
         }
+    }
+
+    /**
+     * Waits until everything the process wrote to stdout and stderr is in the log files (both
+     * streams ended, so after the process exited); false if that took longer than {@code timeout}.
+     */
+    public boolean awaitOutputCopied(java.time.Duration timeout) throws InterruptedException {
+        return copier.join(timeout);
     }
 
     /** Starts reading the stderr of a {@link #serveWithStderrUnread} broker. */

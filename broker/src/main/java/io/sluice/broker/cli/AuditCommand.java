@@ -127,41 +127,78 @@ public final class AuditCommand implements Runnable {
             BrokerHttp http = options.http();
             String query = "/v1/audit/export?format=" + enc(format) + (dataset == null ? "" : "&dataset=" + enc(dataset));
             HttpResponse<InputStream> response = http.response(query);
-            long bytes;
-            try (InputStream in = response.body(); OutputStream file = Files.newOutputStream(out)) {
-                bytes = in.transferTo(file);
-            }
             PrintWriter err = spec.commandLine().getErr();
+            boolean jsonl = format.equals("jsonl");
+            boolean whole = jsonl && dataset == null;
+            Path checkpoint = Path.of(out + ".checkpoint");
+            Path key = Path.of(out + ".pub");
+            long treeSize = -1;
+            ExportCheckpoint signed = null;
+            long bytes;
+            try (InputStream in = response.body()) {
+                // The head arrives before the body: refuse a bad one before a byte of the file is written.
+                if (jsonl) {
+                    treeSize = response.headers().firstValueAsLong("Sluice-Tree-Size").orElseThrow(() -> new CliException(
+                            http.uri(query) + " did not say which tree size the export ends at (header Sluice-Tree-Size):"
+                                    + " the broker is older than this CLI; nothing written"));
+                }
+                if (whole) {
+                    signed = ExportCheckpoint.of(response.headers(), http.uri(query), treeSize);
+                }
+                bytes = download(in, whole ? treeSize : -1, checkpoint, key);
+            }
             err.printf("wrote %,d bytes to %s%n", bytes, out);
-            if (!format.equals("jsonl")) {
+            if (!jsonl) {
                 return 0;
             }
-            long treeSize = response.headers().firstValueAsLong("Sluice-Tree-Size").orElseThrow(() -> new CliException(
-                    http.uri(query) + " did not say which tree size the export ends at (header Sluice-Tree-Size):"
-                            + " the broker is older than this CLI; no checkpoint written"));
-            if (dataset != null) {
+            if (!whole) {
                 err.printf("records of dataset %s with an index below %,d; a filtered export has no checkpoint file"
                         + " (verify --file needs every record): check them with `sluice audit report --dataset %s`%n",
                         dataset, treeSize, dataset);
                 return 0;
             }
-            long lines;
-            try (var all = Files.lines(out, StandardCharsets.UTF_8)) {
-                lines = all.filter(line -> !line.isEmpty()).count();
-            }
-            if (lines != treeSize) {
-                throw new CliException("the export holds " + lines + " records but the broker ended it at tree size "
-                        + treeSize + ": the download was cut short; export again");
-            }
-            ExportCheckpoint signed = ExportCheckpoint.of(response.headers(), http.uri(query), treeSize);
-            Path checkpoint = Path.of(out + ".checkpoint");
-            Path key = Path.of(out + ".pub");
             Files.writeString(checkpoint, signed.note());
             Files.writeString(key, signed.verifierKey() + "\n");
             err.printf("wrote the checkpoint signed at size %,d, covering every record in the export, to %s,"
-                    + " and the key of the broker that signed it to %s (compare it with the key you trust)%n",
-                    treeSize, checkpoint, key);
+                    + " and the key of the broker that signed it to %s (it names the signer and proves nothing by"
+                    + " itself: compare it with a key you hold from elsewhere)%n", treeSize, checkpoint, key);
             return 0;
+        }
+
+        /**
+         * Writes the body to a file beside {@link #out} and moves it into place once complete: a
+         * download that breaks off, or holds other than {@code records} records (when not -1), never
+         * stands under the name of a finished export, and an earlier export there stays whole. The
+         * earlier export's {@code sideFiles} go when the new file takes its place: they must never
+         * sit beside another export.
+         */
+        private long download(InputStream in, long records, Path... sideFiles) throws IOException {
+            Path directory = out.toAbsolutePath().getParent();
+            Path partial = Files.createTempFile(directory, out.getFileName() + ".", ".part");
+            try {
+                long bytes;
+                try (OutputStream file = Files.newOutputStream(partial)) {
+                    bytes = in.transferTo(file);
+                }
+                if (records >= 0) {
+                    long lines;
+                    try (var all = Files.lines(partial, StandardCharsets.UTF_8)) {
+                        lines = all.filter(line -> !line.isEmpty()).count();
+                    }
+                    if (lines != records) {
+                        throw new CliException("the export holds " + lines + " records but the broker ended it at tree"
+                                + " size " + records + ": the download was cut short; nothing written, export again");
+                    }
+                }
+                for (Path side : sideFiles) {
+                    Files.deleteIfExists(side);
+                }
+                Files.move(partial, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING,
+                        java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+                return bytes;
+            } finally {
+                Files.deleteIfExists(partial);
+            }
         }
     }
 
@@ -260,6 +297,13 @@ public final class AuditCommand implements Runnable {
             } else {
                 out.printf("OK: %,d records; %s%n", result.records(), checked);
             }
+            if (file != null && cameWithTheExport(publicKey, file)) {
+                String[] parts = Files.readString(publicKey).trim().split("\\+", 3);
+                out.printf("WARNING: the key is the one this export came with (%s): that shows the export agrees with"
+                        + " itself, not that a broker you trust wrote it; compare key %s+%s with a key you hold from"
+                        + " elsewhere (the broker's DATA_DIR/audit-public.key)%n", Path.of(file + ".pub"), parts[0],
+                        parts.length > 1 ? parts[1] : "");
+            }
             if (older) {
                 out.printf("this export is older than the checkpoint verified before (size %,d): it was checked against"
                         + " its own checkpoint only; the remembered checkpoint stays at size %,d%n",
@@ -268,6 +312,15 @@ public final class AuditCommand implements Runnable {
                 out.printf("the remembered checkpoint stays at size %,d%n", trusted.get().size());
             }
             return 0;
+        }
+
+        /**
+         * Whether {@code key} is the very {@code FILE.pub} that {@code sluice audit export} wrote. A key
+         * file of one's own with the same text is the comparison done, not a warning.
+         */
+        private static boolean cameWithTheExport(Path key, Path file) throws IOException {
+            Path shipped = Path.of(file + ".pub");
+            return Files.exists(shipped) && Files.isSameFile(key, shipped);
         }
 
         /** "1 record (index 12)" or "3 records (index 12..14)": the records no verified checkpoint covers. */

@@ -50,25 +50,25 @@ record ExportCheckpoint(String note, String verifierKey, Checkpoint checkpoint) 
                     .decode(ByteBuffer.wrap(Base64.getDecoder().decode(encoded))).toString();
         } catch (IllegalArgumentException | CharacterCodingException e) {
             throw new CliException(source + " sent a checkpoint (header " + CHECKPOINT_HEADER
-                    + ") that is not the base64 of a UTF-8 note: " + e.getMessage() + "; no checkpoint written");
+                    + ") that is not the base64 of a UTF-8 note: " + e.getMessage() + "; nothing written");
         }
         NoteVerifier key;
         try {
             key = NoteVerifier.parse(keyText);
         } catch (IllegalArgumentException e) {
             throw new CliException(source + " sent a verifier key (header " + KEY_HEADER + ") that does not parse: "
-                    + e.getMessage() + "; no checkpoint written");
+                    + e.getMessage() + "; nothing written");
         }
         Checkpoint checkpoint;
         try {
             checkpoint = Checkpoint.parseBody(key.verify(note));
         } catch (NoteVerificationException | IllegalArgumentException e) {
             throw new CliException("the export's checkpoint (header " + CHECKPOINT_HEADER + ") does not verify with the"
-                    + " key " + source + " named (header " + KEY_HEADER + "): " + e.getMessage() + "; no checkpoint written");
+                    + " key " + source + " named (header " + KEY_HEADER + "): " + e.getMessage() + "; nothing written");
         }
         if (checkpoint.size() != treeSize) {
             throw new CliException("the export's checkpoint (header " + CHECKPOINT_HEADER + ") is signed at size "
-                    + checkpoint.size() + ", but the export ends at tree size " + treeSize + "; no checkpoint written");
+                    + checkpoint.size() + ", but the export ends at tree size " + treeSize + "; nothing written");
         }
         return new ExportCheckpoint(note, key.verifierKey(), checkpoint);
     }
@@ -76,6 +76,6 @@ record ExportCheckpoint(String note, String verifierKey, Checkpoint checkpoint) 
     private static String header(HttpHeaders headers, URI source, String name, String what) {
         return headers.firstValue(name).filter(value -> !value.isBlank()).orElseThrow(() -> new CliException(
                 source + " sent no " + what + " with the export (header " + name + "): the broker is older than this"
-                        + " CLI; no checkpoint written"));
+                        + " CLI; nothing written"));
     }
 }

@@ -55,7 +55,8 @@ public final class Logging {
     /**
      * Writes out the access log's queued lines (waiting up to the 2 s {@code logback.xml} gives) and
      * stops its writer thread: for when the broker has stopped, so its last requests are logged
-     * before the process exits. Later access lines are dropped until {@link #configure} runs again.
+     * before the process exits. Later access lines are dropped until {@link #configure} runs again;
+     * every other line is written as before (the queue feeds an appender of its own).
      */
     public static void flushAccessLog() {
         if (LoggerFactory.getILoggerFactory() instanceof LoggerContext context) {

@@ -132,7 +132,8 @@ class AuditExportCheckpointIT {
             Path writtenKey = Path.of(out + ".pub");
             assertThat(result.output()).contains("wrote the checkpoint signed at size " + String.format("%,d", size)
                     + ", covering every record in the export, to " + checkpoint + ", and the key of the broker that"
-                    + " signed it to " + writtenKey + " (compare it with the key you trust)");
+                    + " signed it to " + writtenKey + " (it names the signer and proves nothing by itself: compare it"
+                    + " with a key you hold from elsewhere)");
             assertThat(Checkpoint.parseBody(keyOfB.verify(Files.readString(checkpoint))).size()).isEqualTo(size);
             assertThat(Files.readString(writtenKey)).isEqualTo(keyOfB.verifierKey() + "\n");
             assertThat(Files.readAllLines(out)).hasSize((int) size);
@@ -142,6 +143,9 @@ class AuditExportCheckpointIT {
                 assertThat(verified.exitCode()).as(verified.output()).isZero();
                 assertThat(verified.output()).startsWith("OK: " + size + " records; 1 signed checkpoints verified,"
                         + " the latest at size " + size + " ");
+                // The key that came with the export only names the signer: verify says so.
+                assertThat(verified.output().contains("WARNING: the key is the one this export came with"))
+                        .isEqualTo(key.equals(writtenKey));
             }
 
             // The list's note beside the same file, as the CLI wrote it before: b's key does not verify it.

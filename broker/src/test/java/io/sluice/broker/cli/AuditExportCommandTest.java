@@ -81,7 +81,7 @@ class AuditExportCommandTest {
         headers.put("Sluice-Audit-Key", SIGNER.verifierKey());
 
         assertRefused("sluice: " + url() + "/v1/audit/export?format=jsonl sent no checkpoint with the export (header"
-                + " Sluice-Audit-Checkpoint): the broker is older than this CLI; no checkpoint written");
+                + " Sluice-Audit-Checkpoint): the broker is older than this CLI; nothing written");
     }
 
     @Test
@@ -90,7 +90,7 @@ class AuditExportCommandTest {
         headers.put("Sluice-Audit-Key", SIGNER.verifierKey());
 
         assertRefused("sluice: " + url() + "/v1/audit/export?format=jsonl sent a checkpoint (header Sluice-Audit-Checkpoint)"
-                + " that is not the base64 of a UTF-8 note: Illegal base64 character 20; no checkpoint written");
+                + " that is not the base64 of a UTF-8 note: Illegal base64 character 20; nothing written");
     }
 
     @Test
@@ -99,7 +99,7 @@ class AuditExportCommandTest {
         headers.put("Sluice-Audit-Key", SIGNER.verifierKey());
 
         assertRefused("sluice: the export's checkpoint (header Sluice-Audit-Checkpoint) is signed at size 2, but the export"
-                + " ends at tree size 3; no checkpoint written");
+                + " ends at tree size 3; nothing written");
     }
 
     @Test
@@ -110,17 +110,36 @@ class AuditExportCommandTest {
 
         assertRefused("sluice: the export's checkpoint (header Sluice-Audit-Checkpoint) does not verify with the key "
                 + url() + "/v1/audit/export?format=jsonl named (header Sluice-Audit-Key): note has no signature by key "
-                + String.join("+", List.of(other.verifierKey().split("\\+", 3)).subList(0, 2)) + "; no checkpoint written");
+                + String.join("+", List.of(other.verifierKey().split("\\+", 3)).subList(0, 2)) + "; nothing written");
     }
 
+    @Test
+    void aDownloadThatEndsShortOfItsTreeSizeWritesNothing() throws Exception {
+        headers.put("Sluice-Tree-Size", Integer.toString(RECORDS + 1));
+        headers.put("Sluice-Audit-Checkpoint", base64(noteAt(RECORDS + 1)));
+        headers.put("Sluice-Audit-Key", SIGNER.verifierKey());
+
+        assertRefused("sluice: the export holds " + RECORDS + " records but the broker ended it at tree size "
+                + (RECORDS + 1) + ": the download was cut short; nothing written, export again");
+    }
+
+    /** Refused before anything is written: an earlier export under the same name stays as it was, whole. */
     private void assertRefused(String message) throws IOException {
+        Files.writeString(dir.resolve("audit.jsonl"), "earlier\n");
+        Files.writeString(dir.resolve("audit.jsonl.checkpoint"), "earlier checkpoint");
+        Files.writeString(dir.resolve("audit.jsonl.pub"), "earlier key");
+
         TestCli.Result exported = export();
 
         assertThat(exported.exitCode()).as(exported.output()).isEqualTo(2);
         assertThat(exported.output()).endsWith(message + "\n");
-        assertThat(Files.readAllLines(dir.resolve("audit.jsonl"))).hasSize(RECORDS);
-        assertThat(dir.resolve("audit.jsonl.checkpoint")).doesNotExist();
-        assertThat(dir.resolve("audit.jsonl.pub")).doesNotExist();
+        assertThat(dir.resolve("audit.jsonl")).hasContent("earlier");
+        assertThat(dir.resolve("audit.jsonl.checkpoint")).hasContent("earlier checkpoint");
+        assertThat(dir.resolve("audit.jsonl.pub")).hasContent("earlier key");
+        try (var files = Files.list(dir)) {
+            assertThat(files.map(path -> path.getFileName().toString())).as("no partial download left")
+                    .containsExactlyInAnyOrder("audit.jsonl", "audit.jsonl.checkpoint", "audit.jsonl.pub");
+        }
         assertThat(asked).containsExactly("/v1/audit/export");
     }
 
