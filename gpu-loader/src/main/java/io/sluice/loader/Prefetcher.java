@@ -14,7 +14,7 @@ import java.util.function.Consumer;
  * <p>Every item is owned by exactly one party at a time: the source thread until it is queued, the
  * queue until the consumer takes it, then the consumer. An item nobody will take — queued, peeked,
  * or produced while the prefetcher was closing — is handed to the {@code discard} action exactly
- * once.
+ * once, always on the thread that calls {@link #close()}.
  *
  * <p>The end of the source and a failure travel through the queue behind the items before them, so
  * the consumer sees every item produced before a failure, then the failure (once), then no more.
@@ -55,6 +55,12 @@ final class Prefetcher<T> implements AutoCloseable {
     private final ArrayBlockingQueue<Item<T>> queue;
     private final Thread thread;
     private volatile boolean cancelled;
+    /**
+     * An item the prefetch thread held when it was stopped, left for {@link #close()} to discard
+     * after the join (which makes it visible): discarding may wait on a device, and the stopped
+     * thread's interrupt would cut that wait short.
+     */
+    private T orphan;
 
     // consumer thread
     private T peeked;
@@ -165,6 +171,11 @@ final class Prefetcher<T> implements AutoCloseable {
             }
         }
         try {
+            if (orphan != null) {
+                T value = orphan;
+                orphan = null;
+                discard.accept(value);
+            }
             if (peeked != null) {
                 T value = peeked;
                 peeked = null;
@@ -206,9 +217,7 @@ final class Prefetcher<T> implements AutoCloseable {
             while (true) {
                 T value = source.next();
                 if (cancelled) {
-                    if (value != null) {
-                        discard.accept(value);
-                    }
+                    orphan = value;
                     throw new InterruptedException("closed");
                 }
                 if (value == null) {
@@ -217,7 +226,7 @@ final class Prefetcher<T> implements AutoCloseable {
                 try {
                     queue.put(new Ready<>(value));
                 } catch (InterruptedException e) {
-                    discard.accept(value);
+                    orphan = value;
                     throw e;
                 }
             }

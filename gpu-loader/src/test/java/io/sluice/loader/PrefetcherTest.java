@@ -241,6 +241,7 @@ class PrefetcherTest {
         CountDownLatch never = new CountDownLatch(1);
         AtomicInteger calls = new AtomicInteger();
         List<Integer> discarded = new CopyOnWriteArrayList<>();
+        List<Thread> discardedOn = new CopyOnWriteArrayList<>();
         Prefetcher<Integer> prefetcher = new Prefetcher<>("test-prefetch-stubborn", 1, () -> {
             int call = calls.incrementAndGet();
             if (call == 1) {
@@ -252,14 +253,22 @@ class PrefetcherTest {
                 return call; // swallows the interrupt and answers with one more item
             }
             return null;
-        }, discarded::add);
+        }, value -> {
+            discarded.add(value);
+            discardedOn.add(Thread.currentThread());
+        });
         prefetcher.start();
         assertTimeoutPreemptively(BOUND, () -> awaitWaiting(() -> Thread.getAllStackTraces().keySet().stream()
                 .filter(t -> t.getName().equals("test-prefetch-stubborn")).findFirst().orElse(null)));
 
-        assertTimeoutPreemptively(BOUND, prefetcher::close);
+        Thread closing = assertTimeoutPreemptively(BOUND, () -> {
+            prefetcher.close();
+            return Thread.currentThread();
+        });
 
         assertThat(discarded).containsExactlyInAnyOrder(1, 2);
+        assertThat(discardedOn).as("discarded on the closing thread, never on the interrupted prefetch thread")
+                .containsOnly(closing);
     }
 
     @Test
