@@ -166,6 +166,11 @@ class BrokerLogsIT {
                         .header("X-Request-Id", "stalled-" + i).timeout(Duration.ofSeconds(10)).build(),
                         HttpResponse.BodyHandlers.ofString());
                 assertThat(health.statusCode()).as("request %d, with nobody reading the log", i).isEqualTo(200);
+                if (i % 10 == 0) {
+                    // A warning any client can cause: it must not wait for stderr either.
+                    assertThat(rawGet(broker.uri(), "Content-Length: 0\r\nTransfer-Encoding: chunked"))
+                            .as("ambiguous framing %d, with nobody reading the log", i).startsWith("HTTP/1.1 400");
+                }
             }
 
             broker.readStderr();
@@ -184,6 +189,8 @@ class BrokerLogsIT {
         assertThat(ids).containsExactlyInAnyOrderElementsOf(
                 java.util.stream.IntStream.range(0, requests).mapToObj(i -> "stalled-" + i).toList());
         assertThat(log).anyMatch(event -> event.path("message").asText().startsWith("final audit checkpoint"));
+        assertThat(log).filteredOn(event -> event.path("logger").asText().endsWith("StrictFraming"))
+                .hasSize(requests / 10);
     }
 
     @Test
