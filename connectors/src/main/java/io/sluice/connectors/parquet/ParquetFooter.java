@@ -20,7 +20,7 @@ import java.security.NoSuchAlgorithmException;
 import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.List;
-import org.apache.parquet.format.SchemaElement;
+import org.apache.parquet.format.FileMetaData;
 import org.apache.parquet.format.Util;
 import org.apache.parquet.format.converter.ParquetMetadataConverter;
 import org.apache.parquet.hadoop.metadata.BlockMetaData;
@@ -181,25 +181,31 @@ record ParquetFooter(String fileName, long fileSize, FileTime lastModified, Parq
         return rows;
     }
 
+    /**
+     * Decodes the footer's Thrift once and converts it to parquet-java's metadata. The schema's
+     * depth is checked between the two steps: decoding reads the schema as a flat list, and only
+     * the conversion builds its tree, recursively. (Decoding the footer twice, once with its row
+     * groups skipped, cost as much as decoding it whole: Thrift walks what it skips.)
+     */
     private static ParquetMetadata parse(String name, byte[] footerBytes) {
-        List<SchemaElement> schema;
+        FileMetaData fileMetaData;
         try {
-            // The schema alone first (row groups skipped): its depth is checked before
-            // parquet-java builds the schema tree recursively.
-            schema = Util.readFileMetaData(new ByteArrayInputStream(footerBytes), true).getSchema();
+            fileMetaData = Util.readFileMetaData(new ByteArrayInputStream(footerBytes));
         } catch (IOException | RuntimeException e) {
-            throw new ConnectorException(ConnectorErrorCode.CORRUPT_SOURCE,
-                    name + " is corrupt: its footer cannot be decoded (" + e.getMessage() + ")", e);
+            throw cannotDecode(name, e);
         }
-        ParquetFeatures.refuseDeepNesting(name, schema);
+        ParquetFeatures.refuseDeepNesting(name, fileMetaData.getSchema());
         try {
-            return new ParquetMetadataConverter().readParquetMetadata(
-                    new ByteArrayInputStream(footerBytes), ParquetMetadataConverter.NO_FILTER);
+            return new ParquetMetadataConverter().fromParquetMetadata(fileMetaData);
         } catch (IOException | RuntimeException e) {
             // Thrift and the converter throw both checked and unchecked exceptions on garbage.
-            throw new ConnectorException(ConnectorErrorCode.CORRUPT_SOURCE,
-                    name + " is corrupt: its footer cannot be decoded (" + e.getMessage() + ")", e);
+            throw cannotDecode(name, e);
         }
+    }
+
+    private static ConnectorException cannotDecode(String name, Exception e) {
+        return new ConnectorException(ConnectorErrorCode.CORRUPT_SOURCE,
+                name + " is corrupt: its footer cannot be decoded (" + e.getMessage() + ")", e);
     }
 
     private static void checkChunksInside(String name, ParquetMetadata metadata, long footerStart) {

@@ -46,6 +46,11 @@ import org.duckdb.DuckDBResultSet;
  */
 public final class ConnectorBench implements Callable<Integer> {
     private static final int BATCH_ROWS = 65_536;
+    /**
+     * Found once, as the broker does at start; each measured run then opens the source (its
+     * footer) and scans it, as a broker's stream does.
+     */
+    private static final Connectors CONNECTORS = Connectors.discover();
 
     private long rows = 1_000_000;
     private int runs = 7;
@@ -140,7 +145,7 @@ public final class ConnectorBench implements Callable<Integer> {
                         }
                         case "csv" -> {
                             List<String> all = columns(parquet);
-                            try (BatchSource source = Connectors.discover().open(SourceConfig.ofFile("csv", csv))) {
+                            try (BatchSource source = CONNECTORS.open(SourceConfig.ofFile("csv", csv))) {
                                 compare("csv, all " + all.size() + " columns, types inferred",
                                         Map.of("sluice", () -> scanOnly(source, all, allocator),
                                                 "sluice open+scan", () -> sluice("csv", csv, Map.of(), all, allocator),
@@ -216,7 +221,7 @@ public final class ConnectorBench implements Callable<Integer> {
 
     private long[] sluice(String type, Path file, Map<String, String> options, List<String> columns,
             BufferAllocator allocator) {
-        try (BatchSource source = Connectors.discover().open(SourceConfig.ofFile(type, file, options));
+        try (BatchSource source = CONNECTORS.open(SourceConfig.ofFile(type, file, options));
                 BatchReader reader = source.open(new ScanSpec(columns, BATCH_ROWS), allocator)) {
             return drain(reader.root(), reader::loadNextBatch);
         }
@@ -309,7 +314,7 @@ public final class ConnectorBench implements Callable<Integer> {
     }
 
     private long[] sluiceJdbc(Map<String, String> options, List<String> columns, BufferAllocator allocator) {
-        try (BatchSource source = Connectors.discover().open(SourceConfig.of("jdbc", options));
+        try (BatchSource source = CONNECTORS.open(SourceConfig.of("jdbc", options));
                 BatchReader reader = source.open(new ScanSpec(columns, BATCH_ROWS), allocator)) {
             return drain(reader.root(), reader::loadNextBatch);
         }
@@ -367,7 +372,7 @@ public final class ConnectorBench implements Callable<Integer> {
     }
 
     private static List<String> columns(Path parquet) {
-        try (BatchSource source = Connectors.discover().open(SourceConfig.ofFile("parquet", parquet))) {
+        try (BatchSource source = CONNECTORS.open(SourceConfig.ofFile("parquet", parquet))) {
             return source.schema().getFields().stream().map(Field::getName).toList();
         }
     }
