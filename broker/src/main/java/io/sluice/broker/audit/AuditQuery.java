@@ -66,6 +66,12 @@ public record AuditQuery(
                 Optional.empty(), Optional.empty(), Optional.empty(), after, limit);
     }
 
+    /** Whether this asks for every record from the first: no filter of any kind, no cursor, no search. */
+    public boolean wholeLog() {
+        return dataset.isEmpty() && organisation.isEmpty() && subject.isEmpty() && action.isEmpty() && purpose.isEmpty()
+                && from.isEmpty() && to.isEmpty() && ownerOrganisation.isEmpty() && after < 0 && text.isEmpty();
+    }
+
     public AuditQuery after(long newAfter) {
         return new AuditQuery(dataset, organisation, subject, action, purpose, from, to, ownerOrganisation, newAfter, limit,
                 text, newestFirst);

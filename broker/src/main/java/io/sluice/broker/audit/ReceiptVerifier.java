@@ -65,10 +65,23 @@ public final class ReceiptVerifier {
     public record Expectations(List<String> sha256Hex, OptionalLong completedBytes, Optional<String> laterCheckpoint) {
         public static final Expectations NONE = new Expectations(List.of(), OptionalLong.empty(), Optional.empty());
 
+        /**
+         * @throws IllegalArgumentException for a digest that is not 64 hexadecimal digits or a
+         *     negative byte count: a mistyped expectation, not evidence that fails
+         */
         public Expectations {
             sha256Hex = List.copyOf(requireNonNull(sha256Hex, "sha256Hex is null"));
             requireNonNull(completedBytes, "completedBytes is null");
             requireNonNull(laterCheckpoint, "laterCheckpoint is null");
+            for (String sha : sha256Hex) {
+                if (!sha.matches("[0-9a-fA-F]{64}")) {
+                    throw new IllegalArgumentException("an expected SHA-256 is 64 hexadecimal digits, not '" + sha + "'");
+                }
+            }
+            if (completedBytes.isPresent() && completedBytes.getAsLong() < 0) {
+                throw new IllegalArgumentException("the expected bytes cannot be negative, was "
+                        + completedBytes.getAsLong());
+            }
         }
     }
 
@@ -216,17 +229,22 @@ public final class ReceiptVerifier {
         }
     }
 
+    /** How a failure names a record: its index and what it says it is (parsed only for the message). */
+    private static String what(TrainingReceipt.ProvenRecord record) {
+        return "record " + record.index() + describe(record.leaf());
+    }
+
     private static Optional<String> proven(TrainingReceipt.ProvenRecord record, Checkpoint checkpoint, Set<Long> seen) {
-        String what = "record " + record.index() + describe(record.leaf());
         if (record.index() >= checkpoint.size()) {
-            return Optional.of(what + " is beyond the checkpoint, which covers records 0.." + (checkpoint.size() - 1));
+            return Optional.of(what(record) + " is beyond the checkpoint, which covers records 0.."
+                    + (checkpoint.size() - 1));
         }
         if (!seen.add(record.index())) {
-            return Optional.of(what + " appears twice");
+            return Optional.of(what(record) + " appears twice");
         }
         if (!MerkleProofs.verifyInclusion(record.index(), checkpoint.size(), MerkleHash.leaf(record.leaf()),
                 record.proof(), checkpoint.rootHash())) {
-            return Optional.of(what + " is not in the log at the checkpoint of size " + checkpoint.size()
+            return Optional.of(what(record) + " is not in the log at the checkpoint of size " + checkpoint.size()
                     + ": its bytes were altered, or its proof is from another log");
         }
         return Optional.empty();
@@ -339,13 +357,11 @@ public final class ReceiptVerifier {
         Optional<Checkpoint> proven = Optional.empty();
         if (receipt.consistency().isPresent()) {
             TrainingReceipt.Consistency consistency = receipt.consistency().get();
-            Checkpoint later;
-            try {
-                later = signed(consistency.checkpointNote());
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException("the receipt's later checkpoint " + e.getMessage());
+            Checkpoint later = later("the receipt's later checkpoint", consistency.checkpointNote(), checkpoint);
+            if (consistency.treeSize() != later.size()) {
+                throw new IllegalArgumentException("the receipt's consistency says treeSize " + consistency.treeSize()
+                        + " but its signed later checkpoint is at size " + later.size());
             }
-            sameOrigin("the receipt's later checkpoint", later, checkpoint);
             if (!MerkleProofs.verifyConsistency(checkpoint.size(), later.size(), checkpoint.rootHash(), later.rootHash(),
                     consistency.proof())) {
                 throw new IllegalArgumentException("the receipt's checkpoint (size " + checkpoint.size()
@@ -357,13 +373,11 @@ public final class ReceiptVerifier {
         if (laterNote.isEmpty()) {
             return proven;
         }
-        Checkpoint given;
-        try {
-            given = signed(laterNote.get());
-        } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("the checkpoint to check consistency with " + e.getMessage());
+        Checkpoint given = later("the checkpoint to check consistency with", laterNote.get(), checkpoint);
+        if (given.size() < checkpoint.size()) {
+            throw new IllegalArgumentException("the checkpoint to check consistency with (size " + given.size()
+                    + ") is older than the receipt's (size " + checkpoint.size() + "): give one at least as large");
         }
-        sameOrigin("the checkpoint to check consistency with", given, checkpoint);
         if (given.size() == checkpoint.size()) {
             if (!Arrays.equals(given.rootHash(), checkpoint.rootHash())) {
                 throw new IllegalArgumentException("the given checkpoint and the receipt's are both at size "
@@ -383,12 +397,24 @@ public final class ReceiptVerifier {
         return Optional.of(given);
     }
 
-    /** A later checkpoint proves nothing about the receipt's unless it is of the same log. */
-    private static void sameOrigin(String what, Checkpoint later, Checkpoint receipts) {
+    /**
+     * The checkpoint {@code note} carries, signed by the log's key and of the receipt's log: a later
+     * checkpoint proves nothing about the receipt's otherwise.
+     *
+     * @param what how messages name it
+     */
+    private Checkpoint later(String what, String note, Checkpoint receipts) {
+        Checkpoint later;
+        try {
+            later = signed(note);
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(what + " " + e.getMessage());
+        }
         if (!later.origin().equals(receipts.origin())) {
             throw new IllegalArgumentException(what + " is of the log '" + later.origin() + "', not of the receipt's log '"
                     + receipts.origin() + "'");
         }
+        return later;
     }
 
     /**

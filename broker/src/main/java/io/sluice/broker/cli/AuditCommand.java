@@ -1,6 +1,7 @@
 package io.sluice.broker.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import io.sluice.broker.audit.AuditExportHeaders;
 import io.sluice.broker.audit.AuditVerifier;
 import io.sluice.broker.audit.tlog.Checkpoint;
 import io.sluice.broker.audit.tlog.MerkleProofs;
@@ -100,8 +101,9 @@ public final class AuditCommand implements Runnable {
                 "verifier key (FILE.pub): `sluice audit verify --file FILE --public-key KEY`",
                 "checks every record in it offline. FILE.pub names the key that signed; trust",
                 "it once it matches a key you hold (each broker's DATA_DIR/audit-public.key).",
-                "A --dataset export is a subset and gets no checkpoint file (the tree needs",
-                "every record): use `sluice audit report`."},
+                "A --dataset export, and any data owner's (their own datasets only), is a",
+                "subset and gets no checkpoint file (the tree needs every record): use",
+                "`sluice audit report`."},
             footer = {"", "Example:",
                 "  ./sluice audit export --broker http://127.0.0.1:8470 --token \"$AUDIT\" --out audit.jsonl"
                     + "   # + audit.jsonl.checkpoint, audit.jsonl.pub",
@@ -129,7 +131,9 @@ public final class AuditCommand implements Runnable {
             HttpResponse<InputStream> response = http.response(query);
             PrintWriter err = spec.commandLine().getErr();
             boolean jsonl = format.equals("jsonl");
-            boolean whole = jsonl && dataset == null;
+            // The broker says whether the export is the whole log: a data owner's is theirs only, filter or not.
+            boolean whole = jsonl && response.headers().firstValue(AuditExportHeaders.SCOPE)
+                    .map(AuditExportHeaders.WHOLE_LOG::equals).orElse(dataset == null);
             Path checkpoint = Path.of(out + ".checkpoint");
             Path key = Path.of(out + ".pub");
             long treeSize = -1;
@@ -138,8 +142,8 @@ public final class AuditCommand implements Runnable {
             try (InputStream in = response.body()) {
                 // The head arrives before the body: refuse a bad one before a byte of the file is written.
                 if (jsonl) {
-                    treeSize = response.headers().firstValueAsLong("Sluice-Tree-Size").orElseThrow(() -> new CliException(
-                            http.uri(query) + " did not say which tree size the export ends at (header Sluice-Tree-Size):"
+                    treeSize = response.headers().firstValueAsLong(AuditExportHeaders.TREE_SIZE).orElseThrow(() -> new CliException(
+                            http.uri(query) + " did not say which tree size the export ends at (header " + AuditExportHeaders.TREE_SIZE + "):"
                                     + " the broker is older than this CLI; nothing written"));
                 }
                 if (whole) {
@@ -152,9 +156,10 @@ public final class AuditCommand implements Runnable {
                 return 0;
             }
             if (!whole) {
-                err.printf("records of dataset %s with an index below %,d; a filtered export has no checkpoint file"
-                        + " (verify --file needs every record): check them with `sluice audit report --dataset %s`%n",
-                        dataset, treeSize, dataset);
+                err.printf("records of %s with an index below %,d; an export of part of the log has no checkpoint file"
+                        + " (verify --file needs every record): check them with `sluice audit report%s`%n",
+                        dataset == null ? "your organisation's datasets" : "dataset " + dataset, treeSize,
+                        dataset == null ? "" : " --dataset " + dataset);
                 return 0;
             }
             Files.writeString(checkpoint, signed.note());

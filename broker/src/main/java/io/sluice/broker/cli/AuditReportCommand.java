@@ -9,6 +9,7 @@ import io.sluice.broker.audit.tlog.CanonicalJson;
 import io.sluice.broker.audit.tlog.Checkpoint;
 import io.sluice.broker.audit.tlog.MerkleHash;
 import io.sluice.broker.audit.tlog.MerkleProofs;
+import io.sluice.broker.audit.tlog.NoteVerificationException;
 import io.sluice.broker.audit.tlog.NoteVerifier;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -89,9 +90,24 @@ final class AuditReportCommand implements Callable<Integer> {
         Optional<Instant> from = Optional.ofNullable(since).map(s -> SinceOption.parse(s, Instant.now()));
         BrokerHttp http = options.http();
         String note = http.text("/v1/audit/checkpoint");
-        Checkpoint checkpoint = publicKey == null
-                ? Checkpoint.parseBody(note.substring(0, note.indexOf("\n\n") + 1))
-                : Checkpoint.parseBody(NoteVerifier.parse(Files.readString(publicKey).trim()).verify(note));
+        Checkpoint checkpoint;
+        if (publicKey == null) {
+            checkpoint = Checkpoint.parseBody(note.substring(0, note.indexOf("\n\n") + 1));
+        } else {
+            NoteVerifier verifier;
+            try {
+                verifier = NoteVerifier.parse(Files.readString(publicKey).trim());
+            } catch (IllegalArgumentException e) {
+                throw new CliException("--public-key " + publicKey + " is not a verifier key: " + e.getMessage());
+            }
+            try {
+                checkpoint = Checkpoint.parseBody(verifier.verify(note));
+            } catch (NoteVerificationException | IllegalArgumentException e) {
+                spec.commandLine().getOut().println("FAILED: the broker's checkpoint does not verify with " + publicKey
+                        + ": " + e.getMessage());
+                return 1;
+            }
+        }
         String filter = (dataset == null ? "" : "&dataset=" + enc(dataset))
                 + from.map(f -> "&from=" + enc(f.toString())).orElse("");
         boolean listing = format.equals("text") && (records || dataset != null);

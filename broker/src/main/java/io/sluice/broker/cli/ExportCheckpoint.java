@@ -2,6 +2,7 @@ package io.sluice.broker.cli;
 
 import static java.util.Objects.requireNonNull;
 
+import io.sluice.broker.audit.AuditExportHeaders;
 import io.sluice.broker.audit.tlog.Checkpoint;
 import io.sluice.broker.audit.tlog.NoteVerificationException;
 import io.sluice.broker.audit.tlog.NoteVerifier;
@@ -25,8 +26,8 @@ import java.util.Base64;
  * @param checkpoint what the note says: origin, size and root
  */
 record ExportCheckpoint(String note, String verifierKey, Checkpoint checkpoint) {
-    static final String CHECKPOINT_HEADER = "Sluice-Audit-Checkpoint";
-    static final String KEY_HEADER = "Sluice-Audit-Key";
+    static final String CHECKPOINT_HEADER = AuditExportHeaders.CHECKPOINT;
+    static final String KEY_HEADER = AuditExportHeaders.KEY;
 
     ExportCheckpoint {
         requireNonNull(note, "note is null");

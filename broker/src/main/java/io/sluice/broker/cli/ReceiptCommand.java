@@ -97,8 +97,14 @@ public final class ReceiptCommand implements Runnable {
             } catch (IllegalArgumentException e) {
                 throw new CliException(e.getMessage());
             }
-            ReceiptVerifier.Expectations expected = new ReceiptVerifier.Expectations(expectSha256,
-                    expectBytes == null ? OptionalLong.empty() : OptionalLong.of(expectBytes), later);
+            ReceiptVerifier.Expectations expected;
+            try {
+                expected = new ReceiptVerifier.Expectations(expectSha256,
+                        expectBytes == null ? OptionalLong.empty() : OptionalLong.of(expectBytes), later);
+            } catch (IllegalArgumentException e) {
+                // A mistyped expectation is a usage error (2), not a receipt that fails (1).
+                throw new CliException("--expect-sha256/--expect-bytes: " + e.getMessage());
+            }
             ReceiptVerifier.Result result = new ReceiptVerifier(verifier).verify(parsed, expected,
                     allowRunning ? ReceiptVerifier.RunningStreams.ALLOW : ReceiptVerifier.RunningStreams.FAIL);
             if (!result.ok()) {

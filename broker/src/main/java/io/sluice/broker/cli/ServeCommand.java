@@ -226,7 +226,7 @@ public final class ServeCommand implements Callable<Integer> {
      * Without {@code --oidc-issuer} anyone who reaches {@code POST /v1/dev/token} can mint any
      * identity; on a loopback address that is the developer alone, anywhere else it is the network.
      */
-    private void refuseDevIssuerOnNetwork() {
+    void refuseDevIssuerOnNetwork() {
         if (oidcIssuer != null || devIssuerOnNetwork || loopback(host)) {
             return;
         }
@@ -239,7 +239,7 @@ public final class ServeCommand implements Callable<Integer> {
         try {
             return java.net.InetAddress.getByName(host).isLoopbackAddress();
         } catch (java.net.UnknownHostException e) {
-            return false; // binding fails next, with its own message
+            return true; // nothing can be bound there: binding fails next, with its own message naming the host
         }
     }
 

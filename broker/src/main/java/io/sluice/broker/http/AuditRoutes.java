@@ -9,6 +9,7 @@ import io.sluice.broker.audit.AuditCheckpoints;
 import io.sluice.broker.audit.AuditEntry;
 import io.sluice.broker.audit.AuditEvent;
 import io.sluice.broker.audit.AuditExportFormat;
+import io.sluice.broker.audit.AuditExportHeaders;
 import io.sluice.broker.audit.AuditExportWriter;
 import io.sluice.broker.audit.AuditLog;
 import io.sluice.broker.audit.AuditQuery;
@@ -41,10 +42,6 @@ import org.slf4j.LoggerFactory;
 final class AuditRoutes {
     private static final Logger LOG = LoggerFactory.getLogger(AuditRoutes.class);
     private static final int EXPORT_CHUNK_BYTES = 256 * 1024;
-    /** The export's checkpoint note, signed by the answering broker at its size, in standard base64 (a note has line breaks). */
-    static final String CHECKPOINT_HEADER = "Sluice-Audit-Checkpoint";
-    /** The verifier key of the broker that signed {@link #CHECKPOINT_HEADER}, as {@code GET /v1/audit/public-key} serves it. */
-    static final String KEY_HEADER = "Sluice-Audit-Key";
 
     private final AuditLog auditLog;
     private final AuditCheckpoints checkpoints;
@@ -101,8 +98,8 @@ final class AuditRoutes {
      * (the same {@link AuditQuery} owner filter); its {@code audit.exported} record names the owner
      * (its actor, and its message says whose datasets) and, having no dataset, is not in it.
      *
-     * <p>The checkpoint travels with the export ({@value #CHECKPOINT_HEADER}, the note in base64) with
-     * the verifier key of this broker ({@value #KEY_HEADER}): several brokers of one store each sign
+     * <p>The checkpoint travels with the export ({@value AuditExportHeaders#CHECKPOINT}, the note in base64) with
+     * the verifier key of this broker ({@value AuditExportHeaders#KEY}): several brokers of one store each sign
      * with their own key, and the store's list at this size may hold another broker's note.
      */
     void export(RoutingContext ctx) {
@@ -118,9 +115,11 @@ final class AuditRoutes {
             c.response().setStatusCode(200)
                     .putHeader("Content-Type", format.contentType())
                     .putHeader("Content-Disposition", "attachment; filename=\"sluice-audit." + format.extension() + "\"")
-                    .putHeader("Sluice-Tree-Size", Long.toString(signed.size()))
-                    .putHeader(CHECKPOINT_HEADER, Base64.getEncoder().encodeToString(signed.note().getBytes(StandardCharsets.UTF_8)))
-                    .putHeader(KEY_HEADER, checkpoints.verifierKey());
+                    .putHeader(AuditExportHeaders.TREE_SIZE, Long.toString(signed.size()))
+                    .putHeader(AuditExportHeaders.CHECKPOINT, Base64.getEncoder().encodeToString(signed.note().getBytes(StandardCharsets.UTF_8)))
+                    .putHeader(AuditExportHeaders.KEY, checkpoints.verifierKey())
+                    .putHeader(AuditExportHeaders.SCOPE,
+                            query.wholeLog() ? AuditExportHeaders.WHOLE_LOG : AuditExportHeaders.SUBSET);
             BlockingResponseWriter out = new BlockingResponseWriter(c.response(), c.vertx().getOrCreateContext(),
                     4 * EXPORT_CHUNK_BYTES);
             Map<String, String> logFields = LogContext.fields(c);

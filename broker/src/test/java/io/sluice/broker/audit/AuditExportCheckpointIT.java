@@ -57,10 +57,15 @@ class AuditExportCheckpointIT {
             String owner = TestHttp.devToken(broker, "dr-weber", "hospital-a", "data-owner");
             String key = TestHttp.getText(broker, "/v1/audit/public-key", null).trim();
 
+            java.util.Map<String, String> scopes = new java.util.LinkedHashMap<>();
             for (var export : java.util.List.of(TestHttp.get(broker, "/v1/audit/export", officer),
                     TestHttp.get(broker, "/v1/audit/export?format=csv&action=auth.failed", officer),
-                    TestHttp.get(broker, "/v1/audit/export?format=fhir", owner))) {
+                    TestHttp.get(broker, "/v1/audit/export?format=fhir", owner),
+                    TestHttp.get(broker, "/v1/audit/export", owner))) {
                 assertThat(export.statusCode()).isEqualTo(200);
+                scopes.put(java.util.Objects.toString(export.uri().getQuery(), "no filter") + " as " + (export.request().headers().firstValue("Authorization")
+                        .orElseThrow().endsWith(owner) ? "owner" : "officer"),
+                        export.headers().firstValue(AuditExportHeaders.SCOPE).orElseThrow());
                 long treeSize = Long.parseLong(export.headers().firstValue("Sluice-Tree-Size").orElseThrow());
                 assertThat(export.headers().firstValue("Sluice-Audit-Key")).as(export.uri().toString()).hasValue(key);
                 Checkpoint signed = Checkpoint.parseBody(NoteVerifier.parse(key).verify(checkpointHeader(export)));
@@ -68,6 +73,10 @@ class AuditExportCheckpointIT {
                 assertThat(HexFormat.of().formatHex(signed.rootHash()))
                         .isEqualTo(storedAt(broker, officer, treeSize).path("rootHash").asText());
             }
+            // Only the officer's unfiltered export is the whole log; a data owner's is theirs only, filter or not.
+            assertThat(scopes).containsExactly(java.util.Map.entry("no filter as officer", "log"),
+                    java.util.Map.entry("format=csv&action=auth.failed as officer", "subset"),
+                    java.util.Map.entry("format=fhir as owner", "subset"), java.util.Map.entry("no filter as owner", "subset"));
         }
     }
 

@@ -1,6 +1,7 @@
 package io.sluice.broker.audit;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sluice.broker.audit.ReceiptVerifier.Expectations;
 import io.sluice.broker.audit.ReceiptVerifier.RunningStreams;
@@ -142,6 +143,39 @@ class ReceiptVerifierTest {
                 Optional.of(log.note("elsewhere.example/audit", log.size())))).problem())
                 .hasValue("the checkpoint to check consistency with is of the log 'elsewhere.example/audit', not of the"
                         + " receipt's log '" + ReceiptLog.ORIGIN + "'");
+    }
+
+    @Test
+    void aLaterCheckpointOlderThanTheReceiptsOrAConsistencyThatMisstatesItsSizeFails() {
+        ReceiptLog log = new ReceiptLog();
+        log.opened("st-a", 0, 1);
+        long early = log.size();
+        log.closed("st-a", 10, 1000, SHA_A);
+        long anchored = log.size();
+        String note = log.note(ReceiptLog.ORIGIN, anchored);
+        log.other();
+        ReceiptVerifier verifier = new ReceiptVerifier(log.verifier());
+        TrainingReceipt proven = log.receipt(note, anchored, Optional.of(log.consistency(ReceiptLog.ORIGIN, anchored)));
+
+        assertThat(verifier.verify(proven, new Expectations(List.of(), OptionalLong.empty(),
+                Optional.of(log.note(ReceiptLog.ORIGIN, early)))).problem())
+                .hasValue("the checkpoint to check consistency with (size " + early + ") is older than the receipt's"
+                        + " (size " + anchored + "): give one at least as large");
+
+        TrainingReceipt.Consistency honest = proven.consistency().orElseThrow();
+        TrainingReceipt misstated = log.receipt(note, anchored, Optional.of(new TrainingReceipt.Consistency(
+                honest.checkpointNote(), honest.treeSize() + 1, honest.proof())));
+        assertThat(verifier.verify(misstated, Expectations.NONE).problem())
+                .hasValue("the receipt's consistency says treeSize " + (honest.treeSize() + 1)
+                        + " but its signed later checkpoint is at size " + honest.treeSize());
+    }
+
+    @Test
+    void aMistypedExpectationIsRefusedNotReportedAsEvidenceThatFails() {
+        assertThatThrownBy(() -> expect(10, "abc")).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("an expected SHA-256 is 64 hexadecimal digits, not 'abc'");
+        assertThatThrownBy(() -> expect(-1, SHA_A)).isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("the expected bytes cannot be negative, was -1");
     }
 
     private static Expectations expect(long bytes, String... digests) {

@@ -114,6 +114,22 @@ class AuditExportCommandTest {
     }
 
     @Test
+    void aDataOwnersExportIsWrittenWithoutACheckpointFileSinceItIsNotTheWholeLog() throws Exception {
+        headers.put("Sluice-Tree-Size", Integer.toString(RECORDS + 40)); // the log is longer than the owner's part
+        headers.put("Sluice-Audit-Checkpoint", base64(noteAt(RECORDS + 40)));
+        headers.put("Sluice-Audit-Key", SIGNER.verifierKey());
+        headers.put("Sluice-Export-Scope", "subset");
+
+        TestCli.Result exported = export();
+
+        assertThat(exported.exitCode()).as(exported.output()).isZero();
+        assertThat(Files.readAllLines(dir.resolve("audit.jsonl"))).hasSize(RECORDS);
+        assertThat(dir.resolve("audit.jsonl.checkpoint")).doesNotExist();
+        assertThat(exported.output()).contains("records of your organisation's datasets with an index below "
+                + (RECORDS + 40) + "; an export of part of the log has no checkpoint file");
+    }
+
+    @Test
     void aDownloadThatEndsShortOfItsTreeSizeWritesNothing() throws Exception {
         headers.put("Sluice-Tree-Size", Integer.toString(RECORDS + 1));
         headers.put("Sluice-Audit-Checkpoint", base64(noteAt(RECORDS + 1)));

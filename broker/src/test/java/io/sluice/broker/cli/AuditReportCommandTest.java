@@ -76,6 +76,20 @@ class AuditReportCommandTest {
         assertThat(asked).noneMatch(uri -> uri.startsWith("/v1/datasets"));
     }
 
+    @Test
+    void aCheckpointThatDoesNotVerifyWithTheGivenKeyFailsInOneLine(@org.junit.jupiter.api.io.TempDir java.nio.file.Path dir)
+            throws Exception {
+        java.nio.file.Path other = java.nio.file.Files.writeString(dir.resolve("other.pub"),
+                NoteSigner.generate("sluice.local/audit").verifierKey() + "\n");
+
+        TestCli.Result report = TestCli.run("audit", "report", "--broker", "http://127.0.0.1:" + server.getAddress().getPort(),
+                "--token", "t", "--public-key", other.toString());
+
+        assertThat(report.exitCode()).isEqualTo(1);
+        assertThat(report.output()).startsWith("FAILED: the broker's checkpoint does not verify with " + other + ": ")
+                .doesNotContain("\tat ");
+    }
+
     private static void answer(HttpExchange exchange, int status, String body) throws IOException {
         byte[] bytes = body.getBytes(StandardCharsets.UTF_8);
         exchange.getResponseHeaders().set("Content-Type", status == 200 && body.startsWith("sluice")

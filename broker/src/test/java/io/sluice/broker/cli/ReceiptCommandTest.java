@@ -44,6 +44,22 @@ class ReceiptCommandTest {
     }
 
     @Test
+    void aMistypedDigestIsAUsageErrorNotAFailedReceipt() throws Exception {
+        ReceiptLog log = new ReceiptLog();
+        log.opened("st-rank0", 0, 1);
+        log.closed("st-rank0", 2_500, 123_456, SHA_A);
+        Path receipt = Files.writeString(dir.resolve("receipt.json"), log.receipt().toJsonText());
+        Path key = Files.writeString(dir.resolve("audit.pub"), log.verifierKey() + "\n");
+
+        TestCli.Result typo = TestCli.run("receipt", "verify", receipt.toString(), "--public-key", key.toString(),
+                "--expect-sha256", SHA_A.substring(1));
+
+        assertThat(typo.exitCode()).isEqualTo(2);
+        assertThat(typo.output()).isEqualTo("sluice: --expect-sha256/--expect-bytes: an expected SHA-256 is 64"
+                + " hexadecimal digits, not '" + SHA_A.substring(1) + "'\n");
+    }
+
+    @Test
     void theHelpSaysWhatExpectBytesIsComparedWith() {
         String help = TestCli.run("receipt", "verify", "--help").output().replaceAll("\\s+", " ");
         assertThat(help).contains("--allow-running report a stream opened without an end at the receipt's checkpoint as"

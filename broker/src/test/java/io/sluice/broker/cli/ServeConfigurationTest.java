@@ -1,6 +1,7 @@
 package io.sluice.broker.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.sluice.broker.BrokerConfig;
@@ -34,6 +35,14 @@ class ServeConfigurationTest {
         root.parseArgs(all.toArray(String[]::new));
         ServeCommand serve = root.getSubcommands().get("serve").getCommand();
         return serve.config();
+    }
+
+    private static ServeCommand serve(Map<String, String> environment, String... args) {
+        CommandLine root = SluiceCommand.commandLine(environment);
+        List<String> all = new ArrayList<>(List.of("serve"));
+        all.addAll(List.of(args));
+        root.parseArgs(all.toArray(String[]::new));
+        return root.getSubcommands().get("serve").getCommand();
     }
 
     /** What {@code sluice serve ARGS} prints (output and errors together) and its exit code. */
@@ -265,6 +274,19 @@ class ServeConfigurationTest {
                 + " --oidc-issuer the development token issuer would let anyone there act as anyone: give"
                 + " --oidc-issuer URL, or bind 127.0.0.1, or (a trusted test network only) --dev-issuer-on-network\n");
         assertThat(execute(Map.of("SLUICE_HOST", "0.0.0.0")).exitCode()).as("from the environment too").isEqualTo(2);
+    }
+
+    @Test
+    void theDevelopmentIssuerOnTheNetworkIsAllowedWhenInsistedOnOrWithAnIssuerAndAnUnknownHostIsLeftToBinding() {
+        // The check alone: starting a broker on 0.0.0.0 is not something a test does.
+        assertThatCode(() -> serve(Map.of(), "--host", "0.0.0.0", "--dev-issuer-on-network").refuseDevIssuerOnNetwork())
+                .doesNotThrowAnyException();
+        assertThatCode(() -> serve(Map.of(), "--host", "0.0.0.0", "--oidc-issuer", "https://id.example/realms/x")
+                .refuseDevIssuerOnNetwork()).doesNotThrowAnyException();
+        assertThatCode(() -> serve(Map.of(), "--host", "no-such-host.invalid").refuseDevIssuerOnNetwork())
+                .as("binding says what is wrong with a host that does not resolve").doesNotThrowAnyException();
+        assertThatThrownBy(() -> serve(Map.of(), "--host", "0.0.0.0").refuseDevIssuerOnNetwork())
+                .isInstanceOf(IllegalArgumentException.class);
     }
 
     @Test

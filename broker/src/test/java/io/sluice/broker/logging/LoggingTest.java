@@ -13,7 +13,7 @@ import org.slf4j.LoggerFactory;
 /** The access log's queue, with logback.xml as the broker ships it and a slow stderr. */
 class LoggingTest {
 
-    /** A stderr that takes a millisecond per write, as a busy pipe or collector might. */
+    /** A stderr that stalls once, as a busy pipe or collector might. */
     private static final class SlowStream extends OutputStream {
         private final ByteArrayOutputStream bytes = new ByteArrayOutputStream();
 
@@ -22,12 +22,17 @@ class LoggingTest {
             bytes.write(b);
         }
 
+        private final java.util.concurrent.atomic.AtomicBoolean slowed = new java.util.concurrent.atomic.AtomicBoolean();
+
+        /** The first write takes 200 ms, so lines are still queued when the flush starts; later ones are quick. */
         @Override
         public void write(byte[] b, int off, int len) {
-            try {
-                Thread.sleep(1);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
+            if (slowed.compareAndSet(false, true)) {
+                try {
+                    Thread.sleep(200);
+                } catch (InterruptedException e) {
+                    Thread.currentThread().interrupt();
+                }
             }
             synchronized (this) {
                 bytes.write(b, off, len);
