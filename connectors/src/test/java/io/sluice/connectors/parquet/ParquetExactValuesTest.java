@@ -21,7 +21,6 @@ import java.time.LocalDateTime;
 import java.time.temporal.ChronoUnit;
 import java.time.temporal.JulianFields;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import org.apache.arrow.memory.BufferAllocator;
@@ -148,7 +147,7 @@ class ParquetExactValuesTest {
         ParquetTestFiles.writeGroups(fits, schema, 4, Layout.of(CompressionCodecName.ZSTD, dictionary, 100),
                 (row, group) -> {
                     group.add("small", smalls.get(row));
-                    group.add("wide", Binary.fromConstantByteArray(twosComplement(wides.get(row), 16)));
+                    group.add("wide", Binary.fromConstantByteArray(ParquetTestFiles.twosComplement(wides.get(row), 16)));
                 });
         assertThat(readColumn(fits, "small")).containsExactly(new BigDecimal("99.9"), new BigDecimal("-99.9"),
                 new BigDecimal("0.0"), new BigDecimal("0.5"));
@@ -167,7 +166,7 @@ class ParquetExactValuesTest {
         Path tooWide = dir.resolve("too-wide.parquet");
         ParquetTestFiles.writeGroups(tooWide, schema, 2, Layout.of(CompressionCodecName.ZSTD, dictionary, 100),
                 (row, group) -> group.add("wide", Binary.fromConstantByteArray(
-                        twosComplement(row == 0 ? widest : BigInteger.TEN.pow(38), 16))));
+                        ParquetTestFiles.twosComplement(row == 0 ? widest : BigInteger.TEN.pow(38), 16))));
         try (BufferAllocator allocator = new RootAllocator();
                 ParquetBatchSource source = ParquetBatchSource.open(tooWide);
                 BatchReader reader = source.open(ScanSpec.of(List.of("wide")), allocator)) {
@@ -176,14 +175,6 @@ class ParquetExactValuesTest {
                     .hasMessage("too-wide.parquet is corrupt: row group 0 column wide: a value ("
                             + BigInteger.TEN.pow(38) + ") has more digits than its DECIMAL(38,0) allows");
         }
-    }
-
-    private static byte[] twosComplement(BigInteger value, int length) {
-        byte[] minimal = value.toByteArray();
-        byte[] bytes = new byte[length];
-        Arrays.fill(bytes, value.signum() < 0 ? (byte) -1 : 0);
-        System.arraycopy(minimal, 0, bytes, length - minimal.length, minimal.length);
-        return bytes;
     }
 
     @Test

@@ -12,7 +12,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -198,11 +197,11 @@ class ParquetNestedAndLogicalTypesTest {
         if (r % 8 != 1) {
             group.add("dec64", r * 1_000_000_007L * (r % 2 == 0 ? 1 : -1));
         }
-        group.add("decfixed", Binary.fromConstantByteArray(twosComplement(decfixed(r), 9)));
+        group.add("decfixed", Binary.fromConstantByteArray(ParquetTestFiles.twosComplement(decfixed(r), 9)));
         if (r % 3 != 0) {
             group.add("decbin", Binary.fromConstantByteArray(decbin(r).toByteArray()));
         }
-        group.add("decwide", Binary.fromConstantByteArray(twosComplement(decwide(r), 20)));
+        group.add("decwide", Binary.fromConstantByteArray(ParquetTestFiles.twosComplement(decwide(r), 20)));
         if (r % 10 != 3) {
             ByteBuffer int96 = ByteBuffer.allocate(12).order(ByteOrder.LITTLE_ENDIAN)
                     .putLong(0, nanosOfDay(r)).putInt(8, julianDay(r));
@@ -349,14 +348,6 @@ class ParquetNestedAndLogicalTypesTest {
     }
 
     /** {@code value} as a big-endian two's complement integer of exactly {@code length} bytes. */
-    private static byte[] twosComplement(BigInteger value, int length) {
-        byte[] minimal = value.toByteArray();
-        byte[] bytes = new byte[length];
-        Arrays.fill(bytes, value.signum() < 0 ? (byte) -1 : 0);
-        System.arraycopy(minimal, 0, bytes, length - minimal.length, minimal.length);
-        return bytes;
-    }
-
     private static byte[] bytes(int seed, int length) {
         byte[] bytes = new byte[length];
         for (int i = 0; i < length; i++) {

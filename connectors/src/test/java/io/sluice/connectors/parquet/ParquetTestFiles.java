@@ -242,4 +242,13 @@ final class ParquetTestFiles {
     static List<String> allColumns() {
         return ALL_TYPES.getFields().stream().map(Type::getName).toList();
     }
+
+    /** {@code value} as a big-endian two's-complement FIXED_LEN_BYTE_ARRAY of {@code length} bytes (a Parquet DECIMAL). */
+    static byte[] twosComplement(java.math.BigInteger value, int length) {
+        byte[] minimal = value.toByteArray();
+        byte[] bytes = new byte[length];
+        java.util.Arrays.fill(bytes, value.signum() < 0 ? (byte) -1 : 0);
+        System.arraycopy(minimal, 0, bytes, length - minimal.length, minimal.length);
+        return bytes;
+    }
 }
